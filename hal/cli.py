@@ -1,0 +1,174 @@
+"""The ``hal`` command line.
+
+Command output goes to standard output (``--json`` for machines); logs and
+errors go to standard error. Every :class:`~hal.errors.HalError` ends the
+command with exit status 2 and a one-line message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hal.errors import HalError
+
+__all__ = ["main", "build_parser"]
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+# -- hal info --------------------------------------------------------------------------------
+
+
+_EXPLANATION = (
+    "synapses counts the physical synapse array (448 rows x 256 columns per HICANN, 224 per neuron circuit); "
+    "Schmitt et al. 2017 (Table I, section II-A) count 220 usable synapses per circuit "
+    "(43,253,760 per wafer). No public source read so far says which 4 rows per half are not counted; "
+    "hal models all 224 rows and reports both figures."
+)
+
+
+def _cmd_info_wafer(args: argparse.Namespace) -> int:
+    from hal.hardware.wafer import wafer_counts
+
+    counts = wafer_counts()
+    if args.json:
+        _print_json({**counts, "synapses_note": _EXPLANATION})
+        return 0
+    rows = [
+        ("reticles (DNCs)", counts["reticles"]),
+        ("HICANNs", counts["hicanns"]),
+        ("FPGAs", counts["fpgas"]),
+        ("neuron circuits (denmems)", counts["neuron_circuits"]),
+        ("synapses (physical, 448 x 256 per HICANN)", counts["synapses"]),
+        ("synapses (usable per Schmitt et al. 2017, 220 per circuit)", counts["synapses_usable_paper"]),
+        ("synapse drivers", counts["synapse_drivers"]),
+        ("floating-gate parameters per circuit", counts["fg_parameters_per_circuit"]),
+        ("shared floating-gate parameters per FG block", counts["fg_shared_parameters_per_block"]),
+        ("floating-gate cells", counts["fg_cells"]),
+        ("background generators", counts["background_generators"]),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("BrainScaleS-1 wafer (HICANN v2/v4)")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value:>12,}")
+    print()
+    print("Note: " + _EXPLANATION)
+    return 0
+
+
+# -- hal config ------------------------------------------------------------------------------
+
+
+def _summarise(config) -> dict[str, Any]:
+    from hal.serialization import config_to_dict
+
+    manifest, arrays = config_to_dict(config)
+    summary: dict[str, Any] = {"wafer": manifest["wafer"], "hicanns": {}, "fpgas": {}}
+    for kind in ("hicanns", "fpgas"):
+        for key, chip in manifest[kind].items():
+            entry: dict[str, Any] = {"registers": chip["registers"], "arrays": {}}
+            prefix = f"{kind[:-1]}/{key}/"
+            for path, array in arrays.items():
+                if path.startswith(prefix):
+                    name = path[len(prefix):-4]
+                    entry["arrays"][name] = {
+                        "shape": list(array.shape),
+                        "nonzero": int(np.count_nonzero(array)),
+                        "min": int(array.min()),
+                        "max": int(array.max()),
+                    }
+            summary[kind][key] = entry
+    return summary
+
+
+def _cmd_config_show(args: argparse.Namespace) -> int:
+    from hal.serialization import load_config
+
+    config = load_config(args.file)
+    summary = _summarise(config)
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(f"wafer {summary['wafer']}: {len(summary['hicanns'])} HICANN(s), {len(summary['fpgas'])} FPGA(s) configured "
+          f"(registers not listed are at their reset values)")
+    for kind in ("hicanns", "fpgas"):
+        for key, chip in summary[kind].items():
+            print(f"{kind[:-1]} {key}:")
+            for reg, entries in chip["registers"].items():
+                for idx, fields in entries.items():
+                    print(f"  {reg}[{idx}]: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+            for name, stats in chip["arrays"].items():
+                print(f"  {name}: shape {tuple(stats['shape'])}, {stats['nonzero']} nonzero, values {stats['min']}..{stats['max']}")
+    return 0
+
+
+def _cmd_config_diff(args: argparse.Namespace) -> int:
+    from hal.diff import diff_configs
+    from hal.serialization import load_config
+
+    a, b = load_config(args.a), load_config(args.b)
+    diffs = list(diff_configs(a, b))
+    if args.json:
+        _print_json({"differences": len(diffs), "registers": [d.to_dict() for d in diffs[: args.limit]]})
+        return 0 if not diffs else 1
+    if a.wafer != b.wafer:
+        print(f"note: different wafers ({a.wafer!r} vs {b.wafer!r})")
+    for d in diffs[: args.limit]:
+        print(d.describe())
+    if len(diffs) > args.limit:
+        print(f"... and {len(diffs) - args.limit} more (use --limit)")
+    print(f"{len(diffs)} register word(s) differ")
+    return 0 if not diffs else 1
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hal", description="Hardware abstraction layer for wafer-scale analog neuromorphic hardware.")
+    parser.add_argument("--log-json", action="store_true", help="log as JSON lines (to standard error)")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = sub.add_parser("info", help="facts about the hardware").add_subparsers(dest="what", required=True, metavar="WHAT")
+    wafer = info.add_parser("wafer", help="counts of the wafer's resources")
+    wafer.add_argument("--json", action="store_true")
+    wafer.set_defaults(func=_cmd_info_wafer)
+
+    config = sub.add_parser("config", help="inspect saved wafer configurations").add_subparsers(dest="what", required=True, metavar="WHAT")
+    show = config.add_parser("show", help="the non-reset registers of a configuration file")
+    show.add_argument("file")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_cmd_config_show)
+    diff = config.add_parser("diff", help="register differences between two configuration files (exit 1 if any)")
+    diff.add_argument("a")
+    diff.add_argument("b")
+    diff.add_argument("--json", action="store_true")
+    diff.add_argument("--limit", type=int, default=200, help="show at most this many differences (default 200)")
+    diff.set_defaults(func=_cmd_config_diff)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from hal.logging import configure
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure(json=args.log_json, level=args.log_level)
+    try:
+        return args.func(args)
+    except HalError as exc:
+        print(f"hal: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

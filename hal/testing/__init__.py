@@ -1,0 +1,3 @@
+"""Helpers for testing code that uses hal (hypothesis strategies, fakes)."""
+
+__all__: list[str] = []
