@@ -64,6 +64,23 @@ def _cmd_info_wafer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_info_registers(args: argparse.Namespace) -> int:
+    from hal.hardware.fpga import FPGA_REGISTERS
+    from hal.hardware.hicann import HICANN_REGISTERS
+    from hal.registers import markdown_reference
+
+    files = {"hicann": [HICANN_REGISTERS], "fpga": [FPGA_REGISTERS], "all": [HICANN_REGISTERS, FPGA_REGISTERS]}[args.chip]
+    if args.markdown:
+        print(markdown_reference(files))
+        return 0
+    for rf in files:
+        for reg in rf:
+            fields = ", ".join(f"{f.name}[{f.lsb + f.width - 1}:{f.lsb}]" if f.width > 1 else f"{f.name}[{f.lsb}]" for f in reg.fields[:8])
+            more = f", ... ({len(reg.fields)} fields)" if len(reg.fields) > 8 else ""
+            print(f"{rf.chip:<6} {hex(reg.address):>8} x{reg.count:<6} {reg.name:<26} {fields}{more}")
+    return 0
+
+
 # -- hal config ------------------------------------------------------------------------------
 
 
@@ -142,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     wafer = info.add_parser("wafer", help="counts of the wafer's resources")
     wafer.add_argument("--json", action="store_true")
     wafer.set_defaults(func=_cmd_info_wafer)
+
+    registers = info.add_parser("registers", help="the register map (from the declarations)")
+    registers.add_argument("--chip", choices=("hicann", "fpga", "all"), default="all")
+    registers.add_argument("--markdown", action="store_true", help="the full reference page (docs/registers.md)")
+    registers.set_defaults(func=_cmd_info_registers)
 
     config = sub.add_parser("config", help="inspect saved wafer configurations").add_subparsers(dest="what", required=True, metavar="WHAT")
     show = config.add_parser("show", help="the non-reset registers of a configuration file")

@@ -194,10 +194,13 @@ class RegisterWrite:
     subsystem: str
     chip: Any
     register: str
-    indices: np.ndarray = attrs.field(converter=lambda a: np.asarray(a, dtype=np.int64))
-    words: np.ndarray = attrs.field(converter=lambda a: np.asarray(a, dtype=np.uint64))
+    # Compact dtypes: a full-wafer stream holds ~16 million words.
+    indices: np.ndarray = attrs.field(converter=lambda a: np.asarray(a, dtype=np.uint32))
+    words: np.ndarray = attrs.field(converter=np.asarray)
 
     def __attrs_post_init__(self):
+        if self.words.dtype.kind != "u":
+            object.__setattr__(self, "words", self.words.astype(np.uint64))
         if self.indices.shape != self.words.shape:
             raise ConfigError(f"RegisterWrite {self.register}: {self.indices.size} indices but {self.words.size} words")
 
@@ -457,11 +460,11 @@ class Configurator:
                     force = old is None or name in forced or self.modes[name] is Mode.FORCE
                     changed = False
                     for reg in sub.registers:
-                        words = new.image[reg].astype(np.uint64)
+                        words = new.image[reg]
                         if force:
-                            idx = np.arange(words.size)
+                            idx = np.arange(words.size, dtype=np.uint32)
                         else:
-                            idx = np.flatnonzero(words != old.image[reg].astype(np.uint64))
+                            idx = np.flatnonzero(words != old.image[reg]).astype(np.uint32)
                         if idx.size:
                             changed = True
                             per_stage[stage.name].append(RegisterWrite(stage.name, name, chip, reg, idx, words[idx]))
@@ -487,7 +490,7 @@ class Configurator:
         register, values = _COMMAND_SEQUENCE[subsystem]
         count = HICANN_REGISTERS[register].count
         return [
-            RegisterWrite(stage, subsystem, chip, register, np.arange(count), np.full(count, v.to_word(), dtype=np.uint64))
+            RegisterWrite(stage, subsystem, chip, register, np.arange(count), np.full(count, v.to_word(), dtype=np.uint32))
             for v in values
         ]
 
@@ -530,16 +533,17 @@ class Configurator:
 
         Later writes to the same word win, so the expected value is the last one written.
         """
-        expected: dict[tuple[Any, str], dict[int, int]] = {}
+        grouped: dict[tuple[Any, str], list[RegisterWrite]] = {}
         for w in stream:
-            if w.register_file[w.register].access is Access.WRITE_ONLY:
-                continue
-            per = expected.setdefault((w.chip, w.register), {})
-            per.update(zip(w.indices.tolist(), w.words.tolist()))
+            if w.register_file[w.register].access is not Access.WRITE_ONLY:
+                grouped.setdefault((w.chip, w.register), []).append(w)
         mismatches = []
-        for (chip, register), words in expected.items():
-            idx = np.fromiter(words, dtype=np.int64, count=len(words))
-            want = np.fromiter(words.values(), dtype=np.uint64, count=len(words))
+        for (chip, register), writes in grouped.items():
+            indices = np.concatenate([w.indices for w in writes]).astype(np.int64)
+            words = np.concatenate([w.words.astype(np.uint64) for w in writes])
+            # np.unique keeps the first occurrence: reverse so that the last write wins.
+            idx, first = np.unique(indices[::-1], return_index=True)
+            want = words[::-1][first]
             got = np.asarray(sink.read_registers(chip, register, idx), dtype=np.uint64)
             base = _FILES[_chip_kind(chip)][register].address
             for i in np.flatnonzero(got != want):

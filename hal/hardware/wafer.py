@@ -21,7 +21,7 @@ from hal.hardware.hicann import HICANNConfig, SYNAPSE_COLUMNS, SYNAPSE_ROWS
 __all__ = ["WaferConfig", "wafer_counts"]
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, repr=False)
 class WaferConfig:
     """Register-level configuration of one wafer.
 
@@ -43,6 +43,9 @@ class WaferConfig:
             _check_entry("hicanns", key, C.HICANNOnWafer, value, HICANNConfig)
         for key, value in self._fpgas.items():
             _check_entry("fpgas", key, C.FPGAOnWafer, value, FPGAConfig)
+
+    def __repr__(self) -> str:
+        return f"WaferConfig({self.wafer!r}, {len(self._hicanns)} HICANN(s), {len(self._fpgas)} FPGA(s) configured)"
 
     def hicann(self, coordinate: C.HICANNOnWafer) -> HICANNConfig:
         """The configuration of one HICANN, created in its reset state on first access."""
