@@ -6,12 +6,22 @@ The public entry points; each lives in a module named after its job:
 * :mod:`hal.registers` and :mod:`hal.hardware` -- registers declared once, chip and wafer configuration;
 * :mod:`hal.configurator` -- configuration to a minimal, staged stream of register writes;
 * :mod:`hal.serialization` -- configurations to and from files;
+* :mod:`hal.backend` -- the backend contract; :mod:`hal.experiment` -- experiments and recordings;
+* :mod:`hal.pluginmanager` / :mod:`hal.hookspecs` -- plugins (backends, trainers, calibrations);
 * :mod:`hal.errors` -- the typed errors.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from hal import coordinates
+from hal.backend import Backend, Capabilities, RunRequest, RunResult
 from hal.configurator import Configurator, Mode, RegisterImageSink, Verify, WriteStream
+from hal.domains import PAPER_DOMAINS, Domains
+from hal.experiment import Experiment, InputAddress, PoissonInput, Recording, SpikeArrayInput, run
 from hal.hardware.wafer import WaferConfig, wafer_counts
+from hal.hookspecs import hookimpl, hookspec
 from hal.serialization import load_config, save_config
 
 __version__ = "0.1.0.dev0"
@@ -27,5 +37,56 @@ __all__ = [
     "RegisterImageSink",
     "save_config",
     "load_config",
+    "Backend",
+    "Capabilities",
+    "RunRequest",
+    "RunResult",
+    "Domains",
+    "PAPER_DOMAINS",
+    "Experiment",
+    "InputAddress",
+    "PoissonInput",
+    "SpikeArrayInput",
+    "Recording",
+    "run",
+    "hookimpl",
+    "hookspec",
+    "get_backend",
+    "list_backends",
+    "get_trainer",
+    "list_trainers",
+    "list_calibrations",
     "__version__",
 ]
+
+
+def get_backend(name: str, **options: Any) -> Backend:
+    """A new instance of the backend registered as ``name``; unknown names list the known ones."""
+    from hal.pluginmanager import default_plugins
+
+    return default_plugins().create("backend", name, **options)
+
+
+def list_backends() -> list[str]:
+    from hal.pluginmanager import default_plugins
+
+    return default_plugins().names("backend")
+
+
+def get_trainer(name: str, **options: Any) -> Any:
+    """A new trainer registered as ``name`` (e.g. ``get_trainer("in_the_loop", backend=...)``)."""
+    from hal.pluginmanager import default_plugins
+
+    return default_plugins().create("trainer", name, **options)
+
+
+def list_trainers() -> list[str]:
+    from hal.pluginmanager import default_plugins
+
+    return default_plugins().names("trainer")
+
+
+def list_calibrations() -> list[str]:
+    from hal.pluginmanager import default_plugins
+
+    return default_plugins().names("calibration")

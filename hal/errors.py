@@ -24,6 +24,7 @@ __all__ = [
     "CapabilityError",
     "PluginError",
     "UnknownPluginError",
+    "PluginRegistrationError",
     "UnknownNameError",
     "known_names_hint",
 ]
@@ -124,6 +125,10 @@ class CapabilityError(BackendError):
 
 class PluginError(HalError):
     """A plugin could not be loaded or registered."""
+
+
+class PluginRegistrationError(PluginError):
+    """Two plugins claim one name, or a registration is malformed."""
 
 
 class UnknownPluginError(PluginError, UnknownNameError):

@@ -1,0 +1,160 @@
+"""Finding plugins: a pluggy manager over the entry-point group ``hal``, and typed access to it.
+
+:func:`get_plugin_manager` builds a fresh manager (tests use one without entry
+points); :class:`Plugins` wraps it with typed calls: the registrations of each
+kind, and the observer hooks. The module-level default (:func:`default_plugins`)
+is the only global state in hal; :func:`hal.get_backend` and friends use it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+import pluggy
+import structlog
+
+from hal import hookspecs
+from hal.errors import PluginRegistrationError, UnknownPluginError
+
+__all__ = [
+    "KINDS",
+    "Registration",
+    "Registry",
+    "Plugins",
+    "get_plugin_manager",
+    "default_plugins",
+    "reset_default_plugins",
+]
+
+log = structlog.get_logger(__name__)
+
+#: The kinds of things plugins register, and the hook that registers each.
+KINDS = {
+    "backend": "hal_register_backends",
+    "trainer": "hal_register_trainers",
+    "calibration": "hal_register_calibrations",
+}
+_NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
+
+
+@attrs.frozen
+class Registration:
+    """One registered backend, trainer or calibration routine."""
+
+    kind: str
+    name: str
+    factory: Callable[..., Any] = attrs.field(repr=False)
+    distribution: str
+    description: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "distribution": self.distribution, "description": self.description}
+
+
+class Registry:
+    """Handed to a registration hook; records what one plugin registers."""
+
+    def __init__(self, kind: str, distribution: str, store: dict[str, Registration]):
+        self.kind = kind
+        self.distribution = distribution
+        self._store = store
+
+    def add(self, name: str, factory: Callable[..., Any], *, description: str = "") -> None:
+        """Register ``factory`` under ``name`` (lower case, digits, ``_`` or ``-``)."""
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise PluginRegistrationError(
+                f"{self.distribution}: {self.kind} name {name!r} is not valid; use lower case letters, digits, '_' or '-', starting with a letter"
+            )
+        if not callable(factory):
+            raise PluginRegistrationError(f"{self.distribution}: {self.kind} {name!r}: factory {factory!r} is not callable")
+        existing = self._store.get(name)
+        if existing is not None:
+            raise PluginRegistrationError(
+                f"{self.kind} name {name!r} is claimed twice: by {existing.distribution} and by {self.distribution}; "
+                f"uninstall one, or block one with HAL_DISABLE_PLUGINS"
+            )
+        self._store[name] = Registration(self.kind, name, factory, self.distribution, description)
+
+
+def get_plugin_manager(load_entrypoints: bool = True, blocked: Iterable[str] = ()) -> pluggy.PluginManager:
+    """A fresh plugin manager with hal's hook specifications.
+
+    ``blocked`` plugin names (entry-point names) are never loaded; the
+    environment variable ``HAL_DISABLE_PLUGINS=a,b`` adds to them.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    env = [n.strip() for n in os.environ.get("HAL_DISABLE_PLUGINS", "").split(",") if n.strip()]
+    for name in (*blocked, *env):
+        pm.set_blocked(name)
+    if load_entrypoints:
+        pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    pm.check_pending()
+    return pm
+
+
+class Plugins:
+    """Typed access to a plugin manager: registrations per kind and the observer hooks."""
+
+    def __init__(self, pm: pluggy.PluginManager):
+        self.pm = pm
+        self._registrations: dict[str, dict[str, Registration]] = {}
+
+    def _distribution(self, plugin: object) -> str:
+        for p, dist in self.pm.list_plugin_distinfo():
+            if p is plugin:
+                return f"{dist.project_name} {dist.version}"
+        return f"{self.pm.get_name(plugin)} (registered directly)"
+
+    def registrations(self, kind: str) -> dict[str, Registration]:
+        """Everything registered of ``kind`` (``backend``, ``trainer``, ``calibration``), by name."""
+        if kind not in KINDS:
+            raise UnknownPluginError("plugin kind", kind, KINDS)
+        cached = self._registrations.get(kind)
+        if cached is None:
+            cached = {}
+            caller = getattr(self.pm.hook, KINDS[kind])
+            for impl in caller.get_hookimpls():
+                impl.function(registry=Registry(kind, self._distribution(impl.plugin), cached))
+            self._registrations[kind] = cached
+        return cached
+
+    def invalidate(self) -> None:
+        """Forget cached registrations (after registering or unregistering a plugin)."""
+        self._registrations.clear()
+
+    def create(self, kind: str, name: str, **options: Any) -> Any:
+        found = self.registrations(kind)
+        if name not in found:
+            raise UnknownPluginError(kind, name, found)
+        return found[name].factory(**options)
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.registrations(kind))
+
+    def before_run(self, *, backend, request) -> None:
+        self.pm.hook.hal_before_run(backend=backend, request=request)
+
+    def after_run(self, *, backend, request, result) -> None:
+        self.pm.hook.hal_after_run(backend=backend, request=request, result=result)
+
+
+_default: Plugins | None = None
+
+
+def default_plugins() -> Plugins:
+    """The process-wide plugins (entry points loaded once, on first use)."""
+    global _default
+    if _default is None:
+        _default = Plugins(get_plugin_manager())
+    return _default
+
+
+def reset_default_plugins(plugins: Plugins | None = None) -> None:
+    """Replace (or drop, with ``None``) the process-wide plugins; for tests and embedding."""
+    global _default
+    _default = plugins
