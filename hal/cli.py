@@ -146,6 +146,70 @@ def _cmd_config_diff(args: argparse.Namespace) -> int:
     return 0 if not diffs else 1
 
 
+# -- hal plugins / hal run ------------------------------------------------------------------------
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from hal.pluginmanager import default_plugins
+
+    plugins = default_plugins()
+    listing = {
+        "backends": [r.to_dict() for r in plugins.registrations("backend").values()],
+        "trainers": [r.to_dict() for r in plugins.registrations("trainer").values()],
+        "calibration_routines": [r.to_dict() for r in plugins.registrations("calibration").values()],
+    }
+    if args.json:
+        _print_json(listing)
+        return 0
+    for kind, entries in listing.items():
+        print(f"{kind}:")
+        if not entries:
+            print("  (none)")
+        for e in sorted(entries, key=lambda e: e["name"]):
+            print(f"  {e['name']:<16} {e['distribution'] + ' ' + e['version']:<28} {e['description']}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import hal
+    from hal.serialization import load_experiment, save_recording
+
+    experiment = load_experiment(args.experiment)
+    options = dict(_parse_option(o) for o in args.option)
+    backend = hal.get_backend(args.backend, wafer=experiment.config.wafer, **options)
+    recording = hal.run(experiment, backend)
+    out = args.out or str(args.experiment).rsplit(".", 1)[0] + ".recording.hal"
+    save_recording(recording, out)
+    counts = recording.spike_counts
+    summary = {
+        "backend": args.backend,
+        "samples": recording.n_samples,
+        "neurons": len(recording.neurons),
+        "spikes": int(counts.sum()),
+        "mean_rate_hz": float(counts.sum() / max(1, counts.size) / (experiment.duration_ms * 1e-3)),
+        "lost_events": recording.lost_events,
+        "recording": out,
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"{summary['samples']} sample(s) on {args.backend}: {summary['spikes']} spikes from {summary['neurons']} neurons "
+              f"(mean {summary['mean_rate_hz']:.2f} Hz), lost events {summary['lost_events']['total']}; recording written to {out}")
+    return 0
+
+
+def _parse_option(text: str) -> tuple[str, Any]:
+    from hal.errors import ConfigError
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"--option {text!r}: expected KEY=VALUE, e.g. dt_ms=0.05")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 # -- the parser --------------------------------------------------------------------------------
 
 
@@ -176,6 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true")
     diff.add_argument("--limit", type=int, default=200, help="show at most this many differences (default 200)")
     diff.set_defaults(func=_cmd_config_diff)
+    plugins = sub.add_parser("plugins", help="registered backends, trainers and calibration routines")
+    plugins.add_argument("--json", action="store_true")
+    plugins.set_defaults(func=_cmd_plugins)
+
+    run = sub.add_parser("run", help="run a saved experiment on a backend and write the recording")
+    run.add_argument("experiment", help="an experiment file (hal.serialization.save_experiment)")
+    run.add_argument("--backend", required=True)
+    run.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="backend option (repeatable)")
+    run.add_argument("--out", help="recording file (default: EXPERIMENT.recording.hal)")
+    run.add_argument("--json", action="store_true")
+    run.set_defaults(func=_cmd_run)
     return parser
 
 

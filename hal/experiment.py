@@ -90,7 +90,7 @@ class PoissonInput:
             raise ConfigError(f"PoissonInput.rates_hz: shape {r.shape}; expected ({len(self.targets)},) or (samples, {len(self.targets)})")
         if not np.all(np.isfinite(r)) or np.any(r < 0):
             bad = r.ravel()[np.flatnonzero(~np.isfinite(r.ravel()) | (r.ravel() < 0))[0]]
-            raise ConfigError(f"PoissonInput.rates_hz: {bad!r} Hz out of range; valid a finite rate >= 0")
+            raise ConfigError(f"PoissonInput.rates_hz: {float(bad)!r} Hz out of range; valid a finite rate >= 0")
         if self.start_ms < 0 or (self.stop_ms is not None and self.stop_ms < self.start_ms):
             raise ConfigError(f"PoissonInput: window [{self.start_ms}, {self.stop_ms}) ms is not valid; need 0 <= start <= stop")
 

@@ -49,18 +49,20 @@ class Registration:
     name: str
     factory: Callable[..., Any] = attrs.field(repr=False)
     distribution: str
+    version: str = ""
     description: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "distribution": self.distribution, "description": self.description}
+        return {"name": self.name, "distribution": self.distribution, "version": self.version, "description": self.description}
 
 
 class Registry:
     """Handed to a registration hook; records what one plugin registers."""
 
-    def __init__(self, kind: str, distribution: str, store: dict[str, Registration]):
+    def __init__(self, kind: str, distribution: str, store: dict[str, Registration], version: str = ""):
         self.kind = kind
         self.distribution = distribution
+        self.version = version
         self._store = store
 
     def add(self, name: str, factory: Callable[..., Any], *, description: str = "") -> None:
@@ -77,7 +79,7 @@ class Registry:
                 f"{self.kind} name {name!r} is claimed twice: by {existing.distribution} and by {self.distribution}; "
                 f"uninstall one, or block one with HAL_DISABLE_PLUGINS"
             )
-        self._store[name] = Registration(self.kind, name, factory, self.distribution, description)
+        self._store[name] = Registration(self.kind, name, factory, self.distribution, self.version, description)
 
 
 def get_plugin_manager(load_entrypoints: bool = True, blocked: Iterable[str] = ()) -> pluggy.PluginManager:
@@ -104,11 +106,12 @@ class Plugins:
         self.pm = pm
         self._registrations: dict[str, dict[str, Registration]] = {}
 
-    def _distribution(self, plugin: object) -> str:
+    def _distribution(self, plugin: object) -> tuple[str, str]:
+        """(distribution name, version) a plugin was loaded from."""
         for p, dist in self.pm.list_plugin_distinfo():
             if p is plugin:
-                return f"{dist.project_name} {dist.version}"
-        return f"{self.pm.get_name(plugin)} (registered directly)"
+                return dist.project_name, dist.version
+        return f"{self.pm.get_name(plugin)} (registered directly)", ""
 
     def registrations(self, kind: str) -> dict[str, Registration]:
         """Everything registered of ``kind`` (``backend``, ``trainer``, ``calibration``), by name."""
@@ -119,7 +122,8 @@ class Plugins:
             cached = {}
             caller = getattr(self.pm.hook, KINDS[kind])
             for impl in caller.get_hookimpls():
-                impl.function(registry=Registry(kind, self._distribution(impl.plugin), cached))
+                distribution, version = self._distribution(impl.plugin)
+                impl.function(registry=Registry(kind, distribution, cached, version))
             self._registrations[kind] = cached
         return cached
 

@@ -30,7 +30,19 @@ from hal.hardware.hicann import HICANNConfig
 from hal.hardware.wafer import WaferConfig
 from hal.registers import ArrayRegister, RegisterValue
 
-__all__ = ["FORMAT", "VERSION", "make_converter", "save_config", "load_config", "config_to_dict"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "make_converter",
+    "save_config",
+    "load_config",
+    "config_to_dict",
+    "config_from_dict",
+    "save_experiment",
+    "load_experiment",
+    "save_recording",
+    "load_recording_summary",
+]
 
 FORMAT = "hal-wafer-config"
 VERSION = 1
@@ -167,6 +179,26 @@ def save_config(config: WaferConfig, path: str | Path) -> None:
     write_archive(path, FORMAT, VERSION, manifest, arrays)
 
 
+def config_from_dict(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> WaferConfig:
+    """Inverse of :func:`config_to_dict`; consumes the arrays it uses. Raises :class:`ConfigError`."""
+    extra = set(manifest) - {"format", "version", "wafer", "hicanns", "fpgas"}
+    if extra:
+        raise ConfigError(f"unknown top-level keys {sorted(extra)}")
+    config = WaferConfig(C.Wafer(manifest.get("wafer", 0)))
+    for kind, coord_type, cls in (("hicanns", C.HICANNOnWafer, HICANNConfig), ("fpgas", C.FPGAOnWafer, FPGAConfig)):
+        section = manifest.get(kind, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{kind}: expected an object keyed by chip number")
+        for key, data in section.items():
+            if not key.isdigit():
+                raise ConfigError(f"{kind}: chip key {key!r} is not a number")
+            coord = coord_type(int(key))
+            prefix = f"{kind[:-1]}/{key}"
+            chip = _chip_from_dict(cls, data, arrays, prefix)
+            (config.hicann(coord) if cls is HICANNConfig else config.fpga(coord)).image.update(chip.image)
+    return config
+
+
 def load_config(path: str | Path) -> WaferConfig:
     """Read a configuration written by :func:`save_config`.
 
@@ -175,23 +207,119 @@ def load_config(path: str | Path) -> WaferConfig:
     """
     manifest, arrays = read_archive(path, FORMAT, range(1, VERSION + 1))
     try:
-        extra = set(manifest) - {"format", "version", "wafer", "hicanns", "fpgas"}
-        if extra:
-            raise ConfigError(f"unknown top-level keys {sorted(extra)}")
-        config = WaferConfig(C.Wafer(manifest.get("wafer", 0)))
-        for kind, coord_type, cls in (("hicanns", C.HICANNOnWafer, HICANNConfig), ("fpgas", C.FPGAOnWafer, FPGAConfig)):
-            section = manifest.get(kind, {})
-            if not isinstance(section, dict):
-                raise ConfigError(f"{kind}: expected an object keyed by chip number")
-            for key, data in section.items():
-                if not key.isdigit():
-                    raise ConfigError(f"{kind}: chip key {key!r} is not a number")
-                coord = coord_type(int(key))
-                prefix = f"{kind[:-1]}/{key}"
-                chip = _chip_from_dict(cls, data, arrays, prefix)
-                (config.hicann(coord) if cls is HICANNConfig else config.fpga(coord)).image.update(chip.image)
+        config = config_from_dict(manifest, arrays)
         if arrays:
             raise ConfigError(f"arrays that belong to no configured chip: {sorted(arrays)[:5]}")
     except HalError as exc:
         raise FileFormatError(path, f"invalid content: {exc}") from exc
     return config
+
+
+# -- experiments and recordings -------------------------------------------------------------------
+
+EXPERIMENT_FORMAT = "hal-experiment"
+RECORDING_FORMAT = "hal-recording"
+
+
+def _address_list(targets) -> list[list[int]]:
+    return [[t.hicann.enum, t.channel, t.address] for t in targets]
+
+
+def save_experiment(experiment, path: str | Path) -> None:
+    """Write an :class:`~hal.experiment.Experiment` (configuration, stimuli, recording spec) to ``path``."""
+    from hal.experiment import Experiment, PoissonInput
+
+    if not isinstance(experiment, Experiment):
+        raise ConfigError(f"save_experiment: expected an Experiment, got {type(experiment).__name__}")
+    config_manifest, arrays = config_to_dict(experiment.config)
+    arrays = {f"config/{k}": v for k, v in arrays.items()}
+    inputs = []
+    for i, inp in enumerate(experiment.inputs):
+        if isinstance(inp, PoissonInput):
+            arrays[f"inputs/{i}/rates_hz.npy"] = inp.rates_hz
+            inputs.append({"kind": "poisson", "targets": _address_list(inp.targets), "start_ms": inp.start_ms, "stop_ms": inp.stop_ms, "seed": inp.seed})
+        else:
+            for k, (t, idx) in enumerate(inp.spikes):
+                arrays[f"inputs/{i}/{k}/times_ms.npy"] = t
+                arrays[f"inputs/{i}/{k}/index.npy"] = idx
+            inputs.append({"kind": "spike_array", "targets": _address_list(inp.targets), "samples": len(inp.spikes)})
+    d = experiment.domains
+    manifest = {
+        "config": config_manifest,
+        "duration_ms": experiment.duration_ms,
+        "n_samples": experiment.n_samples,
+        "inputs": inputs,
+        "record_membrane": [[h.enum, n.enum] for h, n in experiment.record_membrane],
+        "membrane_interval_ms": experiment.membrane_interval_ms,
+        "domains": {"speedup": d.speedup, "alpha": d.alpha, "shift_mv": d.shift_mv},
+        "seed": experiment.seed,
+        "verify": experiment.verify.value,
+    }
+    write_archive(path, EXPERIMENT_FORMAT, 1, manifest, arrays)
+
+
+def load_experiment(path: str | Path):
+    """Read an experiment written by :func:`save_experiment`."""
+    from hal.configurator import Verify
+    from hal.domains import Domains
+    from hal.experiment import Experiment, InputAddress, PoissonInput, SpikeArrayInput
+
+    manifest, arrays = read_archive(path, EXPERIMENT_FORMAT, range(1, 2))
+    try:
+        config_arrays = {k[len("config/"):]: v for k, v in arrays.items() if k.startswith("config/")}
+        config = config_from_dict(manifest["config"], config_arrays)
+        inputs = []
+        for i, spec in enumerate(manifest["inputs"]):
+            targets = [InputAddress(C.HICANNOnWafer(h), c, a) for h, c, a in spec["targets"]]
+            if spec["kind"] == "poisson":
+                inputs.append(PoissonInput(targets, arrays[f"inputs/{i}/rates_hz.npy"], spec["start_ms"], spec["stop_ms"], spec["seed"]))
+            elif spec["kind"] == "spike_array":
+                spikes = [(arrays[f"inputs/{i}/{k}/times_ms.npy"], arrays[f"inputs/{i}/{k}/index.npy"]) for k in range(spec["samples"])]
+                inputs.append(SpikeArrayInput(targets, spikes))
+            else:
+                raise ConfigError(f"inputs[{i}].kind: {spec['kind']!r} unknown; valid poisson, spike_array")
+        return Experiment(
+            config,
+            manifest["duration_ms"],
+            inputs,
+            manifest["n_samples"],
+            [(C.HICANNOnWafer(h), C.NeuronOnHICANN.from_enum(n)) for h, n in manifest["record_membrane"]],
+            manifest["membrane_interval_ms"],
+            Domains(**manifest["domains"]),
+            manifest["seed"],
+            Verify(manifest["verify"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FileFormatError(path, f"malformed experiment ({type(exc).__name__}: {exc})") from None
+    except HalError as exc:
+        raise FileFormatError(path, f"invalid content: {exc}") from exc
+
+
+def save_recording(recording, path: str | Path) -> None:
+    """Write a :class:`~hal.experiment.Recording`: spikes per sample, counts, membranes and the raw trace."""
+    arrays: dict[str, np.ndarray] = {"spike_counts.npy": recording.spike_counts}
+    for s, (t, col) in enumerate(recording.spike_times_ms):
+        arrays[f"spikes/{s}/times_ms.npy"] = t
+        arrays[f"spikes/{s}/neuron.npy"] = col
+    trace = recording.hardware.trace
+    for name in ("sample", "time", "hicann", "channel", "address"):
+        arrays[f"trace/{name}.npy"] = getattr(trace, name)
+    if recording.hardware.membrane is not None:
+        for k, (h, n) in enumerate(recording.experiment.record_membrane):
+            t, v = recording.membrane(h, n)
+            arrays[f"membrane/{k}/times_ms.npy"] = t
+            arrays[f"membrane/{k}/v_mv.npy"] = v
+    manifest = {
+        "neurons": [{"hicann": n.hicann.enum, "firing": n.firing.enum, "denmems": [d.enum for d in n.denmems], "address": n.address} for n in recording.neurons],
+        "samples": recording.n_samples,
+        "duration_ms": recording.experiment.duration_ms,
+        "membrane": [[h.enum, n.enum] for h, n in recording.experiment.record_membrane],
+        "lost_events": recording.lost_events,
+        "info": {k: v for k, v in recording.hardware.info.items() if isinstance(v, (int, float, str, bool))},
+    }
+    write_archive(path, RECORDING_FORMAT, 1, manifest, arrays)
+
+
+def load_recording_summary(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The manifest and arrays of a saved recording (for analysis outside hal)."""
+    return read_archive(path, RECORDING_FORMAT, range(1, 2))

@@ -8,6 +8,10 @@ from hypothesis import HealthCheck, settings
 
 from hal import coordinates as C
 from hal.hardware.wafer import WaferConfig
+from hal.logging import configure as configure_logging
+
+# Keep test output readable; tests that check logs use structlog.testing.capture_logs.
+configure_logging(level="warning")
 
 # Property tests build numpy-backed configurations; keep them quick and deterministic in CI.
 settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

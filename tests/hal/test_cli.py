@@ -103,3 +103,36 @@ def test_register_reference_page_is_current(capsys):
     assert code == 0
     assert out == page.read_text(), "regenerate with: hal info registers --markdown > docs/registers.md"
     assert "### `neuron` (`DenmemConfig`)" in out and "| `l1_address` | 5:0 | 0 | rw |" in out
+
+
+def test_plugins_json_lists_reference(capsys):
+    code, out, _ = run(capsys, "plugins", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert {"name": "reference", "distribution": "wafer-hal"}.items() <= next(b for b in data["backends"] if b["name"] == "reference").items()
+    assert set(data) == {"backends", "trainers", "calibration_routines"}
+
+
+def test_run_a_saved_experiment(capsys, tmp_path):
+    import numpy as np
+
+    from hal.serialization import load_recording_summary, save_experiment
+    from hal.testing.networks import layered_network, poisson_experiment
+
+    net = layered_network((2, 1), [np.array([[9, 9]])])
+    exp = poisson_experiment(net, np.full((2, 2), 40.0), record_membrane=[(net.routing.hicann, net.routing.firing(2))])
+    path = tmp_path / "exp.hal"
+    save_experiment(exp, path)
+    code, out, err = run(capsys, "run", str(path), "--backend", "reference", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["samples"] == 2 and summary["neurons"] == 3
+    manifest, arrays = load_recording_summary(summary["recording"])
+    assert arrays["spike_counts.npy"].shape == (2, 3)
+    assert arrays["membrane/0/v_mv.npy"].shape[0] == 2
+    assert manifest["lost_events"]["total"] == 0
+
+    code, _, err = run(capsys, "run", str(path), "--backend", "nope")
+    assert code == 2 and "unknown backend 'nope'" in err
+    code, _, err = run(capsys, "run", str(path), "--backend", "reference", "--option", "dt_ms=5")
+    assert code == 2 and "dt_ms: 5 out of range" in err
