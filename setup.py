@@ -11,7 +11,9 @@ import os
 from setuptools import setup
 
 # (module name, source) for every Cython kernel in the project.
-CYTHON_EXTENSIONS: list[tuple[str, str]] = []
+CYTHON_EXTENSIONS: list[tuple[str, str]] = [
+    ("plugins.emulator._kernel", "plugins/emulator/_kernel.pyx"),
+]
 
 
 def _extensions():
@@ -30,7 +32,7 @@ def _extensions():
         "cdivision": not debug,
     }
     extensions = [
-        Extension(name, [source], include_dirs=[numpy.get_include()])
+        Extension(name, [source], include_dirs=[numpy.get_include()], extra_compile_args=["-O3"])
         for name, source in CYTHON_EXTENSIONS
     ]
     return cythonize(extensions, compiler_directives=directives)

@@ -23,7 +23,7 @@ import numpy as np
 
 from hal import coordinates as C
 from hal.configurator import Configurator, RegisterImageSink, RegisterWrite
-from hal.errors import CapabilityError, ConfigError
+from hal.errors import BackendError, CapabilityError, ConfigError
 from hal.events import HardwareEvents
 from hal.hardware.hicann import HICANNConfig
 from hal.hardware.wafer import WaferConfig
@@ -161,6 +161,19 @@ class Backend(abc.ABC):
             cfg = self._sink.chip_config(chip)
             (hicanns if isinstance(cfg, HICANNConfig) else fpgas)[chip] = cfg
         return WaferConfig(self.wafer, hicanns=hicanns, fpgas=fpgas)
+
+    def require_locked(self) -> None:
+        """Raise :class:`BackendError` if repeaters or synapse drivers changed since their last lock.
+
+        Real chips drop events on unlocked repeaters; backends refuse to run instead.
+        """
+        for chip in sorted(self.locks.repeaters_unlocked, key=lambda c: (type(c).__name__, c.enum)):
+            raise BackendError(
+                f"{chip!r}: L1 repeaters not locked since their last change; apply configurations with "
+                f"hal.Configurator (it locks), or write repeater_block_control start_lock"
+            )
+        for chip in sorted(self.locks.drivers_unlocked, key=lambda c: (type(c).__name__, c.enum)):
+            raise BackendError(f"{chip!r}: synapse drivers not locked since their last change; write synapse_driver_control start_lock")
 
     def reset(self) -> None:
         """Forget all configuration: every chip back to reset, the configurator's cache cleared."""

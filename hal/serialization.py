@@ -15,7 +15,6 @@ import enum
 from pathlib import Path
 from typing import Any
 
-import attrs
 import cattrs
 import numpy as np
 from cattrs.errors import ClassValidationError

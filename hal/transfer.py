@@ -80,6 +80,35 @@ def _tau_ref_us(dac):
         return np.where(dac > 0, _TAU_REF_US_TIMES_DAC / np.maximum(dac, 1e-300), np.inf)
 
 
+def _log_linear(d0, d1, y0, y1):
+    """A curve that is linear in log(y) between (d0, y0) and (d1, y1)."""
+
+    def forward(dac):
+        return y0 * np.exp((np.asarray(dac, dtype=float) - d0) / (d1 - d0) * np.log(y1 / y0))
+
+    def inverse(y):
+        return d0 + (d1 - d0) * np.log(np.asarray(y, dtype=float) / y0) / np.log(y1 / y0)
+
+    return forward, inverse
+
+
+# AdEx terms over calibtic's default domains (HARDWARE_FACTS.md section 8); model curves.
+_TAU_W = _log_linear(76.0, 1023.0, 35.4, 2.93)  # us, I_radapt (larger current, faster)
+_A_NS = _log_linear(1.0, 1023.0, 2.5, 4960.0)  # nS, I_gladapt
+_B_NA = _log_linear(1.0, 1023.0, 0.03, 69.0)  # nA, I_fire
+_DELTA_T = _log_linear(1.0, 1023.0, 1.21, 13.5)  # mV, I_rexp
+
+
+def _zero_at_zero(curve):
+    forward, inverse = curve
+
+    def f(dac):
+        dac = np.asarray(dac, dtype=float)
+        return np.where(dac > 0, forward(np.maximum(dac, 1)), 0.0)
+
+    return f, inverse
+
+
 def _g_l_ns(dac, divider=GL_DIVIDERS["normal"]):
     return dac_to_current_na(dac) * K_GL_NS_PER_NA / divider
 
@@ -127,6 +156,11 @@ NOMINAL: dict[str, Transfer] = {
         Transfer("tau_syn_e_us", "V_syntcx", "us", (226, 1022), _tau_syn_us, _tau_syn_inverse),
         Transfer("tau_syn_i_us", "V_syntci", "us", (226, 1022), _tau_syn_us, _tau_syn_inverse),
         Transfer("t_ref_us", "I_pl", "us", (10, FG_DAC_MAX), _tau_ref_us, lambda t: _TAU_REF_US_TIMES_DAC / np.asarray(t, dtype=float)),
+        Transfer("tau_w_us", "I_radapt", "us", (76, FG_DAC_MAX), *_TAU_W),
+        Transfer("a_ns", "I_gladapt", "nS (0 = off)", (1, FG_DAC_MAX), *_zero_at_zero(_A_NS)),
+        Transfer("b_na", "I_fire", "nA (0 = off)", (1, FG_DAC_MAX), *_zero_at_zero(_B_NA)),
+        Transfer("delta_t_mv", "I_rexp", "mV", (1, FG_DAC_MAX), *_DELTA_T),
+        _voltage("v_exp_mv", "V_exp"),
     )
 }
 

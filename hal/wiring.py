@@ -25,7 +25,6 @@ higher merger levels are stored but not interpreted. A driver with
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from typing import Any
 
 import attrs
 import numpy as np
@@ -50,7 +49,13 @@ from hal.transfer import (
     synaptic_unit_conductance_ns,
 )
 
-__all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "extract_wiring", "denmem_parameters"]
+__all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "extract_wiring", "denmem_parameters", "PARAMETER_NAMES"]
+
+#: Hardware-domain parameters of each logical neuron in :attr:`Wiring.parameters`.
+PARAMETER_NAMES = (
+    "c_pf", "g_l_ns", "e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_syn_e_us", "tau_syn_i_us",
+    "t_ref_us", "a_ns", "b_na", "tau_w_us", "delta_t_mv", "v_exp_mv", "exp_bias_na",
+)
 
 _PASSES_RIGHT = (MergerMode.RIGHT_ONLY, MergerMode.MERGE)
 _PASSES_LEFT = (MergerMode.LEFT_ONLY, MergerMode.MERGE)
@@ -201,9 +206,12 @@ def denmem_parameters(chip: HICANNConfig) -> dict[str, np.ndarray]:
         "tau_syn_e_us": nominal("tau_syn_e_us")(chip.neuron_parameter("V_syntcx")),
         "tau_syn_i_us": nominal("tau_syn_i_us")(chip.neuron_parameter("V_syntci")),
         "t_ref_us": nominal("t_ref_us")(chip.neuron_parameter("I_pl")),
-        # Adaptation and exponential terms: non-zero means in use.
-        "a_na": dac_to_current_na(chip.neuron_parameter("I_gladapt")),
-        "b_na": dac_to_current_na(chip.neuron_parameter("I_fire")),
+        # Adaptation and exponential terms (AdEx): a = b = 0 and I_bexp = 0 means plain LIF.
+        "a_ns": nominal("a_ns")(chip.neuron_parameter("I_gladapt")),
+        "b_na": nominal("b_na")(chip.neuron_parameter("I_fire")),
+        "tau_w_us": nominal("tau_w_us")(chip.neuron_parameter("I_radapt")),
+        "delta_t_mv": nominal("delta_t_mv")(chip.neuron_parameter("I_rexp")),
+        "v_exp_mv": dac_to_voltage_mv(chip.neuron_parameter("V_exp")),
         "exp_bias_na": dac_to_current_na(chip.neuron_parameter("I_bexp")),
     }
 
@@ -220,10 +228,10 @@ def _combine(per_denmem: dict[str, np.ndarray], members: list[np.ndarray], firin
         out["e_l_mv"].append(float((g * per_denmem["e_l_mv"][idx]).sum() / g.sum()) if g.sum() > 0 else float(per_denmem["e_l_mv"][idx].mean()))
         for key in ("e_rev_e_mv", "e_rev_i_mv", "tau_syn_e_us", "tau_syn_i_us"):
             out[key].append(float(per_denmem[key][idx].mean()))
-        for key in ("v_th_mv", "v_reset_mv", "t_ref_us"):
+        for key in ("v_th_mv", "v_reset_mv", "t_ref_us", "tau_w_us", "delta_t_mv", "v_exp_mv"):
             out[key].append(float(per_denmem[key][fire]))
-        for key in ("a_na", "b_na", "exp_bias_na"):
-            out[key].append(float(per_denmem[key][idx].max()))
+        for key in ("a_ns", "b_na", "exp_bias_na"):
+            out[key].append(float(per_denmem[key][idx].sum()))
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
@@ -329,8 +337,13 @@ def _driver_chain(chip: HICANNConfig | None, driver: int) -> list[int]:
     return chain
 
 
-def extract_wiring(config: WaferConfig) -> Wiring:
-    """Read the wiring of ``config`` (see the module docstring)."""
+def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
+    """Read the wiring of ``config`` (see the module docstring).
+
+    ``denmem_transform(hicann, per_denmem) -> per_denmem``, if given, changes the
+    nominal per-denmem parameters before they are combined into logical neurons:
+    this is where a backend applies its circuits' deviations.
+    """
     hicanns = dict(config.hicanns())
 
     # Logical neurons and their parameters.
@@ -344,6 +357,8 @@ def extract_wiring(config: WaferConfig) -> Wiring:
         spl1 = chip.neurons.column("enable_spl1_output").astype(bool)
         addresses = chip.neurons.column("l1_address")
         per_denmem = denmem_parameters(chip)
+        if denmem_transform is not None:
+            per_denmem = denmem_transform(h, per_denmem)
         groups: dict[int, list[int]] = defaultdict(list)
         for i, root in enumerate(labels):
             groups[int(root)].append(i)
@@ -366,12 +381,12 @@ def extract_wiring(config: WaferConfig) -> Wiring:
         for k, ln in enumerate(logical):
             for d in ln.denmems:
                 denmem_to_neuron[(h.enum, d.enum)] = len(neurons) + k
-            if combined["a_na"][k] > 0 or combined["b_na"][k] > 0 or combined["exp_bias_na"][k] > 0:
+            if combined["a_ns"][k] > 0 or combined["b_na"][k] > 0 or combined["exp_bias_na"][k] > 0:
                 adex.append(ln)
         neurons.extend(logical)
         params_parts.append(combined)
     parameters = {k: np.concatenate([p[k] for p in params_parts]) if params_parts else np.zeros(0) for k in
-                  ("c_pf", "g_l_ns", "e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_syn_e_us", "tau_syn_i_us", "t_ref_us", "a_na", "b_na", "exp_bias_na")}
+                  PARAMETER_NAMES}
 
     # Origins: DNC mergers that emit something.
     fpga_cfg: dict[C.FPGAOnWafer, FPGAConfig] = dict(config.fpgas())

@@ -5,7 +5,6 @@ Needs the ``hypothesis`` package (the ``test`` extra); hal itself never imports 
 
 from __future__ import annotations
 
-import enum
 
 import attrs
 import numpy as np

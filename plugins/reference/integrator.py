@@ -511,25 +511,112 @@ def _validate(params, connections, n_sources, inputs, duration_ms, dt_ms, record
     return n_sources, duration, dt, recorded, stride, v0
 
 
-class _Synapses:
-    """Synapses sorted by presynaptic index (CSR), with per-synapse constants for scheduling."""
+class _EventRing:
+    """Synaptic events, aggregated per step, target neuron and sample, in a ring of future steps.
 
-    def __init__(self, params: NeuronParameters, connections: Connections, n_pre: int, n_samples: int):
+    Slot layout ``(4, samples, neurons)``: planes 0/1 hold the jump of
+    ``g_e``/``g_i`` at the end of the step (``w e^{-(t1-ta)/tau}`` summed over
+    the step's events), planes 2/3 their contribution to the step average
+    (``w tau/dt (1 - e^{-(t1-ta)/tau})``). Synapses are kept sorted by
+    presynaptic index (CSR) so that a batch of spikes expands into its events
+    with a few vectorised operations.
+    """
+
+    def __init__(self, params: NeuronParameters, connections: Connections, n_pre: int, n_samples: int, dt: float, n_steps: int):
         order = np.argsort(connections.pre, kind="stable")
         pre = connections.pre[order]
         self.ptr = np.searchsorted(pre, np.arange(n_pre + 1)).astype(np.int64)
-        self.count = np.diff(self.ptr)
+        self.fan_out = np.diff(self.ptr)
         post = connections.post[order]
         exc = connections.excitatory[order]
         self.weight = connections.weight_ns[order]
         self.delay = connections.delay_ms[order]
         self.tau = np.where(exc, params.tau_syn_e_ms[post], params.tau_syn_i_ms[post])
-        plane = n_samples * params.n_neurons
-        # offset of the synapse's target in one ring slot laid out as (4, samples, neurons):
-        # plane 0/1 = end-of-step jump of g_e/g_i, plane 2/3 = step-average contribution.
-        self.target = np.where(exc, 0, plane) + post
-        self.plane = plane
-        self.n_neurons = params.n_neurons
+        self.n = params.n_neurons
+        self.plane = n_samples * self.n
+        self.target = np.where(exc, 0, self.plane) + post  # offset inside a slot
+        self.dt = dt
+        self.n_steps = n_steps
+        max_delay_steps = int(math.ceil(float(self.delay.max()) / dt)) if len(connections) else 0
+        self.n_slots = _CHUNK_STEPS + max_delay_steps + 2
+        self.slots = np.zeros((self.n_slots, 4, n_samples, self.n))
+        self._flat = self.slots.reshape(-1)
+
+    def slot(self, step: int) -> np.ndarray:
+        return self.slots[step % self.n_slots]
+
+    def add(self, sample: np.ndarray, pre: np.ndarray, t_spike: np.ndarray, first_step: int) -> None:
+        """Schedule the events of spikes ``(sample, pre, t_spike)``; none may arrive before ``first_step``."""
+        counts = self.fan_out[pre]
+        total = int(counts.sum())
+        if total == 0:
+            return
+        which = np.repeat(np.arange(pre.shape[0]), counts)
+        first = np.cumsum(counts) - counts
+        s = self.ptr[pre][which] + (np.arange(total) - first[which])
+        t_arrive = t_spike[which] + self.delay[s]
+        step = np.maximum(np.floor(t_arrive / self.dt).astype(np.int64), first_step)
+        keep = step < self.n_steps
+        if not keep.all():
+            s, which, t_arrive, step = s[keep], which[keep], t_arrive[keep], step[keep]
+        remaining = np.minimum(np.maximum((step + 1) * self.dt - t_arrive, 0.0), self.dt)  # arrival -> end of step
+        tau = self.tau[s]
+        w = self.weight[s]
+        x = remaining / tau
+        jump = w * np.exp(-x)
+        average = w * (tau / self.dt) * -np.expm1(-x)
+        index = (step % self.n_slots) * (4 * self.plane) + self.target[s] + sample[which] * self.n
+        np.add.at(self._flat, np.concatenate([index, index + 2 * self.plane]), np.concatenate([jump, average]))
+
+
+def _time_to_threshold(v0, v_inf, v_th, rate, length):
+    """Time for ``V`` relaxing from ``v0`` towards ``v_inf`` at ``rate`` (1/ms) to reach ``v_th``, clipped to [0, length].
+
+    Call under ``np.errstate(divide="ignore", invalid="ignore")``.
+    """
+    t = np.log((v_inf - v0) / (v_inf - v_th)) / rate  # nan/inf only if v_inf <= v_th (no crossing)
+    t = np.where(np.isfinite(t), np.minimum(np.maximum(t, 0.0), length), length)
+    return np.where(v0 >= v_th, 0.0, t)
+
+
+def _refined_crossing(t0, t1, dt, start, v_start, v_th, c_m, g_l, e_l, e_rev, tau, g_start, jump, average):
+    """Threshold-crossing times of neurons known to cross inside the step ``[t0, t1)`` that received events in it.
+
+    Per-neuron arrays; ``e_rev``, ``tau``, ``g_start`` (conductance at ``t0``),
+    ``jump`` and ``average`` (the ring-buffer entries) are stacked as
+    ``(2, m)``: excitatory, inhibitory.
+
+    The ring buffer keeps, per step and neuron, only the end-of-step jump ``j``
+    and the step-average contribution ``a`` of the step's events. Together they
+    determine one *effective* event, weight ``w = j + a dt/tau`` at ``t1 + tau
+    ln(j/w)``, with the same end value and integral (for a single event, that
+    event exactly). The free part of the step (from ``start``) is split at
+    the effective excitatory and inhibitory arrival times and V is integrated
+    exactly for the sub-interval-averaged conductances, so a crossing shortly
+    after an arrival is not smeared over the whole step (that would make spike
+    times first order in ``dt``). Where the split trajectory stays below
+    threshold (a borderline case) the spike is put at ``t1``.
+    """
+    weight = jump + average * (dt / tau)
+    ratio = np.divide(jump, weight, out=np.ones_like(jump), where=weight > 0)
+    t_event = np.maximum(t1 + tau * np.log(ratio), t0)  # t1 where there is no event
+    cuts = np.minimum(np.maximum(np.sort(t_event, axis=0), start), t1)
+    bounds = (start, cuts[0], cuts[1], np.full_like(start, t1))
+    v = v_start
+    t_cross = np.full_like(start, np.nan)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        length = b - a
+        g = g_start * np.exp(-(a - t0) / tau) + np.where(t_event <= a, weight * np.exp(-(a - t_event) / tau), 0.0)
+        g *= np.where(length > 0, tau / length * -np.expm1(-length / tau), 1.0)  # mean over [a, b]
+        g_tot = g_l + g[0] + g[1]
+        v_inf = (g_l * e_l + g[0] * e_rev[0] + g[1] * e_rev[1]) / g_tot
+        rate = g_tot / c_m
+        v_end = v_inf + (v - v_inf) * np.exp(-length * rate)
+        new = np.isnan(t_cross) & (v_end >= v_th)
+        if new.any():
+            t_cross[new] = a[new] + _time_to_threshold(v[new], v_inf[new], v_th[new], rate[new], length[new])
+        v = v_end
+    return np.where(np.isnan(t_cross), t1, t_cross)
 
 
 def simulate(
@@ -552,7 +639,7 @@ def simulate(
         The neurons.
     connections
         All synapses, from sources (``pre < n_sources``) and from neurons
-        (``pre = n_sources + neuron``; delay >= ``dt_ms``).
+        (``pre = n_sources + neuron``; their delays must be >= ``dt_ms``).
     n_sources
         Number of input sources.
     inputs
@@ -561,11 +648,12 @@ def simulate(
     duration_ms
         Biological time to simulate (ms, >= 0). Spikes at or after it are dropped.
     dt_ms
-        Integration step (ms); see the module docstring for the error it buys.
+        Integration step (ms); the module docstring gives the error it buys.
     record_membrane
         Neuron indices whose membrane potential is recorded, or ``None``.
     membrane_dt_ms
-        Sampling interval of the recording; a multiple of ``dt_ms``.
+        Sampling interval of the recording (a multiple of ``dt_ms``); samples
+        are taken at ``0, membrane_dt_ms, ...`` (``V_reset`` while refractory).
     v_init_mv
         Initial membrane potential: scalar, ``(n_neurons,)`` or ``(samples,
         n_neurons)``; default ``E_L``. Conductances start at 0.
@@ -578,135 +666,132 @@ def simulate(
     ------
     ConfigError
         For any invalid argument; the message names it, its value and what is valid.
+
+    Examples
+    --------
+    One neuron driven by one strong excitatory input spike at 1 ms (1 ms delay):
+
+    >>> p = NeuronParameters.schmitt2017(1)
+    >>> c = Connections(pre=[0], post=[0], weight_ns=[20.0], excitatory=[True], delay_ms=[1.0])
+    >>> r = simulate(p, c, 1, [SpikeTrains(times_ms=[1.0], index=[0])], 10.0)
+    >>> [round(float(t), 3) for t in r.spikes[0].times_ms]
+    [2.705]
     """
     n_sources, duration, dt, recorded, stride, v = _validate(
         params, connections, n_sources, inputs, duration_ms, dt_ms, record_membrane, membrane_dt_ms, v_init_mv
     )
     n_samples, n = len(inputs), params.n_neurons
     n_steps = int(math.ceil(duration / dt - 1e-9)) if duration > 0 else 0
-    syn = _Synapses(params, connections, n_sources + n, n_samples)
-    max_delay_steps = int(math.ceil(float(syn.delay.max()) / dt)) if len(connections) else 0
-    n_slots = _CHUNK_STEPS + max_delay_steps + 2
-    ring = np.zeros((n_slots, 4, n_samples, n))
-    ring_flat = ring.reshape(-1)
-    slot_size = 4 * n_samples * n
+    ring = _EventRing(params, connections, n_sources + n, n_samples, dt, n_steps)
 
-    def schedule(sample: np.ndarray, pre: np.ndarray, t_spike: np.ndarray, first_step: int) -> None:
-        """Add the synaptic events of spikes (sample, pre, t) to the ring buffer."""
-        counts = syn.count[pre]
-        total = int(counts.sum())
-        if total == 0:
-            return
-        which = np.repeat(np.arange(pre.shape[0]), counts)
-        first = np.cumsum(counts) - counts
-        s = syn.ptr[pre][which] + (np.arange(total) - first[which])
-        t_arrive = t_spike[which] + syn.delay[s]
-        step = np.maximum(np.floor(t_arrive / dt).astype(np.int64), first_step)
-        keep = step < n_steps
-        if not keep.all():
-            s, which, t_arrive, step = s[keep], which[keep], t_arrive[keep], step[keep]
-        # time from arrival to the end of its step, in [0, dt]
-        remaining = np.clip((step + 1) * dt - t_arrive, 0.0, dt)
-        tau = syn.tau[s]
-        w = syn.weight[s]
-        x = remaining / tau
-        jump = w * np.exp(-x)
-        average = w * (tau / dt) * -np.expm1(-x)
-        index = (step % n_slots) * slot_size + syn.target[s] + sample[which] * n
-        np.add.at(ring_flat, np.concatenate([index, index + 2 * syn.plane]), np.concatenate([jump, average]))
-
-    # input spikes of all samples, merged and sorted by time, consumed chunk by chunk
+    # Input spikes of all samples, merged and sorted by time, are expanded a chunk at a time.
     in_sample = np.concatenate([np.full(len(tr), k, dtype=np.int64) for k, tr in enumerate(inputs)])
     in_times = np.concatenate([tr.times_ms for tr in inputs])
     in_source = np.concatenate([tr.index for tr in inputs])
     order = np.argsort(in_times, kind="stable")
     in_sample, in_times, in_source = in_sample[order], in_times[order], in_source[order]
+    chunk_ends = np.searchsorted(in_times, np.arange(0, n_steps + _CHUNK_STEPS, _CHUNK_STEPS) * dt)
+    chunk_ends[-1] = in_times.shape[0]
+
+    # A neuron's spike reaches its targets no earlier than `lag` steps later, so the spikes
+    # of up to `lag` steps are scheduled together (fewer, larger vectorised operations).
+    from_neuron = connections.pre >= n_sources
+    lag = max(1, int(math.floor(float(connections.delay_ms[from_neuron].min()) / dt + 1e-9))) if from_neuron.any() else 0
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    pending_since = 0
 
     # per-neuron constants
-    c_m = params.c_m_pf
-    g_l = params.g_l_ns
-    g_l_e_l = g_l * params.e_l_mv
+    c_m, g_l, e_l = params.c_m_pf, params.g_l_ns, params.e_l_mv
+    g_l_e_l = g_l * e_l
     e_e, e_i = params.e_rev_e_mv, params.e_rev_i_mv
     v_th, v_reset, t_ref = params.v_th_mv, params.v_reset_mv, params.t_ref_ms
-    decay_e = np.exp(-dt / params.tau_syn_e_ms)
-    decay_i = np.exp(-dt / params.tau_syn_i_ms)
-    mean_e = params.tau_syn_e_ms / dt * -np.expm1(-dt / params.tau_syn_e_ms)  # step average of g(t0) e^{-t/tau}
-    mean_i = params.tau_syn_i_ms / dt * -np.expm1(-dt / params.tau_syn_i_ms)
+    tau_e, tau_i = params.tau_syn_e_ms, params.tau_syn_i_ms
+    decay_e, decay_i = np.exp(-dt / tau_e), np.exp(-dt / tau_i)
+    mean_e = tau_e / dt * -np.expm1(-dt / tau_e)  # step average of g(t0) e^{-(t-t0)/tau}, over g(t0)
+    mean_i = tau_i / dt * -np.expm1(-dt / tau_i)
+    e_rev = np.stack([e_e, e_i])
+    tau = np.stack([tau_e, tau_i])
+    decay = np.stack([decay_e, decay_i])
 
     g_e = np.zeros((n_samples, n))
     g_i = np.zeros((n_samples, n))
     refractory_until = np.full((n_samples, n), -np.inf)
     n_time = int(math.ceil(duration / (stride * dt) - 1e-9)) if stride else 0
     membrane = np.empty((n_samples, recorded.shape[0], n_time)) if stride else None
-    out_sample: list[np.ndarray] = []
-    out_neuron: list[np.ndarray] = []
+    out_flat: list[np.ndarray] = []
     out_time: list[np.ndarray] = []
 
-    for k in range(n_steps):
-        t0 = k * dt
-        t1 = (k + 1) * dt
-        if k % _CHUNK_STEPS == 0:
-            lo, hi = np.searchsorted(in_times, [t0, min((k + _CHUNK_STEPS) * dt, duration)], side="left")
-            if k + _CHUNK_STEPS >= n_steps:
-                hi = in_times.shape[0]
-            if hi > lo:
-                schedule(in_sample[lo:hi], in_source[lo:hi], in_times[lo:hi], k)
-        if stride and k % stride == 0 and k // stride < n_time:
-            membrane[:, :, k // stride] = v[:, recorded]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(n_steps):
+            t0 = k * dt
+            t1 = (k + 1) * dt
+            if k % _CHUNK_STEPS == 0:
+                lo, hi = chunk_ends[k // _CHUNK_STEPS], chunk_ends[k // _CHUNK_STEPS + 1]
+                if hi > lo:
+                    ring.add(in_sample[lo:hi], in_source[lo:hi], in_times[lo:hi], k)
+            if pending and k >= pending_since + lag:
+                ring.add(*(np.concatenate(parts) for parts in zip(*pending)), k)
+                pending.clear()
+            if stride and k % stride == 0 and k // stride < n_time:
+                membrane[:, :, k // stride] = v[:, recorded]
 
-        slot = ring[k % n_slots]
-        g_e_mean = g_e * mean_e + slot[2]
-        g_i_mean = g_i * mean_i + slot[3]
-        g_e *= decay_e
-        g_e += slot[0]
-        g_i *= decay_i
-        g_i += slot[1]
-        slot[...] = 0.0
+            # conductances: exact decay plus the step's events; their step averages drive V
+            slot = ring.slot(k)
+            g_e_mean = g_e * mean_e + slot[2]
+            g_i_mean = g_i * mean_i + slot[3]
+            g_e *= decay_e
+            g_e += slot[0]
+            g_i *= decay_i
+            g_i += slot[1]
 
-        g_tot = g_l + g_e_mean + g_i_mean
-        v_inf = (g_l_e_l + g_e_mean * e_e + g_i_mean * e_i) / g_tot
-        rate = g_tot / c_m  # 1 / effective membrane time constant
-        free = np.clip(t1 - refractory_until, 0.0, dt)  # non-refractory part of the step
-        v_new = v_inf + (v - v_inf) * np.exp(-free * rate)
+            # V: exact relaxation towards v_inf over the non-refractory part of the step
+            g_tot = g_l + g_e_mean + g_i_mean
+            v_inf = (g_l_e_l + g_e_mean * e_e + g_i_mean * e_i) / g_tot
+            rate = g_tot / c_m
+            free = np.minimum(np.maximum(t1 - refractory_until, 0.0), dt)
+            v_new = v_inf + (v - v_inf) * np.exp(-free * rate)
 
-        spiking = v_new >= v_th
-        if spiking.any():
-            s_idx, n_idx = np.nonzero(spiking)
-            vi = v_inf[s_idx, n_idx]
-            v0 = v[s_idx, n_idx]
-            r = rate[s_idx, n_idx]
-            h = free[s_idx, n_idx]
-            th = v_th[n_idx]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                to_cross = np.log((vi - v0) / (vi - th)) / r
-            to_cross = np.where(v0 >= th, 0.0, np.nan_to_num(to_cross, nan=h, posinf=h))
-            t_spike = (t1 - h) + np.clip(to_cross, 0.0, h)
-            release = t_spike + t_ref[n_idx]
-            refractory_until[s_idx, n_idx] = release
-            # refractoriness ending inside this step: integrate the rest of it from V_reset
-            rest = np.clip(t1 - release, 0.0, None)
-            vr = v_reset[n_idx]
-            v_new[s_idx, n_idx] = vi + (vr - vi) * np.exp(-rest * r)
-            in_time = t_spike < duration
-            out_sample.append(s_idx[in_time])
-            out_neuron.append(n_idx[in_time])
-            out_time.append(t_spike[in_time])
-            schedule(s_idx, n_idx + n_sources, t_spike, k + 1)
-        v = v_new
+            spiking = np.flatnonzero(v_new >= v_th)
+            if spiking.size:
+                j = spiking % n  # neuron
+                vi = np.take(v_inf, spiking)
+                r = np.take(rate, spiking)
+                h = np.take(free, spiking)
+                v0 = np.take(v, spiking)
+                start = t1 - h
+                t_spike = start + _time_to_threshold(v0, vi, v_th[j], r, h)
+                events = slot.reshape(4, -1)[:, spiking]
+                refine = np.flatnonzero((events[0] > 0) | (events[1] > 0))
+                if refine.size:
+                    jr = j[refine]
+                    ev = events[:, refine]
+                    g_end = np.stack([np.take(g_e, spiking[refine]), np.take(g_i, spiking[refine])])
+                    t_spike[refine] = _refined_crossing(
+                        t0, t1, dt, start[refine], v0[refine], v_th[jr], c_m[jr], g_l[jr], e_l[jr], e_rev[:, jr],
+                        tau[:, jr], (g_end - ev[:2]) / decay[:, jr], ev[:2], ev[2:],
+                    )  # fmt: skip
+                release = t_spike + t_ref[j]
+                np.put(refractory_until, spiking, release)
+                # refractoriness ending inside this step: V relaxes from V_reset for the rest of it
+                rest = np.maximum(t1 - release, 0.0)
+                np.put(v_new, spiking, vi + (v_reset[j] - vi) * np.exp(-rest * r))
+                out_flat.append(spiking)
+                out_time.append(t_spike)
+                if lag:
+                    if not pending:
+                        pending_since = k
+                    pending.append((spiking // n, j + n_sources, t_spike))
+            slot[...] = 0.0
+            v = v_new
 
-    if out_time:
-        sample_all = np.concatenate(out_sample)
-        neuron_all = np.concatenate(out_neuron)
-        time_all = np.concatenate(out_time)
-    else:
-        sample_all = neuron_all = np.zeros(0, dtype=np.int64)
-        time_all = np.zeros(0)
+    flat_all = np.concatenate(out_flat) if out_flat else np.zeros(0, dtype=np.int64)
+    time_all = np.concatenate(out_time) if out_time else np.zeros(0)
+    keep = time_all < duration
+    sample_all, neuron_all, time_all = flat_all[keep] // n, flat_all[keep] % n, time_all[keep]
     order = np.lexsort((neuron_all, time_all, sample_all))
     sample_all, neuron_all, time_all = sample_all[order], neuron_all[order], time_all[order]
     bounds = np.searchsorted(sample_all, np.arange(n_samples + 1))
-    spikes = tuple(
-        SpikeTrains(times_ms=time_all[bounds[k] : bounds[k + 1]], index=neuron_all[bounds[k] : bounds[k + 1]]) for k in range(n_samples)
-    )
+    spikes = tuple(SpikeTrains(times_ms=time_all[bounds[k] : bounds[k + 1]], index=neuron_all[bounds[k] : bounds[k + 1]]) for k in range(n_samples))
     log.debug(
         "reference_simulation_finished",
         samples=n_samples,

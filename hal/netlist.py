@@ -1,0 +1,152 @@
+"""From wiring plus playback to an event-level netlist that any simulator can integrate.
+
+Sources are the distinct (origin, L1 address) pairs that carry input events
+(FPGA playback or background generators); connections run from sources or
+neurons to neurons with a hardware-domain peak conductance. Everything stays in
+hardware units (ticks, nS); each backend converts to what its integrator wants.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from hal.events import HardwareEvents
+from hal.domains import TICKS_PER_HW_SECOND
+from hal.wiring import Wiring
+
+__all__ = ["Netlist", "build_netlist", "background_trains", "trace_events"]
+
+
+@attrs.frozen(eq=False)
+class Netlist:
+    """Sources, connections and input events of one run (see the module docstring).
+
+    ``pre`` indexes sources (``< n_sources``) or neurons (``n_sources + k``).
+    ``synapse`` gives each connection's (hicann enum, row, column), so that a
+    backend can apply per-synapse or per-driver deviations.
+    """
+
+    n_sources: int
+    n_neurons: int
+    source_keys: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    conductance_ns: np.ndarray
+    excitatory: np.ndarray
+    synapse_hicann: np.ndarray
+    synapse_row: np.ndarray
+    synapse_column: np.ndarray
+    in_sample: np.ndarray
+    in_time: np.ndarray  # ticks
+    in_source: np.ndarray
+    in_link: np.ndarray  # HICANN enum the event enters through (its FPGA highspeed link)
+    unrouted: int
+
+    @property
+    def n_connections(self) -> int:
+        return int(self.pre.size)
+
+
+def background_trains(wiring: Wiring, duration_ticks: int, seed: int) -> list[tuple[int, np.ndarray]]:
+    """(source key, spike ticks) of every background generator that reaches L1; the same in each sample."""
+    out = []
+    for origin, address, period, random, bg_seed in wiring.background:
+        f_mhz = wiring.pll_mhz[wiring.origins[origin].hicann]
+        if period == 0 or f_mhz <= 0:
+            continue
+        isi = period / (f_mhz * 1e6) * TICKS_PER_HW_SECOND
+        if random:
+            rng = np.random.default_rng([bg_seed, seed])
+            n = int(duration_ticks / isi * 1.5) + 10
+            ticks = np.cumsum(rng.exponential(isi, size=n))
+        else:
+            ticks = np.arange(isi, duration_ticks, isi)
+        ticks = np.rint(ticks).astype(np.int64)
+        out.append((origin * 64 + address, ticks[ticks < duration_ticks]))
+    return out
+
+
+def build_netlist(wiring: Wiring, playback: HardwareEvents, n_samples: int, duration_ticks: int, seed: int = 0) -> Netlist:
+    """The netlist of one run: playback events that the configuration accepts become source spikes."""
+    syn = wiring.synapses
+    origin_index = {(o.hicann.enum, o.channel): i for i, o in enumerate(wiring.origins)}
+    pb = playback
+    pb_origin = np.array([origin_index.get((int(h), int(c)), -1) for h, c in zip(pb.hicann, pb.channel)], dtype=np.int64)
+    accepted = np.isin(pb_origin, list(wiring.input_origins)) if len(pb) else np.zeros(0, dtype=bool)
+    keys = pb_origin * 64 + pb.address.astype(np.int64)
+    bg = background_trains(wiring, duration_ticks, seed)
+    source_keys = np.unique(np.concatenate([keys[accepted], np.array([k for k, _ in bg], dtype=np.int64)]))
+    n_sources = int(source_keys.size)
+
+    syn_key = syn.origin * 64 + syn.address
+    parts = []
+    from_source = np.isin(syn_key, source_keys)
+    parts.append((np.searchsorted(source_keys, syn_key[from_source]), np.flatnonzero(from_source)))
+    # A neuron's spikes carry its address into its origin: every synapse listening there fires.
+    for k, neuron in enumerate(wiring.neurons):
+        o = wiring.neuron_origin[k]
+        if o < 0:
+            continue
+        hit = np.flatnonzero(syn_key == o * 64 + neuron.address)
+        if hit.size:
+            parts.append((np.full(hit.size, n_sources + k), hit))
+    pre = np.concatenate([p for p, _ in parts]).astype(np.int64)
+    which = np.concatenate([w for _, w in parts]).astype(np.int64)
+
+    # Input events: playback plus background, every sample.
+    in_sample = [pb.sample[accepted].astype(np.int64)]
+    in_time = [pb.time[accepted].astype(np.int64)]
+    in_source = [np.searchsorted(source_keys, keys[accepted])]
+    in_link = [pb.hicann[accepted].astype(np.int64)]
+    for key, ticks in bg:
+        src = int(np.searchsorted(source_keys, key))
+        hicann = wiring.origins[key // 64].hicann.enum
+        for s in range(n_samples):
+            in_sample.append(np.full(ticks.size, s))
+            in_time.append(ticks)
+            in_source.append(np.full(ticks.size, src))
+            in_link.append(np.full(ticks.size, -1 - hicann))  # on-wafer: not through a link
+    in_sample_a = np.concatenate(in_sample)
+    in_time_a = np.concatenate(in_time)
+    order = np.lexsort((in_time_a, in_sample_a))
+    return Netlist(
+        n_sources=n_sources,
+        n_neurons=len(wiring.neurons),
+        source_keys=source_keys,
+        pre=pre,
+        post=syn.post[which],
+        conductance_ns=syn.conductance_ns[which],
+        excitatory=syn.excitatory[which],
+        synapse_hicann=syn.hicann[which],
+        synapse_row=syn.row[which],
+        synapse_column=syn.column[which],
+        in_sample=in_sample_a[order],
+        in_time=in_time_a[order],
+        in_source=np.concatenate(in_source).astype(np.int64)[order],
+        in_link=np.concatenate(in_link).astype(np.int64)[order],
+        unrouted=int(np.count_nonzero(~accepted)),
+    )
+
+
+def trace_events(wiring: Wiring, sample: np.ndarray, ticks: np.ndarray, neuron: np.ndarray, config, duration_ticks: int) -> HardwareEvents:
+    """Spikes of neurons (sample, tick, neuron index) -> the FPGA trace they produce.
+
+    Only neurons whose spikes reach an FPGA channel appear; the FPGA's trace
+    filter drops address-0 events where it is enabled.
+    """
+    sample, ticks, neuron = (np.asarray(a) for a in (sample, ticks, neuron))
+    keep = wiring.recorded[neuron] & (ticks >= 0) & (ticks < duration_ticks) if neuron.size else np.zeros(0, dtype=bool)
+    sample, ticks, neuron = sample[keep], ticks[keep], neuron[keep]
+    origin = wiring.neuron_origin[neuron]
+    hicann = np.array([o.hicann.enum for o in wiring.origins], dtype=np.int64)[origin] if origin.size else np.zeros(0, np.int64)
+    channel = np.array([o.channel for o in wiring.origins], dtype=np.int64)[origin] if origin.size else np.zeros(0, np.int64)
+    addresses = np.array([n.address if n.address is not None else -1 for n in wiring.neurons], dtype=np.int64)
+    trace = HardwareEvents(sample, ticks, hicann, channel, addresses[neuron]).sorted()
+    if len(trace):
+        drop = np.zeros(len(trace), dtype=bool)
+        for fpga, cfg in config.fpgas():
+            if cfg.control.value.drop_background_events:
+                drop |= np.isin(trace.hicann, [h.enum for h in fpga.hicanns()]) & (trace.address == 0)
+        trace = trace.select(~drop)
+    return trace
