@@ -32,7 +32,7 @@ def _extensions():
         "cdivision": not debug,
     }
     extensions = [
-        Extension(name, [source], include_dirs=[numpy.get_include()], extra_compile_args=["-O3"])
+        Extension(name, [source], include_dirs=[numpy.get_include()], extra_compile_args=["-O3", "-ffast-math", "-march=native"])
         for name, source in CYTHON_EXTENSIONS
     ]
     return cythonize(extensions, compiler_directives=directives)

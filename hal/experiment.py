@@ -256,19 +256,26 @@ class Recording:
     def from_result(cls, experiment: Experiment, wiring: Wiring, result: RunResult) -> Recording:
         recorded = [i for i in range(len(wiring.neurons)) if wiring.recorded[i]]
         column_of = {wiring_index: column for column, wiring_index in enumerate(recorded)}
-        keys = wiring.trace_key_to_neurons()
-        trace = result.trace
-        columns = np.full(len(trace), -1, dtype=np.int64)
-        for k in range(len(trace)):
-            owners = keys.get((int(trace.hicann[k]), int(trace.channel[k]), int(trace.address[k])), ())
+        # Dense lookup (hicann, channel, address) -> column; -1 where no single neuron can have sent it.
+        table = np.full(384 * 8 * 64, -1, dtype=np.int64)
+        for (h, c, a), owners in wiring.trace_key_to_neurons().items():
             if len(owners) == 1:
-                columns[k] = column_of[owners[0]]
+                table[(h * 8 + c) * 64 + a] = column_of[owners[0]]
+        trace = result.trace
+        key = (trace.hicann.astype(np.int64) * 8 + trace.channel.astype(np.int64)) * 64 + trace.address.astype(np.int64)
+        valid = (trace.hicann >= 0) & (trace.channel >= 0) & (trace.address >= 0)
+        columns = np.where(valid, table[np.where(valid, key, 0)], -1)
         unattributed = int(np.count_nonzero(columns < 0))
         times = experiment.domains.ticks_to_ms(trace.time)
+        # The trace is sorted by sample: cut it at the sample boundaries instead of masking per sample.
+        order = np.argsort(trace.sample, kind="stable")
+        samples, times, columns = trace.sample[order], times[order], columns[order]
+        bounds = np.searchsorted(samples, np.arange(experiment.batch_size + 1))
         per_sample = []
         for s in range(experiment.batch_size):
-            sel = (trace.sample == s) & (columns >= 0)
-            per_sample.append((times[sel], columns[sel]))
+            t, c = times[bounds[s]:bounds[s + 1]], columns[bounds[s]:bounds[s + 1]]
+            keep = c >= 0
+            per_sample.append((t[keep], c[keep]))
         return cls(experiment, tuple(wiring.neurons[i] for i in recorded), tuple(per_sample), result, unattributed)
 
     @property

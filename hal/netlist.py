@@ -70,9 +70,12 @@ def background_trains(wiring: Wiring, duration_ticks: int, seed: int) -> list[tu
 def build_netlist(wiring: Wiring, playback: HardwareEvents, n_samples: int, duration_ticks: int, seed: int = 0) -> Netlist:
     """The netlist of one run: playback events that the configuration accepts become source spikes."""
     syn = wiring.synapses
-    origin_index = {(o.hicann.enum, o.channel): i for i, o in enumerate(wiring.origins)}
+    # Dense lookup (hicann, channel) -> origin index; -1 where no origin exists.
+    origin_table = np.full(384 * 8, -1, dtype=np.int64)
+    for i, o in enumerate(wiring.origins):
+        origin_table[o.hicann.enum * 8 + o.channel] = i
     pb = playback
-    pb_origin = np.array([origin_index.get((int(h), int(c)), -1) for h, c in zip(pb.hicann, pb.channel)], dtype=np.int64)
+    pb_origin = origin_table[pb.hicann.astype(np.int64) * 8 + pb.channel.astype(np.int64)] if len(pb) else np.zeros(0, dtype=np.int64)
     accepted = np.isin(pb_origin, list(wiring.input_origins)) if len(pb) else np.zeros(0, dtype=bool)
     keys = pb_origin * 64 + pb.address.astype(np.int64)
     bg = background_trains(wiring, duration_ticks, seed)

@@ -99,7 +99,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 #: Default integration step (ms); see the module docstring for its measured error.
-DEFAULT_DT_MS = 0.05
+DEFAULT_DT_MS = 0.025
 
 # Input spikes are expanded into synaptic events this many steps at a time; it bounds
 # the memory of the event ring buffer to (chunk + max delay) steps.
@@ -146,22 +146,28 @@ def _to_bool_array(value: object) -> object:
     return value
 
 
-def _array_eq():
-    return attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        try:
+            return f"{type(value).__name__} of {np.asarray(value).dtype}"
+        except (TypeError, ValueError):
+            pass
+    return type(value).__name__
 
 
 def _check_array(owner: str, name: str, value: object, kind: str) -> np.ndarray:
     expected = {"f": "real numbers (float64)", "i": "integers (int64)", "b": "booleans"}[kind]
     if not isinstance(value, np.ndarray) or value.dtype.kind != kind:
-        got = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
-        raise ConfigError(f"{owner}.{name}: got {got}; valid: a 1-d array of {expected}")
+        raise ConfigError(f"{owner}.{name}: got {_describe(value)}; valid: a 1-d array of {expected}")
     if value.ndim != 1:
         raise ConfigError(f"{owner}.{name}: shape {value.shape}; valid: a 1-d array")
     if kind == "f":
         bad = np.flatnonzero(~np.isfinite(value))
         if bad.size:
             i = int(bad[0])
-            raise ConfigError(f"{owner}.{name}[{i}]: {value[i]!r} is not finite; valid: finite numbers")
+            raise ConfigError(f"{owner}.{name}[{i}]: {value[i].item()!r} is not finite; valid: finite numbers")
     return value
 
 
@@ -374,8 +380,8 @@ class SpikeTrains:
         if unsorted.size:
             i = int(unsorted[0]) + 1
             raise ConfigError(
-                f"{owner}.times_ms[{i}]: {self.times_ms[i]!r} is earlier than the previous spike "
-                f"({self.times_ms[i - 1]!r}); valid: sorted by time (use SpikeTrains.from_unsorted)"
+                f"{owner}.times_ms[{i}]: {self.times_ms[i].item()!r} is earlier than the previous spike "
+                f"({self.times_ms[i - 1].item()!r}); valid: sorted by time (use SpikeTrains.from_unsorted)"
             )
 
     def __len__(self) -> int:

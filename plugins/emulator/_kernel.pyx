@@ -1,0 +1,302 @@
+# cython: language_level=3
+"""Numeric core of the emulator: conductance-based LIF / AdEx neurons, a block of samples.
+
+Numeric loops only: no Python objects, validation or logging inside (the
+wrapper in ``kernel.py`` does all of that). State is laid out
+``[neuron, sample]`` so the innermost loop runs over contiguous samples.
+
+Scheme per step of ``dt`` (all times in units of dt inside the kernel):
+conductances decay exactly; the membrane sees the conductances' step average
+(exact for exponential decay) and is advanced with the (2,2)-Pade form of the
+exponential integrator, ``V1 = (V0 (1 - x/2) + h I) / (1 + x/2)`` with
+``x = h g_tot``, ``h = dt / C`` -- second order and unconditionally stable.
+A threshold crossing is placed inside the step by linear interpolation; the
+refractory clamp ends inside a step too. Events (inputs, and neuron spikes
+after the synaptic delay) arriving inside a step make the conductance exact
+from the step's end on and add their exact share to the step's average (see
+``_arrive``), as the reference integrator does. AdEx terms (adaptation current, exponential term) are
+integrated with forward Euler when enabled.
+"""
+
+cimport cython
+from libc.math cimport exp
+
+cdef extern from *:
+    """
+    /* The vectorisable part of a LIF step for one neuron across its samples. Written in C for
+       `restrict`: without it the compiler must assume the arrays alias and will not vectorise. */
+    #define HAL_LIF_PASS(NAME, T)                                                                   \
+    static void NAME(Py_ssize_t m, T* restrict v, T* restrict ge, T* restrict gi, T* restrict ae,   \
+                     T* restrict ai, T* restrict tv, T* restrict tge, T* restrict tgi, T avg_e,      \
+                     T avg_i, T h, T g_l, T e_l, T e_e, T e_i, T de, T di) {                        \
+        const T c_l = g_l * e_l;                                                                    \
+        for (Py_ssize_t s = 0; s < m; s++) {                                                        \
+            T gei = ge[s] * avg_e + ae[s];                                                          \
+            T gii = gi[s] * avg_i + ai[s];                                                          \
+            T x = h * (g_l + gei + gii);                                                            \
+            tge[s] = gei; tgi[s] = gii; ae[s] = 0; ai[s] = 0;                                       \
+            tv[s] = (v[s] * (1 - x / 2) + h * (c_l + gei * e_e + gii * e_i)) / (1 + x / 2);         \
+            ge[s] *= de; gi[s] *= di;                                                               \
+        }                                                                                           \
+    }
+    HAL_LIF_PASS(hal_lif_pass_d, double)
+    HAL_LIF_PASS(hal_lif_pass_f, float)
+    """
+    void hal_lif_pass_d(Py_ssize_t m, double* v, double* ge, double* gi, double* ae, double* ai, double* tv, double* tge,
+                        double* tgi, double avg_e, double avg_i, double h, double g_l, double e_l, double e_e, double e_i,
+                        double de, double di) noexcept nogil
+    void hal_lif_pass_f(Py_ssize_t m, float* v, float* ge, float* gi, float* ae, float* ai, float* tv, float* tge,
+                        float* tgi, float avg_e, float avg_i, float h, float g_l, float e_l, float e_e, float e_i,
+                        float de, float di) noexcept nogil
+
+ctypedef fused real:
+    float
+    double
+
+
+@cython.cdivision(True)
+cdef inline void _arrive(real* g, real* g_avg_extra, real w, real offset, real inv_tau, real avg) noexcept nogil:
+    """An event of weight ``w`` arriving ``offset`` (0..1) into the step.
+
+    ``g`` (decayed by a whole step after the update) gets the value that makes it
+    exact from the step's end on; the step's average gets what the event really
+    adds to it, ``w (1 - exp(-(1 - offset) dt/tau)) tau/dt``, minus what the
+    addition to ``g`` already contributes.
+    """
+    cdef real x = w * <real>exp(offset * inv_tau)
+    g[0] += x
+    g_avg_extra[0] += w * (1 - <real>exp(-(1 - offset) * inv_tau)) / inv_tau - x * avg
+
+
+@cython.cdivision(True)
+cdef inline real _crossing(real v0, real v1, real v_th, real start) noexcept nogil:
+    """Where in the step (0..1) the membrane crossed threshold, by linear interpolation."""
+    cdef real frac = start
+    if v1 > v0:
+        frac = start + (1 - start) * (v_th - v0) / (v1 - v0)
+    if frac < 0:
+        frac = 0
+    if frac > 1:
+        frac = 1
+    return frac
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline Py_ssize_t _emit(Py_ssize_t n_out, Py_ssize_t step, Py_ssize_t n, Py_ssize_t s, real frac,
+                             int[::1] out_step, int[::1] out_neuron, int[::1] out_sample, real[::1] out_offset,
+                             bint has_targets, int delay_steps, real delay_frac,
+                             int[:, ::1] ring_neuron, int[:, ::1] ring_sample, real[:, ::1] ring_offset, int[::1] ring_count) noexcept nogil:
+    """Record a spike and schedule its delivery after the delay; returns the new spike count."""
+    cdef real arrive
+    cdef Py_ssize_t idx, slot, k
+    out_step[n_out] = <int>step
+    out_neuron[n_out] = <int>n
+    out_sample[n_out] = <int>s
+    out_offset[n_out] = frac
+    if has_targets:
+        arrive = frac + delay_frac
+        idx = step + delay_steps
+        if arrive >= 1:
+            arrive = arrive - 1
+            idx = idx + 1
+        if idx <= step:  # zero delay: deliver next step
+            idx = step + 1
+        slot = idx % ring_count.shape[0]
+        k = ring_count[slot]
+        ring_neuron[slot, k] = <int>n
+        ring_sample[slot, k] = <int>s
+        ring_offset[slot, k] = arrive
+        ring_count[slot] = <int>(k + 1)
+    return n_out + 1
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+@cython.initializedcheck(False)
+def run_block(
+    # per neuron
+    real[::1] v_th, real[::1] v_reset, real[::1] e_l, real[::1] e_e, real[::1] e_i,
+    real[::1] g_l, real[::1] h, real[::1] decay_e, real[::1] decay_i,
+    real[::1] avg_e, real[::1] avg_i, real[::1] inv_tau_e, real[::1] inv_tau_i, real[::1] t_ref,
+    # AdEx (ignored unless adex != 0): a (nS), b (nA*C units), 1/tau_w (1/dt), delta_t, v_exp
+    int adex, real[::1] a, real[::1] b, real[::1] inv_tau_w, real[::1] delta_t, real[::1] v_exp,
+    # connections from neurons (CSR over pre neuron) and from sources (CSR over source)
+    int[::1] nrn_ptr, int[::1] nrn_post, real[::1] nrn_w, signed char[::1] nrn_exc, real delay,
+    int[::1] src_ptr, int[::1] src_post, real[::1] src_w, signed char[::1] src_exc,
+    # input events of this block, sorted by step: step, sample (in block), source, offset in the step (0..1)
+    int[::1] in_step, int[::1] in_sample, int[::1] in_source, real[::1] in_offset,
+    # state [neuron, sample], updated in place
+    real[:, ::1] v, real[:, ::1] ge, real[:, ::1] gi, real[:, ::1] ae, real[:, ::1] ai, real[:, ::1] w_ad, real[:, ::1] refr_end,
+    int step0, int n_steps,
+    # membrane recording
+    int[::1] rec_neuron, int rec_every, real[:, :, ::1] rec_v,
+    # output spikes (capacity = out_step.shape[0])
+    int[::1] out_step, int[::1] out_neuron, int[::1] out_sample, real[::1] out_offset,
+    # ring buffer for delayed neuron spikes: [slot, entry] = (neuron, sample, offset)
+    int[:, ::1] ring_neuron, int[:, ::1] ring_sample, real[:, ::1] ring_offset, int[::1] ring_count,
+    # scratch, one entry per sample
+    real[::1] tmp_v, real[::1] tmp_ge, real[::1] tmp_gi,
+):
+    """Advance the block from step ``step0`` by ``n_steps``; returns the number of spikes written, or -1 on overflow.
+
+    On overflow the state is partly advanced: the caller restores its copy and retries with more room.
+    """
+    cdef Py_ssize_t n_neurons = v.shape[0]
+    cdef Py_ssize_t n_samples = v.shape[1]
+    cdef Py_ssize_t n_slots = ring_count.shape[0]
+    cdef Py_ssize_t capacity = out_step.shape[0]
+    cdef Py_ssize_t n_in = in_step.shape[0]
+    cdef Py_ssize_t n_rec = rec_neuron.shape[0]
+    cdef int delay_steps = <int>delay
+    cdef real delay_frac = delay - delay_steps
+    cdef Py_ssize_t step, n, s, k, e, slot, tgt, idx, ev = 0, n_out = 0
+    cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, wt, arrive, t_spike
+    cdef int pre, sample
+    cdef int overflow = 0
+
+    with nogil:
+        for step in range(step0, step0 + n_steps):
+            # 1. inputs arriving in this step
+            while ev < n_in and in_step[ev] == step:
+                pre = in_source[ev]
+                sample = in_sample[ev]
+                for k in range(src_ptr[pre], src_ptr[pre + 1]):
+                    tgt = src_post[k]
+                    if src_exc[k]:
+                        _arrive(&ge[tgt, sample], &ae[tgt, sample], src_w[k], in_offset[ev], inv_tau_e[tgt], avg_e[tgt])
+                    else:
+                        _arrive(&gi[tgt, sample], &ai[tgt, sample], src_w[k], in_offset[ev], inv_tau_i[tgt], avg_i[tgt])
+                ev += 1
+            # 2. neuron spikes whose delay ends in this step
+            slot = step % n_slots
+            for e in range(ring_count[slot]):
+                pre = ring_neuron[slot, e]
+                sample = ring_sample[slot, e]
+                arrive = ring_offset[slot, e]
+                for k in range(nrn_ptr[pre], nrn_ptr[pre + 1]):
+                    tgt = nrn_post[k]
+                    if nrn_exc[k]:
+                        _arrive(&ge[tgt, sample], &ae[tgt, sample], nrn_w[k], arrive, inv_tau_e[tgt], avg_e[tgt])
+                    else:
+                        _arrive(&gi[tgt, sample], &ai[tgt, sample], nrn_w[k], arrive, inv_tau_i[tgt], avg_i[tgt])
+            ring_count[slot] = 0
+            # 3. membranes
+            for n in range(n_neurons):
+                if not adex:
+                    # 3a. the common case for all samples, branch-free so that it vectorises
+                    if real is double:
+                        hal_lif_pass_d(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0], &tmp_ge[0],
+                                       &tmp_gi[0], avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n])
+                    else:
+                        hal_lif_pass_f(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0], &tmp_ge[0],
+                                       &tmp_gi[0], avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n])
+                    # 3b. refractory clamps and spikes (rare): fix up sample by sample
+                    for s in range(n_samples):
+                        v0 = v[n, s]
+                        v1 = tmp_v[s]
+                        start = 0
+                        if refr_end[n, s] > step:
+                            if refr_end[n, s] >= step + 1:
+                                v[n, s] = v_reset[n]
+                                continue
+                            start = refr_end[n, s] - step
+                            v0 = v_reset[n]
+                            remaining = 1 - start
+                            x = h[n] * (g_l[n] + tmp_ge[s] + tmp_gi[s]) * remaining
+                            v1 = (v0 * (1 - x / 2) + h[n] * (g_l[n] * e_l[n] + tmp_ge[s] * e_e[n] + tmp_gi[s] * e_i[n]) * remaining) / (1 + x / 2)
+                        if v1 < v_th[n]:
+                            v[n, s] = v1
+                            continue
+                        frac = _crossing(v0, v1, v_th[n], start)
+                        v[n, s] = v_reset[n]
+                        refr_end[n, s] = step + frac + t_ref[n]
+                        if n_out >= capacity:
+                            overflow = 1
+                            break
+                        n_out = _emit(n_out, step, n, s, frac, out_step, out_neuron, out_sample, out_offset,
+                                      nrn_ptr[n + 1] > nrn_ptr[n], delay_steps, delay_frac, ring_neuron, ring_sample, ring_offset, ring_count)
+                else:
+                    # AdEx: adaptation and exponential terms, one sample at a time
+                    for s in range(n_samples):
+                        gei = ge[n, s] * avg_e[n] + ae[n, s]
+                        gii = gi[n, s] * avg_i[n] + ai[n, s]
+                        ae[n, s] = 0
+                        ai[n, s] = 0
+                        v0 = v[n, s]
+                        start = 0
+                        if refr_end[n, s] > step:
+                            if refr_end[n, s] >= step + 1:
+                                v[n, s] = v_reset[n]
+                                ge[n, s] *= decay_e[n]
+                                gi[n, s] *= decay_i[n]
+                                w_ad[n, s] -= w_ad[n, s] * inv_tau_w[n]
+                                continue
+                            start = refr_end[n, s] - step
+                            v0 = v_reset[n]
+                        remaining = 1 - start
+                        g_tot = g_l[n] + gei + gii
+                        current = g_l[n] * e_l[n] + gei * e_e[n] + gii * e_i[n] - w_ad[n, s]
+                        if delta_t[n] > 0:
+                            current = current + g_l[n] * delta_t[n] * <real>exp((v0 - v_exp[n]) / delta_t[n])
+                        x = h[n] * g_tot * remaining
+                        v1 = (v0 * (1 - x / 2) + h[n] * current * remaining) / (1 + x / 2)
+                        w_ad[n, s] += (a[n] * (v0 - e_l[n]) - w_ad[n, s]) * inv_tau_w[n]
+                        ge[n, s] *= decay_e[n]
+                        gi[n, s] *= decay_i[n]
+                        if v1 < v_th[n]:
+                            v[n, s] = v1
+                            continue
+                        frac = _crossing(v0, v1, v_th[n], start)
+                        v[n, s] = v_reset[n]
+                        refr_end[n, s] = step + frac + t_ref[n]
+                        w_ad[n, s] += b[n]
+                        if n_out >= capacity:
+                            overflow = 1
+                            break
+                        n_out = _emit(n_out, step, n, s, frac, out_step, out_neuron, out_sample, out_offset,
+                                      nrn_ptr[n + 1] > nrn_ptr[n], delay_steps, delay_frac, ring_neuron, ring_sample, ring_offset, ring_count)
+                if overflow:
+                    break
+            if overflow:
+                break
+            # 4. membrane samples at the end of every rec_every-th step
+            if n_rec > 0 and (step + 1) % rec_every == 0:
+                idx = (step + 1) // rec_every - 1
+                if idx < rec_v.shape[2]:
+                    for e in range(n_rec):
+                        for s in range(n_samples):
+                            rec_v[e, s, idx] = v[rec_neuron[e], s]
+    return -1 if overflow else n_out
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def fifo_filter(long long[::1] group, long long[::1] time, long long spacing, int depth,
+                signed char[::1] accepted, long long[::1] delivered):
+    """A link that serves one event per ``spacing`` ticks with a queue of ``depth`` waiting events.
+
+    Events must be sorted by (group, time). An event that finds the queue full is
+    dropped (``accepted = 0``); the others leave at ``delivered`` (>= their time).
+    Returns the number dropped.
+    """
+    cdef Py_ssize_t i, n = group.shape[0]
+    cdef long long free_at = 0, current = -1, start
+    cdef long long dropped = 0
+    with nogil:
+        for i in range(n):
+            if group[i] != current:
+                current = group[i]
+                free_at = time[i]
+            start = free_at if free_at > time[i] else time[i]
+            # Events waiting ahead of this one: (start - time) / spacing.
+            if (start - time[i]) > depth * spacing:
+                accepted[i] = 0
+                delivered[i] = -1
+                dropped += 1
+                continue
+            accepted[i] = 1
+            delivered[i] = start
+            free_at = start + spacing
+    return dropped

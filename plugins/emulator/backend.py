@@ -1,0 +1,187 @@
+"""The emulator backend: the analog chip as manufactured.
+
+It reads the registers like every backend (:func:`hal.wiring.extract_wiring`),
+applies this wafer's fixed-pattern deviations to every circuit and synapse
+(:mod:`plugins.emulator.mismatch`), passes input and output events through the
+FPGA link model (:mod:`plugins.emulator.links`), and integrates the network
+with the compiled kernel (:mod:`plugins.emulator.kernel`), all samples of a
+batch side by side on all cores.
+
+Options: ``mismatch`` (a :class:`MismatchModel`, or ``"uncalibrated"``,
+``"table2"``, ``"none"``), ``links`` (a :class:`LinkModel`, or ``"lossless"``),
+``dt_ms``, ``dtype`` (``"float64"`` or ``"float32"``), ``threads``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hal.backend import Backend, Capabilities, RunRequest, RunResult
+from hal.domains import PAPER_DOMAINS, Domains
+from hal.errors import ConfigError, UnknownNameError
+from hal.netlist import build_netlist, trace_events
+from hal.wiring import Wiring, extract_wiring
+from plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
+from plugins.emulator.links import LOSSLESS, LinkModel, pass_events
+from plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
+
+__all__ = ["EmulatorBackend", "L1_DELAY_HW_S"]
+
+#: Nominal delay of an on-wafer connection (as in the reference backend): 0.1 ms biological.
+L1_DELAY_HW_S = 10e-9
+
+_MISMATCH = {"uncalibrated": UNCALIBRATED, "table2": TABLE_II, "none": NONE}
+_LINKS = {"realistic": LinkModel(), "lossless": LOSSLESS}
+
+
+def _choose(kind: str, value: Any, presets: dict, cls: type):
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str) and value in presets:
+        return presets[value]
+    raise UnknownNameError(f"{kind} preset", str(value), presets)
+
+
+class EmulatorBackend(Backend):
+    """Fast emulation of the analog chip with device mismatch and link limits."""
+
+    name = "emulator"
+    capabilities = Capabilities(
+        membrane_readout=True,
+        adaptation_and_exponential=True,
+        fixed_pattern_mismatch=True,
+        lossy_links=True,
+        deterministic=True,
+    )
+
+    def __init__(self, wafer=0, *, mismatch: MismatchModel | str = "uncalibrated", links: LinkModel | str = "realistic",
+                 dt_ms: float = DEFAULT_DT_MS, dtype: str = "float64", threads: int | None = None,
+                 domains: Domains = PAPER_DOMAINS, **options):
+        super().__init__(wafer, **options)
+        self.mismatch = _choose("mismatch", mismatch, _MISMATCH, MismatchModel)
+        self.table_ii_voltages = self.mismatch is TABLE_II
+        self.links = _choose("links", links, _LINKS, LinkModel)
+        if not (isinstance(dt_ms, (int, float)) and 0 < dt_ms <= 0.2):
+            raise ConfigError(f"emulator dt_ms: {dt_ms!r} out of range; valid 0 < dt_ms <= 0.2 (biological ms)")
+        if dtype not in ("float64", "float32"):
+            raise ConfigError(f"emulator dtype: {dtype!r} not valid; valid float64, float32")
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"emulator threads: {threads!r} out of range; valid an integer >= 1")
+        self.dt_ms = float(dt_ms)
+        self.dtype = np.float64 if dtype == "float64" else np.float32
+        self.threads = threads
+        self.domains = domains
+        self._deviations: dict[int, CircuitDeviations] = {}
+
+    # -- the chip's analog side -----------------------------------------------------------------
+
+    def deviations(self, hicann: int) -> CircuitDeviations:
+        """This wafer's fixed-pattern deviations of one HICANN (hidden from calibration routines)."""
+        dev = self._deviations.get(hicann)
+        if dev is None:
+            dev = self._deviations[hicann] = CircuitDeviations.draw(
+                self.mismatch, self.wafer.id, hicann, table_ii_voltages=self.table_ii_voltages, alpha=self.domains.alpha
+            )
+        return dev
+
+    def _denmem_transform(self, hicann, per_denmem):
+        if self.mismatch.is_zero and not self.table_ii_voltages:
+            return per_denmem
+        return self.deviations(hicann.enum).apply(per_denmem)
+
+    def _synapse_gains(self, wiring: Wiring, net) -> np.ndarray:
+        if self.mismatch.is_zero:
+            return np.ones(net.n_connections)
+        gains = np.ones(net.n_connections)
+        for h in np.unique(net.synapse_hicann):
+            sel = net.synapse_hicann == h
+            dev = self.deviations(int(h))
+            rows, cols = net.synapse_row[sel], net.synapse_column[sel]
+            gains[sel] = dev.driver_gain[rows // 2] * dev.synapse_gain[rows, cols]
+        return gains
+
+    def _trial_variation(self, request: RunRequest, params: dict, weights: np.ndarray, in_time: np.ndarray):
+        """Hook for trial-to-trial noise (the noisy backend); the emulator has none."""
+        return params, weights, in_time
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def _run(self, request: RunRequest) -> RunResult:
+        config = self.wafer_config()
+        self.require_locked()
+        wiring = extract_wiring(config, denmem_transform=self._denmem_transform)
+        d = self.domains
+        if not wiring.neurons:
+            return RunResult(trace_events(wiring, [], [], [], config, request.duration), info={"neurons": 0})
+        net = build_netlist(wiring, request.playback, request.n_samples, request.duration, request.seed)
+
+        # Inputs through the links (events from background generators stay on the wafer).
+        from_fpga = net.in_link >= 0
+        accepted, delivered, lost_in = pass_events(self.links, net.in_sample[from_fpga], net.in_time[from_fpga], net.in_link[from_fpga], "input")
+        keep = np.ones(net.in_time.size, dtype=bool)
+        keep[np.flatnonzero(from_fpga)[~accepted]] = False
+        in_time = net.in_time.copy()
+        in_time[np.flatnonzero(from_fpga)[accepted]] = delivered[accepted]
+
+        p = wiring.parameters
+        params = {
+            "c_m_pf": p["c_pf"],
+            "g_l_ns": p["g_l_ns"] / d.speedup,
+            "e_l_mv": d.hw_mv_to_mv(p["e_l_mv"]),
+            "v_th_mv": d.hw_mv_to_mv(p["v_th_mv"]),
+            "v_reset_mv": d.hw_mv_to_mv(p["v_reset_mv"]),
+            "e_rev_e_mv": d.hw_mv_to_mv(p["e_rev_e_mv"]),
+            "e_rev_i_mv": d.hw_mv_to_mv(p["e_rev_i_mv"]),
+            "tau_syn_e_ms": d.tau_to_bio_ms(p["tau_syn_e_us"]),
+            "tau_syn_i_ms": d.tau_to_bio_ms(p["tau_syn_i_us"]),
+            "t_ref_ms": d.tau_to_bio_ms(p["t_ref_us"]),
+        }
+        adex = bool(wiring.adex_in_use)
+        if adex:
+            params.update(
+                a_ns=p["a_ns"] / d.speedup,
+                b_pa=p["b_na"] * 1e3 / d.speedup / d.alpha,  # current jump, rescaled like g * V
+                tau_w_ms=d.tau_to_bio_ms(p["tau_w_us"]),
+                delta_t_mv=np.where(p["exp_bias_na"] > 0, d.voltage_difference_to_bio(p["delta_t_mv"]), 0.0),
+                v_exp_mv=d.hw_mv_to_mv(p["v_exp_mv"]),
+            )
+        weights = net.conductance_ns * self._synapse_gains(wiring, net) / d.speedup
+        params, weights, in_time = self._trial_variation(request, params, weights, in_time)
+        emulated = EmulatorNetwork(
+            params=params, n_sources=net.n_sources, pre=net.pre, post=net.post, weight_ns=weights,
+            excitatory=net.excitatory, delay_ms=float(d.hw_s_to_ms(L1_DELAY_HW_S)),
+            in_sample=net.in_sample[keep], in_time_ms=d.ticks_to_ms(in_time[keep]), in_source=net.in_source[keep], adex=adex,
+        )
+        record = None
+        if request.membrane:
+            owner = {(n.hicann, den): i for i, n in enumerate(wiring.neurons) for den in n.denmems}
+            missing = [m for m in request.membrane if m not in owner]
+            if missing:
+                raise ConfigError(f"membrane recording: {missing[0][0]!r} {missing[0][1]!r} belongs to no logical neuron")
+            record = np.array([owner[m] for m in request.membrane])
+        membrane_dt = float(d.ticks_to_ms(request.membrane_interval))
+        dt = self.dt_ms if record is None else membrane_dt / max(1, round(membrane_dt / self.dt_ms))
+        result = simulate(emulated, request.n_samples, float(d.ticks_to_ms(request.duration)), dt_ms=dt, record=record,
+                          record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads)
+        ticks = self._output_ticks(request, d.ms_to_ticks(result.spike_time_ms))
+        trace = trace_events(wiring, result.spike_sample, ticks, result.spike_neuron, config, request.duration)
+        ok, out_ticks, lost_out = pass_events(self.links, trace.sample, trace.time, trace.hicann, "output")
+        if not np.all(ok) or not np.array_equal(out_ticks, trace.time):
+            trace = trace.select(ok)
+            trace = type(trace)(trace.sample, np.minimum(out_ticks[ok], request.duration - 1), trace.hicann, trace.channel, trace.address).sorted()
+        membrane = times = None
+        if record is not None:
+            membrane = d.mv_to_hw_mv(np.transpose(result.membrane, (1, 0, 2)))
+            times = d.ms_to_ticks(result.membrane_times_ms)
+        info = {"neurons": len(wiring.neurons), "synapses": net.n_connections, "sources": net.n_sources, "dt_ms": dt,
+                "input_events": int(net.in_time.size), "spikes": int(result.spike_time_ms.size)}
+        lost_in = dict(lost_in)
+        if net.unrouted:
+            lost_in["unrouted"] = net.unrouted
+        return RunResult(trace, membrane, times, lost_input=lost_in, lost_output=lost_out, info=info)
+
+    def _output_ticks(self, request: RunRequest, ticks: np.ndarray) -> np.ndarray:
+        """Hook for output timing noise (the noisy backend); exact here."""
+        return ticks

@@ -1,0 +1,318 @@
+"""Python side of the emulator kernel: validation, units, allocation, threads.
+
+:func:`simulate` integrates a network of conductance-based LIF (optionally
+AdEx) neurons for a batch of samples. Samples are split into small blocks
+(cache-sized); a pool of threads runs the compiled kernel
+(``_kernel.run_block``, which releases the GIL) on one block at a time, each on
+its own state, so the threads never touch shared data.
+Time is advanced in chunks; each chunk's spike buffer grows on demand (the
+chunk is re-run from a saved state if it overflows).
+
+``simulate_numpy`` is a slow pure-NumPy twin of the same scheme, used by the
+tests to check the compiled kernel.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import attrs
+import numpy as np
+
+from hal.errors import BackendError, ConfigError
+
+__all__ = ["EmulatorNetwork", "EmulatorResult", "simulate", "simulate_numpy", "kernel_available", "DEFAULT_DT_MS"]
+
+DEFAULT_DT_MS = 0.05
+_CHUNK_STEPS = 2000
+_BLOCK_SAMPLES = 32
+
+try:  # the compiled kernel is optional at import time, so that `hal plugins` works without a build
+    from plugins.emulator import _kernel
+except ImportError as exc:  # pragma: no cover - exercised only without a build
+    _kernel = None
+    _IMPORT_ERROR = exc
+else:
+    _IMPORT_ERROR = None
+
+
+def kernel_available() -> bool:
+    return _kernel is not None
+
+
+def _require_kernel():
+    if _kernel is None:
+        raise BackendError(
+            f"the emulator's compiled kernel is not built ({_IMPORT_ERROR}); build it with "
+            f"`pip install -e .` (needs cython, numpy and a C compiler)"
+        )
+    return _kernel
+
+
+_PARAMS = ("c_m_pf", "g_l_ns", "e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_syn_e_ms", "tau_syn_i_ms", "t_ref_ms")
+_ADEX = ("a_ns", "b_pa", "tau_w_ms", "delta_t_mv", "v_exp_mv")
+
+
+@attrs.frozen(eq=False)
+class EmulatorNetwork:
+    """Neurons (biological units, one value per neuron), connections and input events.
+
+    ``params`` holds :data:`_PARAMS` (and, for AdEx, :data:`_ADEX`); ``pre`` indexes
+    sources (``< n_sources``) or neurons (``n_sources + k``); inputs are
+    ``(sample, time_ms, source)`` arrays.
+    """
+
+    params: dict
+    n_sources: int
+    pre: np.ndarray
+    post: np.ndarray
+    weight_ns: np.ndarray
+    excitatory: np.ndarray
+    delay_ms: float
+    in_sample: np.ndarray
+    in_time_ms: np.ndarray
+    in_source: np.ndarray
+    adex: bool = False
+
+    @property
+    def n_neurons(self) -> int:
+        return int(np.asarray(self.params["c_m_pf"]).size)
+
+    def validate(self) -> None:
+        n = self.n_neurons
+        for key in _PARAMS + (_ADEX if self.adex else ()):
+            value = np.asarray(self.params.get(key, np.nan), dtype=float)
+            if value.shape != (n,) or not np.all(np.isfinite(value)):
+                raise ConfigError(f"emulator parameter {key}: expected {n} finite values, got {value!r}")
+        for key in ("c_m_pf", "g_l_ns", "tau_syn_e_ms", "tau_syn_i_ms"):
+            if np.any(np.asarray(self.params[key]) <= 0):
+                raise ConfigError(f"emulator parameter {key}: all values must be > 0")
+        if self.delay_ms <= 0:
+            raise ConfigError(f"emulator delay_ms: {self.delay_ms} out of range; valid > 0")
+        if self.pre.size and (self.pre.min() < 0 or self.pre.max() >= self.n_sources + n):
+            raise ConfigError(f"emulator connections: pre index out of range 0..{self.n_sources + n - 1}")
+        if self.post.size and (self.post.min() < 0 or self.post.max() >= n):
+            raise ConfigError(f"emulator connections: post index out of range 0..{n - 1}")
+
+
+@attrs.frozen(eq=False)
+class EmulatorResult:
+    spike_sample: np.ndarray
+    spike_time_ms: np.ndarray
+    spike_neuron: np.ndarray
+    membrane: np.ndarray | None  # (record, samples, times)
+    membrane_times_ms: np.ndarray | None
+
+
+def _csr(index: np.ndarray, n: int, *columns: np.ndarray):
+    order = np.argsort(index, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int32)
+    np.add.at(ptr, index + 1, 1)
+    return (np.cumsum(ptr).astype(np.int32), *(c[order] for c in columns))
+
+
+def _prepared(net: EmulatorNetwork, dt: float, dtype):
+    p = {k: np.asarray(v, dtype=float) for k, v in net.params.items()}
+    f = lambda a: np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
+    tau_e, tau_i = p["tau_syn_e_ms"], p["tau_syn_i_ms"]
+    decay_e, decay_i = np.exp(-dt / tau_e), np.exp(-dt / tau_i)
+    n = net.n_neurons
+    adex = {}
+    if net.adex:
+        adex = dict(a=f(p["a_ns"]), b=f(p["b_pa"]), inv_tau_w=f(dt / p["tau_w_ms"]), delta_t=f(p["delta_t_mv"]), v_exp=f(p["v_exp_mv"]))
+    else:
+        zeros = f(np.zeros(n))
+        adex = dict(a=zeros, b=zeros, inv_tau_w=zeros, delta_t=zeros, v_exp=zeros)
+    neuron = dict(
+        v_th=f(p["v_th_mv"]), v_reset=f(p["v_reset_mv"]), e_l=f(p["e_l_mv"]), e_e=f(p["e_rev_e_mv"]), e_i=f(p["e_rev_i_mv"]),
+        g_l=f(p["g_l_ns"]), h=f(dt / p["c_m_pf"]), decay_e=f(decay_e), decay_i=f(decay_i),
+        avg_e=f(tau_e / dt * (1 - decay_e)), avg_i=f(tau_i / dt * (1 - decay_i)),
+        inv_tau_e=f(dt / tau_e), inv_tau_i=f(dt / tau_i), t_ref=f(p["t_ref_ms"] / dt),
+    )
+    from_neuron = net.pre >= net.n_sources
+    nrn = _csr((net.pre[from_neuron] - net.n_sources).astype(np.int64), n, net.post[from_neuron], net.weight_ns[from_neuron], net.excitatory[from_neuron])
+    src = _csr(net.pre[~from_neuron].astype(np.int64), max(net.n_sources, 1), net.post[~from_neuron], net.weight_ns[~from_neuron], net.excitatory[~from_neuron])
+    conn = dict(
+        nrn_ptr=nrn[0], nrn_post=nrn[1].astype(np.int32), nrn_w=f(nrn[2]), nrn_exc=nrn[3].astype(np.int8),
+        src_ptr=src[0], src_post=src[1].astype(np.int32), src_w=f(src[2]), src_exc=src[3].astype(np.int8),
+    )
+    return neuron, adex, conn
+
+
+def simulate(
+    net: EmulatorNetwork,
+    n_samples: int,
+    duration_ms: float,
+    *,
+    dt_ms: float = DEFAULT_DT_MS,
+    record: np.ndarray | None = None,
+    record_every_ms: float = 0.1,
+    dtype=np.float64,
+    threads: int | None = None,
+) -> EmulatorResult:
+    """Run ``net`` for ``n_samples`` independent samples of ``duration_ms`` (biological ms)."""
+    kernel = _require_kernel()
+    net.validate()
+    if n_samples < 1:
+        raise ConfigError(f"emulator n_samples: {n_samples} out of range; valid >= 1")
+    if not (dt_ms > 0 and duration_ms > 0):
+        raise ConfigError(f"emulator: dt_ms {dt_ms} and duration_ms {duration_ms} must be > 0")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ConfigError(f"emulator dtype: {dtype} not supported; valid float32, float64")
+    dt = float(dt_ms)
+    n_steps = int(math.ceil(duration_ms / dt - 1e-9))
+    neuron, adex, conn = _prepared(net, dt, dtype)
+    n = net.n_neurons
+    delay = float(net.delay_ms / dt)
+    record = np.zeros(0, dtype=np.int32) if record is None else np.ascontiguousarray(record, dtype=np.int32)
+    rec_every = max(1, int(round(record_every_ms / dt)))
+    n_rec_t = n_steps // rec_every
+    threads = threads or min(os.cpu_count() or 1, n_samples, 8)
+    # Small blocks of samples keep a block's state in cache while it runs through all its steps
+    # (the state of all samples at once would be streamed from memory every step).
+    block = max(1, min(_BLOCK_SAMPLES, -(-n_samples // threads)))
+    bounds = np.append(np.arange(0, n_samples, block), n_samples)
+
+    # Inputs: step and offset within the step, per block.
+    t_steps = np.asarray(net.in_time_ms, dtype=float) / dt
+    in_step = np.floor(t_steps).astype(np.int64)
+    keep = (in_step >= 0) & (in_step < n_steps)
+    in_step, in_offset = in_step[keep], (t_steps - np.floor(t_steps))[keep]
+    in_sample, in_source = np.asarray(net.in_sample)[keep], np.asarray(net.in_source)[keep]
+
+    def run(block: int):
+        s0, s1 = bounds[block], bounds[block + 1]
+        m = s1 - s0
+        sel = (in_sample >= s0) & (in_sample < s1)
+        order = np.argsort(in_step[sel], kind="stable")
+        b_step = in_step[sel][order].astype(np.int32)
+        b_sample = (in_sample[sel][order] - s0).astype(np.int32)
+        b_source = in_source[sel][order].astype(np.int32)
+        b_offset = np.ascontiguousarray(in_offset[sel][order], dtype=dtype)
+        state = {
+            "v": np.repeat(neuron["e_l"][:, None], m, axis=1).astype(dtype),
+            "ge": np.zeros((n, m), dtype), "gi": np.zeros((n, m), dtype),
+            "ae": np.zeros((n, m), dtype), "ai": np.zeros((n, m), dtype), "w_ad": np.zeros((n, m), dtype),
+            "refr_end": np.full((n, m), -1.0, dtype),
+        }
+        n_slots = int(math.ceil(delay)) + 3
+        ring = {
+            "ring_neuron": np.zeros((n_slots, n * m), np.int32), "ring_sample": np.zeros((n_slots, n * m), np.int32),
+            "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
+        }
+        rec_v = np.zeros((record.size, m, n_rec_t), dtype)
+        scratch = {"tmp_v": np.zeros(m, dtype), "tmp_ge": np.zeros(m, dtype), "tmp_gi": np.zeros(m, dtype)}
+        capacity = max(4096, int(n * m * _CHUNK_STEPS * dt * 1e-3 * 100))
+        out = []
+        step = 0
+        while step < n_steps:
+            chunk = min(_CHUNK_STEPS, n_steps - step)
+            lo, hi = np.searchsorted(b_step, [step, step + chunk])
+            saved = ({k: v.copy() for k, v in state.items()}, {k: v.copy() for k, v in ring.items()})
+            while True:
+                buf = (np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, dtype))
+                count = kernel.run_block(
+                    **neuron, adex=int(net.adex), **adex, **conn, delay=dtype.type(delay),
+                    in_step=b_step[lo:hi], in_sample=b_sample[lo:hi], in_source=b_source[lo:hi], in_offset=b_offset[lo:hi],
+                    **state, step0=step, n_steps=chunk, rec_neuron=record, rec_every=rec_every, rec_v=rec_v,
+                    out_step=buf[0], out_neuron=buf[1], out_sample=buf[2], out_offset=buf[3], **ring, **scratch,
+                )
+                if count >= 0:
+                    break
+                for k, v in saved[0].items():
+                    state[k][...] = v
+                for k, v in saved[1].items():
+                    ring[k][...] = v
+                capacity *= 4
+            out.append(tuple(a[:count] for a in buf))
+            step += chunk
+        steps = np.concatenate([o[0] for o in out])
+        return (
+            np.concatenate([o[2] for o in out]) + s0,
+            (steps + np.concatenate([o[3] for o in out]).astype(float)) * dt,
+            np.concatenate([o[1] for o in out]),
+            rec_v,
+        )
+
+    n_blocks = bounds.size - 1
+    if threads == 1:
+        results = [run(b) for b in range(n_blocks)]
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(run, range(n_blocks)))
+    sample = np.concatenate([r[0] for r in results]).astype(np.int64)
+    time = np.concatenate([r[1] for r in results])
+    neuron_idx = np.concatenate([r[2] for r in results]).astype(np.int64)
+    order = np.lexsort((time, sample))
+    membrane = None
+    times = None
+    if record.size:
+        membrane = np.concatenate([r[3] for r in results], axis=1).astype(float)
+        times = (np.arange(n_rec_t) + 1) * rec_every * dt
+    return EmulatorResult(sample[order], time[order], neuron_idx[order], membrane, times)
+
+
+def simulate_numpy(net: EmulatorNetwork, n_samples: int, duration_ms: float, *, dt_ms: float = DEFAULT_DT_MS) -> EmulatorResult:
+    """The same scheme in plain NumPy (LIF only, no recording): slow, for testing the compiled kernel."""
+    net.validate()
+    dt = float(dt_ms)
+    n_steps = int(math.ceil(duration_ms / dt - 1e-9))
+    neuron, _, _ = _prepared(net, dt, np.float64)
+    n = net.n_neurons
+    v = np.repeat(neuron["e_l"][:, None], n_samples, axis=1)
+    ge = np.zeros((n, n_samples))
+    gi = np.zeros((n, n_samples))
+    ae = np.zeros((n, n_samples))
+    ai = np.zeros((n, n_samples))
+    refr = np.full((n, n_samples), -1.0)
+    delay = net.delay_ms / dt
+    pending: dict[int, list] = {}
+    t_steps = np.asarray(net.in_time_ms) / dt
+    for s, t, src in zip(net.in_sample, t_steps, net.in_source):
+        pending.setdefault(int(np.floor(t)), []).append((int(s), int(src), t - np.floor(t)))
+    src_mask = net.pre < net.n_sources
+    out = []
+    P = {k: v_[:, None] for k, v_ in neuron.items()}
+    for step in range(n_steps):
+        for s, pre, off in pending.pop(step, []):
+            idx = np.flatnonzero(net.pre == pre) if pre >= net.n_sources else np.flatnonzero(src_mask & (net.pre == pre))
+            for k in idx:
+                tgt = net.post[k]
+                g, extra, sfx = (ge, ae, "e") if net.excitatory[k] else (gi, ai, "i")
+                inv_tau, avg = neuron[f"inv_tau_{sfx}"][tgt], neuron[f"avg_{sfx}"][tgt]
+                x = net.weight_ns[k] * np.exp(off * inv_tau)
+                g[tgt, s] += x
+                extra[tgt, s] += net.weight_ns[k] * (1 - np.exp(-(1 - off) * inv_tau)) / inv_tau - x * avg
+        gei, gii = ge * P["avg_e"] + ae, gi * P["avg_i"] + ai
+        ae[...] = 0
+        ai[...] = 0
+        clamped = refr >= step + 1
+        partial = (refr > step) & ~clamped
+        start = np.where(partial, refr - step, 0.0)
+        v0 = np.where(partial, P["v_reset"], v)
+        rem = 1 - start
+        g_tot = P["g_l"] + gei + gii
+        cur = P["g_l"] * P["e_l"] + gei * P["e_e"] + gii * P["e_i"]
+        x = P["h"] * g_tot * rem
+        v1 = (v0 * (1 - x / 2) + P["h"] * cur * rem) / (1 + x / 2)
+        ge *= P["decay_e"]
+        gi *= P["decay_i"]
+        spike = (v1 >= P["v_th"]) & ~clamped
+        frac = np.clip(np.where(v1 > v0, start + rem * (P["v_th"] - v0) / np.where(v1 > v0, v1 - v0, 1), start), 0, 1)
+        v = np.where(clamped, P["v_reset"], np.where(spike, P["v_reset"], v1))
+        for nn, s in zip(*np.nonzero(spike)):
+            t_spike = step + frac[nn, s]
+            refr[nn, s] = t_spike + neuron["t_ref"][nn]
+            out.append((s, t_spike * dt, nn))
+            arrive = frac[nn, s] + delay
+            pending.setdefault(step + int(np.floor(arrive)) if np.floor(arrive) >= 1 else step + 1, []).append((int(s), int(net.n_sources + nn), arrive - np.floor(arrive) if np.floor(arrive) >= 1 else 0.0))
+    if not out:
+        z = np.zeros(0)
+        return EmulatorResult(z.astype(np.int64), z, z.astype(np.int64), None, None)
+    arr = np.array(out)
+    order = np.lexsort((arr[:, 1], arr[:, 0]))
+    arr = arr[order]
+    return EmulatorResult(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2].astype(np.int64), None, None)

@@ -1,0 +1,64 @@
+"""The FPGA <-> wafer link model: bandwidth, queueing, loss -- counted, never silent.
+
+Each HICANN's highspeed link carries at most one event per 56 ns (14 ticks;
+marocco's per-link spacing, about 17.8 MHz) and each FPGA at most 125 MHz in
+total (HARDWARE_FACTS.md section 7). Events wait in a queue of ``depth``
+events (model: no public number); an event that finds the queue full is
+dropped and counted for its link. Waiting delays an event: it reaches the chip
+(or the trace) later than its timestamp. The same model serves the trace
+(wafer -> FPGA) direction.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from hal import coordinates as C
+
+__all__ = ["LinkModel", "LOSSLESS", "pass_events"]
+
+
+@attrs.frozen
+class LinkModel:
+    link_spacing_ticks: int = 14
+    fpga_spacing_ticks: int = 2
+    depth: int = 32
+    enabled: bool = True
+
+
+LOSSLESS = LinkModel(enabled=False)
+
+_FPGA_OF_HICANN = np.array([h.to_fpga().value for h in C.HICANNOnWafer.all()])
+
+
+def pass_events(model: LinkModel, sample: np.ndarray, time: np.ndarray, hicann: np.ndarray, direction: str):
+    """Filter events through the links; returns (accepted mask, delivered ticks, lost per link name)."""
+    from plugins.emulator.kernel import _require_kernel
+
+    n = time.size
+    if not model.enabled or n == 0:
+        return np.ones(n, dtype=bool), time.astype(np.int64), {}
+    kernel = _require_kernel()
+    sample = sample.astype(np.int64)
+    hicann = hicann.astype(np.int64)
+    accepted = np.ones(n, dtype=bool)
+    delivered = time.astype(np.int64).copy()
+    lost: dict[str, int] = {}
+    # Stage 1: per HICANN link; stage 2: per FPGA (the aggregate of its 8 links).
+    for stage, key, spacing in (("link", hicann, model.link_spacing_ticks), ("fpga", _FPGA_OF_HICANN[hicann], model.fpga_spacing_ticks)):
+        idx = np.flatnonzero(accepted)
+        group = sample[idx] * 100_000 + key[idx]
+        order = np.lexsort((delivered[idx], group))
+        ordered = idx[order]
+        acc = np.zeros(ordered.size, dtype=np.int8)
+        out = np.zeros(ordered.size, dtype=np.int64)
+        kernel.fifo_filter(np.ascontiguousarray(group[order]), np.ascontiguousarray(delivered[ordered]), spacing, model.depth, acc, out)
+        dropped = ordered[acc == 0]
+        accepted[dropped] = False
+        delivered[ordered[acc == 1]] = out[acc == 1]
+        if dropped.size:
+            for k, count in zip(*np.unique(key[dropped], return_counts=True)):
+                name = f"{direction}/hicann/{k}/link" if stage == "link" else f"{direction}/fpga/{k}"
+                lost[name] = lost.get(name, 0) + int(count)
+    return accepted, delivered, lost
