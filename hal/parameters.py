@@ -15,7 +15,6 @@ from hal import coordinates as C
 from hal.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError
 from hal.hardware.hicann import HICANNConfig
-from hal.transfer import C_BIG_PF, C_SMALL_PF, nominal_inverse
 
 __all__ = ["LIFParameters", "SCHMITT2017", "apply_nominal"]
 
@@ -54,37 +53,13 @@ class LIFParameters:
 SCHMITT2017 = LIFParameters()
 
 
-def apply_nominal(chip: HICANNConfig, denmems: Sequence[C.NeuronOnHICANN], params: LIFParameters, domains: Domains = PAPER_DOMAINS) -> None:
+def apply_nominal(chip: HICANNConfig, denmems: Sequence[C.NeuronOnHICANN], params: LIFParameters, domains: Domains = PAPER_DOMAINS,
+                  hicann: C.HICANNOnWafer = C.HICANNOnWafer(0)) -> None:
     """Write the floating-gate values that give ``params`` on the ideal chip to ``denmems``.
 
-    Adaptation and the exponential term are switched off (I_gladapt = I_fire =
-    I_bexp = 0). V_reset is shared by 128 denmems (even or odd columns of one
-    half): it is set for every shared block touched, which affects all denmems sharing it.
+    The nominal case of :func:`hal.calibration.apply_parameters` (adaptation and
+    the exponential term off; V_reset set for every shared block touched).
     """
-    if not isinstance(params, LIFParameters):
-        raise ConfigError(f"apply_nominal: expected LIFParameters, got {type(params).__name__}")
-    neurons = list(denmems)
-    hw = lambda v: float(domains.mv_to_hw_mv(v))  # noqa: E731
-    dac = {
-        "E_l": nominal_inverse("e_l_mv", hw(params.e_l_mv)),
-        "V_t": nominal_inverse("v_th_mv", hw(params.v_th_mv)),
-        "E_synx": nominal_inverse("e_rev_e_mv", hw(params.e_rev_e_mv)),
-        "E_syni": nominal_inverse("e_rev_i_mv", hw(params.e_rev_i_mv)),
-        "V_syntcx": nominal_inverse("tau_syn_e_us", float(domains.tau_to_hw_us(params.tau_syn_e_ms))),
-        "V_syntci": nominal_inverse("tau_syn_i_us", float(domains.tau_to_hw_us(params.tau_syn_i_ms))),
-        "I_pl": np.int64(1023) if params.t_ref_ms is None else nominal_inverse("t_ref_us", float(domains.tau_to_hw_us(params.t_ref_ms))),
-        "I_gladapt": np.int64(0),
-        "I_fire": np.int64(0),
-        "I_bexp": np.int64(0),
-    }
-    cfg = chip.neuron_config.value
-    tau_hw_us = float(domains.tau_to_hw_us(params.tau_m_ms))
-    for name, value in dac.items():
-        chip.set_neuron_parameter(name, value, neurons=neurons)
-    # I_gl per denmem from its own capacitance: tau = C / g for every circuit, so also for the merged neuron.
-    capacitance = np.array([C_BIG_PF if (cfg.bigcap_top if n.is_top else cfg.bigcap_bottom) else C_SMALL_PF for n in neurons])
-    g = capacitance / (tau_hw_us * 1e-3)  # pF / ms = nS
-    chip.set_neuron_parameter("I_gl", nominal_inverse("g_l_ns", g), neurons=neurons)
-    reset = int(nominal_inverse("v_reset_mv", hw(params.v_reset_mv)))
-    blocks = sorted({n.to_shared_fg_block().enum for n in neurons})
-    chip.set_shared_parameter("V_reset", reset, blocks=blocks)
+    from hal.calibration import Calibration, apply_parameters
+
+    apply_parameters(chip, hicann, denmems, params, Calibration.nominal(), domains)

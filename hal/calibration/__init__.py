@@ -1,0 +1,177 @@
+"""Calibration: per-circuit transforms from hardware-domain targets to DAC values, and their database.
+
+* :mod:`hal.calibration.transforms` -- the transforms and their fitting;
+* :mod:`hal.calibration.database` -- the SQLite store of calibration sets;
+* :class:`Calibration` -- what parameter translation asks: "which DAC gives
+  this target on this circuit?", answered from a set in a store or from the
+  nominal (ideal-chip) transfer functions;
+* :func:`apply_parameters` -- biological neuron parameters -> floating-gate
+  values of given circuits through a calibration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import structlog
+
+from hal import coordinates as C
+from hal.calibration.database import CalibrationStore, Defect, SetInfo, SQLiteStore, open_store
+from hal.calibration.transforms import (
+    CalibrationMissingError,
+    CalibrationOutOfRangeError,
+    Kind,
+    Transform,
+    fit_transform,
+)
+from hal.domains import PAPER_DOMAINS, Domains
+from hal.errors import CalibrationError, ConfigError
+from hal.hardware.hicann import HICANNConfig
+from hal.transfer import C_BIG_PF, nominal
+
+__all__ = [
+    "PARAMETERS",
+    "Calibration",
+    "Transform",
+    "Kind",
+    "fit_transform",
+    "CalibrationStore",
+    "SQLiteStore",
+    "SetInfo",
+    "Defect",
+    "open_store",
+    "CalibrationMissingError",
+    "CalibrationOutOfRangeError",
+    "nominal_transform",
+    "apply_parameters",
+]
+
+log = structlog.get_logger(__name__)
+
+#: Calibrated parameters: name -> (FG parameter, shared per block?, hardware unit).
+PARAMETERS = {
+    "e_l_mv": ("E_l", False, "mV"),
+    "v_th_mv": ("V_t", False, "mV"),
+    "v_reset_mv": ("V_reset", True, "mV"),
+    "e_rev_e_mv": ("E_synx", False, "mV"),
+    "e_rev_i_mv": ("E_syni", False, "mV"),
+    "tau_m_us": ("I_gl", False, "us"),
+    "tau_syn_e_us": ("V_syntcx", False, "us"),
+    "tau_syn_i_us": ("V_syntci", False, "us"),
+    "t_ref_us": ("I_pl", False, "us"),
+}
+
+
+def _nominal_curve(parameter: str):
+    if parameter == "tau_m_us":
+        g = nominal("g_l_ns")
+        return (lambda dac: C_BIG_PF / (np.maximum(g(dac), 1e-12) * 1e-3)), (11, 1023)  # tau = C / g (pF / nS = ms)
+    t = nominal(parameter)
+    return t.forward, t.domain
+
+
+def nominal_transform(parameter: str, n_circuits: int) -> Transform:
+    """The calibration of the ideal chip: the nominal transfer function inverted (as a lookup)."""
+    if parameter not in PARAMETERS:
+        raise CalibrationMissingError(f"no calibrated parameter {parameter!r}; known: {', '.join(PARAMETERS)}")
+    forward, (lo, hi) = _nominal_curve(parameter)
+    dac = np.arange(lo, hi + 1, dtype=float)  # every DAC value: the lookup is exact at integer DACs
+    values = forward(dac)
+    n = n_circuits
+    return Transform(
+        parameter, Kind.LOOKUP, dac[None, :], np.full(n, values.min()), np.full(n, values.max()),
+        np.zeros(n), np.ones(n, dtype=bool), values[None, :], PARAMETERS[parameter][2],
+    )
+
+
+class Calibration:
+    """Transforms of one wafer, from a calibration set, or nominal.
+
+    ``fallback="nominal"`` answers missing entries with the nominal transform
+    and logs a warning each time; the default raises. There is no silent
+    "no calibration".
+    """
+
+    def __init__(self, store: CalibrationStore | None = None, set_id: int | None = None, *, fallback: str | None = None):
+        if (store is None) != (set_id is None):
+            raise ConfigError("Calibration: give both a store and a set id, or neither (nominal)")
+        if fallback not in (None, "nominal"):
+            raise ConfigError(f"Calibration fallback: {fallback!r} not valid; valid None (raise) or 'nominal'")
+        self.store = store
+        self.set_id = set_id
+        self.fallback = fallback
+        self._cache: dict[tuple[int, str], Transform] = {}
+
+    @classmethod
+    def nominal(cls) -> Calibration:
+        return cls()
+
+    @property
+    def is_nominal(self) -> bool:
+        return self.store is None
+
+    def transform(self, hicann: C.HICANNOnWafer, parameter: str) -> Transform:
+        key = (hicann.enum, parameter)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        n = 4 if PARAMETERS.get(parameter, (None, False))[1] else 512
+        if self.store is None:
+            t = nominal_transform(parameter, n)
+        else:
+            try:
+                t = self.store.load(self.set_id, hicann.enum, parameter)
+            except CalibrationMissingError:
+                if self.fallback != "nominal":
+                    raise
+                log.warning("calibration_fallback_to_nominal", set_id=self.set_id, hicann=hicann.enum, parameter=parameter)
+                t = nominal_transform(parameter, n)
+        self._cache[key] = t
+        return t
+
+
+def apply_parameters(chip: HICANNConfig, hicann: C.HICANNOnWafer, denmems: Sequence[C.NeuronOnHICANN], params, calibration: Calibration | None = None,
+                     domains: Domains = PAPER_DOMAINS, *, clip: bool = False) -> None:
+    """Write the floating-gate values that give ``params`` (:class:`hal.parameters.LIFParameters`) on ``denmems``.
+
+    Every target goes through ``calibration`` (nominal when None). A target
+    outside a circuit's calibrated range raises, naming the circuit, the
+    parameter, the target and the range. Adaptation and the exponential term
+    are switched off.
+    """
+    from hal.parameters import LIFParameters
+
+    if not isinstance(params, LIFParameters):
+        raise ConfigError(f"apply_parameters: expected LIFParameters, got {type(params).__name__}")
+    calibration = calibration or Calibration.nominal()
+    neurons = list(denmems)
+    enums = np.array([n.enum for n in neurons])
+    names = [f"{hicann!r} {n!r}" for n in neurons]
+    hw = lambda v: float(domains.mv_to_hw_mv(v))  # noqa: E731
+    targets = {
+        "e_l_mv": hw(params.e_l_mv),
+        "v_th_mv": hw(params.v_th_mv),
+        "e_rev_e_mv": hw(params.e_rev_e_mv),
+        "e_rev_i_mv": hw(params.e_rev_i_mv),
+        "tau_m_us": float(domains.tau_to_hw_us(params.tau_m_ms)),
+        "tau_syn_e_us": float(domains.tau_to_hw_us(params.tau_syn_e_ms)),
+        "tau_syn_i_us": float(domains.tau_to_hw_us(params.tau_syn_i_ms)),
+    }
+    if params.t_ref_ms is not None:
+        targets["t_ref_us"] = float(domains.tau_to_hw_us(params.t_ref_ms))
+    else:
+        chip.set_neuron_parameter("I_pl", 1023, neurons=neurons)  # as short as the chip allows
+    for parameter, target in targets.items():
+        transform = calibration.transform(hicann, parameter)
+        try:
+            dac = transform.dac(target, enums, clip=clip, names=names)
+        except CalibrationError as exc:
+            raise CalibrationError(f"{exc} (biological parameters {params})") from None
+        chip.set_neuron_parameter(PARAMETERS[parameter][0], dac, neurons=neurons)
+    for name in ("I_gladapt", "I_fire", "I_bexp"):
+        chip.set_neuron_parameter(name, 0, neurons=neurons)
+    blocks = sorted({n.to_shared_fg_block().enum for n in neurons})
+    reset = calibration.transform(hicann, "v_reset_mv").dac(hw(params.v_reset_mv), blocks, clip=clip,
+                                                             names=[f"{hicann!r} FG block {b}" for b in blocks])
+    chip.set_shared_parameter("V_reset", reset, blocks=blocks)
