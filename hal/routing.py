@@ -25,7 +25,7 @@ from hal.errors import ConfigError, ResourceError
 from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 
-__all__ = ["LocalNetwork", "LocalRouting", "route_on_hicann", "CIRCUITS_PER_NEURON"]
+__all__ = ["LocalNetwork", "LocalRouting", "route_on_hicann", "reachable_drivers", "CIRCUITS_PER_NEURON"]
 
 CIRCUITS_PER_NEURON = (1, 2, 4)
 _ADDRESSES = tuple(range(1, 64))  # address 0 is left to the background (locking) events
@@ -134,7 +134,7 @@ def _merge(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
     chip.neuron_quads.update(quad, **changes)
 
 
-def _reachable_heads(channel: int) -> list[tuple[int, int]]:
+def reachable_drivers(channel: int) -> list[tuple[int, int]]:
     """(driver, vline) pairs an origin's L1 line reaches directly on its own HICANN."""
     hline = C.DNCMergerOnHICANN(channel).to_sending_repeater().to_hline()
     out = []
@@ -244,7 +244,7 @@ def route_on_hicann(config: WaferConfig, hicann: C.HICANNOnWafer, network: Local
     for channel in sorted(driver_needs, key=lambda c: -len(driver_needs[c])):
         need = len(driver_needs[channel])
         heads[channel] = []
-        for driver, vline in _reachable_heads(channel):
+        for driver, vline in reachable_drivers(channel):
             if len(assigned[channel]) >= need:
                 break
             if driver in free:

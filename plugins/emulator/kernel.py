@@ -86,9 +86,11 @@ class EmulatorNetwork:
             value = np.asarray(self.params.get(key, np.nan), dtype=float)
             if value.shape != (n,) or not np.all(np.isfinite(value)):
                 raise ConfigError(f"emulator parameter {key}: expected {n} finite values, got {value!r}")
-        for key in ("c_m_pf", "g_l_ns", "tau_syn_e_ms", "tau_syn_i_ms"):
+        for key in ("c_m_pf", "tau_syn_e_ms", "tau_syn_i_ms"):
             if np.any(np.asarray(self.params[key]) <= 0):
                 raise ConfigError(f"emulator parameter {key}: all values must be > 0")
+        if np.any(np.asarray(self.params["g_l_ns"]) < 0):
+            raise ConfigError("emulator parameter g_l_ns: all values must be >= 0 (0: leak off)")
         if self.delay_ms <= 0:
             raise ConfigError(f"emulator delay_ms: {self.delay_ms} out of range; valid > 0")
         if self.pre.size and (self.pre.min() < 0 or self.pre.max() >= self.n_sources + n):

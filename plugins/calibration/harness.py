@@ -1,0 +1,85 @@
+"""The measurement set-up of a HICANN for calibration: every circuit a neuron, every membrane read out.
+
+All 512 denmems are neurons of their own (no merging, all fire). Synaptic
+input comes from the HICANN's own background generator 0 (regular, address
+0), routed through DNC merger 0, its sending repeater, the crossbar and
+synapse switches to one top and one bottom synapse driver; each driver's
+first row is excitatory and its second inhibitory, with a weight at every
+column. A routine sets the floating-gate values and weights it needs, runs,
+and reads the membranes back -- exactly what it could do on a real chip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import hal
+from hal import coordinates as C
+from hal.hardware.hicann import GbitDirection, MergerMode, RepeaterMode
+from hal.hardware.wafer import WaferConfig
+from hal.routing import reachable_drivers
+
+__all__ = ["Harness"]
+
+_ALL = [C.NeuronOnHICANN.from_enum(i) for i in range(512)]
+
+
+class Harness:
+    """One HICANN prepared for measurements (see the module docstring)."""
+
+    def __init__(self, wafer: int, hicann: C.HICANNOnWafer, *, sample_ms: float = 0.02, duration_ms: float = 100.0):
+        self.hicann = hicann
+        self.config = WaferConfig(C.Wafer(wafer))
+        self.sample_ms = sample_ms
+        self.duration_ms = duration_ms
+        chip = self.chip
+        chip.neurons.set_column("activate_firing", True)
+        # Background generator 0 -> merger 0 -> DNC merger 0 -> sending repeater -> L1.
+        chip.background_generators.update(0, enable=True, random=False, address=0, period=400)
+        chip.mergers.update(0, mode=MergerMode.LEFT_ONLY)
+        chip.dnc_mergers.update(0, mode=MergerMode.LEFT_ONLY)
+        chip.gbit_links.update(0, direction=GbitDirection.OFF)
+        sending = C.DNCMergerOnHICANN(0).to_sending_repeater()
+        chip.h_repeaters.update(sending.to_hrepeater(), mode=RepeaterMode.OUTPUT)
+        hline = sending.to_hline().value
+        heads = reachable_drivers(0)
+        top = next((d, v) for d, v in heads if d < 112)
+        bottom = next((d, v) for d, v in heads if d >= 112)
+        self.rows = {}
+        for half, (driver, vline) in (("top", top), ("bottom", bottom)):
+            chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline, vline=vline), True)
+            chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline), True)
+            chip.synapse_drivers.update(driver, enable=True, locin=True)
+            exc_row, inh_row = C.SynapseDriverOnHICANN(driver).rows()
+            chip.synapse_rows.update(exc_row, input_excitatory=True, input_inhibitory=False)
+            chip.synapse_rows.update(inh_row, input_excitatory=False, input_inhibitory=True)
+            self.rows[half] = (exc_row.value, inh_row.value)
+        self.set_weights(0, 0)
+
+    @property
+    def chip(self):
+        return self.config.hicann(self.hicann)
+
+    def set_weights(self, excitatory: int, inhibitory: int) -> None:
+        for exc_row, inh_row in self.rows.values():
+            self.chip.set_weights(excitatory, rows=exc_row)
+            self.chip.set_weights(inhibitory, rows=inh_row)
+
+    def set_input_period(self, cycles: int) -> None:
+        """Background events every ``cycles`` PLL cycles (at 100 MHz: 400 cycles = 4 us hw = 40 ms bio)."""
+        self.chip.background_generators.update(0, period=int(cycles))
+
+    def set(self, fg_parameter: str, values) -> None:
+        """One per-neuron FG parameter for all 512 circuits (scalar or per circuit)."""
+        self.chip.set_neuron_parameter(fg_parameter, values)
+
+    def set_shared(self, fg_parameter: str, values) -> None:
+        self.chip.set_shared_parameter(fg_parameter, values)
+
+    def measure(self, backend) -> tuple[np.ndarray, np.ndarray]:
+        """Run and return (times_ms, membranes (512, times) in hardware mV)."""
+        exp = hal.Experiment(self.config, self.duration_ms, record_membrane=[(self.hicann, n) for n in _ALL],
+                             membrane_interval_ms=self.sample_ms)
+        rec = hal.run(exp, backend)
+        times = rec.experiment.domains.ticks_to_ms(rec.hardware.membrane_times)
+        return times, rec.hardware.membrane[0]

@@ -1,0 +1,29 @@
+"""Registers the neuron calibration routines with hal (entry point ``hal: calibration``)."""
+
+from __future__ import annotations
+
+import hal
+
+
+class NeuronCalibration:
+    """Calibrates the given parameters (default: all, in dependency order) of every circuit."""
+
+    def __init__(self, parameters=None):
+        from plugins.calibration.routines import ORDER
+
+        self.parameters = tuple(parameters or ORDER)
+
+    def run(self, backend, backend_name, wafer, hicanns, store, *, report=True, progress=None) -> dict:
+        from plugins.calibration.runner import calibrate
+
+        return calibrate(backend, backend_name, wafer, hicanns, store, parameters=self.parameters, report=report, progress=progress)
+
+
+@hal.hookimpl
+def hal_register_calibrations(registry) -> None:
+    from plugins.calibration.routines import ORDER
+
+    registry.add("neuron", NeuronCalibration, description="all Table II parameters plus t_ref, measured through the membrane readout")
+    for parameter in ORDER:
+        registry.add(parameter.replace("_", "-"), lambda p=parameter: NeuronCalibration((p,)),
+                     description=f"only {parameter} (needs earlier parameters for some set-ups)")

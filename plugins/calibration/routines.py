@@ -1,0 +1,240 @@
+"""Calibration routines: sweep DAC values, measure through the membrane readout, fit, store.
+
+Each routine knows only what one could do on a real chip: write registers
+(through :class:`~plugins.calibration.harness.Harness`) and read membranes.
+It never looks at a backend's hidden deviations, so the same routine runs
+unchanged on any backend with membrane readout.
+
+Measurements (hardware domain; sampling 0.02 ms biological):
+
+* ``e_l_mv``: no input, threshold out of reach: the mean membrane.
+* ``v_th_mv``: resting potential far above threshold (tonic firing): the
+  highest membrane sample before each reset.
+* ``v_reset_mv`` (per shared FG block): long refractory period: the clamped
+  level, median over the block's circuits.
+* ``e_rev_e_mv`` / ``e_rev_i_mv``: leak off, strong excitatory / inhibitory
+  input: the level the membrane settles at.
+* ``tau_m_us``: tonic firing with a calibrated resting potential: the slope
+  of ``log(E_l - V)`` while the membrane recovers from reset.
+* ``tau_syn_e_us`` / ``tau_syn_i_us``: leak off, sparse regular input: the
+  decay of ``dV/dt`` after each input event (it follows the conductance).
+* ``t_ref_us``: tonic firing: how long the membrane stays clamped at reset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+import numpy as np
+import structlog
+
+from hal import coordinates as C
+from hal.calibration import Kind, Transform, fit_transform
+from hal.domains import PAPER_DOMAINS
+
+__all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter"]
+
+log = structlog.get_logger(__name__)
+
+_SHARED_BLOCK = np.array([C.NeuronOnHICANN.from_enum(i).to_shared_fg_block().enum for i in range(512)])
+
+
+def _to_hw_us(ms):
+    return np.asarray(ms) * 1e3 / PAPER_DOMAINS.speedup
+
+
+def _mean_tail(times, v):
+    return v[:, 3 * v.shape[1] // 4 :].mean(axis=1)
+
+
+def _peak_before_reset(times, v):
+    drops = np.diff(v, axis=1) < -50.0  # a reset: a fall of more than 50 mV (hardware) between samples
+    out = np.full(v.shape[0], np.nan)
+    for i in range(v.shape[0]):
+        k = np.flatnonzero(drops[i])
+        if k.size >= 2:
+            out[i] = np.median(v[i, k])
+    return out
+
+
+def _clamp_level(times, v):
+    return np.min(v[:, v.shape[1] // 4 :], axis=1)
+
+
+def _per_block(values):
+    return np.array([np.nanmedian(values[_SHARED_BLOCK == b]) for b in range(4)])
+
+
+def _tau_recovery(e_l_hw):
+    def measure(times, v):
+        dt = float(times[1] - times[0])
+        out = np.full(v.shape[0], np.nan)
+        for i in range(v.shape[0]):
+            gap = e_l_hw[i] - v[i]
+            ok = gap > 5.0
+            y = np.where(ok, np.log(np.where(ok, gap, 1.0)), np.nan)
+            slope = np.diff(y) / dt
+            rising = (np.diff(v[i]) > 0.01) & ok[1:] & ok[:-1]
+            # away from the clamp and from threshold
+            good = rising & np.isfinite(slope)
+            if good.sum() >= 5:
+                out[i] = -1.0 / np.median(slope[good])
+        return _to_hw_us(out)
+
+    return measure
+
+
+def _tau_synaptic(times, v):
+    dt = float(times[1] - times[0])
+    dv = np.abs(np.diff(v, axis=1))
+    out = np.full(v.shape[0], np.nan)
+    for i in range(v.shape[0]):
+        d = dv[i]
+        peak = np.percentile(d, 99.5)
+        if peak <= 0:
+            continue
+        onsets = np.flatnonzero((d[1:] > 0.5 * peak) & (d[:-1] < 0.2 * peak)) + 1
+        slopes = []
+        for k in onsets:
+            seg = d[k + 1 : k + 1 + 400]
+            stop = np.flatnonzero(seg < 0.05 * d[k])
+            seg = seg[: stop[0]] if stop.size else seg
+            if seg.size >= 4:
+                t = np.arange(seg.size) * dt
+                slopes.append(np.polyfit(t, np.log(seg), 1)[0])
+        if slopes:
+            out[i] = -1.0 / np.median(slopes)
+    return _to_hw_us(out)
+
+
+def _clamp_duration(times, v):
+    dt = float(times[1] - times[0])
+    out = np.full(v.shape[0], np.nan)
+    for i in range(v.shape[0]):
+        low = v[i] <= v[i].min() + 1.0
+        edges = np.diff(low.astype(int))
+        starts, ends = np.flatnonzero(edges == 1) + 1, np.flatnonzero(edges == -1) + 1
+        if starts.size and ends.size:
+            ends = ends[ends > starts[0]]
+            n = min(starts.size, ends.size)
+            if n >= 2:
+                # The sample after the crossing is already clamped; the clamp ends between samples.
+                out[i] = np.median(ends[:n] - starts[:n]) * dt
+    return _to_hw_us(out)
+
+
+@attrs.frozen
+class Routine:
+    """How one parameter is calibrated: which DAC to sweep, how to set up, what to measure."""
+
+    parameter: str
+    fg_parameter: str
+    sweep: tuple[int, ...]
+    setup: Callable  # (harness, previous transforms) -> None
+    measure: Callable  # (times_ms, membranes_hw) -> per circuit values (or per block for shared)
+    kind: Kind = Kind.POLYNOMIAL
+    degree: int = 1
+    shared: bool = False
+    unit: str = "mV"
+    max_rms_dac: float = 8.0
+    duration_ms: float = 100.0
+
+
+def _quiet(h, *, e_l=500, v_t=1023, i_gl=300, i_pl=1023, v_reset=200):
+    h.set("E_l", e_l)
+    h.set("V_t", v_t)
+    h.set("I_gl", i_gl)
+    h.set("I_pl", i_pl)
+    for name in ("I_gladapt", "I_fire", "I_bexp"):
+        h.set(name, 0)
+    h.set_shared("V_reset", v_reset)
+    h.set_weights(0, 0)
+
+
+def _setup_e_l(h, prev):
+    _quiet(h)
+
+
+def _setup_v_t(h, prev):
+    _quiet(h, e_l=1000, v_reset=150)
+
+
+def _setup_v_reset(h, prev):
+    _quiet(h, e_l=1000, v_t=650, i_pl=10)
+
+
+def _setup_e_syn(excitatory):
+    def setup(h, prev):
+        _quiet(h, i_gl=0)
+        h.set("E_synx" if excitatory else "E_syni", 500)
+        h.set_weights(15 if excitatory else 0, 0 if excitatory else 15)
+        h.set_input_period(4)
+
+    return setup
+
+
+def _setup_tau_m(h, prev):
+    _quiet(h, v_t=600, v_reset=150)
+    # Rest far above threshold, placed with the fresh E_l calibration so that the recovery's target is known.
+    h.set("E_l", prev["e_l_mv"].dac(1450.0, clip=True) if "e_l_mv" in prev else 823)
+
+
+def _setup_tau_syn(excitatory):
+    def setup(h, prev):
+        _quiet(h, i_gl=0)
+        h.set("E_synx", 1000)
+        h.set("E_syni", 80)
+        # Small, well separated events: the membrane moves little, so dV/dt follows the conductance.
+        h.set_weights(1 if excitatory else 0, 0 if excitatory else 1)
+        h.set_input_period(800)
+
+    return setup
+
+
+def _setup_t_ref(h, prev):
+    _quiet(h, e_l=1000, v_t=650, v_reset=150)
+
+
+ROUTINES: dict[str, Routine] = {
+    "e_l_mv": Routine("e_l_mv", "E_l", (200, 350, 500, 650, 800), _setup_e_l, _mean_tail),
+    "v_th_mv": Routine("v_th_mv", "V_t", (350, 450, 550, 650, 750), _setup_v_t, _peak_before_reset),
+    "v_reset_mv": Routine("v_reset_mv", "V_reset", (100, 200, 300, 400, 500), _setup_v_reset, lambda t, v: _per_block(_clamp_level(t, v)), shared=True),
+    # Above ~1.6 V the threshold (at most 1.8 V, minus its deviation) would be crossed: sweep below it.
+    "e_rev_e_mv": Routine("e_rev_e_mv", "E_synx", (400, 520, 640, 760, 880), _setup_e_syn(True), _mean_tail, duration_ms=200.0),
+    "e_rev_i_mv": Routine("e_rev_i_mv", "E_syni", (60, 180, 300, 420, 540), _setup_e_syn(False), _mean_tail, duration_ms=200.0),
+    "tau_m_us": Routine("tau_m_us", "I_gl", (80, 150, 280, 520, 1000), _setup_tau_m, _tau_recovery(np.full(512, 1450.0)),
+                        kind=Kind.INVERSE_POLYNOMIAL, unit="us", max_rms_dac=12.0),
+    "tau_syn_e_us": Routine("tau_syn_e_us", "V_syntcx", (300, 420, 540, 660, 780, 900), _setup_tau_syn(True), _tau_synaptic,
+                            kind=Kind.LOOKUP, unit="us", duration_ms=400.0),
+    "tau_syn_i_us": Routine("tau_syn_i_us", "V_syntci", (300, 420, 540, 660, 780, 900), _setup_tau_syn(False), _tau_synaptic,
+                            kind=Kind.LOOKUP, unit="us", duration_ms=400.0),
+    "t_ref_us": Routine("t_ref_us", "I_pl", (15, 25, 45, 80, 150), _setup_t_ref, _clamp_duration,
+                        kind=Kind.INVERSE_POLYNOMIAL, unit="us", max_rms_dac=6.0, duration_ms=200.0),
+}
+
+#: Calibration order: later routines use earlier results (tau_m needs E_l).
+ORDER = ("e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_m_us", "tau_syn_e_us", "tau_syn_i_us", "t_ref_us")
+
+
+def measure_parameter(harness, backend, routine: Routine, dac, previous: dict) -> np.ndarray:
+    """Set up, write ``dac`` (scalar, per circuit, or per block for shared parameters), measure."""
+    routine.setup(harness, previous)
+    harness.duration_ms = routine.duration_ms
+    if routine.shared:
+        harness.set_shared(routine.fg_parameter, dac)
+    else:
+        harness.set(routine.fg_parameter, dac)
+    times, v = harness.measure(backend)
+    return routine.measure(times, v)
+
+
+def run_routine(harness, backend, routine: Routine, previous: dict) -> Transform:
+    """Sweep, measure and fit one parameter on one HICANN."""
+    columns = [measure_parameter(harness, backend, routine, dac, previous) for dac in routine.sweep]
+    measured = np.stack(columns, axis=1)
+    transform = fit_transform(routine.parameter, routine.kind, np.array(routine.sweep, dtype=float), measured,
+                              degree=routine.degree, unit=routine.unit, max_rms_dac=routine.max_rms_dac)
+    log.info("calibration_routine_finished", parameter=routine.parameter, hicann=harness.hicann.enum,
+             failed=int((~transform.success).sum()), circuits=transform.n_circuits)
+    return transform
