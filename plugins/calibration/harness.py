@@ -77,9 +77,19 @@ class Harness:
         self.chip.set_shared_parameter(fg_parameter, values)
 
     def measure(self, backend) -> tuple[np.ndarray, np.ndarray]:
-        """Run and return (times_ms, membranes (512, times) in hardware mV)."""
-        exp = hal.Experiment(self.config, self.duration_ms, record_membrane=[(self.hicann, n) for n in _ALL],
-                             membrane_interval_ms=self.sample_ms)
-        rec = hal.run(exp, backend)
-        times = rec.experiment.domains.ticks_to_ms(rec.hardware.membrane_times)
-        return times, rec.hardware.membrane[0]
+        """Run and return (times_ms, membranes (512, times) in hardware mV).
+
+        A backend that reads out only a few membranes at once (capability
+        ``max_membrane_traces``, e.g. 2 analog outputs per reticle on the real
+        system) is run repeatedly, a group of circuits at a time.
+        """
+        limit = backend.capabilities.max_membrane_traces or len(_ALL)
+        times, traces = None, []
+        for start in range(0, len(_ALL), limit):
+            group = _ALL[start : start + limit]
+            exp = hal.Experiment(self.config, self.duration_ms, record_membrane=[(self.hicann, n) for n in group],
+                                 membrane_interval_ms=self.sample_ms)
+            rec = hal.run(exp, backend)
+            times = rec.experiment.domains.ticks_to_ms(rec.hardware.membrane_times)
+            traces.append(rec.hardware.membrane[0])
+        return times, np.concatenate(traces, axis=0)

@@ -45,7 +45,10 @@ def _to_hw_us(ms):
 
 
 def _mean_tail(times, v):
-    return v[:, 3 * v.shape[1] // 4 :].mean(axis=1)
+    """The settled level; NaN where the membrane has not settled (or fires), so that circuit fails."""
+    tail = v[:, 3 * v.shape[1] // 4 :]
+    settled = np.ptp(tail, axis=1) < 5.0
+    return np.where(settled, tail.mean(axis=1), np.nan)
 
 
 def _peak_before_reset(times, v):
@@ -174,10 +177,13 @@ def _setup_e_syn(excitatory):
     return setup
 
 
+_TAU_M_REST_MV = 1300.0
+
+
 def _setup_tau_m(h, prev):
     _quiet(h, v_t=600, v_reset=150)
     # Rest far above threshold, placed with the fresh E_l calibration so that the recovery's target is known.
-    h.set("E_l", prev["e_l_mv"].dac(1450.0, clip=True) if "e_l_mv" in prev else 823)
+    h.set("E_l", prev["e_l_mv"].dac(_TAU_M_REST_MV, clip=True) if "e_l_mv" in prev else int(_TAU_M_REST_MV * 1023 / 1800))
 
 
 def _setup_tau_syn(excitatory):
@@ -197,13 +203,13 @@ def _setup_t_ref(h, prev):
 
 
 ROUTINES: dict[str, Routine] = {
-    "e_l_mv": Routine("e_l_mv", "E_l", (200, 350, 500, 650, 800), _setup_e_l, _mean_tail),
+    "e_l_mv": Routine("e_l_mv", "E_l", (200, 360, 520, 680, 840), _setup_e_l, _mean_tail),
     "v_th_mv": Routine("v_th_mv", "V_t", (350, 450, 550, 650, 750), _setup_v_t, _peak_before_reset),
     "v_reset_mv": Routine("v_reset_mv", "V_reset", (100, 200, 300, 400, 500), _setup_v_reset, lambda t, v: _per_block(_clamp_level(t, v)), shared=True),
     # Above ~1.6 V the threshold (at most 1.8 V, minus its deviation) would be crossed: sweep below it.
     "e_rev_e_mv": Routine("e_rev_e_mv", "E_synx", (400, 520, 640, 760, 880), _setup_e_syn(True), _mean_tail, duration_ms=200.0),
     "e_rev_i_mv": Routine("e_rev_i_mv", "E_syni", (60, 180, 300, 420, 540), _setup_e_syn(False), _mean_tail, duration_ms=200.0),
-    "tau_m_us": Routine("tau_m_us", "I_gl", (80, 150, 280, 520, 1000), _setup_tau_m, _tau_recovery(np.full(512, 1450.0)),
+    "tau_m_us": Routine("tau_m_us", "I_gl", (80, 150, 280, 520, 1000), _setup_tau_m, _tau_recovery(np.full(512, _TAU_M_REST_MV)),
                         kind=Kind.INVERSE_POLYNOMIAL, unit="us", max_rms_dac=12.0),
     "tau_syn_e_us": Routine("tau_syn_e_us", "V_syntcx", (300, 420, 540, 660, 780, 900), _setup_tau_syn(True), _tau_synaptic,
                             kind=Kind.LOOKUP, unit="us", duration_ms=400.0),

@@ -1,0 +1,93 @@
+"""Calibration routines recover the deviations a backend hides, measuring only membranes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import hal
+from hal import coordinates as C
+from hal.calibration import open_store
+from hal.cli import main
+from hal.transfer import dac_to_voltage_mv, nominal
+from plugins.calibration.harness import Harness
+from plugins.calibration.routines import ROUTINES, run_routine
+from plugins.emulator.kernel import kernel_available
+from plugins.emulator.mismatch import MismatchModel
+
+pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
+
+H = C.HICANNOnWafer(100)
+
+
+def test_resting_potential_routine_recovers_the_hidden_gain_and_offset():
+    model = MismatchModel(voltage_offset_mv=40.0, voltage_gain=0.05, g_l=0, tau_syn=0, t_ref=0, capacitance=0, gmax_driver=0, synapse=0)
+    backend = hal.get_backend("emulator", wafer=5, mismatch=model, links="lossless")
+    t = run_routine(Harness(5, H), backend, ROUTINES["e_l_mv"], {})
+    # A circuit whose threshold deviates below the sweep fires and fails: that is what the defect list is for.
+    assert t.success.mean() > 0.99
+    ok = np.flatnonzero(t.success)
+    dev = backend.deviations(H.enum)  # the test may look; the routine did not
+    gain, offset = dev.voltage_gain["e_l_mv"][ok], dev.voltage_offset_mv["e_l_mv"][ok]
+    target = 1000.0
+    dac = t.dac(target, ok)
+    achieved = gain * dac_to_voltage_mv(dac) + offset
+    assert np.all(np.abs(achieved - target) <= 0.5 * 1800 / 1023 * gain + 0.05)
+
+
+def test_membrane_time_constant_routine_recovers_the_hidden_leak_gain():
+    model = MismatchModel(voltage_offset_mv=0, voltage_gain=0, g_l=0.3, tau_syn=0, t_ref=0, capacitance=0, gmax_driver=0, synapse=0)
+    backend = hal.get_backend("emulator", wafer=6, mismatch=model, links="lossless")
+    harness = Harness(6, H)
+    previous = {"e_l_mv": run_routine(harness, backend, ROUTINES["e_l_mv"], {})}
+    t = run_routine(harness, backend, ROUTINES["tau_m_us"], previous)
+    assert t.success.mean() > 0.99
+    gain = backend.deviations(H.enum).gain["g_l_ns"]
+    target = 2.0  # us hardware = 20 ms biological
+    dac = t.dac(target, np.flatnonzero(t.success))
+    achieved = 2 * 2.16456 / (nominal("g_l_ns")(dac) * gain[t.success] * 1e-3) / 2  # tau = C / g per circuit
+    assert np.median(np.abs(achieved / target - 1)) < 0.01
+
+
+def test_calibrate_command_reports_spreads_and_stores_a_set(tmp_path, capsys):
+    db, report = tmp_path / "cal.db", tmp_path / "report.json"
+    code = main(["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "100", "--db", str(db),
+                 "--routine", "e-l-mv", "--report-json", str(report)])
+    assert code == 0
+    data = json.loads(report.read_text())
+    entry = data["parameters"]["e_l_mv"]
+    assert entry["spread_after"] < entry["spread_before"] and entry["spread_after"] < entry["table_ii"]
+    assert data["wall_s"] > 0
+    with open_store(db, create=False) as store:
+        assert store.entries(data["set_id"]) == [(100, "e_l_mv")]
+    capsys.readouterr()
+    assert main(["calib", "show", "--db", str(db), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["sets"][0]["entries"][0]["parameter"] == "e_l_mv" and shown["sets"][0]["backend"] == "emulator"
+    assert main(["calib", "export", "--db", str(db), "1", str(tmp_path / "set.hal")]) == 0
+    assert main(["calib", "import", "--db", str(db), str(tmp_path / "set.hal")]) == 0
+    assert main(["calib", "diff", "--db", str(db), "1", "2"]) == 0  # identical content
+
+
+def test_calibrate_bad_arguments(tmp_path, capsys):
+    assert main(["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "1x", "--db", str(tmp_path / "c.db")]) == 2
+    assert "'1x' is not a HICANN number" in capsys.readouterr().err
+    assert main(["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "400", "--db", str(tmp_path / "c.db")]) == 2
+    assert "HICANNOnWafer.enum: 400 out of range; valid 0..383" in capsys.readouterr().err
+    assert main(["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "1", "--db", str(tmp_path / "c.db"), "--routine", "nope"]) == 2
+    assert "unknown calibration 'nope'" in capsys.readouterr().err
+
+
+def test_a_backend_with_few_readout_channels_is_measured_in_groups():
+    from hal.backend import Capabilities
+    from plugins.emulator.backend import EmulatorBackend
+
+    class TwoTraces(EmulatorBackend):
+        name = "two-traces"
+        capabilities = Capabilities(membrane_readout=True, max_membrane_traces=128)
+
+    backend = TwoTraces(wafer=2, mismatch="none", links="lossless")
+    t = run_routine(Harness(2, H), backend, ROUTINES["e_l_mv"], {})
+    assert t.success.all() and t.dac(1000.0, [0])[0] == round(1000.0 * 1023 / 1800)
