@@ -167,7 +167,7 @@ def apply_parameters(chip: HICANNConfig, hicann: C.HICANNOnWafer, denmems: Seque
         try:
             dac = transform.dac(target, enums, clip=clip, names=names)
         except CalibrationError as exc:
-            raise CalibrationError(f"{exc} (biological parameters {params})") from None
+            raise type(exc)(f"{exc} (biological parameters {params})") from None
         chip.set_neuron_parameter(PARAMETERS[parameter][0], dac, neurons=neurons)
     for name in ("I_gladapt", "I_fire", "I_bexp"):
         chip.set_neuron_parameter(name, 0, neurons=neurons)
