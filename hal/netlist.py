@@ -82,20 +82,30 @@ def build_netlist(wiring: Wiring, playback: HardwareEvents, n_samples: int, dura
     source_keys = np.unique(np.concatenate([keys[accepted], np.array([k for k, _ in bg], dtype=np.int64)]))
     n_sources = int(source_keys.size)
 
+    # Keys (origin * 64 + address) are dense and small (< 64 per origin): look them up in tables, not by search.
+    n_keys = 64 * max(len(wiring.origins), 1)
     syn_key = syn.origin * 64 + syn.address
-    parts = []
-    from_source = np.isin(syn_key, source_keys)
-    parts.append((np.searchsorted(source_keys, syn_key[from_source]), np.flatnonzero(from_source)))
+    source_index = np.full(n_keys, -1, dtype=np.int64)
+    source_index[source_keys] = np.arange(n_sources)
+    syn_source = source_index[syn_key]
+    from_source = np.flatnonzero(syn_source >= 0)
     # A neuron's spikes carry its address into its origin: every synapse listening there fires.
-    for k, neuron in enumerate(wiring.neurons):
-        o = wiring.neuron_origin[k]
-        if o < 0:
-            continue
-        hit = np.flatnonzero(syn_key == o * 64 + neuron.address)
-        if hit.size:
-            parts.append((np.full(hit.size, n_sources + k), hit))
-    pre = np.concatenate([p for p, _ in parts]).astype(np.int64)
-    which = np.concatenate([w for _, w in parts]).astype(np.int64)
+    # Connections from neurons follow the neuron order, each neuron's synapses in table order.
+    sender = np.flatnonzero(wiring.neuron_origin >= 0)
+    sender = sender[[wiring.neurons[k].address is not None for k in sender]] if sender.size else sender
+    sender_key = wiring.neuron_origin[sender] * 64 + np.array([wiring.neurons[k].address for k in sender], dtype=np.int64)
+    listened = np.zeros(n_keys, dtype=bool)
+    listened[sender_key] = True
+    candidates = np.flatnonzero(listened[syn_key])
+    candidates = candidates[np.argsort(syn_key[candidates], kind="stable")]
+    lo = np.searchsorted(syn_key[candidates], sender_key, side="left")
+    hits = np.searchsorted(syn_key[candidates], sender_key, side="right") - lo
+    first = np.repeat(lo - (np.cumsum(hits) - hits), hits) + np.arange(int(hits.sum()))
+    pre = np.concatenate([syn_source[from_source], np.repeat(n_sources + sender, hits)]).astype(np.int64)
+    which = np.concatenate([from_source, candidates[first]]).astype(np.int64)
+    # Usually every synapse is fed by exactly one source, in table order: share the table's columns then.
+    identity = which.size == len(syn) and (which.size == 0 or (which[0] == 0 and np.all(np.diff(which) == 1)))
+    take = (lambda a: a) if identity else (lambda a: a[which])  # noqa: E731
 
     # Input events: playback plus background, every sample.
     in_sample = [pb.sample[accepted].astype(np.int64)]
@@ -118,12 +128,12 @@ def build_netlist(wiring: Wiring, playback: HardwareEvents, n_samples: int, dura
         n_neurons=len(wiring.neurons),
         source_keys=source_keys,
         pre=pre,
-        post=syn.post[which],
-        conductance_ns=syn.conductance_ns[which],
-        excitatory=syn.excitatory[which],
-        synapse_hicann=syn.hicann[which],
-        synapse_row=syn.row[which],
-        synapse_column=syn.column[which],
+        post=take(syn.post),
+        conductance_ns=take(syn.conductance_ns),
+        excitatory=take(syn.excitatory),
+        synapse_hicann=take(syn.hicann),
+        synapse_row=take(syn.row),
+        synapse_column=take(syn.column),
         in_sample=in_sample_a[order],
         in_time=in_time_a[order],
         in_source=np.concatenate(in_source).astype(np.int64)[order],

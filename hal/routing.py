@@ -25,7 +25,7 @@ from hal.errors import ConfigError, ResourceError
 from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 
-__all__ = ["LocalNetwork", "LocalRouting", "route_on_hicann", "reachable_drivers", "CIRCUITS_PER_NEURON"]
+__all__ = ["LocalNetwork", "LocalRouting", "route_on_hicann", "reachable_drivers", "drivers_reachable_from_line", "allocate_drivers", "CIRCUITS_PER_NEURON"]
 
 CIRCUITS_PER_NEURON = (1, 2, 4)
 _ADDRESSES = tuple(range(1, 64))  # address 0 is left to the background (locking) events
@@ -134,15 +134,107 @@ def _merge(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
     chip.neuron_quads.update(quad, **changes)
 
 
-def reachable_drivers(channel: int) -> list[tuple[int, int]]:
-    """(driver, vline) pairs an origin's L1 line reaches directly on its own HICANN."""
-    hline = C.DNCMergerOnHICANN(channel).to_sending_repeater().to_hline()
+def drivers_reachable_from_line(line: int) -> list[tuple[int, int]]:
+    """(driver, vline) pairs a horizontal L1 line reaches on its HICANN through crossbar and synapse switches.
+
+    Lines 8n..8n+7 reach the same 28 drivers (halco's switch patterns), so the 224 drivers
+    form 8 groups that the lines of a group share.
+    """
     out = []
-    for v in hline.crossbar_vlines():
+    for v in C.HLineOnHICANN(line).crossbar_vlines():
         for r in v.synapse_switch_rows():
             if C.SynapseSwitchOnHICANN(switch_row=r, vline=v.value).driver_location == "local":
                 out.append((r, v.value))
     return sorted(out)
+
+
+def reachable_drivers(channel: int) -> list[tuple[int, int]]:
+    """(driver, vline) pairs an origin's own sending line reaches directly on its HICANN."""
+    return drivers_reachable_from_line(C.DNCMergerOnHICANN(channel).to_sending_repeater().to_hline().value)
+
+
+def _plan(free: set, demands: dict, candidates: dict, round_robin: bool):
+    """One allocation strategy, without touching registers: (heads, chain_next, assigned)."""
+    free = set(free)
+    order = sorted(demands, key=lambda o: -demands[o][1])
+    assigned: dict = {o: [] for o in order}
+    heads: dict = {o: [] for o in order}
+    chain_next: dict[int, int] = {}
+
+    def take_head(origin) -> bool:
+        for driver, vline in candidates[origin]:
+            if driver in free:
+                free.discard(driver)
+                heads[origin].append((driver, vline))
+                assigned[origin].append(driver)
+                return True
+        return False
+
+    def grow(origin) -> bool:
+        for d in list(assigned[origin]):
+            tail = d
+            while tail in chain_next:
+                tail = chain_next[tail]
+            nxt = tail + 2
+            if nxt in free and (nxt < 112) == (tail < 112):
+                free.discard(nxt)
+                chain_next[tail] = nxt
+                assigned[origin].append(nxt)
+                return True
+        return False
+
+    def short(origin) -> bool:
+        return len(assigned[origin]) < demands[origin][1]
+
+    if round_robin:
+        for step in (take_head, grow):
+            progress = True
+            while progress:
+                progress = False
+                for origin in order:
+                    if short(origin) and step(origin):
+                        progress = True
+    else:
+        for origin in order:
+            while short(origin) and take_head(origin):
+                pass
+            while short(origin) and grow(origin):
+                pass
+    return heads, chain_next, assigned
+
+
+def allocate_drivers(chip: HICANNConfig, free: set, demands: dict) -> tuple[dict, int]:
+    """Synapse drivers for each origin on one HICANN; writes switches and driver configuration.
+
+    ``demands`` maps an origin key to (L1 line on this HICANN, drivers needed). A driver is a
+    *head* when it is fed from the line through a crossbar and a synapse switch; lines
+    8n..8n+7 reach the same 28 heads. Chains extend an origin: the chain's last driver gets
+    ``connect_neighbor`` and feeds ``d + 2`` (see :func:`hal.wiring._driver_chain`). Two
+    strategies are planned -- heads dealt round-robin then chains round-robin (good when
+    origins share a head group), and each origin in turn taking heads and chains (good when
+    they do not) -- and the one that leaves fewer drivers missing is written.
+    Returns ({origin: drivers}, drivers chained).
+    """
+    candidates = {o: drivers_reachable_from_line(demands[o][0]) for o in demands}
+    best = None
+    for round_robin in (True, False):
+        plan = _plan(free, demands, candidates, round_robin)
+        missing = sum(max(0, demands[o][1] - len(plan[2][o])) for o in demands)
+        if best is None or missing < best[0]:
+            best = (missing, plan)
+    heads, chain_next, assigned = best[1]
+    for origin, pairs in heads.items():
+        line = demands[origin][0]
+        for driver, vline in pairs:
+            chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=line, vline=vline), True)
+            chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline), True)
+            chip.synapse_drivers.update(driver, enable=True, locin=True)
+    for tail, nxt in chain_next.items():
+        chip.synapse_drivers.update(tail, connect_neighbor=True)
+        chip.synapse_drivers.update(nxt, enable=True, locin=False)
+    used = {d for drivers in assigned.values() for d in drivers}
+    free -= used
+    return assigned, len(chain_next)
 
 
 def route_on_hicann(config: WaferConfig, hicann: C.HICANNOnWafer, network: LocalNetwork) -> LocalRouting:
@@ -235,38 +327,8 @@ def route_on_hicann(config: WaferConfig, hicann: C.HICANNOnWafer, network: Local
 
     top_only = k == 1
     free = set(range(112) if top_only else range(224))
-    heads: dict[int, list[tuple[int, int]]] = {}
-    assigned: dict[int, list[int]] = defaultdict(list)
-    chain_next: dict[int, int] = {}
-    chained = 0
-    # Largest demand first; an origin short of directly reachable drivers extends chains
-    # (d -> d+2 on the same side) at once, before smaller origins take those drivers as heads.
-    for channel in sorted(driver_needs, key=lambda c: -len(driver_needs[c])):
-        need = len(driver_needs[channel])
-        heads[channel] = []
-        for driver, vline in reachable_drivers(channel):
-            if len(assigned[channel]) >= need:
-                break
-            if driver in free:
-                free.discard(driver)
-                heads[channel].append((driver, vline))
-                assigned[channel].append(driver)
-        progress = True
-        while len(assigned[channel]) < need and progress:
-            progress = False
-            for d in list(assigned[channel]):
-                if len(assigned[channel]) >= need:
-                    break
-                tail = d
-                while tail in chain_next:
-                    tail = chain_next[tail]
-                nxt = tail + 2
-                if nxt in free and (nxt < 112) == (tail < 112):
-                    free.discard(nxt)
-                    chain_next[tail] = nxt
-                    assigned[channel].append(nxt)
-                    chained += 1
-                    progress = True
+    lines = {c: C.DNCMergerOnHICANN(c).to_sending_repeater().to_hline().value for c in driver_needs}
+    assigned, chained = allocate_drivers(chip, free, {c: (lines[c], len(driver_needs[c])) for c in driver_needs})
     missing = {c: len(driver_needs[c]) - len(assigned[c]) for c in driver_needs if len(assigned[c]) < len(driver_needs[c])}
     if missing:
         total = sum(len(v) for v in driver_needs.values())
@@ -275,17 +337,6 @@ def route_on_hicann(config: WaferConfig, hicann: C.HICANNOnWafer, network: Local
             f"{sum(missing.values())} could not be reached from their L1 line (short per channel: {missing}); "
             f"use fewer circuits per neuron or split the network over more HICANNs"
         )
-
-    # Configure switches and drivers.
-    hline_of = {c: C.DNCMergerOnHICANN(c).to_sending_repeater().to_hline() for c in driver_needs}
-    for channel, pairs in heads.items():
-        for driver, vline in pairs:
-            chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline_of[channel].value, vline=vline), True)
-            chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline), True)
-            chip.synapse_drivers.update(driver, enable=True, locin=True)
-    for a, b in chain_next.items():
-        chip.synapse_drivers.update(a, connect_neighbor=True)
-        chip.synapse_drivers.update(b, enable=True, locin=False)
 
     # Rows: which pre, which sign; then each edge's synapse.
     row_of: dict[tuple[tuple[int, int], bool], int] = {}

@@ -218,6 +218,8 @@ def denmem_parameters(chip: HICANNConfig) -> dict[str, np.ndarray]:
 
 def _combine(per_denmem: dict[str, np.ndarray], members: list[np.ndarray], firing: list[int]) -> dict[str, np.ndarray]:
     """Logical-neuron parameters from their denmems (capacitances and leaks add up)."""
+    if all(idx.size == 1 for idx in members):
+        return _combine_single(per_denmem, np.array([int(idx[0]) for idx in members], dtype=np.int64))
     out: dict[str, list[float]] = defaultdict(list)
     for idx, fire in zip(members, firing):
         c = per_denmem["c_pf"][idx]
@@ -233,6 +235,17 @@ def _combine(per_denmem: dict[str, np.ndarray], members: list[np.ndarray], firin
         for key in ("a_ns", "b_na", "exp_bias_na"):
             out[key].append(float(per_denmem[key][idx].sum()))
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def _combine_single(per_denmem: dict[str, np.ndarray], denmems: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`_combine` for neurons of one denmem each, vectorised (the same values, bit for bit)."""
+    value = {k: np.asarray(v)[denmems].astype(float) for k, v in per_denmem.items()}
+    g, e_l = value["g_l_ns"], value["e_l_mv"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value["e_l_mv"] = np.where(g > 0, (g * e_l) / g, e_l)
+    keys = ("c_pf", "g_l_ns", "e_l_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_syn_e_us", "tau_syn_i_us", "v_th_mv", "v_reset_mv",
+            "t_ref_us", "tau_w_us", "delta_t_mv", "v_exp_mv", "a_ns", "b_na", "exp_bias_na")
+    return {k: value[k] for k in keys}
 
 
 # -- L1 ----------------------------------------------------------------------------------------
@@ -318,22 +331,25 @@ def _reach(start: tuple[int, str, int], edges) -> set[tuple[int, str, int]]:
 
 
 def _driver_chain(chip: HICANNConfig | None, driver: int) -> list[int]:
-    """The drivers that receive what ``driver`` takes from L1 (itself plus neighbour chaining)."""
+    """The drivers that receive what ``driver`` takes from L1: itself plus neighbour chaining.
+
+    A driver with ``connect_neighbor`` mirrors its input to the next driver on its side and
+    half (``d + 2``) if that one is enabled and does not listen to L1 itself; it passes it on in
+    turn if it has ``connect_neighbor`` set.
+    """
     if chip is None:
         return []
-    drivers = chip.synapse_drivers
-    first = drivers[driver]
-    if not (first.enable and first.locin):
+    table = chip.synapse_drivers
+    enable = table.column("enable").astype(bool)
+    locin = table.column("locin").astype(bool)
+    neighbor = table.column("connect_neighbor").astype(bool)
+    if not (enable[driver] and locin[driver]):
         return []
     chain = [driver]
-    current = first
     d = driver
-    while current.connect_neighbor and d + 2 < 224 and (d + 2 < 112) == (driver < 112):
-        nxt = drivers[d + 2]
-        if not nxt.enable or nxt.locin:
-            break
-        chain.append(d + 2)
-        current, d = nxt, d + 2
+    while neighbor[d] and d + 2 < 224 and (d + 2 < 112) == (driver < 112) and enable[d + 2] and not locin[d + 2]:
+        d += 2
+        chain.append(d)
     return chain
 
 
@@ -349,8 +365,9 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
     # Logical neurons and their parameters.
     neurons: list[LogicalNeuron] = []
     params_parts: list[dict[str, np.ndarray]] = []
-    denmem_to_neuron: dict[tuple[int, int], int] = {}
+    post_of_denmem: dict[int, np.ndarray] = {}  # hicann enum -> logical neuron of each denmem (-1: none)
     adex: list[LogicalNeuron] = []
+    denmem_coords = C.NeuronOnHICANN.all()  # frozen and cached: shared by every logical neuron
     for h, chip in hicanns.items():
         labels = _components(chip)
         firing = chip.neurons.column("activate_firing").astype(bool)
@@ -369,18 +386,18 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
             if firing_members.size == 0:
                 continue  # a group that cannot fire is not a neuron anybody can use
             fire = int(firing_members[0])
-            fire_coord = C.NeuronOnHICANN.from_enum(fire)
+            fire_coord = denmem_coords[fire]
             address = int(addresses[fire]) if spl1[fire] else None
-            ln = LogicalNeuron(h, fire_coord, tuple(C.NeuronOnHICANN.from_enum(int(i)) for i in idx), address)
+            ln = LogicalNeuron(h, fire_coord, tuple(denmem_coords[int(i)] for i in idx), address)
             members.append(idx)
             fires.append(fire)
             logical.append(ln)
         if not logical:
             continue
         combined = _combine(per_denmem, members, fires)
-        for k, ln in enumerate(logical):
-            for d in ln.denmems:
-                denmem_to_neuron[(h.enum, d.enum)] = len(neurons) + k
+        owner = post_of_denmem[h.enum] = np.full(NEURONS, -1, dtype=np.int64)
+        for k, (ln, idx) in enumerate(zip(logical, members)):
+            owner[idx] = len(neurons) + k
             if combined["a_ns"][k] > 0 or combined["b_na"][k] > 0 or combined["exp_bias_na"][k] > 0:
                 adex.append(ln)
         neurons.extend(logical)
@@ -397,6 +414,11 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
     recorded = np.zeros(len(neurons), dtype=bool)
     background = []
     pll = {}
+    # The neurons that send spikes, by (HICANN, neuron block): the block's merger-tree input.
+    sending: dict[tuple[C.HICANNOnWafer, int], list[int]] = defaultdict(list)
+    for k, ln in enumerate(neurons):
+        if ln.address is not None:
+            sending[(ln.hicann, ln.firing.to_neuron_block().value)].append(k)
     for h, chip in hicanns.items():
         pll[h] = chip.pll.value.frequency_mhz
         fpga = fpga_cfg.get(h.to_fpga()) or FPGAConfig()
@@ -422,74 +444,105 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
                 background.append((oi, bg.address, bg.period, bg.random, bg.seed))
             to_fpga = gbit.direction is GbitDirection.TO_DNC and link_on and control.trace_enable
             if neurons_pass:
-                for k, ln in enumerate(neurons):
-                    if ln.hicann == h and ln.address is not None and ln.firing.to_neuron_block().value == j:
-                        neuron_origin[k] = oi
-                        recorded[k] = to_fpga
+                for k in sending.get((h, j), ()):
+                    neuron_origin[k] = oi
+                    recorded[k] = to_fpga
 
     # Follow every origin through L1 to the synapses.
     edges = _l1_edges(config)
     switch_targets = _switch_targets(config)
-    cols = []
+    chip_synapses: dict[int, _ChipSynapses] = {}
+    parts: list[list[np.ndarray]] = [[] for _ in _SYNAPSE_DTYPES]
     for oi, origin in enumerate(origins):
         chip = hicanns[origin.hicann]
-        sending = C.DNCMergerOnHICANN(origin.channel).to_sending_repeater()
-        if chip.h_repeaters[sending.to_hrepeater()].mode is not RepeaterMode.OUTPUT:
+        sending_repeater = C.DNCMergerOnHICANN(origin.channel).to_sending_repeater()
+        if chip.h_repeaters[sending_repeater.to_hrepeater()].mode is not RepeaterMode.OUTPUT:
             continue
-        reached = _reach((origin.hicann.enum, "H", sending.to_hline().value), edges)
+        reached = _reach((origin.hicann.enum, "H", sending_repeater.to_hline().value), edges)
         drivers = set()
         for hicann_enum, kind, line in reached:
             if kind == "V":
                 for target in switch_targets.get((hicann_enum, line), ()):
                     t_chip = hicanns.get(C.HICANNOnWafer(target[0]))
                     drivers.update((target[0], d) for d in _driver_chain(t_chip, target[1]))
+        per_hicann: dict[int, list[int]] = defaultdict(list)
         for hicann_enum, driver in sorted(drivers):
-            cols.append(_driver_synapses(oi, C.HICANNOnWafer(hicann_enum), hicanns[C.HICANNOnWafer(hicann_enum)], driver, denmem_to_neuron))
-    cols = [c for c in cols if c[0].size]
-    if cols:
-        stacked = [np.concatenate([c[i] for c in cols]) for i in range(8)]
-    else:
-        stacked = [np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.int64, float, bool, np.int64, np.int64, np.int64)]
+            per_hicann[hicann_enum].append(driver)
+        for hicann_enum, chip_drivers in per_hicann.items():
+            table = chip_synapses.get(hicann_enum)
+            if table is None:
+                h = C.HICANNOnWafer(hicann_enum)
+                table = chip_synapses[hicann_enum] = _ChipSynapses(hicann_enum, hicanns[h], post_of_denmem.get(hicann_enum))
+            found = table.synapses(oi, chip_drivers)
+            if found[0].size:
+                for i, a in enumerate(found):
+                    parts[i].append(a)
+    stacked = []
+    for i, dtype in enumerate(_SYNAPSE_DTYPES):
+        # One field at a time, dropping its pieces at once: the peak stays near the table's own size.
+        stacked.append(np.concatenate(parts[i]) if parts[i] else np.zeros(0, dtype=dtype))
+        parts[i] = []
     synapses = SynapseTable(*stacked)
     return Wiring(tuple(neurons), parameters, tuple(origins), synapses, neuron_origin, frozenset(input_origins), recorded,
                   tuple(background), pll, tuple(adex))
 
 
-def _driver_synapses(origin: int, hicann: C.HICANNOnWafer, chip: HICANNConfig, driver: int, denmem_to_neuron) -> tuple:
-    weights = chip.weights
-    decoders = chip.decoders
-    coord = C.SynapseDriverOnHICANN(driver)
-    block = C.FGBlockOnHICANN(x=0 if coord.side == "left" else 1, y=0 if coord.is_top else 1)
-    out = [[] for _ in range(8)]
-    for row in coord.rows():
-        r = row.value
-        rc = chip.synapse_rows[r]
-        v_gmax = chip.shared_parameter(f"V_gmax{rc.sel_gmax}")[block.enum]
-        inputs = []
-        if rc.input_excitatory:
-            inputs.append((True, synaptic_unit_conductance_ns(v_gmax, rc.gmax_div_excitatory)))
-        if rc.input_inhibitory:
-            inputs.append((False, synaptic_unit_conductance_ns(v_gmax, rc.gmax_div_inhibitory)))
-        if not inputs:
-            continue
-        w = weights[r]
-        columns = np.flatnonzero(w)
-        if columns.size == 0:
-            continue
-        y = 0 if row.is_top else 1
-        driver_decoder = np.where(columns % 2 == 0, rc.decoder_even, rc.decoder_odd)
-        address = (driver_decoder << 4) | decoders[r, columns]
-        post = np.array([denmem_to_neuron.get((hicann.enum, y * 256 + int(c)), -1) for c in columns])
-        keep = post >= 0  # synapses onto denmems of no logical neuron have no effect
-        for excitatory, unit in inputs:
-            n = int(keep.sum())
-            out[0].append(np.full(n, origin))
-            out[1].append(address[keep])
-            out[2].append(post[keep])
-            out[3].append(w[columns[keep]] * float(unit))
-            out[4].append(np.full(n, excitatory))
-            out[5].append(np.full(n, r))
-            out[6].append(columns[keep])
-            out[7].append(np.full(n, hicann.enum))
-    dtypes = (np.int64, np.int64, np.int64, float, bool, np.int64, np.int64, np.int64)
-    return tuple(np.concatenate(o).astype(t) if o else np.zeros(0, dtype=t) for o, t in zip(out, dtypes))
+#: dtypes of the :class:`SynapseTable` fields, in declaration order.
+_SYNAPSE_DTYPES = (np.int64, np.int64, np.int64, np.float64, np.bool_, np.int64, np.int64, np.int64)
+
+
+class _ChipSynapses:
+    """The synapse array of one HICANN, decoded once, for reading many drivers' synapses.
+
+    ``post_of_denmem`` (512 entries, or None) gives the logical neuron of each
+    denmem, -1 for denmems of no logical neuron.
+    """
+
+    def __init__(self, hicann: int, chip: HICANNConfig, post_of_denmem: np.ndarray | None):
+        self.hicann = hicann
+        self.weights = chip.weights
+        self.decoders = chip.decoders.astype(np.int64)
+        rows = chip.synapse_rows
+        col = lambda name: rows.column(name).astype(np.int64)  # noqa: E731
+        self.excitatory = col("input_excitatory").astype(bool)
+        self.inhibitory = col("input_inhibitory").astype(bool)
+        self.decoder_even, self.decoder_odd = col("decoder_even"), col("decoder_odd")
+        # V_gmax of each row: the shared parameter selected by the row, in the FG block of its driver's side and half.
+        v_gmax = np.stack([chip.shared_parameter(f"V_gmax{i}") for i in range(4)])
+        driver = np.arange(448) // 2
+        side_right = np.array([C.SynapseDriverOnHICANN(int(d)).side != "left" for d in range(224)])[driver]
+        block = np.where(side_right, 1, 0) + 2 * (driver >= 112)
+        v_row = v_gmax[col("sel_gmax"), block]
+        self.unit_excitatory = synaptic_unit_conductance_ns(v_row, col("gmax_div_excitatory"))
+        self.unit_inhibitory = synaptic_unit_conductance_ns(v_row, col("gmax_div_inhibitory"))
+        self.post_of_denmem = np.full(NEURONS, -1, dtype=np.int64) if post_of_denmem is None else post_of_denmem
+
+    def synapses(self, origin: int, drivers: list[int]) -> tuple[np.ndarray, ...]:
+        """The synapses of ``drivers`` (ascending) that events of ``origin`` reach, as :class:`SynapseTable` columns.
+
+        Order: driver, its two rows, per row the excitatory then the inhibitory
+        input (those enabled), then column.
+        """
+        rows = (2 * np.asarray(drivers, dtype=np.int64)[:, None] + np.arange(2)).ravel()
+        enabled = np.stack([self.excitatory[rows], self.inhibitory[rows]], axis=1).ravel()
+        input_row = np.repeat(rows, 2)[enabled]
+        input_excitatory = np.tile(np.array([True, False]), rows.size)[enabled]
+        weights = self.weights[input_row]
+        # Rows 0..223 feed the top denmems (enum = column), rows 224..447 the bottom ones (256 + column).
+        post = self.post_of_denmem[np.where(input_row >= 224, 256, 0)[:, None] + np.arange(256)]
+        which, column = np.nonzero((weights != 0) & (post >= 0))  # row-major: input by input, columns ascending
+        row = input_row[which]
+        excitatory = input_excitatory[which]
+        address = (np.where(column % 2 == 0, self.decoder_even[row], self.decoder_odd[row]) << 4) | self.decoders[row, column]
+        unit = np.where(excitatory, self.unit_excitatory[row], self.unit_inhibitory[row])
+        n = row.size
+        return (
+            np.full(n, origin, dtype=np.int64),
+            address.astype(np.int64),
+            post[which, column].astype(np.int64),
+            weights[which, column] * unit,
+            excitatory,
+            row,
+            column.astype(np.int64),
+            np.full(n, self.hicann, dtype=np.int64),
+        )

@@ -29,7 +29,11 @@ separate environment::
 
     python3 -m venv /tmp/nestenv
     /tmp/nestenv/bin/pip install nest-simulator==3.10.0 numpy==2.3.5
-    /tmp/nestenv/bin/python tests/plugins/reference/make_nest_fixture.py
+    /tmp/nestenv/bin/python tests/plugins/reference/make_nest_fixture.py   # ~80 s
+
+``--resolution-study MS --out FILE`` instead runs only the network at another
+NEST resolution and saves its spikes (used for the resolution table in
+``docs/validation.md``).
 """
 
 from __future__ import annotations

@@ -270,6 +270,10 @@ BAD = {
     "text parameter": (lambda: attrs.evolve(_params(), g_l_ns="10"), "NeuronParameters.g_l_ns: got str; valid: a 1-d array of real numbers"),
     "uniform missing field": (lambda: NeuronParameters.uniform(2, c_m_pf=200.0), "missing field(s) g_l_ns, e_l_mv"),
     "uniform unknown field": (lambda: NeuronParameters.uniform(2, **SCHMITT2017_VALUES, tau_m_ms=20.0), "unknown field 'tau_m_ms'"),
+    "uniform text value": (
+        lambda: NeuronParameters.uniform(2, **{**SCHMITT2017_VALUES, "c_m_pf": "200"}),
+        "NeuronParameters.uniform c_m_pf: '200'; valid: a real number",
+    ),
     "uniform n": (lambda: NeuronParameters.uniform(0, **SCHMITT2017_VALUES), "n: 0 out of range; valid: an integer >= 1"),
     "negative weight": (
         lambda: Connections(pre=[0], post=[0], weight_ns=[-1.0], excitatory=[True], delay_ms=[1.0]),

@@ -90,7 +90,7 @@ def _network(case: dict) -> tuple[NeuronParameters, Connections]:
 
 
 @pytest.fixture(scope="module")
-def fixture() -> dict:
+def stored() -> dict:
     with np.load(FIXTURE) as data:
         return {key: data[key] for key in data.files}
 
@@ -116,14 +116,14 @@ def run_ours(case: dict, **kwargs):
         return simulate(params, connections, case["n_sources"], trains, case["duration_ms"], **kwargs)
 
 
-def test_fixture_is_small_and_records_the_nest_version(fixture):
+def test_fixture_is_small_and_records_the_nest_version(stored):
     assert FIXTURE.stat().st_size < 300 * 1024
-    assert str(fixture["nest_version"]).startswith("3.")
-    assert float(fixture["resolution_ms"]) <= 0.01
+    assert str(stored["nest_version"]).startswith("3.")
+    assert float(stored["resolution_ms"]) <= 0.01
 
 
-def test_single_neurons_under_poisson_input_agree_with_stored_nest_spikes(fixture):
-    case, nest = stored_case(fixture, "single")
+def test_single_neurons_under_poisson_input_agree_with_stored_nest_spikes(stored):
+    case, nest = stored_case(stored, "single")
     result = run_ours(case)
     a = agreement(result.spikes[0], *nest[0], result.n_neurons)
     assert a.nest_total > 300
@@ -132,8 +132,8 @@ def test_single_neurons_under_poisson_input_agree_with_stored_nest_spikes(fixtur
 
 
 @pytest.mark.parametrize("sample", [0, 1, 2])
-def test_layered_network_agrees_with_stored_nest_spikes(fixture, sample):
-    case, nest = stored_case(fixture, "network")
+def test_layered_network_agrees_with_stored_nest_spikes(stored, sample):
+    case, nest = stored_case(stored, "network")
     case["inputs"] = case["inputs"][sample : sample + 1]
     result = run_ours(case)
     a = agreement(result.spikes[0], *nest[sample], result.n_neurons)
@@ -141,10 +141,10 @@ def test_layered_network_agrees_with_stored_nest_spikes(fixture, sample):
     a.check()
 
 
-def test_membrane_potential_agrees_with_stored_nest_trace(fixture):
-    case, nest = stored_case(fixture, "single")
-    neuron = int(fixture["single/v_neuron"])
-    nest_v = fixture["single/v_mv"].astype(np.float64)  # at 0.1, 0.2, ... ms
+def test_membrane_potential_agrees_with_stored_nest_trace(stored):
+    case, nest = stored_case(stored, "single")
+    neuron = int(stored["single/v_neuron"])
+    nest_v = stored["single/v_mv"].astype(np.float64)  # at 0.1, 0.2, ... ms
     result = run_ours(case, record_membrane=[neuron], membrane_dt_ms=0.1)
     ours_v = result.membrane[0, 0, 1:]
     t = result.membrane_times_ms[1:]
