@@ -69,8 +69,24 @@ class MappingOptions:
     allow_loss: bool = False
     disabled_hicanns: frozenset = frozenset()
     disabled_circuits: frozenset = frozenset()  # (hicann enum, denmem enum)
+    disabled_drivers: frozenset = frozenset()  # (hicann enum, driver)
     calibration: Calibration | None = None
     domains: Domains = PAPER_DOMAINS
+
+    @classmethod
+    def with_defects(cls, store, wafer: int, **kwargs) -> MappingOptions:
+        """Options that avoid every component on the wafer's defect list (``hal defects``)."""
+        defects = store.defects(wafer)
+        hicanns = {d.hicann for d in defects if d.component == "hicann"}
+        for d in defects:
+            if d.component == "fpga":
+                hicanns |= {h.enum for h in C.FPGAOnWafer(d.item).hicanns()}
+        return cls(
+            disabled_hicanns=frozenset(hicanns),
+            disabled_circuits=frozenset((d.hicann, d.item) for d in defects if d.component == "neuron"),
+            disabled_drivers=frozenset((d.hicann, d.item) for d in defects if d.component == "synapse_driver"),
+            **kwargs,
+        )
 
     def __attrs_post_init__(self):
         if self.circuits_per_neuron not in (1, 2, 4):
@@ -127,12 +143,12 @@ class MappingResult:
 class _Chip:
     """Allocation state of one HICANN."""
 
-    def __init__(self, hicann: C.HICANNOnWafer, width: int, disabled: frozenset):
+    def __init__(self, hicann: C.HICANNOnWafer, width: int, disabled: frozenset, disabled_drivers: frozenset):
         self.hicann = hicann
         self.width = width
         self.free_columns = [x for x in range(0, 256, width)
                              if not any((hicann.enum, C.NeuronOnHICANN(x=x + dx, y=y).enum) in disabled for dx in range(width) for y in (0, 1))]
-        self.free_drivers = set(range(224))
+        self.free_drivers = {d for d in range(224) if (hicann.enum, d) not in disabled_drivers}
         self.lines_used: dict[int, object] = {}
         self.block_count: dict[int, int] = defaultdict(int)
         self.neurons = 0
@@ -146,7 +162,7 @@ def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingO
     k = options.circuits_per_neuron
     width = 2 if k == 4 else 1
     chain = [h for h in options.hicanns if h.enum not in options.disabled_hicanns]
-    chips = {h: _Chip(h, width, options.disabled_circuits) for h in chain}
+    chips = {h: _Chip(h, width, options.disabled_circuits, options.disabled_drivers) for h in chain}
     cap = options.max_neurons_per_hicann
     config = WaferConfig(wafer)
 

@@ -24,6 +24,7 @@ higher merger levels are stored but not interpreted. A driver with
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict, deque
 
 import attrs
@@ -452,7 +453,7 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
     edges = _l1_edges(config)
     switch_targets = _switch_targets(config)
     chip_synapses: dict[int, _ChipSynapses] = {}
-    parts: list[list[np.ndarray]] = [[] for _ in _SYNAPSE_DTYPES]
+    jobs: list[tuple[int, _ChipSynapses, list[int]]] = []  # (origin, chip, its drivers reached by the origin)
     for oi, origin in enumerate(origins):
         chip = hicanns[origin.hicann]
         sending_repeater = C.DNCMergerOnHICANN(origin.channel).to_sending_repeater()
@@ -473,15 +474,16 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
             if table is None:
                 h = C.HICANNOnWafer(hicann_enum)
                 table = chip_synapses[hicann_enum] = _ChipSynapses(hicann_enum, hicanns[h], post_of_denmem.get(hicann_enum))
-            found = table.synapses(oi, chip_drivers)
-            if found[0].size:
-                for i, a in enumerate(found):
-                    parts[i].append(a)
-    stacked = []
-    for i, dtype in enumerate(_SYNAPSE_DTYPES):
-        # One field at a time, dropping its pieces at once: the peak stays near the table's own size.
-        stacked.append(np.concatenate(parts[i]) if parts[i] else np.zeros(0, dtype=dtype))
-        parts[i] = []
+            jobs.append((oi, table, chip_drivers))
+    # Count first, then fill preallocated columns: a full wafer has 44 M synapses, and
+    # concatenating pieces would hold the table twice.
+    counts = [table.count(chip_drivers) for _, table, chip_drivers in jobs]
+    stacked = [np.empty(sum(counts), dtype=dtype) for dtype in _SYNAPSE_DTYPES]
+    at = 0
+    for (oi, table, chip_drivers), n in zip(jobs, counts):
+        if n:
+            table.fill(oi, chip_drivers, [column[at:at + n] for column in stacked])
+            at += n
     synapses = SynapseTable(*stacked)
     return Wiring(tuple(neurons), parameters, tuple(origins), synapses, neuron_origin, frozenset(input_origins), recorded,
                   tuple(background), pll, tuple(adex))
@@ -489,6 +491,14 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
 
 #: dtypes of the :class:`SynapseTable` fields, in declaration order.
 _SYNAPSE_DTYPES = (np.int64, np.int64, np.int64, np.float64, np.bool_, np.int64, np.int64, np.int64)
+
+
+@functools.cache
+def _row_fg_block() -> np.ndarray:
+    """FG block enum (``2 y + x``) of each synapse row's driver: x = its side (left 0, right 1), y = its half."""
+    driver = np.arange(448) // 2
+    right = np.array([C.SynapseDriverOnHICANN(int(d)).side != "left" for d in range(224)])[driver]
+    return np.where(right, 1, 0) + 2 * (driver >= 112)
 
 
 class _ChipSynapses:
@@ -501,7 +511,7 @@ class _ChipSynapses:
     def __init__(self, hicann: int, chip: HICANNConfig, post_of_denmem: np.ndarray | None):
         self.hicann = hicann
         self.weights = chip.weights
-        self.decoders = chip.decoders.astype(np.int64)
+        self.decoders = chip.decoders
         rows = chip.synapse_rows
         col = lambda name: rows.column(name).astype(np.int64)  # noqa: E731
         self.excitatory = col("input_excitatory").astype(bool)
@@ -509,40 +519,47 @@ class _ChipSynapses:
         self.decoder_even, self.decoder_odd = col("decoder_even"), col("decoder_odd")
         # V_gmax of each row: the shared parameter selected by the row, in the FG block of its driver's side and half.
         v_gmax = np.stack([chip.shared_parameter(f"V_gmax{i}") for i in range(4)])
-        driver = np.arange(448) // 2
-        side_right = np.array([C.SynapseDriverOnHICANN(int(d)).side != "left" for d in range(224)])[driver]
-        block = np.where(side_right, 1, 0) + 2 * (driver >= 112)
-        v_row = v_gmax[col("sel_gmax"), block]
+        v_row = v_gmax[col("sel_gmax"), _row_fg_block()]
         self.unit_excitatory = synaptic_unit_conductance_ns(v_row, col("gmax_div_excitatory"))
         self.unit_inhibitory = synaptic_unit_conductance_ns(v_row, col("gmax_div_inhibitory"))
         self.post_of_denmem = np.full(NEURONS, -1, dtype=np.int64) if post_of_denmem is None else post_of_denmem
+        self._per_row: np.ndarray | None = None
 
-    def synapses(self, origin: int, drivers: list[int]) -> tuple[np.ndarray, ...]:
-        """The synapses of ``drivers`` (ascending) that events of ``origin`` reach, as :class:`SynapseTable` columns.
+    def _inputs(self, drivers: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, excitatory) of every enabled synaptic input of the drivers' rows, in reading order."""
+        rows = (2 * np.asarray(drivers, dtype=np.int64)[:, None] + np.arange(2)).ravel()
+        enabled = np.stack([self.excitatory[rows], self.inhibitory[rows]], axis=1).ravel()
+        return np.repeat(rows, 2)[enabled], np.tile(np.array([True, False]), rows.size)[enabled]
+
+    def _post(self, rows: np.ndarray) -> np.ndarray:
+        """Logical neuron under every synapse of ``rows``: rows 0..223 feed the top denmems, 224..447 the bottom ones."""
+        return self.post_of_denmem[np.where(rows >= 224, 256, 0)[:, None] + np.arange(256)]
+
+    def count(self, drivers: list[int]) -> int:
+        """How many synapses :meth:`fill` writes for ``drivers``."""
+        if self._per_row is None:
+            rows = np.arange(448)
+            self._per_row = np.count_nonzero((self.weights != 0) & (self._post(rows) >= 0), axis=1)
+        input_row, _ = self._inputs(drivers)
+        return int(self._per_row[input_row].sum())
+
+    def fill(self, origin: int, drivers: list[int], out: list[np.ndarray]) -> None:
+        """Write the synapses of ``drivers`` (ascending) reached by ``origin`` into ``out`` (:class:`SynapseTable` columns).
 
         Order: driver, its two rows, per row the excitatory then the inhibitory
         input (those enabled), then column.
         """
-        rows = (2 * np.asarray(drivers, dtype=np.int64)[:, None] + np.arange(2)).ravel()
-        enabled = np.stack([self.excitatory[rows], self.inhibitory[rows]], axis=1).ravel()
-        input_row = np.repeat(rows, 2)[enabled]
-        input_excitatory = np.tile(np.array([True, False]), rows.size)[enabled]
+        input_row, input_excitatory = self._inputs(drivers)
         weights = self.weights[input_row]
-        # Rows 0..223 feed the top denmems (enum = column), rows 224..447 the bottom ones (256 + column).
-        post = self.post_of_denmem[np.where(input_row >= 224, 256, 0)[:, None] + np.arange(256)]
+        post = self._post(input_row)
         which, column = np.nonzero((weights != 0) & (post >= 0))  # row-major: input by input, columns ascending
         row = input_row[which]
         excitatory = input_excitatory[which]
-        address = (np.where(column % 2 == 0, self.decoder_even[row], self.decoder_odd[row]) << 4) | self.decoders[row, column]
-        unit = np.where(excitatory, self.unit_excitatory[row], self.unit_inhibitory[row])
-        n = row.size
-        return (
-            np.full(n, origin, dtype=np.int64),
-            address.astype(np.int64),
-            post[which, column].astype(np.int64),
-            weights[which, column] * unit,
-            excitatory,
-            row,
-            column.astype(np.int64),
-            np.full(n, self.hicann, dtype=np.int64),
-        )
+        out[0][:] = origin
+        out[1][:] = (np.where(column % 2 == 0, self.decoder_even[row], self.decoder_odd[row]) << 4) | self.decoders[row, column]
+        out[2][:] = post[which, column]
+        out[3][:] = weights[which, column] * np.where(excitatory, self.unit_excitatory[row], self.unit_inhibitory[row])
+        out[4][:] = excitatory
+        out[5][:] = row
+        out[6][:] = column
+        out[7][:] = self.hicann
