@@ -173,6 +173,11 @@ def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingO
         if network.is_source(p.pre):
             source_rate[p.post] += network.size(p.pre) * options.source_rate_hz / max(1, network.size(p.post))
     placement: dict[str, list] = {}
+    # A HICANN hosting neurons fed by sources keeps FPGA channels free for them: b blocks of
+    # 32/width neurons each leave 8 - b channels of 63 addresses.
+    per_block = 32 // width
+    fed_blocks = max(b for b in range(1, 8) if b * per_block <= (8 - b) * len(_ADDRESSES))
+    fed_cap = fed_blocks * per_block
     cursor = 0
     load: dict[C.HICANNOnWafer, float] = defaultdict(float)
     ordered = [p for p in network.populations if p.name in fed] + [p for p in network.populations if p.name not in fed]
@@ -182,7 +187,7 @@ def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingO
         for _ in range(pop.size):
             while cursor < len(chain):
                 chip = chips[chain[cursor]]
-                room = chip.free_columns and (cap is None or chip.neurons < cap)
+                room = chip.free_columns and (cap is None or chip.neurons < cap) and (pop.name not in fed or chip.neurons < fed_cap)
                 fits_budget = per_neuron_rate == 0 or load[chip.hicann] + per_neuron_rate <= options.input_budget_hz
                 if room and fits_budget:
                     break
