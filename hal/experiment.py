@@ -28,7 +28,7 @@ from hal.events import HardwareEvents
 from hal.hardware.wafer import WaferConfig
 from hal.wiring import LogicalNeuron, Wiring, extract_wiring
 
-__all__ = ["InputAddress", "PoissonInput", "SpikeArrayInput", "Experiment", "Recording", "run"]
+__all__ = ["InputAddress", "PoissonInput", "SpikeArrayInput", "Experiment", "Recording", "run", "predicted_link_load", "LINK_CAPACITY_HZ"]
 
 log = structlog.get_logger(__name__)
 
@@ -340,6 +340,28 @@ class Recording:
         }
 
 
+#: One event per 56 ns hardware per HICANN link (HARDWARE_FACTS.md section 7), in biological Hz.
+LINK_CAPACITY_HZ = 1e9 / 56 / 1e4
+
+
+def predicted_link_load(experiment: Experiment, request: RunRequest | None = None) -> dict[int, float]:
+    """Mean input rate (biological Hz) per HICANN link, over samples, of the experiment's playback."""
+    request = request or experiment.request()
+    pb = request.playback
+    if not len(pb):
+        return {}
+    hicanns, counts = np.unique(pb.hicann, return_counts=True)
+    seconds = experiment.duration_ms * 1e-3 * request.n_samples
+    return {int(h): float(c / seconds) for h, c in zip(hicanns, counts)}
+
+
+def _warn_about_link_load(experiment: Experiment, request: RunRequest) -> None:
+    for hicann, rate in predicted_link_load(experiment, request).items():
+        if rate > LINK_CAPACITY_HZ:
+            log.warning("input_link_overload_predicted", hicann=hicann, rate_hz=round(rate, 1), capacity_hz=round(LINK_CAPACITY_HZ, 1),
+                        note="events beyond the link's capacity will be dropped (and counted) on backends that model the links")
+
+
 def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     """Configure ``backend`` for ``experiment`` (only what changed), run it, return the recording."""
     from hal.pluginmanager import default_plugins
@@ -350,6 +372,7 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     wiring = extract_wiring(experiment.config)
     _check_inputs(experiment, wiring)
     request = experiment.request()
+    _warn_about_link_load(experiment, request)
     backend.check(request)  # before touching the backend's state
     backend.configurator.apply(experiment.config, backend, verify=experiment.verify)
     plugins.before_run(backend=backend, request=request)

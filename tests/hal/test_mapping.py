@@ -178,3 +178,18 @@ def test_map_command(tmp_path, capsys):
     assert main(["map", str(tmp_path / "net.json"), "--db", str(tmp_path / "c.db"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["per_hicann"].get(str(MappingOptions().hicanns[0].enum)) is None
     assert main(["defects", "add", "--db", str(tmp_path / "c.db"), "--wafer", "0"]) == 2
+
+
+def test_overloaded_input_link_is_predicted_before_the_run():
+    from structlog.testing import capture_logs
+
+    from hal.experiment import predicted_link_load
+    from hal.testing.fakes import RecordingBackend
+    from hal.testing.networks import paper_network, poisson_experiment
+
+    net = paper_network()  # all 100 inputs through one HICANN's link
+    exp = poisson_experiment(net, np.full(100, 25.0), stop_ms=None)
+    assert predicted_link_load(exp)[net.routing.hicann.enum] == pytest.approx(2500.0, rel=0.1)
+    with capture_logs() as logs:
+        hal.run(exp, RecordingBackend())
+    assert any(e["event"] == "input_link_overload_predicted" for e in logs)
