@@ -124,7 +124,7 @@ class Network:
     populations: tuple[Population, ...] = attrs.field(converter=tuple)
     sources: tuple[SourcePopulation, ...] = attrs.field(converter=tuple, default=())
     projections: tuple[Projection, ...] = attrs.field(converter=tuple, default=())
-    ns_per_weight_bit: float = 0.226  # nominal chip, V_gmax0 = 1000, divisor 1, two big-cap circuits (see docs/mapping.md)
+    ns_per_weight_bit: float = 0.68  # nominal chip, V_gmax0 = 1000, divisor 1, two big-cap circuits: 0.06 nS/nA x 2444 nA / 1e4 x 200 pF / 4.33 pF
 
     def __attrs_post_init__(self):
         names = [p.name for p in self.populations] + [s.name for s in self.sources]

@@ -49,7 +49,7 @@ GL_DIVIDERS = {"fast": 1.0, "normal": 3.0, "slow": 27.0}
 # bound) and DAC 11 gives 48 us (its upper bound).
 K_GL_NS_PER_NA = 4.8
 # model: synaptic conductance per nA of V_gmax for weight 1 and divisor 1.
-K_SYN_NS_PER_NA = 0.02
+K_SYN_NS_PER_NA = 0.06
 
 _TAU_SYN_DAC = (226.0, 1022.0)
 _TAU_SYN_US = (1.51, 0.13)
