@@ -1,0 +1,154 @@
+"""Trainers: the software model learns, conversion is as documented, in-the-loop steps follow the gradient."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="trainers need torch (pip install torch==2.13.0)")
+pytest.importorskip("sklearn", reason="the digits dataset needs scikit-learn")
+
+import hal  # noqa: E402
+from hal.errors import ConfigError, UnknownPluginError  # noqa: E402
+from plugins.emulator.kernel import kernel_available  # noqa: E402
+from trainers.ann import ANNTrainer, forward, initial_weights  # noqa: E402
+from trainers.conversion import SpikingNetwork, pixel_rates, quantize  # noqa: E402
+from trainers.datasets import load_digits  # noqa: E402
+from trainers.in_the_loop import InTheLoopTrainer  # noqa: E402
+
+needs_kernel = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+@pytest.fixture(scope="module")
+def trained(digits):
+    return ANNTrainer(steps=2000, eval_every=2000, seed=0).fit(digits)
+
+
+def test_software_model_learns_and_is_deterministic(digits, trained):
+    assert trained.test_accuracy > 0.9  # chance is 0.2
+    again = ANNTrainer(steps=2000, eval_every=2000, seed=0).fit(digits)
+    assert all(np.array_equal(a, b) for a, b in zip(trained.weights, again.weights))
+    assert all(np.abs(w).max() <= 1.0 for w in trained.weights)
+
+
+def test_initial_weights_are_truncated_normal():
+    w = initial_weights((100, 15, 15, 5), np.random.default_rng(0))
+    assert [m.shape for m in w] == [(15, 100), (15, 15), (5, 15)]
+    for m, n_pre in zip(w, (100, 15, 15)):
+        assert np.abs(m).max() <= 2 / np.sqrt(n_pre)
+    big = initial_weights((400, 2000), np.random.default_rng(1))[0]
+    assert np.std(big) == pytest.approx(0.88 / np.sqrt(400), rel=0.05)  # std of a normal truncated at 2 sigma
+
+
+def test_conversion_rules():
+    w = [np.array([[0.5, -0.2, 1.2, -1.0, 0.0333]])]
+    assert quantize(w)[0].tolist() == [[8.0, -3.0, 15.0, -15.0, 0.0]]
+    x = np.array([[0.0, 1.0, 3.0], [0.0, 0.0, 0.0]])
+    rates = pixel_rates(x)
+    assert rates[0].tolist() == [0.0, 625.0, 1875.0] and rates[1].sum() == 0
+    with pytest.raises(ConfigError, match="expected \\(n, pixels\\)"):
+        pixel_rates(np.ones(3))
+
+
+def test_converted_network_holds_the_4bit_weights_in_its_registers(trained):
+    net = SpikingNetwork(hal.get_backend("reference"), quantize(trained.weights))
+    q = quantize(trained.weights)
+    for k in range(3):
+        for j, sign in ((1 + 2 * k, 1), (2 + 2 * k, -1)):
+            hic, row, col = net.mapping.synapse_location[j]
+            proj = net.network.projections[j]
+            pre, post = proj.edges(net.network.size(proj.pre), net.network.size(proj.post))
+            stored = np.array([net.config.hicann(hal.coordinates.HICANNOnWafer(int(h))).weights[r, c] for h, r, c in zip(hic, row, col)])
+            expected = np.where(sign * q[k][post, pre] > 0, np.abs(q[k][post, pre]), 0)
+            assert np.array_equal(stored, expected)
+
+
+@needs_kernel
+def test_in_the_loop_step_follows_the_gradient_and_writes_only_weights(digits, trained):
+    backend = hal.get_backend("emulator", wafer=3)
+    net = SpikingNetwork(backend, quantize(trained.weights))
+    predicted, rates = net.classify(digits.x_test[:60])
+    assert predicted.shape == (60,) and set(rates) >= {"input", "hidden1", "hidden2", "label", "lost_events"}
+    before = len(backend.write_log)
+    trainer = InTheLoopTrainer(backend, batch_size=150, steps=1)
+    result = trainer.fit(digits, trained.weights, network=net)
+    written = {w.register for w in backend.write_log[before:]}
+    assert written <= {"synapse_weight"}, written
+    # The step moved the shadow weights along the descending gradient of the software model's cost,
+    # evaluated with the software model's own activities on the same batch.
+    rng = np.random.default_rng([0, 0])
+    idx = rng.choice(len(digits.x_train), size=150, replace=False)
+    w_t = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in trained.weights]
+    a = torch.tensor(digits.x_train[idx], dtype=torch.float64)
+    for w in w_t:
+        a = torch.relu(a @ w.T)
+    target = torch.nn.functional.one_hot(torch.tensor(digits.y_train[idx]), 5).to(torch.float64)
+    grads = torch.autograd.grad(((a / 15 - target) ** 2).sum(), w_t)
+    step = np.concatenate([(n - o).ravel() for n, o in zip(result.weights, trained.weights)])
+    descent = -np.concatenate([g.numpy().ravel() for g in grads])
+    assert np.dot(step, descent) > 0
+
+
+@needs_kernel
+def test_in_the_loop_improves_a_badly_converted_network(digits, trained):
+    backend = hal.get_backend("emulator", wafer=3)
+    net = SpikingNetwork(backend, quantize(trained.weights))
+    converted = net.accuracy(digits.x_test[:150], digits.y_test[:150])
+    trainer = InTheLoopTrainer(backend, batch_size=300, steps=8, seed=1)
+    result = trainer.fit(digits, trained.weights, network=net, test_subset=150)
+    assert result.test_accuracy > converted + 0.1, (converted, result.test_accuracy, [c["train_accuracy"] for c in result.curve])
+
+
+def test_bad_inputs():
+    with pytest.raises(UnknownPluginError, match="unknown backend 'nope'"):
+        hal.get_trainer("in_the_loop", backend="nope")
+    with pytest.raises(ConfigError, match="batch_size: 0 out of range"):
+        hal.get_trainer("in_the_loop", backend="reference", batch_size=0)
+    with pytest.raises(UnknownPluginError, match="unknown trainer 'itl'"):
+        hal.get_trainer("itl")
+    with pytest.raises(ConfigError):
+        ANNTrainer(sizes=(10, 5)).fit(load_digits())
+
+
+RESUME_SCRIPT = """
+import sys, numpy as np, hal
+from trainers.ann import ANNTrainer
+from trainers.datasets import load_digits
+from trainers.in_the_loop import InTheLoopTrainer
+digits = load_digits()
+weights = ANNTrainer(steps=300, eval_every=300, seed=1).fit(digits).weights
+trainer = InTheLoopTrainer(hal.get_backend("emulator", wafer=2), batch_size=100, steps=4, seed=5, checkpoint=sys.argv[1])
+result = trainer.fit(digits, weights, test_subset=40, progress=lambda e: print("step", e["step"], flush=True))
+np.save(sys.argv[2], np.concatenate([w.ravel() for w in result.weights]))
+"""
+
+
+@needs_kernel
+@pytest.mark.slow
+def test_resume_after_kill_gives_the_same_result(tmp_path):
+    script = tmp_path / "itl.py"
+    script.write_text(RESUME_SCRIPT)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    straight = tmp_path / "straight.npy"
+    subprocess.run([sys.executable, str(script), str(tmp_path / "a.ckpt"), str(straight)], check=True, env=env, capture_output=True)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "b.ckpt"), str(tmp_path / "b.npy")], stdout=subprocess.PIPE, text=True, env=env)
+    while True:
+        line = proc.stdout.readline()
+        if line.startswith("step 2"):
+            break
+        assert line, "the training process ended before step 2"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    resumed = tmp_path / "b.npy"
+    subprocess.run([sys.executable, str(script), str(tmp_path / "b.ckpt"), str(resumed)], check=True, env=env, capture_output=True)
+    assert np.array_equal(np.load(straight), np.load(resumed))

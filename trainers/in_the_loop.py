@@ -1,0 +1,184 @@
+"""Hardware-in-the-loop training (Schmitt et al. 2017, section III-C).
+
+Each step runs a batch of training images on the backend, takes the measured firing rates as the
+ReLU activations (every layer's rate divided by ``rate_scale_hz``, 30 Hz: the paper's label-layer
+heuristic, used for the hidden layers too), and computes the gradient of the software model's
+cost with the ReLU derivative of the model's own pre-activations: the forward pass returns the
+measured values while the gradient flows through the model's graph (a custom autograd function,
+as hxtorch does it). Float shadow weights are updated (eta = 0.05, gamma = 0), clipped to [-1, 1],
+re-quantised, and only the synapse weights that changed are written. A checkpoint is written
+atomically after every step; :meth:`InTheLoopTrainer.fit` resumes from it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+import numpy as np
+import structlog
+
+from hal.errors import ConfigError, FileFormatError
+from trainers.ann import PAPER_SIZES
+from trainers.conversion import SpikingNetwork, quantize
+
+__all__ = ["InTheLoopTrainer", "InTheLoopResult", "measured_relu"]
+
+log = structlog.get_logger(__name__)
+
+
+def measured_relu():
+    """A torch autograd function: forward returns the measured activity, backward the ReLU derivative of ``z``."""
+    import torch
+
+    class MeasuredReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z, measured):
+            ctx.save_for_backward(z)
+            return measured.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            (z,) = ctx.saved_tensors
+            return grad * (z > 0).to(grad.dtype), None
+
+    return MeasuredReLU.apply
+
+
+@attrs.frozen(eq=False)
+class InTheLoopResult:
+    weights: list  # float shadow weights
+    weights_4bit: list
+    curve: list  # per step: dict(step, cost, train_accuracy, mean rates, lost events)
+    test_accuracy: float | None
+
+
+def _save_atomic(path: Path, **arrays) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@attrs.define
+class InTheLoopTrainer:
+    """In-the-loop training on any backend (see the module docstring)."""
+
+    backend: object
+    learning_rate: float = 0.05
+    momentum: float = 0.0
+    batch_size: int = 1200
+    steps: int = 50
+    rate_scale_hz: float = 30.0
+    l2: float = 0.001
+    seed: int = 0
+    checkpoint: str | None = None
+    eval_test_every: int = 0  # 0: only at the end
+    # The batch cost's gradient is rescaled to this many samples (1: the mean over the batch).
+    gradient_samples: float = 10.0  # measured: 1 learns slowly, 100 overshoots and silences the hidden layers
+
+    def __attrs_post_init__(self):
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ConfigError(f"InTheLoopTrainer.batch_size: {self.batch_size!r} out of range; valid an integer >= 1")
+        if not isinstance(self.steps, int) or self.steps < 0:
+            raise ConfigError(f"InTheLoopTrainer.steps: {self.steps!r} out of range; valid an integer >= 0")
+        if self.rate_scale_hz <= 0:
+            raise ConfigError(f"InTheLoopTrainer.rate_scale_hz: {self.rate_scale_hz!r} out of range; valid > 0")
+
+    def fit(self, dataset, weights: list[np.ndarray], *, network: SpikingNetwork | None = None,
+            progress: Callable[[dict], None] | None = None, test_subset: int | None = None) -> InTheLoopResult:
+        import torch
+
+        if len(dataset.x_train) == 0:
+            raise ConfigError("InTheLoopTrainer.fit: the training set is empty")
+        shadow = [np.array(w, dtype=float) for w in weights]
+        velocity = [np.zeros_like(w) for w in shadow]
+        start, curve = 0, []
+        state_path = Path(self.checkpoint) if self.checkpoint else None
+        if state_path is not None and state_path.exists():
+            start, shadow, velocity, curve = self._load(state_path, len(shadow))
+            log.info("in_the_loop_resumed", step=start, checkpoint=str(state_path))
+        if network is None:
+            network = SpikingNetwork(self.backend, quantize(shadow), seed=self.seed)
+        else:
+            network.set_weights(quantize(shadow))
+        relu = measured_relu()
+        n_hidden2 = PAPER_SIZES[-2]
+        for step in range(start, self.steps):
+            rng = np.random.default_rng([self.seed, step])
+            idx = rng.choice(len(dataset.x_train), size=min(self.batch_size, len(dataset.x_train)), replace=False)
+            x, labels = dataset.x_train[idx], dataset.y_train[idx]
+            network.seed = self.seed * 7919 + step
+            rates = network.run(x)
+            measured = [rates[name] / self.rate_scale_hz for name in ("hidden1", "hidden2", "label")]
+            w_t = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in shadow]
+            a = torch.tensor(x, dtype=torch.float64)
+            for w, m in zip(w_t, measured):
+                a = relu(a @ w.T, torch.tensor(m, dtype=torch.float64))
+            # The label layer's rate / 30 Hz is the network's output y~ (the paper's heuristic), compared with one-hot labels.
+            target = torch.nn.functional.one_hot(torch.tensor(labels), num_classes=PAPER_SIZES[-1]).to(torch.float64)
+            cost = ((a - target) ** 2).sum() / PAPER_SIZES[-1] + 0.5 * self.l2 * sum((w**2).sum() for w in w_t)
+            grads = torch.autograd.grad(cost, w_t)
+            for k, g in enumerate(grads):
+                velocity[k] = self.momentum * velocity[k] + self.learning_rate * g.numpy() / len(x) * self.gradient_samples
+                shadow[k] = np.clip(shadow[k] - velocity[k], -1.0, 1.0)
+            network.set_weights(quantize(shadow))
+            label = rates["label"]
+            best = label.max(axis=1, keepdims=True)
+            predicted = np.where((label == best).sum(axis=1) > 1, -1, label.argmax(axis=1))
+            entry = {
+                "step": step + 1,
+                "cost": float(cost.detach()) / len(x),
+                "train_accuracy": float(np.mean(predicted == labels)),
+                "mean_rate_hz": {k: float(rates[k].mean()) for k in ("input", "hidden1", "hidden2", "label")},
+                "lost_events": int(rates["lost_events"]),
+            }
+            if self.eval_test_every and (step + 1) % self.eval_test_every == 0:
+                entry["test_accuracy"] = self.evaluate(network, dataset, test_subset)
+            curve.append(entry)
+            log.info("in_the_loop_step", **{k: v for k, v in entry.items() if k != "mean_rate_hz"},
+                     hidden1_hz=round(entry["mean_rate_hz"]["hidden1"], 1), label_hz=round(entry["mean_rate_hz"]["label"], 1))
+            if progress:
+                progress(entry)
+            if state_path is not None:
+                self._save(state_path, step + 1, shadow, velocity, curve)
+        test = self.evaluate(network, dataset, test_subset)
+        return InTheLoopResult(shadow, quantize(shadow), curve, test)
+
+    @staticmethod
+    def evaluate(network: SpikingNetwork, dataset, subset: int | None = None) -> float:
+        x, y = dataset.x_test, dataset.y_test
+        if subset is not None:
+            x, y = x[:subset], y[:subset]
+        return network.accuracy(x, y)
+
+    def _save(self, path: Path, step: int, shadow, velocity, curve) -> None:
+        import json
+
+        arrays = {"step": np.array(step), "curve": np.frombuffer(json.dumps(curve).encode(), dtype=np.uint8)}
+        for k, (w, v) in enumerate(zip(shadow, velocity)):
+            arrays[f"w{k}"], arrays[f"v{k}"] = w, v
+        _save_atomic(path, **arrays)
+
+    @staticmethod
+    def _load(path: Path, n_layers: int):
+        import json
+
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                step = int(z["step"])
+                shadow = [z[f"w{k}"].copy() for k in range(n_layers)]
+                velocity = [z[f"v{k}"].copy() for k in range(n_layers)]
+                curve = json.loads(bytes(z["curve"]).decode())
+        except (OSError, KeyError, ValueError) as exc:
+            raise FileFormatError(path, f"not a usable in-the-loop checkpoint ({exc})") from None
+        return step, shadow, velocity, curve

@@ -1,0 +1,30 @@
+"""Registers the trainers with hal (entry point ``hal: trainers``): ``ann``, ``conversion``, ``in_the_loop``."""
+
+from __future__ import annotations
+
+import hal
+
+
+def _ann(**hyperparameters):
+    from trainers.ann import ANNTrainer
+
+    return ANNTrainer(**hyperparameters)
+
+
+def _conversion(backend, weights_4bit, **options):
+    from trainers.conversion import SpikingNetwork
+
+    return SpikingNetwork(backend if not isinstance(backend, str) else hal.get_backend(backend), weights_4bit, **options)
+
+
+def _in_the_loop(backend, **hyperparameters):
+    from trainers.in_the_loop import InTheLoopTrainer
+
+    return InTheLoopTrainer(backend if not isinstance(backend, str) else hal.get_backend(backend), **hyperparameters)
+
+
+@hal.hookimpl
+def hal_register_trainers(registry) -> None:
+    registry.add("ann", _ann, description="software model of Schmitt et al. 2017: 100-15-15-5 ReLU, momentum SGD (torch)")
+    registry.add("conversion", _conversion, description="ANN -> 4-bit spiking network mapped onto a backend; Poisson pixel input")
+    registry.add("in_the_loop", _in_the_loop, description="hardware-in-the-loop training: measured rates forward, ReLU gradient backward")
