@@ -385,6 +385,39 @@ def _cmd_defects(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- hal reproduce -------------------------------------------------------------------------------
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from hal.errors import ConfigError
+    from hal.pluginmanager import default_plugins
+
+    if args.dataset == "mnist" and not args.data_dir:
+        raise ConfigError("--dataset mnist needs --data-dir DIR with the MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    if args.dataset == "digits" and args.data_dir:
+        raise ConfigError("--data-dir is for --dataset mnist; the digits dataset ships with scikit-learn")
+    pipeline = default_plugins().create("trainer", args.paper)
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report = pipeline.run(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, itl_steps=args.itl_steps,
+                          out=args.out, scheduler=args.scheduler, workers=args.workers, ann_steps=args.ann_steps, itl_batch=args.itl_batch,
+                          test_subset=args.test_subset, progress=progress)
+    s, p = report["summary_percent"], report["paper_percent"]
+    print(f"Schmitt et al. 2017 on {report['backend']}, {report['dataset']}, {report['trials']} trial(s); "
+          f"median [interquartile range] test accuracy, %:")
+    print(f"{'':<24}{'this run':>22}{'paper':>22}")
+    for key, label in (("software", "software model"), ("converted", "right after conversion"), ("in_the_loop", "after in-the-loop")):
+        ours = f"{s[key]['median']:.1f} [{s[key]['q25']:.1f}, {s[key]['q75']:.1f}]"
+        theirs = f"{p[key]['median']:.0f} [{p[key]['q25']:.0f}, {p[key]['q75']:.0f}]"
+        print(f"{label:<24}{ours:>22}{theirs:>22}")
+    m = report["mapping"]
+    print(f"mapping: {m.get('hicanns')} HICANNs, {m.get('fpgas')} FPGA(s), {m.get('synapses')} synapses, {m.get('synapses_lost')} lost; "
+          f"report and figures in {args.out}/ ({report['wall_s']:.0f} s)")
+    return 0
+
+
 def _parse_option(text: str) -> tuple[str, Any]:
     from hal.errors import ConfigError
 
@@ -481,6 +514,21 @@ def build_parser() -> argparse.ArgumentParser:
     defects.add_argument("--reason", default="disabled by hand")
     defects.add_argument("--json", action="store_true")
     defects.set_defaults(func=_cmd_defects)
+
+    repro = sub.add_parser("reproduce", help="reproduce a paper end to end (schmitt2017)")
+    repro.add_argument("paper", choices=("schmitt2017",))
+    repro.add_argument("--backend", default="noisy")
+    repro.add_argument("--dataset", choices=("digits", "mnist"), default="digits")
+    repro.add_argument("--data-dir", help="directory with the MNIST IDX files (for --dataset mnist)")
+    repro.add_argument("--trials", type=int, default=4)
+    repro.add_argument("--itl-steps", type=int, default=20)
+    repro.add_argument("--ann-steps", type=int, default=15_000)
+    repro.add_argument("--itl-batch", type=int, default=1200)
+    repro.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
+    repro.add_argument("--out", default="schmitt2017-out")
+    repro.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster on this machine)")
+    repro.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: the machine's cores)")
+    repro.set_defaults(func=_cmd_reproduce)
 
     plugins = sub.add_parser("plugins", help="registered backends, trainers and calibration routines")
     plugins.add_argument("--json", action="store_true")

@@ -95,7 +95,8 @@ class InTheLoopTrainer:
             raise ConfigError(f"InTheLoopTrainer.rate_scale_hz: {self.rate_scale_hz!r} out of range; valid > 0")
 
     def fit(self, dataset, weights: list[np.ndarray], *, network: SpikingNetwork | None = None,
-            progress: Callable[[dict], None] | None = None, test_subset: int | None = None) -> InTheLoopResult:
+            progress: Callable[[dict], None] | None = None, test_subset: int | None = None,
+            curve_subset: int | None = 1000) -> InTheLoopResult:
         import torch
 
         if len(dataset.x_train) == 0:
@@ -143,7 +144,7 @@ class InTheLoopTrainer:
                 "lost_events": int(rates["lost_events"]),
             }
             if self.eval_test_every and (step + 1) % self.eval_test_every == 0:
-                entry["test_accuracy"] = self.evaluate(network, dataset, test_subset)
+                entry["test_accuracy"] = self.evaluate(network, dataset, curve_subset if test_subset is None else min(test_subset, curve_subset or test_subset))
             curve.append(entry)
             log.info("in_the_loop_step", **{k: v for k, v in entry.items() if k != "mean_rate_hz"},
                      hidden1_hz=round(entry["mean_rate_hz"]["hidden1"], 1), label_hz=round(entry["mean_rate_hz"]["label"], 1))

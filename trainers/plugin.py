@@ -23,8 +23,18 @@ def _in_the_loop(backend, **hyperparameters):
     return InTheLoopTrainer(backend if not isinstance(backend, str) else hal.get_backend(backend), **hyperparameters)
 
 
+class _Schmitt2017:
+    """The paper end to end (``hal reproduce schmitt2017``)."""
+
+    def run(self, **options):
+        from trainers.reproduce import reproduce
+
+        return reproduce(**options)
+
+
 @hal.hookimpl
 def hal_register_trainers(registry) -> None:
+    registry.add("schmitt2017", _Schmitt2017, description="Schmitt et al. 2017 end to end: trials on Dask, report.json and figures")
     registry.add("ann", _ann, description="software model of Schmitt et al. 2017: 100-15-15-5 ReLU, momentum SGD (torch)")
     registry.add("conversion", _conversion, description="ANN -> 4-bit spiking network mapped onto a backend; Poisson pixel input")
     registry.add("in_the_loop", _in_the_loop, description="hardware-in-the-loop training: measured rates forward, ReLU gradient backward")

@@ -1,0 +1,61 @@
+"""`hal reproduce schmitt2017`: a tiny end-to-end run on a LocalCluster."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("torch", reason="trainers need torch (pip install torch==2.13.0)")
+pytest.importorskip("sklearn", reason="the digits dataset needs scikit-learn")
+pytest.importorskip("distributed", reason="trials run on Dask distributed")
+pytest.importorskip("matplotlib", reason="figures need matplotlib")
+
+from hal.cli import main  # noqa: E402
+from plugins.emulator.kernel import kernel_available  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
+
+TINY = ["--trials", "2", "--itl-steps", "2", "--ann-steps", "300", "--itl-batch", "100", "--test-subset", "60", "--workers", "2"]
+
+
+def test_tiny_run_writes_report_and_figures_and_skips_finished_trials(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setenv("HAL_TEST_KILL_WORKER_ONCE", str(tmp_path / "killed"))
+    assert main(["--log-level", "warning", "reproduce", "schmitt2017", *TINY, "--out", str(out)]) == 0
+    assert (tmp_path / "killed").exists()  # one worker died mid-trial; Dask retried the trial
+    report = json.loads((out / "report.json").read_text())
+    acc = report["accuracy"]
+    assert set(acc) >= {"software", "converted", "in_the_loop", "in_the_loop_curve"}
+    assert len(acc["software"]) == len(acc["converted"]) == len(acc["in_the_loop"]) == 2
+    assert all(len(c) == 2 for c in acc["in_the_loop_curve"])
+    assert all(0 <= a <= 1 for a in acc["software"] + acc["converted"] + acc["in_the_loop"])
+    assert {"hicanns", "fpgas", "synapses", "synapses_lost"} <= set(report["mapping"])
+    assert report["trials"] == 2 and report["backend"] == "noisy" and report["seeds"] == [0, 1]
+    for name in ("fig9_accuracy.png", "fig10_raster.png", "fig8_weights.png"):
+        assert (out / name).stat().st_size > 10_000
+    table = capsys.readouterr().out
+    assert "right after conversion" in table and "paper" in table
+    # Re-running with the same --out skips the finished trials.
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "trials").glob("*.json")}
+    assert main(["--log-level", "warning", "reproduce", "schmitt2017", *TINY, "--out", str(out)]) == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "trials").glob("*.json")} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--dataset", "mnist"], "--dataset mnist needs --data-dir"),
+        (["--dataset", "digits", "--data-dir", "/nowhere"], "--data-dir is for --dataset mnist"),
+        (["--backend", "nope"], "unknown backend 'nope'"),
+        (["--trials", "0"], "need trials >= 1"),
+    ],
+)
+def test_bad_arguments(tmp_path, capsys, args, fragment):
+    assert main(["reproduce", "schmitt2017", "--out", str(tmp_path / "o"), *args]) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_missing_mnist_directory_says_where_to_put_the_files(tmp_path, capsys):
+    assert main(["reproduce", "schmitt2017", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert "train-images-idx3-ubyte" in capsys.readouterr().err

@@ -1,0 +1,256 @@
+"""``hal reproduce schmitt2017``: many trials of the paper on Dask, a report and the paper's figures.
+
+Trials run on Dask distributed: a LocalCluster using the machine's cores by default, or any
+scheduler address (``--scheduler tcp://host:8786``; on an HPC system start the cluster with
+dask-jobqueue, e.g. ``SLURMCluster(cores=2, memory="8GB").scale(jobs=20)``, and pass its
+``scheduler_address``). Each finished trial is written at once, atomically, to
+``OUT/trials/<seed>.json``; a trial whose worker dies is retried by Dask; re-running with the
+same ``--out`` skips finished trials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import structlog
+
+from hal.errors import ConfigError
+from trainers.schmitt2017 import PAPER, run_trial
+
+__all__ = ["reproduce", "summarize", "write_figures"]
+
+log = structlog.get_logger(__name__)
+
+
+def _write_json_atomic(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _trial_task(dataset_name: str, data_dir: str | None, seed: int, options: dict) -> dict:
+    """Runs on a Dask worker: load the (cached) dataset, run one trial, return its numbers."""
+    from hal.logging import configure
+    from trainers.datasets import load_dataset
+
+    configure(level="warning")
+    # Fault injection for the tests: kill this worker process once, to check that Dask retries the trial.
+    marker = os.environ.get("HAL_TEST_KILL_WORKER_ONCE")
+    if marker and not Path(marker).exists():
+        Path(marker).write_text(str(seed))
+        os._exit(1)
+    dataset = load_dataset(dataset_name, data_dir)
+    result = run_trial(dataset, seed=seed, **options)
+    if seed == options.get("raster_seed", 0):
+        result["raster"] = _raster(dataset, result, options)
+    return result
+
+
+def _raster(dataset, result: dict, options: dict) -> dict:
+    """Spikes of all layers for five test samples per class, with the trained weights (Fig. 10)."""
+    import hal
+    from trainers.conversion import ON_MS, OFF_MS, SpikingNetwork, pixel_rates
+
+    chosen = np.concatenate([np.flatnonzero(dataset.y_test == c)[:5] for c in range(len(dataset.classes))])
+    chip = hal.get_backend(options.get("backend", "noisy"), wafer=100 + result["seed"], **options.get("backend_options", {}))
+    net = SpikingNetwork(chip, [np.array(w) for w in result["weights_after"]], wafer=100 + result["seed"], seed=result["seed"])
+    exp = hal.Experiment(net.config, ON_MS + OFF_MS, [hal.PoissonInput(net.mapping.source_address["pixels"], pixel_rates(dataset.x_test[chosen]), stop_ms=ON_MS, seed=1)])
+    rec = hal.run(exp, chip)
+    columns = {(n.hicann, n.firing): i for i, n in enumerate(rec.neurons)}
+    order = [columns.get((h, den[0]), -1) for name in ("input", "hidden1", "hidden2", "label") for h, den in net.mapping.placement[name]]
+    samples = []
+    for s in range(len(chosen)):
+        t, col = rec.spikes(s)
+        row_of = {c: r for r, c in enumerate(order) if c >= 0}
+        keep = np.array([c in row_of for c in col], dtype=bool)
+        samples.append({"times_ms": t[keep].tolist(), "rows": [row_of[c] for c in col[keep]]})
+    return {"labels": dataset.y_test[chosen].tolist(), "classes": list(dataset.classes), "samples": samples,
+            "layers": {"input": 100, "hidden1": 15, "hidden2": 15, "label": 5}, "duration_ms": ON_MS + OFF_MS}
+
+
+def _client(scheduler: str | None, workers: int | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: str = "noisy", trials: int = 3, itl_steps: int = 50,
+              out: str = "schmitt2017-out", scheduler: str | None = None, workers: int | None = None, ann_steps: int = 15_000,
+              itl_batch: int = 1200, test_subset: int | None = None, progress=None) -> dict:
+    """Run (or finish) ``trials`` trials and write ``report.json`` and the figures into ``out``."""
+    from dask.distributed import as_completed
+
+    if trials < 1 or itl_steps < 0 or ann_steps < 1 or itl_batch < 1:
+        raise ConfigError(f"reproduce: trials {trials}, itl_steps {itl_steps}, ann_steps {ann_steps}, itl_batch {itl_batch}: "
+                          f"need trials >= 1, itl_steps >= 0, ann_steps >= 1, itl_batch >= 1")
+    from trainers.datasets import load_dataset
+
+    load_dataset(dataset, data_dir)  # fail early (and fill the cache) before starting workers
+    import hal
+
+    hal.get_backend(backend)  # an unknown backend fails here, listing the known ones
+    out_dir = Path(out)
+    trial_dir = out_dir / "trials"
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda message: None)
+    done = {int(p.stem): json.loads(p.read_text()) for p in trial_dir.glob("*.json")}
+    todo = [s for s in range(trials) if s not in done]
+    options = {"backend": backend, "ann_steps": ann_steps, "itl_steps": itl_steps, "itl_batch": itl_batch,
+               "test_subset": test_subset, "eval_every": 1, "backend_options": {"threads": 1} if backend != "reference" else {}}
+    started = time.perf_counter()
+    if todo:
+        client, cluster = _client(scheduler, workers)
+        try:
+            futures = [client.submit(_trial_task, dataset, data_dir, seed, options, retries=2, pure=False, key=f"trial-{seed}-{time.time_ns()}")
+                       for seed in todo]
+            for n, future in enumerate(as_completed(futures), 1):
+                result = future.result()
+                _write_json_atomic(trial_dir / f"{result['seed']}.json", result)
+                done[result["seed"]] = result
+                say(f"[{n}/{len(todo)}] trial {result['seed']}: software {result['software']:.3f}, converted {result['converted']:.3f}, "
+                    f"in-the-loop {result['in_the_loop']:.3f} ({result['wall_s']:.0f} s)")
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    results = [done[s] for s in sorted(done) if s < trials]
+    report = summarize(results, backend=backend, dataset=dataset, options=options)
+    report["wall_s"] = time.perf_counter() - started
+    _write_json_atomic(out_dir / "report.json", report)
+    write_figures(results, out_dir)
+    return report
+
+
+def _git_revision() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for name in ("wafer-hal", "numpy", "torch", "dask", "distributed", "scikit-learn", "matplotlib"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _stats(values) -> dict:
+    v = np.asarray(values, dtype=float) * 100
+    return {"median": float(np.median(v)), "q25": float(np.percentile(v, 25)), "q75": float(np.percentile(v, 75))}
+
+
+def summarize(results: list[dict], *, backend: str, dataset: str, options: dict) -> dict:
+    first = results[0]["mapping"] if results else {}
+    return {
+        "accuracy": {
+            "software": [r["software"] for r in results],
+            "converted": [r["converted"] for r in results],
+            "in_the_loop": [r["in_the_loop"] for r in results],
+            "in_the_loop_curve": [r["in_the_loop_curve"] for r in results],
+        },
+        "summary_percent": {k: _stats([r[k] for r in results]) for k in ("software", "converted", "in_the_loop")},
+        "paper_percent": {k: {"median": m, "q25": lo, "q75": hi} for k, (m, lo, hi) in PAPER.items()},
+        "mapping": first,
+        "trials": len(results),
+        "seeds": [r["seed"] for r in results],
+        "backend": backend,
+        "dataset": dataset,
+        "configuration": options,
+        "lost_events": [r.get("lost_events") for r in results],
+        "versions": _versions(),
+        "git_revision": _git_revision(),
+        "command": " ".join(sys.argv),
+    }
+
+
+def write_figures(results: list[dict], out_dir: Path) -> list[Path]:
+    """Fig. 9 (accuracy vs in-the-loop step, median and IQR), Fig. 10 (raster), Fig. 8 (weights before/after)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    curves = [r["in_the_loop_curve"] for r in results if r.get("in_the_loop_curve")]
+    if curves:
+        n = min(len(c) for c in curves)
+        c = np.array([[r["converted"], *r["in_the_loop_curve"][:n]] for r in results]) * 100
+        steps = np.arange(c.shape[1])
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.fill_between(steps, np.percentile(c, 25, axis=0), np.percentile(c, 75, axis=0), alpha=0.3, label="interquartile range")
+        ax.plot(steps, np.median(c, axis=0), lw=2, label=f"median over {len(results)} trial(s)")
+        software = np.median([r["software"] for r in results]) * 100
+        ax.axhline(software, color="k", ls="--", label=f"software model ({software:.1f} %)")
+        ax.set_xlabel("in-the-loop training step (0: right after conversion)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title("In-the-loop training (cf. Schmitt et al. 2017, Fig. 9)")
+        ax.set_ylim(0, 100)
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        path = out_dir / "fig9_accuracy.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    raster = next((r["raster"] for r in results if r.get("raster")), None)
+    if raster:
+        samples = raster["samples"]
+        n_rows = sum(raster["layers"].values())
+        fig, ax = plt.subplots(figsize=(10, 5))
+        duration = raster["duration_ms"]
+        for k, s in enumerate(samples):
+            t = np.asarray(s["times_ms"]) + k * duration
+            ax.scatter(t / 1000, s["rows"], s=1, c="k")
+        edges = np.cumsum(list(raster["layers"].values()))[:-1]
+        for e in edges:
+            ax.axhline(e - 0.5, color="tab:blue", lw=0.5)
+        for k in range(len(samples)):
+            ax.axvline(k * duration / 1000, color="0.8", lw=0.5)
+            ax.text((k + 0.5) * duration / 1000, n_rows + 1, str(raster["classes"][raster["labels"][k]]), ha="center", fontsize=7)
+        ax.set_xlabel("time (s, biological; five samples per class)")
+        ax.set_ylabel("neuron (input | hidden 1 | hidden 2 | label)")
+        ax.set_ylim(-1, n_rows + 4)
+        ax.set_title("Spikes of all layers after in-the-loop training (cf. Fig. 10)")
+        fig.tight_layout()
+        path = out_dir / "fig10_raster.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    first = results[0] if results else None
+    if first and first.get("weights_before"):
+        fig, axes = plt.subplots(2, 3, figsize=(10, 5))
+        for row, key in enumerate(("weights_before", "weights_after")):
+            for k, w in enumerate(first[key]):
+                im = axes[row, k].imshow(np.array(w), cmap="RdBu_r", vmin=-15, vmax=15, aspect="auto", interpolation="nearest")
+                axes[row, k].set_title(f"layer {k + 1} {'before' if row == 0 else 'after'}", fontsize=9)
+        fig.colorbar(im, ax=axes, shrink=0.8, label="signed 4-bit weight")
+        fig.suptitle("Weights before and after in-the-loop training (cf. Fig. 8)")
+        path = out_dir / "fig8_weights.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written

@@ -1,0 +1,70 @@
+"""The paper end to end for one trial: software training, conversion, in-the-loop training, evaluation.
+
+One trial = one seed: the seed picks the software model's initial weights and, through the
+wafer id, a different set of hardware neurons (another chip's fixed pattern), as the paper's
+130 trials did.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import structlog
+
+import hal
+from trainers.ann import ANNTrainer
+from trainers.conversion import SpikingNetwork, quantize
+from trainers.in_the_loop import InTheLoopTrainer
+
+__all__ = ["run_trial", "PAPER"]
+
+log = structlog.get_logger(__name__)
+
+#: The paper's numbers (Schmitt et al. 2017, section IV): median and interquartile range, percent.
+PAPER = {"software": (97.0, 97.0, 97.0), "converted": (72.0, 62.0, 84.0), "in_the_loop": (95.0, 93.0, 96.0)}
+
+
+def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, ann_steps: int = 15_000, itl_steps: int = 50,
+              itl_batch: int = 1200, test_subset: int | None = None, eval_every: int = 0,
+              checkpoint: str | None = None, progress: Callable[[str], None] | None = None,
+              backend_options: dict | None = None) -> dict:
+    """Run one trial; returns every number (accuracies in [0, 1])."""
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    ann = ANNTrainer(steps=ann_steps, seed=seed, eval_every=max(1, ann_steps // 10)).fit(dataset)
+    say(f"trial {seed}: software {ann.test_accuracy:.3f}")
+    chip = hal.get_backend(backend, wafer=100 + seed, **(backend_options or {}))
+    net = SpikingNetwork(chip, quantize(ann.weights), wafer=100 + seed, seed=seed)
+    x_test, y_test = dataset.x_test, dataset.y_test
+    if test_subset is not None:
+        x_test, y_test = x_test[:test_subset], y_test[:test_subset]
+    converted = net.accuracy(x_test, y_test)
+    say(f"trial {seed}: converted {converted:.3f}")
+    weights_before = [w.copy() for w in quantize(ann.weights)]
+    trainer = InTheLoopTrainer(chip, batch_size=itl_batch, steps=itl_steps, seed=seed, checkpoint=checkpoint, eval_test_every=eval_every)
+    result = trainer.fit(dataset, ann.weights, network=net, test_subset=test_subset,
+                         progress=lambda e: say(f"trial {seed}: step {e['step']} train {e['train_accuracy']:.3f}"))
+    curve = [c.get("test_accuracy", c["train_accuracy"]) for c in result.curve]
+    out = {
+        "seed": seed,
+        "software": ann.test_accuracy,
+        "converted": converted,
+        "in_the_loop": result.test_accuracy,
+        "in_the_loop_curve": curve,
+        "curve_kind": "test accuracy" if eval_every == 1 else "training-batch accuracy",
+        "mapping": {
+            "hicanns": len(net.mapping.hicanns_used),
+            "fpgas": len(net.mapping.fpgas_used),
+            "synapses": net.mapping.synapses,
+            "synapses_lost": net.mapping.synapses_lost,
+        },
+        "lost_events": [c["lost_events"] for c in result.curve],
+        "weights_before": [w.tolist() for w in weights_before],
+        "weights_after": [w.tolist() for w in result.weights_4bit],
+        "wall_s": time.perf_counter() - started,
+    }
+    log.info("trial_finished", seed=seed, software=round(ann.test_accuracy, 4), converted=round(converted, 4),
+             in_the_loop=round(result.test_accuracy, 4), wall_s=round(out["wall_s"], 1))
+    return out
