@@ -21,6 +21,6 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
 def test_readme_commands_match_ci():
     text = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install . && hal info wafer" in text
+    assert "pip install torch==2.13.0 '.[train]' && hal reproduce schmitt2017" in text
     test_command = "pip install -e '.[test]' && python -m pytest"
     assert test_command in text and test_command in ci
