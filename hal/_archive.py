@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hal.errors import FileFormatError
+from hal.files import atomic_write
 
 __all__ = ["write_archive", "read_archive"]
 
@@ -28,22 +28,17 @@ _MANIFEST = "manifest.json"
 
 def write_archive(path: str | os.PathLike, kind: str, version: int, manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """Write ``manifest`` and ``arrays`` atomically to ``path``."""
-    path = Path(path)
     header = {"format": kind, "version": version, **manifest}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+
+    def write(fh) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             zf.writestr(_MANIFEST, json.dumps(header, indent=1, sort_keys=True))
             for name, array in arrays.items():
                 buf = io.BytesIO()
                 np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
                 zf.writestr(name, buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write)
 
 
 def read_archive(path: str | os.PathLike, kind: str, versions: range) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

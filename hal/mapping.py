@@ -41,7 +41,7 @@ from hal.errors import ConfigError, ResourceError
 from hal.hardware.hicann import GbitDirection, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 from hal.network import Network
-from hal.routing import allocate_drivers
+from hal.routing import allocate_drivers, merge_circuits
 
 __all__ = ["MappingOptions", "MappingResult", "map_network", "INPUT_BUDGET_HZ_PER_HICANN"]
 
@@ -216,7 +216,7 @@ def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingO
     for pop in network.populations:
         for i, (h, denmems) in enumerate(placement[pop.name]):
             chip_cfg = config.hicann(h)
-            _merge(chip_cfg, denmems)
+            merge_circuits(chip_cfg, denmems)
             block = denmems[0].to_neuron_block().value
             state = chips[h]
             address = _ADDRESSES[state.block_count[block]]
@@ -377,19 +377,6 @@ def _order_blocks(chip: _Chip, placement: dict, fed_chips: list | None) -> None:
                     load[((_sending_line(denmems[0].to_neuron_block().value) + 2 * d) % 64) // 8] += 1
         rank = {b: (load[_sending_line(b) // 8], b) for b in range(8)}
     chip.free_columns.sort(key=lambda x: (rank[x // 32], x))
-
-
-def _merge(chip, denmems) -> None:
-    if len(denmems) == 1:
-        return
-    quad = denmems[0].to_quad()
-    columns = {d.x for d in denmems}
-    changes = {}
-    for x in columns:
-        changes["vertical_left" if x % 2 == 0 else "vertical_right"] = True
-    if len(columns) == 2:
-        changes.update(horizontal_top=True, horizontal_bottom=True)
-    chip.neuron_quads.update(quad, **changes)
 
 
 def _source_slot(config: WaferConfig, chip: _Chip, index: int, name: str):

@@ -25,7 +25,7 @@ from hal.errors import ConfigError, ResourceError
 from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 
-__all__ = ["LocalNetwork", "LocalRouting", "route_on_hicann", "reachable_drivers", "drivers_reachable_from_line", "allocate_drivers", "CIRCUITS_PER_NEURON"]
+__all__ = ["LocalNetwork", "LocalRouting", "route_on_hicann", "reachable_drivers", "drivers_reachable_from_line", "allocate_drivers", "merge_circuits", "CIRCUITS_PER_NEURON"]
 
 CIRCUITS_PER_NEURON = (1, 2, 4)
 _ADDRESSES = tuple(range(1, 64))  # address 0 is left to the background (locking) events
@@ -121,7 +121,8 @@ def _place(n: int, k: int) -> list[tuple[C.NeuronOnHICANN, ...]]:
     return placed
 
 
-def _merge(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
+def merge_circuits(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
+    """Close the quad switches that join ``denmems`` (one column pair, or a whole quad) into one neuron."""
     if len(denmems) == 1:
         return
     quad = denmems[0].to_quad()
@@ -251,7 +252,7 @@ def route_on_hicann(config: WaferConfig, hicann: C.HICANNOnWafer, network: Local
     neuron_address = np.zeros(network.n_neurons, dtype=np.int64)
     used_in_block: dict[int, int] = defaultdict(int)
     for i, denmems in enumerate(placed):
-        _merge(chip, denmems)
+        merge_circuits(chip, denmems)
         block = denmems[0].to_neuron_block().value
         address = _ADDRESSES[used_in_block[block]]
         used_in_block[block] += 1

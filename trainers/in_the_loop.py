@@ -12,8 +12,6 @@ atomically after every step; :meth:`InTheLoopTrainer.fit` resumes from it.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import numpy as np
 import structlog
 
 from hal.errors import ConfigError, FileFormatError
+from hal.files import atomic_write
 from trainers.ann import PAPER_SIZES
 from trainers.conversion import SpikingNetwork, quantize
 
@@ -57,16 +56,7 @@ class InTheLoopResult:
 
 
 def _save_atomic(path: Path, **arrays) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
 @attrs.define
@@ -113,7 +103,6 @@ class InTheLoopTrainer:
         else:
             network.set_weights(quantize(shadow))
         relu = measured_relu()
-        n_hidden2 = PAPER_SIZES[-2]
         for step in range(start, self.steps):
             rng = np.random.default_rng([self.seed, step])
             idx = rng.choice(len(dataset.x_train), size=min(self.batch_size, len(dataset.x_train)), replace=False)

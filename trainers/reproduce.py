@@ -15,7 +15,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 import structlog
 
 from hal.errors import ConfigError
+from hal.files import atomic_write
 from trainers.schmitt2017 import PAPER, run_trial
 
 __all__ = ["reproduce", "summarize", "write_figures"]
@@ -31,17 +31,7 @@ log = structlog.get_logger(__name__)
 
 
 def _write_json_atomic(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: json.dump(data, fh, indent=1), mode="w")
 
 
 def _trial_task(dataset_name: str, data_dir: str | None, seed: int, options: dict) -> dict:

@@ -22,6 +22,7 @@ from hal.backend import Backend, Capabilities, RunRequest, RunResult
 from hal.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
+from hal.simulation import bio_parameters, integration_step, membrane_neurons
 from hal.wiring import Wiring, extract_wiring
 from plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
 from plugins.emulator.links import LOSSLESS, LinkModel, pass_events
@@ -126,18 +127,7 @@ class EmulatorBackend(Backend):
         in_time[np.flatnonzero(from_fpga)[accepted]] = delivered[accepted]
 
         p = wiring.parameters
-        params = {
-            "c_m_pf": p["c_pf"],
-            "g_l_ns": p["g_l_ns"] / d.speedup,
-            "e_l_mv": d.hw_mv_to_mv(p["e_l_mv"]),
-            "v_th_mv": d.hw_mv_to_mv(p["v_th_mv"]),
-            "v_reset_mv": d.hw_mv_to_mv(p["v_reset_mv"]),
-            "e_rev_e_mv": d.hw_mv_to_mv(p["e_rev_e_mv"]),
-            "e_rev_i_mv": d.hw_mv_to_mv(p["e_rev_i_mv"]),
-            "tau_syn_e_ms": d.tau_to_bio_ms(p["tau_syn_e_us"]),
-            "tau_syn_i_ms": d.tau_to_bio_ms(p["tau_syn_i_us"]),
-            "t_ref_ms": d.tau_to_bio_ms(p["t_ref_us"]),
-        }
+        params = bio_parameters(p, d)
         adex = bool(wiring.adex_in_use)
         if adex:
             params.update(
@@ -154,15 +144,8 @@ class EmulatorBackend(Backend):
             excitatory=net.excitatory, delay_ms=float(d.hw_s_to_ms(L1_DELAY_HW_S)),
             in_sample=net.in_sample[keep], in_time_ms=d.ticks_to_ms(in_time[keep]), in_source=net.in_source[keep], adex=adex,
         )
-        record = None
-        if request.membrane:
-            owner = {(n.hicann, den): i for i, n in enumerate(wiring.neurons) for den in n.denmems}
-            missing = [m for m in request.membrane if m not in owner]
-            if missing:
-                raise ConfigError(f"membrane recording: {missing[0][0]!r} {missing[0][1]!r} belongs to no logical neuron")
-            record = np.array([owner[m] for m in request.membrane])
-        membrane_dt = float(d.ticks_to_ms(request.membrane_interval))
-        dt = self.dt_ms if record is None else membrane_dt / max(1, round(membrane_dt / self.dt_ms))
+        record = membrane_neurons(wiring, request)
+        dt, membrane_dt = integration_step(self.dt_ms, request, d, record is not None)
         result = simulate(emulated, request.n_samples, float(d.ticks_to_ms(request.duration)), dt_ms=dt, record=record,
                           record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads)
         ticks = self._output_ticks(request, d.ms_to_ticks(result.spike_time_ms))

@@ -19,6 +19,7 @@ from hal.domains import PAPER_DOMAINS, Domains
 from hal.errors import CapabilityError, ConfigError
 from hal.events import HardwareEvents
 from hal.netlist import build_netlist, trace_events
+from hal.simulation import bio_parameters, integration_step, membrane_neurons
 from hal.wiring import extract_wiring
 from plugins.reference.integrator import DEFAULT_DT_MS, Connections, NeuronParameters, SpikeTrains, simulate
 
@@ -60,20 +61,7 @@ class ReferenceBackend(Backend):
         if n_neurons == 0:
             return RunResult(HardwareEvents.empty(), info={"neurons": 0})
 
-        p = wiring.parameters
-        # Bio units with the same g/C ratio: keep C, divide conductances by the speed-up.
-        params = NeuronParameters(
-            c_m_pf=p["c_pf"],
-            g_l_ns=p["g_l_ns"] / d.speedup,
-            e_l_mv=d.hw_mv_to_mv(p["e_l_mv"]),
-            v_th_mv=d.hw_mv_to_mv(p["v_th_mv"]),
-            v_reset_mv=d.hw_mv_to_mv(p["v_reset_mv"]),
-            e_rev_e_mv=d.hw_mv_to_mv(p["e_rev_e_mv"]),
-            e_rev_i_mv=d.hw_mv_to_mv(p["e_rev_i_mv"]),
-            tau_syn_e_ms=d.tau_to_bio_ms(p["tau_syn_e_us"]),
-            tau_syn_i_ms=d.tau_to_bio_ms(p["tau_syn_i_us"]),
-            t_ref_ms=d.tau_to_bio_ms(p["t_ref_us"]),
-        )
+        params = NeuronParameters(**bio_parameters(wiring.parameters, d))
         net = build_netlist(wiring, request.playback, request.n_samples, request.duration, request.seed)
         connections = Connections(
             pre=net.pre,
@@ -87,16 +75,8 @@ class ReferenceBackend(Backend):
         for s in range(request.n_samples):
             sel = net.in_sample == s
             inputs.append(SpikeTrains.from_unsorted(times_ms[sel], net.in_source[sel]))
-        membrane_idx = None
-        if request.membrane:
-            owner = {(n.hicann, den): i for i, n in enumerate(wiring.neurons) for den in n.denmems}
-            missing = [m for m in request.membrane if m not in owner]
-            if missing:
-                raise ConfigError(f"membrane recording: {missing[0][0]!r} {missing[0][1]!r} belongs to no logical neuron")
-            membrane_idx = np.array([owner[m] for m in request.membrane])
-        membrane_dt = float(d.ticks_to_ms(request.membrane_interval))
-        # The integrator samples on its own grid: keep the requested interval a multiple of dt.
-        dt = self.dt_ms if membrane_idx is None else membrane_dt / max(1, round(membrane_dt / self.dt_ms))
+        membrane_idx = membrane_neurons(wiring, request)
+        dt, membrane_dt = integration_step(self.dt_ms, request, d, membrane_idx is not None)
         sim = simulate(params, connections, net.n_sources, inputs, duration_ms, dt_ms=dt,
                        record_membrane=membrane_idx, membrane_dt_ms=membrane_dt)
         sample = np.concatenate([np.full(len(t.times_ms), k) for k, t in enumerate(sim.spikes)])
