@@ -75,6 +75,9 @@ class InTheLoopTrainer:
     eval_test_every: int = 0  # 0: only at the end
     # The batch cost's gradient is rescaled to this many samples (1: the mean over the batch).
     gradient_samples: float = 10.0  # measured: 1 learns slowly, 100 overshoots and silences the hidden layers
+    # Largest change of one weight per step (a trust region): two 4-bit steps. Without it, small
+    # training sets (digits) oscillated between 30 % and 88 % from step to step.
+    max_step: float = 2.0 / 15.0
 
     def __attrs_post_init__(self):
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
@@ -119,7 +122,8 @@ class InTheLoopTrainer:
             cost = ((a - target) ** 2).sum() / PAPER_SIZES[-1] + 0.5 * self.l2 * sum((w**2).sum() for w in w_t)
             grads = torch.autograd.grad(cost, w_t)
             for k, g in enumerate(grads):
-                velocity[k] = self.momentum * velocity[k] + self.learning_rate * g.numpy() / len(x) * self.gradient_samples
+                step_k = self.learning_rate * g.numpy() / len(x) * self.gradient_samples
+                velocity[k] = self.momentum * velocity[k] + np.clip(step_k, -self.max_step, self.max_step)
                 shadow[k] = np.clip(shadow[k] - velocity[k], -1.0, 1.0)
             network.set_weights(quantize(shadow))
             label = rates["label"]

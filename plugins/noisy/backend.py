@@ -1,11 +1,15 @@
 """The emulator plus trial-to-trial variation: the default backend for reproducing the paper.
 
-On top of the emulator's fixed-pattern mismatch, every run draws new
-deviations of the analog parameters (the floating-gate storage varies from
-write to write; Schmitt et al. 2017 name it the main remaining variability
-after calibration) and jitters every spike time (clock-domain crossing,
-18 ns hardware std). The noise is seeded: the same ``seed`` option and the
-same sequence of runs give the same results.
+On top of the emulator's fixed-pattern mismatch, the analog parameters deviate
+anew whenever the floating gates are written (programming a floating-gate cell
+hits its target only up to a variation; Schmitt et al. 2017 name this
+trial-to-trial variation of the analog storage the main remaining variability
+after calibration): a configuration write that touches ``fg_cell`` draws new
+deviations, which then hold until the next such write, as they would on the
+chip. The synaptic weights deviate anew at each run by a small amount, and
+every spike time jitters (clock-domain crossing, 18 ns hardware std). The noise
+is seeded: the same ``seed`` option and the same sequence of writes and runs
+give the same results.
 
 Options as the emulator, plus ``noise`` (a :class:`TrialNoise`) and ``seed``.
 By default the fixed pattern is that of a calibrated chip (``mismatch="table2"``).
@@ -44,7 +48,17 @@ class NoisyBackend(EmulatorBackend):
             raise ConfigError(f"noisy backend seed: {seed!r} out of range; valid an integer >= 0")
         self.noise = noise
         self.seed = seed
-        self.runs = 0  # each run draws anew, reproducibly: the n-th run of a backend with a seed
+        self.runs = 0  # the n-th run of a backend with a seed: jitter and synapse noise
+        self.fg_writes = 0  # the n-th floating-gate programming: parameter deviations
+
+    def write_registers(self, write) -> None:
+        super().write_registers(write)
+        if write.register == "fg_cell":
+            self.fg_writes += 1
+
+    def reset(self) -> None:
+        super().reset()
+        self.fg_writes = 0
 
     def _rng(self, request: RunRequest) -> np.random.Generator:
         return np.random.default_rng([self.seed, self.wafer.id, request.seed, self.runs])
@@ -53,7 +67,8 @@ class NoisyBackend(EmulatorBackend):
         rng = self._rng(request)
         self.runs += 1
         n = params["c_m_pf"].size
-        offsets, gains = self.noise.draw(rng, n, self.domains.alpha)
+        # Parameter deviations belong to the last floating-gate programming, not to the run.
+        offsets, gains = self.noise.draw(np.random.default_rng([self.seed, self.wafer.id, self.fg_writes, 0xF6]), n, self.domains.alpha)
         params = dict(params)
         for key, off in offsets.items():
             params[key] = params[key] + self.domains.voltage_difference_to_bio(off)
