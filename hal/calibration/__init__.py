@@ -60,10 +60,18 @@ PARAMETERS = {
     "tau_syn_e_us": ("V_syntcx", False, "us"),
     "tau_syn_i_us": ("V_syntci", False, "us"),
     "t_ref_us": ("I_pl", False, "us"),
+    # Synaptic strength of a quadrant: how far (per mille of the way to E_exc) one weight-15 event
+    # moves a circuit's membrane with the leak off, set by the quadrant's V_gmax0.
+    "gmax": ("V_gmax0", True, "per mille per event"),
 }
 
 
 def _nominal_curve(parameter: str):
+    if parameter == "gmax":
+        from hal.transfer import synaptic_unit_conductance_ns
+
+        tau = nominal("tau_syn_e_us")(800)  # the routine leaves V_syntcx at its default
+        return (lambda dac: 1000 * (1 - np.exp(-15 * synaptic_unit_conductance_ns(dac, 1) * tau / C_BIG_PF * 1e-3))), (100, 1023)
     if parameter == "tau_m_us":
         g = nominal("g_l_ns")
         return (lambda dac: C_BIG_PF / (np.maximum(g(dac), 1e-12) * 1e-3)), (11, 1023)  # tau = C / g (pF / nS = ms)

@@ -43,25 +43,37 @@ class Harness:
         chip.h_repeaters.update(sending.to_hrepeater(), mode=RepeaterMode.OUTPUT)
         hline = sending.to_hline().value
         heads = reachable_drivers(0)
-        top = next((d, v) for d, v in heads if d < 112)
-        bottom = next((d, v) for d, v in heads if d >= 112)
-        self.rows = {}
-        for half, (driver, vline) in (("top", top), ("bottom", bottom)):
+        # One driver per quadrant (array x side): its rows use that quadrant's V_gmax (FG block x = side, y = array).
+        self.quadrant_rows: dict[tuple[str, str], tuple[int, int]] = {}
+        for driver, vline in heads:
+            coord = C.SynapseDriverOnHICANN(driver)
+            key = (coord.array, coord.side)
+            if key in self.quadrant_rows:
+                continue
             chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline, vline=vline), True)
             chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline), True)
             chip.synapse_drivers.update(driver, enable=True, locin=True)
-            exc_row, inh_row = C.SynapseDriverOnHICANN(driver).rows()
+            exc_row, inh_row = coord.rows()
             chip.synapse_rows.update(exc_row, input_excitatory=True, input_inhibitory=False)
             chip.synapse_rows.update(inh_row, input_excitatory=False, input_inhibitory=True)
-            self.rows[half] = (exc_row.value, inh_row.value)
+            self.quadrant_rows[key] = (exc_row.value, inh_row.value)
+        # The default input: the first quadrant of each array found.
+        self.rows = {}
+        for (array, side), rows in self.quadrant_rows.items():
+            self.rows.setdefault(array, rows)
         self.set_weights(0, 0)
 
     @property
     def chip(self):
         return self.config.hicann(self.hicann)
 
-    def set_weights(self, excitatory: int, inhibitory: int) -> None:
-        for exc_row, inh_row in self.rows.values():
+    def set_weights(self, excitatory: int, inhibitory: int, *, side: str | None = None) -> None:
+        """Weights of the default input rows (``side=None``), or of the rows of one side's drivers only."""
+        for exc_row, inh_row in self.quadrant_rows.values():
+            self.chip.set_weights(0, rows=exc_row)
+            self.chip.set_weights(0, rows=inh_row)
+        chosen = self.rows.values() if side is None else [r for (a, s), r in self.quadrant_rows.items() if s == side]
+        for exc_row, inh_row in chosen:
             self.chip.set_weights(excitatory, rows=exc_row)
             self.chip.set_weights(inhibitory, rows=inh_row)
 

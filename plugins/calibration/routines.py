@@ -19,6 +19,10 @@ Measurements (hardware domain; sampling 0.02 ms biological):
 * ``tau_syn_e_us`` / ``tau_syn_i_us``: leak off, sparse regular input: the
   decay of ``dV/dt`` after each input event (it follows the conductance).
 * ``t_ref_us``: tonic firing: how long the membrane stays clamped at reset.
+* ``gmax`` (per shared FG block, i.e. per quadrant's ``V_gmax0``): leak off, sparse regular
+  input at weight 15 through the drivers of one side at a time: the fraction of the way to the
+  (calibrated) excitatory reversal potential one event moves the membrane, median over the
+  block's circuits.
 """
 
 from __future__ import annotations
@@ -144,6 +148,17 @@ class Routine:
     duration_ms: float = 100.0
 
 
+def _calibrated(prev: dict, parameter: str, target: float, fallback: int) -> np.ndarray | int:
+    """Per-circuit DAC for ``target`` from an earlier calibration; failed circuits keep ``fallback``."""
+    t = prev.get(parameter)
+    if t is None:
+        return fallback
+    dac = np.full(t.n_circuits, fallback, dtype=np.int64)
+    ok = np.flatnonzero(t.success)
+    dac[ok] = t.dac(target, ok, clip=True)
+    return dac
+
+
 def _quiet(h, *, e_l=500, v_t=1023, i_gl=300, i_pl=1023, v_reset=200):
     h.set("E_l", e_l)
     h.set("V_t", v_t)
@@ -183,7 +198,7 @@ _TAU_M_REST_MV = 1300.0
 def _setup_tau_m(h, prev):
     _quiet(h, v_t=600, v_reset=150)
     # Rest far above threshold, placed with the fresh E_l calibration so that the recovery's target is known.
-    h.set("E_l", prev["e_l_mv"].dac(_TAU_M_REST_MV, clip=True) if "e_l_mv" in prev else int(_TAU_M_REST_MV * 1023 / 1800))
+    h.set("E_l", _calibrated(prev, "e_l_mv", _TAU_M_REST_MV, int(_TAU_M_REST_MV * 1023 / 1800)))
 
 
 def _setup_tau_syn(excitatory):
@@ -202,6 +217,50 @@ def _setup_t_ref(h, prev):
     _quiet(h, e_l=1000, v_t=650, v_reset=150)
 
 
+_GMAX_REST_MV = 1450.0
+
+
+def _setup_gmax(h, prev):
+    _quiet(h, i_gl=0)
+    h.set("E_synx", _calibrated(prev, "e_rev_e_mv", _GMAX_REST_MV, int(_GMAX_REST_MV * 1023 / 1800)))
+    h.set_input_period(800)
+    h.set("V_syntcx", 800)  # the nominal curve assumes the default synaptic time constant
+    h.chip.synapse_rows.set_column("sel_gmax", 0)
+
+
+def _efficacy(times, v):
+    """Per circuit: median over events of dV / (E_exc - V) across one input period."""
+    dv = np.diff(v, axis=1)
+    out = np.full(v.shape[0], np.nan)
+    for i in range(v.shape[0]):
+        peak = np.percentile(dv[i], 99.5)
+        if peak <= 0:
+            continue
+        onsets = np.flatnonzero((dv[i, 1:] > 0.5 * peak) & (dv[i, :-1] < 0.2 * peak)) + 1
+        if onsets.size < 3:
+            continue
+        before = v[i, onsets[:-1] - 1]
+        after = v[i, onsets[1:] - 1]
+        gap = _GMAX_REST_MV - before
+        ok = gap > 20
+        if ok.sum() >= 2:
+            out[i] = np.median((after[ok] - before[ok]) / gap[ok])
+    return out * 1000.0  # per mille of the way to E_exc per event
+
+
+def _measure_gmax(harness, backend, dac):
+    """Both sides in turn; per FG block (x = side, y = array), the median over its circuits."""
+    result = np.full(4, np.nan)
+    for side_index, side in enumerate(("left", "right")):
+        harness.set_weights(15, 0, side=side)
+        harness.set_shared("V_gmax0", dac)
+        times, v = harness.measure(backend)
+        eff = _efficacy(times, v)
+        for y in (0, 1):
+            result[2 * y + side_index] = np.nanmedian(eff[y * 256 : (y + 1) * 256])
+    return result
+
+
 ROUTINES: dict[str, Routine] = {
     "e_l_mv": Routine("e_l_mv", "E_l", (200, 360, 520, 680, 840), _setup_e_l, _mean_tail),
     "v_th_mv": Routine("v_th_mv", "V_t", (350, 450, 550, 650, 750), _setup_v_t, _peak_before_reset),
@@ -217,15 +276,20 @@ ROUTINES: dict[str, Routine] = {
                             kind=Kind.LOOKUP, unit="us", duration_ms=400.0),
     "t_ref_us": Routine("t_ref_us", "I_pl", (15, 25, 45, 80, 150), _setup_t_ref, _clamp_duration,
                         kind=Kind.INVERSE_POLYNOMIAL, unit="us", max_rms_dac=6.0, duration_ms=200.0),
+    "gmax": Routine("gmax", "V_gmax0", (200, 400, 600, 800, 1000), _setup_gmax, None, shared=True,
+                    unit="per mille per event", max_rms_dac=15.0, duration_ms=400.0),
 }
 
 #: Calibration order: later routines use earlier results (tau_m needs E_l).
-ORDER = ("e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_m_us", "tau_syn_e_us", "tau_syn_i_us", "t_ref_us")
+ORDER = ("e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_m_us", "tau_syn_e_us", "tau_syn_i_us", "t_ref_us", "gmax")
 
 
 def measure_parameter(harness, backend, routine: Routine, dac, previous: dict) -> np.ndarray:
     """Set up, write ``dac`` (scalar, per circuit, or per block for shared parameters), measure."""
     routine.setup(harness, previous)
+    if routine.parameter == "gmax":
+        harness.duration_ms = routine.duration_ms
+        return _measure_gmax(harness, backend, dac)
     harness.duration_ms = routine.duration_ms
     if routine.shared:
         harness.set_shared(routine.fg_parameter, dac)

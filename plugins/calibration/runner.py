@@ -38,10 +38,11 @@ TARGETS = {
     "tau_syn_e_us": float(_d.tau_to_hw_us(5.0)),
     "tau_syn_i_us": float(_d.tau_to_hw_us(5.0)),
     "t_ref_us": float(_d.tau_to_hw_us(2.0)),
+    "gmax": 145.0,  # per mille per event: the nominal chip's value at V_gmax0 = 600
 }
 #: Post-calibration relative variation reported by Schmitt et al. 2017 (Table II); None: not in the table.
 TABLE_II = {"e_rev_i_mv": 0.05, "v_reset_mv": 0.02, "e_l_mv": 0.10, "v_th_mv": 0.005, "e_rev_e_mv": 0.005,
-            "tau_syn_e_us": 0.10, "tau_syn_i_us": 0.10, "tau_m_us": 0.10, "t_ref_us": None}
+            "tau_syn_e_us": 0.10, "tau_syn_i_us": 0.10, "tau_m_us": 0.10, "t_ref_us": None, "gmax": None}
 
 
 def spread(values: np.ndarray) -> float:
