@@ -530,6 +530,10 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: the machine's cores)")
     repro.set_defaults(func=_cmd_reproduce)
 
+    from hal.bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
+
     plugins = sub.add_parser("plugins", help="registered backends, trainers and calibration routines")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(func=_cmd_plugins)

@@ -419,7 +419,7 @@ def extract_wiring(config: WaferConfig, denmem_transform=None) -> Wiring:
     sending: dict[tuple[C.HICANNOnWafer, int], list[int]] = defaultdict(list)
     for k, ln in enumerate(neurons):
         if ln.address is not None:
-            sending[(ln.hicann, ln.firing.to_neuron_block().value)].append(k)
+            sending[(ln.hicann, ln.firing.x // 32)].append(k)  # its neuron block (NeuronOnHICANN.to_neuron_block)
     for h, chip in hicanns.items():
         pll[h] = chip.pll.value.frequency_mhz
         fpga = fpga_cfg.get(h.to_fpga()) or FPGAConfig()

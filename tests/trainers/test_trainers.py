@@ -102,7 +102,8 @@ def test_in_the_loop_step_follows_the_gradient_and_writes_only_weights(digits, t
         grads[k] = delta.T @ acts[k] + 0.001 * w[k]
         delta = delta @ w[k]
     for k in range(3):
-        expected = np.clip(w[k] - 0.05 * grads[k] / 150 * trainer.gradient_samples, -1, 1)
+        step = np.clip(0.05 * grads[k] / 150 * trainer.gradient_samples, -trainer.max_step, trainer.max_step)
+        expected = np.clip(w[k] - step, -1, 1)
         assert np.allclose(result.weights[k], expected, atol=1e-9)
 
 

@@ -1,0 +1,92 @@
+"""The throughput benchmark's code path (quick mode, tiny sizes): shape of its JSON, sane numbers.
+
+Nothing here checks speed; the measured numbers live in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import pytest
+
+from hal.bench import add_parser, full_hicann
+
+pytestmark = pytest.mark.needs_extension
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory) -> dict:
+    """``hal bench --quick --json`` through the sub-command's parser (what hal.cli wires in)."""
+    from plugins.emulator.kernel import kernel_available
+
+    if not kernel_available():
+        pytest.skip("the emulator's compiled kernel is not built (pip install -e .)")
+    parser = argparse.ArgumentParser(prog="hal")
+    add_parser(parser.add_subparsers(dest="command"))
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    args = parser.parse_args(["bench", "--quick", "--json", "--samples", "3", "--reference-samples", "1", "--simulator-samples", "1",
+                              "--out", str(out)])
+    assert args.func(args) == 0
+    return json.loads(out.read_text())
+
+
+def test_paper_network_reports_every_backend_with_positive_rates(result):
+    paper = result["paper_network"]
+    for name in ("emulator", "noisy", "reference"):
+        r = paper[name]
+        for key in ("bio_s_per_wall_s", "synaptic_events_per_s", "wall_s", "bio_s", "synaptic_events", "peak_rss_bytes"):
+            assert _positive(r[key]), (name, key, r[key])
+        assert r["samples"] == (1 if name == "reference" else 3)
+        assert r["bio_s"] == pytest.approx(r["samples"] * 1.0)
+        assert set(r["lost_events"]) == {"input", "output", "unattributed"}
+    assert paper["network"]["synapses"] == 3700 and paper["network"]["neurons"] == 135
+    assert 0 < paper["network"]["synapses_realised"] <= 3700
+    assert _positive(paper["speedup"]["emulator_vs_reference"])
+
+
+def test_simulators_are_null_with_a_reason_or_measured(result):
+    paper = result["paper_network"]
+    for name in ("nest", "brian2"):
+        r = paper[name]
+        if r is None:
+            assert paper["unavailable"][name]
+            assert paper["speedup"][f"emulator_vs_{name}"] is None
+        else:
+            assert _positive(r["bio_s_per_wall_s"]) and _positive(r["synaptic_events_per_s"]) and _positive(r["spikes"])
+            assert r["samples"] == 1
+
+
+def test_hicann_and_wafer_report_wall_time_and_memory(result):
+    for name, hicanns in (("hicann", 1), ("wafer", 2)):
+        r = result[name]
+        assert r["hicanns"] == hicanns
+        assert r["neurons"] == 512 * hicanns and r["synapses"] == 448 * 256 * hicanns
+        for key in ("bio_s", "wall_s", "peak_rss_bytes", "synaptic_events_per_s", "bio_s_per_wall_s"):
+            assert _positive(r[key]), (name, key, r[key])
+
+
+def test_targets_and_machine_are_reported(result):
+    assert "emulator_bio_s_per_wall_s" in result["targets"]
+    for t in result["targets"].values():
+        assert set(t) == {"target", "measured", "met"} and isinstance(t["met"], bool)
+    assert "wafer_wall_s" not in result["targets"]  # only judged on the full 384-HICANN wafer
+    assert result["machine"]["cores"] >= 1 and result["quick"] is True
+
+
+def test_full_hicann_drives_every_synapse_row_and_makes_every_circuit_a_neuron():
+    from hal import coordinates as C
+    from hal.hardware.wafer import WaferConfig
+    from hal.wiring import extract_wiring
+
+    h = C.HICANNOnWafer(0)
+    wiring = extract_wiring(WaferConfig(C.Wafer(0), hicanns={h: full_hicann()}))
+    assert len(wiring.neurons) == 512 and all(len(n.denmems) == 1 for n in wiring.neurons)
+    assert len(wiring.synapses) == 448 * 256
+    assert set(wiring.synapses.row.tolist()) == set(range(448))
+    assert len(wiring.background) == 8 and set(wiring.synapses.origin.tolist()) == {o for o, *_ in wiring.background}
