@@ -101,6 +101,9 @@ class ANNTrainer:
         n = x_all.shape[0]
         n_hidden2 = self.sizes[-2]
         curve = []
+        from trainers.progress import ProgressBar
+
+        bar = ProgressBar(self.steps, "software model")
         for step in range(1, self.steps + 1):
             idx = torch.as_tensor(rng.integers(0, n, size=self.batch_size))
             cost = self.cost(weights, x_all[idx], y_all[idx], n_hidden2)
@@ -117,6 +120,8 @@ class ANNTrainer:
                 log.info("ann_step", step=step, cost=round(float(cost.detach()), 4), train_accuracy=round(train, 4), test_accuracy=round(test, 4))
                 if progress:
                     progress(step, test)
+                bar.update(step, f"test {test:.3f}")
+        bar.close()
         final = [w.detach().numpy().copy() for w in weights]
         return ANNResult(final, accuracy(final, dataset.x_train, dataset.y_train), accuracy(final, dataset.x_test, dataset.y_test),
                          np.array(curve), self.seed)

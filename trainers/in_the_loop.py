@@ -23,6 +23,7 @@ from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
 from trainers.ann import PAPER_SIZES
 from trainers.conversion import SpikingNetwork, quantize
+from trainers.progress import ProgressBar
 
 __all__ = ["InTheLoopTrainer", "InTheLoopResult", "measured_relu"]
 
@@ -106,6 +107,7 @@ class InTheLoopTrainer:
         else:
             network.set_weights(quantize(shadow))
         relu = measured_relu()
+        bar = ProgressBar(self.steps, "in-the-loop")
         for step in range(start, self.steps):
             rng = np.random.default_rng([self.seed, step])
             idx = rng.choice(len(dataset.x_train), size=min(self.batch_size, len(dataset.x_train)), replace=False)
@@ -143,8 +145,10 @@ class InTheLoopTrainer:
                      hidden1_hz=round(entry["mean_rate_hz"]["hidden1"], 1), label_hz=round(entry["mean_rate_hz"]["label"], 1))
             if progress:
                 progress(entry)
+            bar.update(step + 1, f"train {entry['train_accuracy']:.3f}")
             if state_path is not None:
                 self._save(state_path, step + 1, shadow, velocity, curve)
+        bar.close()
         test = self.evaluate(network, dataset, test_subset)
         return InTheLoopResult(shadow, quantize(shadow), curve, test)
 
