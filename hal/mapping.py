@@ -43,7 +43,10 @@ from hal.hardware.wafer import WaferConfig
 from hal.network import Network
 from hal.routing import allocate_drivers, merge_circuits
 
-__all__ = ["MappingOptions", "MappingResult", "map_network", "INPUT_BUDGET_HZ_PER_HICANN"]
+__all__ = ["MappingOptions", "MappingResult", "map_network", "INPUT_BUDGET_HZ_PER_HICANN", "CIRCUITS_PER_NEURON"]
+
+#: Circuits per logical neuron: one denmem, a column, or 1..16 whole quads (up to one neuron block).
+CIRCUITS_PER_NEURON = (1, 2, 4, 8, 16, 32, 64)
 
 log = structlog.get_logger(__name__)
 
@@ -89,8 +92,8 @@ class MappingOptions:
         )
 
     def __attrs_post_init__(self):
-        if self.circuits_per_neuron not in (1, 2, 4):
-            raise ConfigError(f"MappingOptions.circuits_per_neuron: {self.circuits_per_neuron} not supported; valid 1, 2, 4")
+        if self.circuits_per_neuron not in CIRCUITS_PER_NEURON:
+            raise ConfigError(f"MappingOptions.circuits_per_neuron: {self.circuits_per_neuron} not supported; valid {', '.join(map(str, CIRCUITS_PER_NEURON))}")
         if not self.hicanns:
             raise ConfigError("MappingOptions.hicanns: empty; give the HICANNs the mapping may use, west to east")
 
@@ -160,7 +163,7 @@ def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingO
     if not isinstance(network, Network):
         raise ConfigError(f"map_network: expected a Network, got {type(network).__name__}")
     k = options.circuits_per_neuron
-    width = 2 if k == 4 else 1
+    width = 1 if k == 1 else k // 2  # columns per neuron (both rows from 2 circuits on)
     chain = [h for h in options.hicanns if h.enum not in options.disabled_hicanns]
     chips = {h: _Chip(h, width, options.disabled_circuits, options.disabled_drivers) for h in chain}
     cap = options.max_neurons_per_hicann

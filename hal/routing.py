@@ -122,17 +122,32 @@ def _place(n: int, k: int) -> list[tuple[C.NeuronOnHICANN, ...]]:
 
 
 def merge_circuits(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
-    """Close the quad switches that join ``denmems`` (one column pair, or a whole quad) into one neuron."""
+    """Join ``denmems`` (a column, a quad, or several neighbouring quads) into one logical neuron.
+
+    Inside a quad the vertical and horizontal switches join the circuits; from one quad to the
+    next, the first (even) column of the next quad takes the fire signal from its left neighbour
+    (``enable_fire_input``), which also joins the membranes in hal's wiring model.
+    """
     if len(denmems) == 1:
         return
-    quad = denmems[0].to_quad()
-    columns = {d.x for d in denmems}
-    changes = {}
-    for x in columns:
-        changes["vertical_left" if x % 2 == 0 else "vertical_right"] = True
-    if len(columns) == 2:
-        changes.update(horizontal_top=True, horizontal_bottom=True)
-    chip.neuron_quads.update(quad, **changes)
+    columns = sorted({d.x for d in denmems})
+    rows = sorted({d.y for d in denmems})
+    for quad in sorted({x // 2 for x in columns}):
+        in_quad = [x for x in columns if x // 2 == quad]
+        changes = {}
+        if len(rows) == 2:
+            for x in in_quad:
+                changes["vertical_left" if x % 2 == 0 else "vertical_right"] = True
+        if len(in_quad) == 2:
+            if 0 in rows:
+                changes["horizontal_top"] = True
+            if 1 in rows:
+                changes["horizontal_bottom"] = True
+        if changes:
+            chip.neuron_quads.update(quad, **changes)
+        if quad * 2 > columns[0]:  # not the first quad: join it to the quad on its left
+            for y in rows:
+                chip.neurons.update(C.NeuronOnHICANN(x=quad * 2, y=y), enable_fire_input=True)
 
 
 def drivers_reachable_from_line(line: int) -> list[tuple[int, int]]:

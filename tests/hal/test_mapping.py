@@ -124,7 +124,7 @@ def test_defects_from_the_database_are_honoured(tmp_path):
 
 
 @settings(max_examples=15, deadline=None)
-@given(sizes=st.lists(st.integers(1, 20), min_size=2, max_size=4), seed=st.integers(0, 1000), k=st.sampled_from([1, 2, 4]))
+@given(sizes=st.lists(st.integers(1, 20), min_size=2, max_size=4), seed=st.integers(0, 1000), k=st.sampled_from([1, 2, 4, 8]))
 def test_random_small_feed_forward_networks_map_with_every_synapse(sizes, seed, k):
     rng = np.random.default_rng(seed)
     names = [f"l{i}" for i in range(len(sizes))]
@@ -193,3 +193,16 @@ def test_overloaded_input_link_is_predicted_before_the_run():
     with capture_logs() as logs:
         hal.run(exp, RecordingBackend())
     assert any(e["event"] == "input_link_overload_predicted" for e in logs)
+
+
+@pytest.mark.parametrize("k", [8, 16, 64])
+def test_large_logical_neurons_span_several_quads(k):
+    net = Network([Population("a", 6), Population("b", 3)], [SourcePopulation("s", 6)],
+                  [Projection("s", "a", connector="one_to_one", weight_bits=15), Projection("a", "b", weight_bits=7)])
+    config, result = map_network(net, options=MappingOptions(circuits_per_neuron=k))
+    assert result.synapses == 24 and result.synapses_lost == 0
+    wiring = extract_wiring(config)
+    assert {len(n.denmems) for n in wiring.neurons} == {k} and len(wiring.neurons) == 9
+    assert sum(realised_edges(config, result).values()) == 24
+    with pytest.raises(ConfigError, match="circuits_per_neuron: 3 not supported; valid 1, 2, 4, 8, 16, 32, 64"):
+        MappingOptions(circuits_per_neuron=3)
