@@ -259,6 +259,7 @@ def _scenario_backend(backend: str, samples: int, seed: int, profile: bool = Fal
     """One hal backend on the paper network: a configuring 1-sample run, then the timed batch (best of ``repeat``)."""
     import hal
     from hal.netlist import build_netlist
+    from hal.simulation import bio_parameters
     from hal.wiring import extract_wiring
 
     net, experiment = _paper_setup(samples, seed)
@@ -343,25 +344,14 @@ def _bio_network(samples: int, seed: int) -> dict:
 
     from hal.domains import PAPER_DOMAINS as d
     from hal.netlist import build_netlist
+    from hal.simulation import bio_parameters
     from hal.wiring import extract_wiring
 
     net, experiment = _paper_setup(samples, seed)
     wiring = extract_wiring(experiment.config)
     request = experiment.request()
     netlist = build_netlist(wiring, request.playback, request.n_samples, request.duration, request.seed)
-    p = wiring.parameters
-    params = {
-        "c_m_pf": p["c_pf"],
-        "g_l_ns": p["g_l_ns"] / d.speedup,
-        "e_l_mv": d.hw_mv_to_mv(p["e_l_mv"]),
-        "v_th_mv": d.hw_mv_to_mv(p["v_th_mv"]),
-        "v_reset_mv": d.hw_mv_to_mv(p["v_reset_mv"]),
-        "e_rev_e_mv": d.hw_mv_to_mv(p["e_rev_e_mv"]),
-        "e_rev_i_mv": d.hw_mv_to_mv(p["e_rev_i_mv"]),
-        "tau_syn_e_ms": d.tau_to_bio_ms(p["tau_syn_e_us"]),
-        "tau_syn_i_ms": d.tau_to_bio_ms(p["tau_syn_i_us"]),
-        "t_ref_ms": d.tau_to_bio_ms(p["t_ref_us"]),
-    }
+    params = bio_parameters(wiring.parameters, d)  # as the reference backend sees the network
     return {
         "wiring": wiring,
         "netlist": netlist,
