@@ -259,7 +259,6 @@ def _scenario_backend(backend: str, samples: int, seed: int, profile: bool = Fal
     """One hal backend on the paper network: a configuring 1-sample run, then the timed batch (best of ``repeat``)."""
     import hal
     from hal.netlist import build_netlist
-    from hal.simulation import bio_parameters
     from hal.wiring import extract_wiring
 
     net, experiment = _paper_setup(samples, seed)
