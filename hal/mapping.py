@@ -75,6 +75,10 @@ class MappingOptions:
     disabled_drivers: frozenset = frozenset()  # (hicann enum, driver)
     calibration: Calibration | None = None
     domains: Domains = PAPER_DOMAINS
+    # "compact": neurons on consecutive columns; "random": a seeded shuffle of the columns inside the
+    # neuron blocks a HICANN uses (other circuits -- another fixed pattern -- with the same routing).
+    placement: str = "compact"
+    seed: int = 0
 
     @classmethod
     def with_defects(cls, store, wafer: int, **kwargs) -> MappingOptions:
@@ -96,6 +100,8 @@ class MappingOptions:
             raise ConfigError(f"MappingOptions.circuits_per_neuron: {self.circuits_per_neuron} not supported; valid {', '.join(map(str, CIRCUITS_PER_NEURON))}")
         if not self.hicanns:
             raise ConfigError("MappingOptions.hicanns: empty; give the HICANNs the mapping may use, west to east")
+        if self.placement not in ("compact", "random"):
+            raise ConfigError(f"MappingOptions.placement: {self.placement!r} not valid; valid compact, random")
 
 
 @attrs.frozen(eq=False)
@@ -205,6 +211,8 @@ def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingO
             chip = chips[chain[cursor]]
             if chip.neurons == 0:
                 _order_blocks(chip, placement, fed_chips=[h for h in chain[:cursor] if chips[h].neurons] if pop.name in fed else None)
+                if options.placement == "random":
+                    _shuffle_within_blocks(chip, np.random.default_rng([options.seed, chip.hicann.enum]))
             x = chip.free_columns.pop(0)
             denmems = tuple(C.NeuronOnHICANN(x=x + dx, y=y) for y in ((0,) if k == 1 else (0, 1)) for dx in range(width))
             placed.append((chip.hicann, denmems))
@@ -380,6 +388,18 @@ def _order_blocks(chip: _Chip, placement: dict, fed_chips: list | None) -> None:
                     load[((_sending_line(denmems[0].to_neuron_block().value) + 2 * d) % 64) // 8] += 1
         rank = {b: (load[_sending_line(b) // 8], b) for b in range(8)}
     chip.free_columns.sort(key=lambda x: (rank[x // 32], x))
+
+
+def _shuffle_within_blocks(chip: _Chip, rng: np.random.Generator) -> None:
+    """Shuffle the free columns inside each neuron block, keeping the blocks' order."""
+    out, group = [], []
+    for x in chip.free_columns + [None]:
+        if group and (x is None or x // 32 != group[0] // 32):
+            out.extend(rng.permutation(group).tolist())
+            group = []
+        if x is not None:
+            group.append(x)
+    chip.free_columns = out
 
 
 def _source_slot(config: WaferConfig, chip: _Chip, index: int, name: str):

@@ -206,3 +206,16 @@ def test_large_logical_neurons_span_several_quads(k):
     assert sum(realised_edges(config, result).values()) == 24
     with pytest.raises(ConfigError, match="circuits_per_neuron: 3 not supported; valid 1, 2, 4, 8, 16, 32, 64"):
         MappingOptions(circuits_per_neuron=3)
+
+
+def test_random_placement_is_seeded_and_keeps_every_synapse():
+    net = paper_network_description(seed=5)
+    a_cfg, a = map_network(net, options=MappingOptions(placement="random", seed=1))
+    b_cfg, b = map_network(net, options=MappingOptions(placement="random", seed=1))
+    c_cfg, c = map_network(net, options=MappingOptions(placement="random", seed=2))
+    compact_cfg, compact = map_network(net)
+    assert a.placement == b.placement and a.placement != c.placement and a.placement != compact.placement
+    assert a.synapses == 3700 and a.synapses_lost == 0
+    assert realised_edges(a_cfg, a) == realised_edges(compact_cfg, compact)
+    with pytest.raises(ConfigError, match="placement: 'scattered' not valid"):
+        MappingOptions(placement="scattered")
