@@ -3,7 +3,7 @@
 Everything declarative lives in pyproject.toml; this file only lists the Cython
 extensions, because setuptools has no declarative form for them. Compiler
 directives are set once here; ``HAL_CYTHON_DEBUG=1`` turns the safety checks
-back on for debugging.
+back on for debugging, ``HAL_PORTABLE=1`` leaves out ``-march=native``.
 """
 
 import os
@@ -24,6 +24,9 @@ def _extensions():
     from setuptools import Extension
 
     debug = os.environ.get("HAL_CYTHON_DEBUG") == "1"
+    # Built for the CPU it is built on (the kernel's hot loop vectorises with its widest units);
+    # HAL_PORTABLE=1 builds a wheel that runs on any x86-64.
+    native = [] if os.environ.get("HAL_PORTABLE") == "1" else ["-march=native"]
     directives = {
         "language_level": "3",
         "boundscheck": debug,
@@ -32,7 +35,7 @@ def _extensions():
         "cdivision": not debug,
     }
     extensions = [
-        Extension(name, [source], include_dirs=[numpy.get_include()], extra_compile_args=["-O3", "-ffast-math", "-march=native"])
+        Extension(name, [source], include_dirs=[numpy.get_include()], extra_compile_args=["-O3", "-ffast-math", *native])
         for name, source in CYTHON_EXTENSIONS
     ]
     return cythonize(extensions, compiler_directives=directives)
