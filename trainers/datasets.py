@@ -29,7 +29,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +41,7 @@ import numpy as np
 import structlog
 
 from hal.errors import ConfigError, FileFormatError, HalError, UnknownNameError
+from hal.files import atomic_write
 
 __all__ = [
     "PAPER_CLASSES",
@@ -101,8 +101,6 @@ _IDX_CODES = {dt.newbyteorder("="): code for code, dt in _IDX_TYPES.items()}
 _IDX_TYPES_TEXT = ", ".join(f"0x{code:02x} ({dt.name})" for code, dt in _IDX_TYPES.items())
 
 _CHUNK_BYTES = 1 << 20
-# mkstemp creates files readable by the owner only; data and cache files are meant to be shared.
-_FILE_MODE = 0o644
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,17 +478,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: f.write(data))
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,17 +638,7 @@ def _read_cache(path: Path, key: str) -> dict[str, np.ndarray] | None:
 def _write_cache(path: Path, key: str, arrays: Mapping[str, np.ndarray]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, key=np.array(key), **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, _FILE_MODE)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda f: np.savez(f, key=np.array(key), **arrays))
     except OSError as exc:
         # The cache only saves time; a read-only or full disk must not stop training.
         log.warning("dataset_cache_write_failed", path=str(path), error=str(exc))
@@ -750,9 +728,10 @@ def _fetch_verified(url: str, dest: Path, expected: FileDigest, timeout_s: float
     """Stream ``url`` to a temporary file next to ``dest``, verify, rename. Raises OSError or _DigestMismatch."""
     sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     size = 0
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, _urlopen(url, timeout_s) as response:
+
+    def fetch(out) -> None:
+        nonlocal size
+        with _urlopen(url, timeout_s) as response:
             for block in iter(lambda: response.read(_CHUNK_BYTES), b""):
                 size += len(block)
                 if expected.size_bytes is not None and size > expected.size_bytes:
@@ -760,19 +739,15 @@ def _fetch_verified(url: str, dest: Path, expected: FileDigest, timeout_s: float
                 sha.update(block)
                 md5.update(block)
                 out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
+        # Checked before the rename: a wrong download never replaces anything.
         if expected.size_bytes is not None and size != expected.size_bytes:
             raise _DigestMismatch("size", f"{size:,} bytes", f"{expected.size_bytes:,}")
         if sha.hexdigest() != expected.sha256.lower():
             raise _DigestMismatch("SHA-256", sha.hexdigest(), expected.sha256.lower())
         if expected.md5 is not None and md5.hexdigest() != expected.md5.lower():
             raise _DigestMismatch("MD5", md5.hexdigest(), expected.md5.lower())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(dest, fetch)
 
 
 def _verified_on_disk(path: Path, expected: FileDigest) -> bool:
