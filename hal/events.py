@@ -7,7 +7,31 @@ import numpy as np
 
 from hal.errors import ConfigError
 
-__all__ = ["HardwareEvents"]
+__all__ = ["HardwareEvents", "sort_order"]
+
+
+def sort_order(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray | None:
+    """The permutation sorting by (primary, secondary), stable; None when already sorted.
+
+    Event streams are nearly always sorted already (or a merge of a few sorted runs), and a
+    batch holds millions of events: a linear check, and a stable sort of one combined key
+    (timsort: linear on sorted runs) cost a fraction of ``np.lexsort``'s two full passes.
+    """
+    n = primary.size
+    if n < 2:
+        return None
+    dp = np.diff(primary)
+    if not np.any(dp < 0) and not np.any((dp == 0) & (np.diff(secondary) < 0)):
+        return None
+    if not (np.issubdtype(primary.dtype, np.integer) and np.issubdtype(secondary.dtype, np.integer)):
+        return np.lexsort((secondary, primary))
+    p = primary.astype(np.int64, copy=False)
+    q = secondary.astype(np.int64, copy=False)
+    q_min, q_span = int(q.min()), int(q.max()) - int(q.min()) + 1
+    p_min, p_span = int(p.min()), int(p.max()) - int(p.min()) + 1
+    if p_span * q_span >= 2**62:  # the combined key would overflow
+        return np.lexsort((q, p))
+    return np.argsort((p - p_min) * q_span + (q - q_min), kind="stable")
 
 
 def _array(dtype):
@@ -47,8 +71,8 @@ class HardwareEvents:
         return merged.sorted()
 
     def sorted(self) -> HardwareEvents:
-        order = np.lexsort((self.time, self.sample))
-        return self.select(order)
+        order = sort_order(self.sample, self.time)
+        return self if order is None else self.select(order)
 
     def select(self, index) -> HardwareEvents:
         return HardwareEvents(self.sample[index], self.time[index], self.hicann[index], self.channel[index], self.address[index])

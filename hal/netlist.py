@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from hal.events import HardwareEvents
+from hal.events import HardwareEvents, sort_order
 from hal.domains import TICKS_PER_HW_SECOND
 from hal.wiring import Wiring
 
@@ -126,7 +126,9 @@ def build_netlist(wiring: Wiring, playback: HardwareEvents, n_samples: int, dura
             in_link.append(np.full(ticks.size, -1 - hicann))  # on-wafer: not through a link
     in_sample_a = np.concatenate(in_sample)
     in_time_a = np.concatenate(in_time)
-    order = np.lexsort((in_time_a, in_sample_a))
+    order = sort_order(in_sample_a, in_time_a)
+    if order is None:
+        order = slice(None)
     return Netlist(
         n_sources=n_sources,
         n_neurons=len(wiring.neurons),

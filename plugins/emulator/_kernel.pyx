@@ -25,29 +25,42 @@ cdef extern from *:
     """
     /* The vectorisable part of a LIF step for one neuron across its samples. Written in C for
        `restrict`: without it the compiler must assume the arrays alias and will not vectorise. */
-    #define HAL_LIF_PASS(NAME, T)                                                                   \
-    static void NAME(Py_ssize_t m, T* restrict v, T* restrict ge, T* restrict gi, T* restrict ae,   \
-                     T* restrict ai, T* restrict tv, T* restrict tge, T* restrict tgi, T avg_e,      \
-                     T avg_i, T h, T g_l, T e_l, T e_e, T e_i, T de, T di) {                        \
+    #define HAL_LIF_PASS(NAME, T, EXTRA_E, EXTRA_I)                                                 \
+    static int NAME(Py_ssize_t m, T* restrict v, T* restrict ge, T* restrict gi,                     \
+                    const T* restrict ae, const T* restrict ai, T* restrict v_old, T avg_e,          \
+                    T avg_i, T h, T g_l, T e_l, T e_e, T e_i, T de, T di, T v_th) {                  \
         const T c_l = g_l * e_l;                                                                    \
+        T highest = v_th - 1;                                                                       \
         for (Py_ssize_t s = 0; s < m; s++) {                                                        \
-            T gei = ge[s] * avg_e + ae[s];                                                          \
-            T gii = gi[s] * avg_i + ai[s];                                                          \
+            T gei = ge[s] * avg_e + EXTRA_E;                                                        \
+            T gii = gi[s] * avg_i + EXTRA_I;                                                        \
             T x = h * (g_l + gei + gii);                                                            \
-            tge[s] = gei; tgi[s] = gii; ae[s] = 0; ai[s] = 0;                                       \
-            tv[s] = (v[s] * (1 - x / 2) + h * (c_l + gei * e_e + gii * e_i)) / (1 + x / 2);         \
+            T v0 = v[s];                                                                            \
+            T v1 = (v0 * (1 - x / 2) + h * (c_l + gei * e_e + gii * e_i)) / (1 + x / 2);            \
+            v_old[s] = v0; v[s] = v1;                                                               \
             ge[s] *= de; gi[s] *= di;                                                               \
+            highest = highest > v1 ? highest : v1;  /* a max reduction vectorises; an OR of masks less well */ \
         }                                                                                           \
+        return highest >= v_th;                                                                     \
     }
-    HAL_LIF_PASS(hal_lif_pass_d, double)
-    HAL_LIF_PASS(hal_lif_pass_f, float)
+    /* With events in this step (ae/ai: their extra share of the step's conductance average) and without. */
+    HAL_LIF_PASS(hal_lif_pass_d, double, ae[s], ai[s])
+    HAL_LIF_PASS(hal_lif_pass_f, float, ae[s], ai[s])
+    HAL_LIF_PASS(hal_lif_pass_quiet_d, double, 0, 0)
+    HAL_LIF_PASS(hal_lif_pass_quiet_f, float, 0, 0)
     """
-    void hal_lif_pass_d(Py_ssize_t m, double* v, double* ge, double* gi, double* ae, double* ai, double* tv, double* tge,
-                        double* tgi, double avg_e, double avg_i, double h, double g_l, double e_l, double e_e, double e_i,
-                        double de, double di) noexcept nogil
-    void hal_lif_pass_f(Py_ssize_t m, float* v, float* ge, float* gi, float* ae, float* ai, float* tv, float* tge,
-                        float* tgi, float avg_e, float avg_i, float h, float g_l, float e_l, float e_e, float e_i,
-                        float de, float di) noexcept nogil
+    int hal_lif_pass_d(Py_ssize_t m, double* v, double* ge, double* gi, const double* ae, const double* ai, double* v_old,
+                       double avg_e, double avg_i, double h, double g_l, double e_l, double e_e, double e_i, double de,
+                       double di, double v_th) noexcept nogil
+    int hal_lif_pass_f(Py_ssize_t m, float* v, float* ge, float* gi, const float* ae, const float* ai, float* v_old,
+                       float avg_e, float avg_i, float h, float g_l, float e_l, float e_e, float e_i, float de,
+                       float di, float v_th) noexcept nogil
+    int hal_lif_pass_quiet_d(Py_ssize_t m, double* v, double* ge, double* gi, const double* ae, const double* ai, double* v_old,
+                             double avg_e, double avg_i, double h, double g_l, double e_l, double e_e, double e_i, double de,
+                             double di, double v_th) noexcept nogil
+    int hal_lif_pass_quiet_f(Py_ssize_t m, float* v, float* ge, float* gi, const float* ae, const float* ai, float* v_old,
+                             float avg_e, float avg_i, float h, float g_l, float e_l, float e_e, float e_i, float de,
+                             float di, float v_th) noexcept nogil
 
 ctypedef fused real:
     float
@@ -55,17 +68,19 @@ ctypedef fused real:
 
 
 @cython.cdivision(True)
-cdef inline void _arrive(real* g, real* g_avg_extra, real w, real offset, real inv_tau, real avg) noexcept nogil:
+cdef inline void _arrive(real* g, real* g_avg_extra, real w, real offset, real inv_tau, real avg, real decay) noexcept nogil:
     """An event of weight ``w`` arriving ``offset`` (0..1) into the step.
 
     ``g`` (decayed by a whole step after the update) gets the value that makes it
     exact from the step's end on; the step's average gets what the event really
     adds to it, ``w (1 - exp(-(1 - offset) dt/tau)) tau/dt``, minus what the
-    addition to ``g`` already contributes.
+    addition to ``g`` already contributes. ``decay = exp(-inv_tau)``, so that one exp serves
+    both: ``exp(-(1 - offset) inv_tau) = exp(offset inv_tau) decay``.
     """
-    cdef real x = w * <real>exp(offset * inv_tau)
+    cdef real grow = <real>exp(offset * inv_tau)
+    cdef real x = w * grow
     g[0] += x
-    g_avg_extra[0] += w * (1 - <real>exp(-(1 - offset) * inv_tau)) / inv_tau - x * avg
+    g_avg_extra[0] += w * (1 - grow * decay) / inv_tau - x * avg
 
 
 @cython.cdivision(True)
@@ -138,6 +153,8 @@ def run_block(
     int[:, ::1] ring_neuron, int[:, ::1] ring_sample, real[:, ::1] ring_offset, int[::1] ring_count,
     # scratch, one entry per sample
     real[::1] tmp_v, real[::1] tmp_ge, real[::1] tmp_gi,
+    # scratch, one entry per neuron: events arrived in this step; end of the latest refractory period
+    signed char[::1] touched, real[::1] refr_until,
 ):
     """Advance the block from step ``step0`` by ``n_steps``; returns the number of spikes written, or -1 on overflow.
 
@@ -155,8 +172,15 @@ def run_block(
     cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, wt, arrive, t_spike
     cdef int pre, sample
     cdef int overflow = 0
+    cdef int flagged
 
     with nogil:
+        for n in range(n_neurons):
+            touched[n] = 0
+            refr_until[n] = -1
+            for s in range(n_samples):
+                if refr_end[n, s] > refr_until[n]:
+                    refr_until[n] = refr_end[n, s]
         for step in range(step0, step0 + n_steps):
             # 1. inputs arriving in this step
             while ev < n_in and in_step[ev] == step:
@@ -164,10 +188,11 @@ def run_block(
                 sample = in_sample[ev]
                 for k in range(src_ptr[pre], src_ptr[pre + 1]):
                     tgt = src_post[k]
+                    touched[tgt] = 1
                     if src_exc[k]:
-                        _arrive(&ge[tgt, sample], &ae[tgt, sample], src_w[k], in_offset[ev], inv_tau_e[tgt], avg_e[tgt])
+                        _arrive(&ge[tgt, sample], &ae[tgt, sample], src_w[k], in_offset[ev], inv_tau_e[tgt], avg_e[tgt], decay_e[tgt])
                     else:
-                        _arrive(&gi[tgt, sample], &ai[tgt, sample], src_w[k], in_offset[ev], inv_tau_i[tgt], avg_i[tgt])
+                        _arrive(&gi[tgt, sample], &ai[tgt, sample], src_w[k], in_offset[ev], inv_tau_i[tgt], avg_i[tgt], decay_i[tgt])
                 ev += 1
             # 2. neuron spikes whose delay ends in this step
             slot = step % n_slots
@@ -177,48 +202,71 @@ def run_block(
                 arrive = ring_offset[slot, e]
                 for k in range(nrn_ptr[pre], nrn_ptr[pre + 1]):
                     tgt = nrn_post[k]
+                    touched[tgt] = 1
                     if nrn_exc[k]:
-                        _arrive(&ge[tgt, sample], &ae[tgt, sample], nrn_w[k], arrive, inv_tau_e[tgt], avg_e[tgt])
+                        _arrive(&ge[tgt, sample], &ae[tgt, sample], nrn_w[k], arrive, inv_tau_e[tgt], avg_e[tgt], decay_e[tgt])
                     else:
-                        _arrive(&gi[tgt, sample], &ai[tgt, sample], nrn_w[k], arrive, inv_tau_i[tgt], avg_i[tgt])
+                        _arrive(&gi[tgt, sample], &ai[tgt, sample], nrn_w[k], arrive, inv_tau_i[tgt], avg_i[tgt], decay_i[tgt])
             ring_count[slot] = 0
             # 3. membranes
             for n in range(n_neurons):
                 if not adex:
-                    # 3a. the common case for all samples, branch-free so that it vectorises
+                    # 3a. the common case for all samples, branch-free so that it vectorises; it reports
+                    # whether any sample crossed threshold. tmp_v keeps the old membrane for 3b.
                     if real is double:
-                        hal_lif_pass_d(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0], &tmp_ge[0],
-                                       &tmp_gi[0], avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n])
+                        if touched[n]:
+                            flagged = hal_lif_pass_d(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
+                                                     avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
+                        else:
+                            flagged = hal_lif_pass_quiet_d(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
+                                                           avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
                     else:
-                        hal_lif_pass_f(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0], &tmp_ge[0],
-                                       &tmp_gi[0], avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n])
-                    # 3b. refractory clamps and spikes (rare): fix up sample by sample
-                    for s in range(n_samples):
-                        v0 = v[n, s]
-                        v1 = tmp_v[s]
-                        start = 0
-                        if refr_end[n, s] > step:
-                            if refr_end[n, s] >= step + 1:
-                                v[n, s] = v_reset[n]
+                        if touched[n]:
+                            flagged = hal_lif_pass_f(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
+                                                     avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
+                        else:
+                            flagged = hal_lif_pass_quiet_f(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
+                                                           avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
+                    if flagged or refr_until[n] > step:
+                        # 3b. refractory clamps and spikes (rare): fix up sample by sample
+                        for s in range(n_samples):
+                            v0 = tmp_v[s]
+                            v1 = v[n, s]
+                            start = 0
+                            if refr_end[n, s] > step:
+                                if refr_end[n, s] >= step + 1:
+                                    v[n, s] = v_reset[n]
+                                    continue
+                                # the period ends inside the step: integrate from its end (this step's
+                                # conductance average, recovered from the decayed conductance)
+                                start = refr_end[n, s] - step
+                                v0 = v_reset[n]
+                                remaining = 1 - start
+                                gei = ge[n, s] / decay_e[n] * avg_e[n] + ae[n, s]
+                                gii = gi[n, s] / decay_i[n] * avg_i[n] + ai[n, s]
+                                x = h[n] * (g_l[n] + gei + gii) * remaining
+                                v1 = (v0 * (1 - x / 2) + h[n] * (g_l[n] * e_l[n] + gei * e_e[n] + gii * e_i[n]) * remaining) / (1 + x / 2)
+                            if v1 < v_th[n]:
+                                v[n, s] = v1
                                 continue
-                            start = refr_end[n, s] - step
-                            v0 = v_reset[n]
-                            remaining = 1 - start
-                            x = h[n] * (g_l[n] + tmp_ge[s] + tmp_gi[s]) * remaining
-                            v1 = (v0 * (1 - x / 2) + h[n] * (g_l[n] * e_l[n] + tmp_ge[s] * e_e[n] + tmp_gi[s] * e_i[n]) * remaining) / (1 + x / 2)
-                        if v1 < v_th[n]:
-                            v[n, s] = v1
-                            continue
-                        frac = _crossing(v0, v1, v_th[n], start)
-                        v[n, s] = v_reset[n]
-                        refr_end[n, s] = step + frac + t_ref[n]
-                        if n_out >= capacity:
-                            overflow = 1
-                            break
-                        n_out = _emit(n_out, step, n, s, frac, out_step, out_neuron, out_sample, out_offset,
-                                      nrn_ptr[n + 1] > nrn_ptr[n], delay_steps, delay_frac, ring_neuron, ring_sample, ring_offset, ring_count)
+                            frac = _crossing(v0, v1, v_th[n], start)
+                            v[n, s] = v_reset[n]
+                            refr_end[n, s] = step + frac + t_ref[n]
+                            if refr_end[n, s] > refr_until[n]:
+                                refr_until[n] = refr_end[n, s]
+                            if n_out >= capacity:
+                                overflow = 1
+                                break
+                            n_out = _emit(n_out, step, n, s, frac, out_step, out_neuron, out_sample, out_offset,
+                                          nrn_ptr[n + 1] > nrn_ptr[n], delay_steps, delay_frac, ring_neuron, ring_sample, ring_offset, ring_count)
+                    if touched[n]:
+                        touched[n] = 0
+                        for s in range(n_samples):
+                            ae[n, s] = 0
+                            ai[n, s] = 0
                 else:
                     # AdEx: adaptation and exponential terms, one sample at a time
+                    touched[n] = 0
                     for s in range(n_samples):
                         gei = ge[n, s] * avg_e[n] + ae[n, s]
                         gii = gi[n, s] * avg_i[n] + ai[n, s]
@@ -299,4 +347,35 @@ def fifo_filter(long long[::1] group, long long[::1] time, long long spacing, in
             accepted[i] = 1
             delivered[i] = start
             free_at = start + spacing
+    return dropped
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def fifo_filter_keyed(long long[::1] sample, long long[::1] time, long long[::1] key, long long spacing, int depth,
+                      signed char[::1] accepted, long long[::1] delivered, long long[::1] free_at, long long[::1] owner):
+    """:func:`fifo_filter` for every (sample, key) group at once, without grouping the events first.
+
+    Events must be sorted by (sample, time); each key (a link) keeps its own queue, which
+    starts empty with every sample. Same result as sorting by (sample, key, time) and
+    calling :func:`fifo_filter`, without the sort. ``free_at`` and ``owner`` are scratch, one
+    entry per key; ``owner`` must start at -1. Returns the number dropped.
+    """
+    cdef Py_ssize_t i, k, n = sample.shape[0]
+    cdef long long start, dropped = 0
+    with nogil:
+        for i in range(n):
+            k = key[i]
+            if owner[k] != sample[i]:
+                owner[k] = sample[i]
+                free_at[k] = time[i]
+            start = free_at[k] if free_at[k] > time[i] else time[i]
+            if (start - time[i]) > depth * spacing:
+                accepted[i] = 0
+                delivered[i] = -1
+                dropped += 1
+                continue
+            accepted[i] = 1
+            delivered[i] = start
+            free_at[k] = start + spacing
     return dropped

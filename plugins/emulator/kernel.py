@@ -22,6 +22,7 @@ import attrs
 import numpy as np
 
 from hal.errors import BackendError, ConfigError
+from hal.events import sort_order
 
 __all__ = ["EmulatorNetwork", "EmulatorResult", "simulate", "simulate_numpy", "kernel_available", "DEFAULT_DT_MS"]
 
@@ -184,12 +185,14 @@ def simulate(
     keep = (in_step >= 0) & (in_step < n_steps)
     in_step, in_offset = in_step[keep], (t_steps - np.floor(t_steps))[keep]
     in_sample, in_source = np.asarray(net.in_sample)[keep], np.asarray(net.in_source)[keep]
+    samples_sorted = in_sample.size < 2 or not np.any(np.diff(in_sample) < 0)
 
     def run(block: int):
         s0, s1 = bounds[block], bounds[block + 1]
         m = s1 - s0
-        sel = (in_sample >= s0) & (in_sample < s1)
-        order = np.argsort(in_step[sel], kind="stable")
+        lo, hi = np.searchsorted(in_sample, [s0, s1]) if samples_sorted else (0, 0)
+        sel = slice(lo, hi) if samples_sorted else (in_sample >= s0) & (in_sample < s1)
+        order = np.argsort(in_step[sel], kind="stable")  # a merge of sorted runs (one per sample): linear
         b_step = in_step[sel][order].astype(np.int32)
         b_sample = (in_sample[sel][order] - s0).astype(np.int32)
         b_source = in_source[sel][order].astype(np.int32)
@@ -206,7 +209,8 @@ def simulate(
             "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
         }
         rec_v = np.zeros((record.size, m, n_rec_t), dtype)
-        scratch = {"tmp_v": np.zeros(m, dtype), "tmp_ge": np.zeros(m, dtype), "tmp_gi": np.zeros(m, dtype)}
+        scratch = {"tmp_v": np.zeros(m, dtype), "tmp_ge": np.zeros(m, dtype), "tmp_gi": np.zeros(m, dtype),
+                   "touched": np.zeros(n, np.int8), "refr_until": np.zeros(n, dtype)}
         capacity = max(4096, int(n * m * _CHUNK_STEPS * dt * 1e-3 * 100))
         out = []
         step = 0
@@ -248,7 +252,9 @@ def simulate(
     sample = np.concatenate([r[0] for r in results]).astype(np.int64)
     time = np.concatenate([r[1] for r in results])
     neuron_idx = np.concatenate([r[2] for r in results]).astype(np.int64)
-    order = np.lexsort((time, sample))
+    order = sort_order(sample, time)
+    if order is None:
+        order = slice(None)
     membrane = None
     times = None
     if record.size:

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 
 from hal import coordinates as C
+from hal.events import sort_order
 
 __all__ = ["LinkModel", "LOSSLESS", "pass_events"]
 
@@ -45,15 +46,18 @@ def pass_events(model: LinkModel, sample: np.ndarray, time: np.ndarray, hicann: 
     accepted = np.ones(n, dtype=bool)
     delivered = time.astype(np.int64).copy()
     lost: dict[str, int] = {}
-    # Stage 1: per HICANN link; stage 2: per FPGA (the aggregate of its 8 links).
+    # Stage 1: per HICANN link; stage 2: per FPGA (the aggregate of its 8 links). Each stage sees
+    # events in (sample, arrival) order; stage 1's queues delay events, so stage 2 may need a re-sort.
     for stage, key, spacing in (("link", hicann, model.link_spacing_ticks), ("fpga", _FPGA_OF_HICANN[hicann], model.fpga_spacing_ticks)):
         idx = np.flatnonzero(accepted)
-        group = sample[idx] * 100_000 + key[idx]
-        order = np.lexsort((delivered[idx], group))
-        ordered = idx[order]
+        order = sort_order(sample[idx], delivered[idx])
+        ordered = idx if order is None else idx[order]
         acc = np.zeros(ordered.size, dtype=np.int8)
         out = np.zeros(ordered.size, dtype=np.int64)
-        kernel.fifo_filter(np.ascontiguousarray(group[order]), np.ascontiguousarray(delivered[ordered]), spacing, model.depth, acc, out)
+        n_keys = int(key.max()) + 1
+        kernel.fifo_filter_keyed(np.ascontiguousarray(sample[ordered]), np.ascontiguousarray(delivered[ordered]),
+                                 np.ascontiguousarray(key[ordered], dtype=np.int64), spacing, model.depth, acc, out,
+                                 np.zeros(n_keys, np.int64), np.full(n_keys, -1, np.int64))
         dropped = ordered[acc == 0]
         accepted[dropped] = False
         delivered[ordered[acc == 1]] = out[acc == 1]
