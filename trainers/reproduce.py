@@ -23,7 +23,7 @@ import structlog
 
 from hal.errors import ConfigError
 from hal.files import atomic_write
-from trainers.schmitt2017 import PAPER, run_trial
+from trainers.schmitt2017 import PAPER, run_trial, trial_backend_options
 
 __all__ = ["reproduce", "summarize", "write_figures"]
 
@@ -58,7 +58,8 @@ def _raster(dataset, result: dict, options: dict) -> dict:
     from trainers.conversion import ON_MS, OFF_MS, SpikingNetwork, pixel_rates
 
     chosen = np.concatenate([np.flatnonzero(dataset.y_test == c)[:5] for c in range(len(dataset.classes))])
-    chip = hal.get_backend(options.get("backend", "noisy"), wafer=100 + result["seed"], **options.get("backend_options", {}))
+    backend = options.get("backend", "noisy")
+    chip = hal.get_backend(backend, wafer=100 + result["seed"], **trial_backend_options(backend, options.get("backend_options")))
     net = SpikingNetwork(chip, [np.array(w) for w in result["weights_after"]], wafer=100 + result["seed"], seed=result["seed"])
     exp = hal.Experiment(net.config, ON_MS + OFF_MS, [hal.PoissonInput(net.mapping.source_address["pixels"], pixel_rates(dataset.x_test[chosen]), stop_ms=ON_MS, seed=1)])
     rec = hal.run(exp, chip)
@@ -105,7 +106,7 @@ def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: 
     done = {int(p.stem): json.loads(p.read_text()) for p in trial_dir.glob("*.json")}
     todo = [s for s in range(trials) if s not in done]
     options = {"backend": backend, "ann_steps": ann_steps, "itl_steps": itl_steps, "itl_batch": itl_batch,
-               "test_subset": test_subset, "eval_every": 1, "backend_options": {"threads": 1} if backend != "reference" else {}}
+               "test_subset": test_subset, "eval_every": 0, "backend_options": {"threads": 1} if backend != "reference" else {}}
     started = time.perf_counter()
     if todo:
         client, cluster = _client(scheduler, workers)
@@ -189,18 +190,25 @@ def write_figures(results: list[dict], out_dir: Path) -> list[Path]:
     curves = [r["in_the_loop_curve"] for r in results if r.get("in_the_loop_curve")]
     if curves:
         n = min(len(c) for c in curves)
-        c = np.array([[r["converted"], *r["in_the_loop_curve"][:n]] for r in results]) * 100
-        steps = np.arange(c.shape[1])
-        fig, ax = plt.subplots(figsize=(6, 4))
+        c = np.array([r["in_the_loop_curve"][:n] for r in results]) * 100
+        steps = np.arange(n)
+        kind = results[0].get("curve_kind", "training-batch accuracy")
+        fig, ax = plt.subplots(figsize=(6.5, 4))
         ax.fill_between(steps, np.percentile(c, 25, axis=0), np.percentile(c, 75, axis=0), alpha=0.3, label="interquartile range")
-        ax.plot(steps, np.median(c, axis=0), lw=2, label=f"median over {len(results)} trial(s)")
+        ax.plot(steps, np.median(c, axis=0), lw=2, label=f"median over {len(results)} trial(s), {kind}")
+        # Test-set accuracy right after conversion (step 0) and after the last update (step n), median and IQR.
+        for x, key, colour in ((0, "converted", "tab:red"), (len(curves[0]), "in_the_loop", "tab:green")):
+            v = np.array([r[key] for r in results]) * 100
+            q25, q50, q75 = np.percentile(v, [25, 50, 75])
+            ax.errorbar([x], [q50], yerr=[[q50 - q25], [q75 - q50]], fmt="o", color=colour, capsize=4,
+                        label=f"test set, {'after conversion' if key == 'converted' else 'after in-the-loop'}: {q50:.1f} %")
         software = np.median([r["software"] for r in results]) * 100
-        ax.axhline(software, color="k", ls="--", label=f"software model ({software:.1f} %)")
-        ax.set_xlabel("in-the-loop training step (0: right after conversion)")
-        ax.set_ylabel("test accuracy (%)")
+        ax.axhline(software, color="k", ls="--", label=f"software model, test set ({software:.1f} %)")
+        ax.set_xlabel("in-the-loop step (k: the network after k weight updates)")
+        ax.set_ylabel("accuracy (%)")
         ax.set_title("In-the-loop training (cf. Schmitt et al. 2017, Fig. 9)")
         ax.set_ylim(0, 100)
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower right", fontsize=7)
         fig.tight_layout()
         path = out_dir / "fig9_accuracy.png"
         fig.savefig(path, dpi=120)
