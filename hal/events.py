@@ -20,18 +20,22 @@ def sort_order(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray | None:
     n = primary.size
     if n < 2:
         return None
-    dp = np.diff(primary)
-    if not np.any(dp < 0) and not np.any((dp == 0) & (np.diff(secondary) < 0)):
-        return None
     if not (np.issubdtype(primary.dtype, np.integer) and np.issubdtype(secondary.dtype, np.integer)):
+        dp = np.diff(primary)
+        if not np.any(dp < 0) and not np.any((dp == 0) & (np.diff(secondary) < 0)):
+            return None
         return np.lexsort((secondary, primary))
-    p = primary.astype(np.int64, copy=False)
-    q = secondary.astype(np.int64, copy=False)
-    q_min, q_span = int(q.min()), int(q.max()) - int(q.min()) + 1
-    p_min, p_span = int(p.min()), int(p.max()) - int(p.min()) + 1
+    p_min, p_span = int(primary.min()), int(primary.max()) - int(primary.min()) + 1
+    q_min, q_span = int(secondary.min()), int(secondary.max()) - int(secondary.min()) + 1
     if p_span * q_span >= 2**62:  # the combined key would overflow
-        return np.lexsort((q, p))
-    return np.argsort((p - p_min) * q_span + (q - q_min), kind="stable")
+        return np.lexsort((secondary, primary))
+    key = primary.astype(np.int64) - p_min
+    key *= q_span
+    key += secondary
+    key -= q_min
+    if np.all(key[1:] >= key[:-1]):
+        return None
+    return np.argsort(key, kind="stable")
 
 
 def _array(dtype):

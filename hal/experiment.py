@@ -304,21 +304,27 @@ class Recording:
     @property
     def spike_counts(self) -> np.ndarray:
         """(samples, neurons) spike counts over the whole run."""
-        out = np.zeros((self.n_samples, len(self.neurons)), dtype=np.int64)
-        for s, (_, cols) in enumerate(self.spike_times_ms):
-            np.add.at(out[s], cols, 1)
-        return out
+        return self._count(0.0, np.inf)
 
     def rates_hz(self, start_ms: float = 0.0, stop_ms: float | None = None) -> np.ndarray:
         """(samples, neurons) firing rates in the window ``[start_ms, stop_ms)``."""
         stop = self.experiment.duration_ms if stop_ms is None else stop_ms
         if not 0 <= start_ms < stop <= self.experiment.duration_ms:
             raise ConfigError(f"rate window [{start_ms}, {stop}) ms not valid; need 0 <= start < stop <= {self.experiment.duration_ms}")
-        out = np.zeros((self.n_samples, len(self.neurons)))
-        for s, (t, cols) in enumerate(self.spike_times_ms):
-            sel = (t >= start_ms) & (t < stop)
-            np.add.at(out[s], cols[sel], 1)
-        return out / ((stop - start_ms) * 1e-3)
+        return self._count(start_ms, stop) / ((stop - start_ms) * 1e-3)
+
+    def _count(self, start_ms: float, stop_ms: float) -> np.ndarray:
+        """(samples, neurons) spike counts in ``[start_ms, stop_ms)``, all samples in one pass."""
+        n = len(self.neurons)
+        if not self.spike_times_ms:
+            return np.zeros((0, n), dtype=np.int64)
+        lengths = [t.size for t, _ in self.spike_times_ms]
+        sample = np.repeat(np.arange(self.n_samples), lengths)
+        times = np.concatenate([t for t, _ in self.spike_times_ms])
+        cols = np.concatenate([c for _, c in self.spike_times_ms]).astype(np.int64)
+        sel = (times >= start_ms) & (times < stop_ms)
+        flat = np.bincount(sample[sel] * n + cols[sel], minlength=self.n_samples * n)
+        return flat.reshape(self.n_samples, n)
 
     def membrane(self, hicann: C.HICANNOnWafer, neuron: C.NeuronOnHICANN) -> tuple[np.ndarray, np.ndarray]:
         """(times_ms, (samples, times) membrane in biological mV) of a recorded denmem."""

@@ -18,7 +18,7 @@ import structlog
 
 from hal.errors import ConfigError
 
-__all__ = ["PAPER_SIZES", "ANNTrainer", "ANNResult", "initial_weights", "forward", "accuracy", "predict"]
+__all__ = ["PAPER_SIZES", "ANNTrainer", "ANNResult", "initial_weights", "forward", "accuracy", "predict", "silent_label_units"]
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +57,15 @@ def predict(weights: Sequence[np.ndarray], x: np.ndarray) -> np.ndarray:
 
 def accuracy(weights: Sequence[np.ndarray], x: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(predict(weights, x) == labels))
+
+
+def silent_label_units(weights: Sequence[np.ndarray], x: np.ndarray) -> list[int]:
+    """Label units whose ReLU output is 0 for every input in ``x``: dead, their class is never predicted.
+
+    A bias-free ReLU unit that has gone silent gets no gradient and never recovers.
+    """
+    y = forward(weights, x)[-1]
+    return [int(k) for k in np.flatnonzero(y.max(axis=0) <= 0)]
 
 
 @attrs.frozen(eq=False)

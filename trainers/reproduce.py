@@ -40,6 +40,10 @@ def _trial_task(dataset_name: str, data_dir: str | None, seed: int, options: dic
     from trainers.datasets import load_dataset
 
     configure(level="warning")
+    import torch
+
+    # One worker per core: torch's own thread pool would make the workers fight over the cores.
+    torch.set_num_threads(1)
     # Fault injection for the tests: kill this worker process once, to check that Dask retries the trial.
     marker = os.environ.get("HAL_TEST_KILL_WORKER_ONCE")
     if marker and not Path(marker).exists():
@@ -173,6 +177,7 @@ def summarize(results: list[dict], *, backend: str, dataset: str, options: dict)
         "dataset": dataset,
         "configuration": options,
         "lost_events": [r.get("lost_events") for r in results],
+        "software_redraws": [r.get("software_redraws", 0) for r in results],
         "versions": _versions(),
         "git_revision": _git_revision(),
         "command": " ".join(sys.argv),

@@ -140,8 +140,9 @@ def run_block(
     # connections from neurons (CSR over pre neuron) and from sources (CSR over source)
     int[::1] nrn_ptr, int[::1] nrn_post, real[::1] nrn_w, signed char[::1] nrn_exc, real delay,
     int[::1] src_ptr, int[::1] src_post, real[::1] src_w, signed char[::1] src_exc,
-    # input events of this block, sorted by step: step, sample (in block), source, offset in the step (0..1)
-    int[::1] in_step, int[::1] in_sample, int[::1] in_source, real[::1] in_offset,
+    # input events of this block, sorted by (sample, step): step, source, offset in the step (0..1); each sample's
+    # next event and end (in_cursor advances as the block runs; it is state, like the membranes)
+    int[::1] in_step, int[::1] in_source, real[::1] in_offset, long long[::1] in_cursor, long long[::1] in_end,
     # state [neuron, sample], updated in place
     real[:, ::1] v, real[:, ::1] ge, real[:, ::1] gi, real[:, ::1] ae, real[:, ::1] ai, real[:, ::1] w_ad, real[:, ::1] refr_end,
     int step0, int n_steps,
@@ -164,11 +165,10 @@ def run_block(
     cdef Py_ssize_t n_samples = v.shape[1]
     cdef Py_ssize_t n_slots = ring_count.shape[0]
     cdef Py_ssize_t capacity = out_step.shape[0]
-    cdef Py_ssize_t n_in = in_step.shape[0]
     cdef Py_ssize_t n_rec = rec_neuron.shape[0]
     cdef int delay_steps = <int>delay
     cdef real delay_frac = delay - delay_steps
-    cdef Py_ssize_t step, n, s, k, e, slot, tgt, idx, ev = 0, n_out = 0
+    cdef Py_ssize_t step, n, s, k, e, slot, tgt, idx, ev, n_out = 0
     cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, wt, arrive, t_spike
     cdef int pre, sample
     cdef int overflow = 0
@@ -182,18 +182,20 @@ def run_block(
                 if refr_end[n, s] > refr_until[n]:
                     refr_until[n] = refr_end[n, s]
         for step in range(step0, step0 + n_steps):
-            # 1. inputs arriving in this step
-            while ev < n_in and in_step[ev] == step:
-                pre = in_source[ev]
-                sample = in_sample[ev]
-                for k in range(src_ptr[pre], src_ptr[pre + 1]):
-                    tgt = src_post[k]
-                    touched[tgt] = 1
-                    if src_exc[k]:
-                        _arrive(&ge[tgt, sample], &ae[tgt, sample], src_w[k], in_offset[ev], inv_tau_e[tgt], avg_e[tgt], decay_e[tgt])
-                    else:
-                        _arrive(&gi[tgt, sample], &ai[tgt, sample], src_w[k], in_offset[ev], inv_tau_i[tgt], avg_i[tgt], decay_i[tgt])
-                ev += 1
+            # 1. inputs arriving in this step, sample by sample
+            for sample in range(n_samples):
+                ev = in_cursor[sample]
+                while ev < in_end[sample] and in_step[ev] <= step:
+                    pre = in_source[ev]
+                    for k in range(src_ptr[pre], src_ptr[pre + 1]):
+                        tgt = src_post[k]
+                        touched[tgt] = 1
+                        if src_exc[k]:
+                            _arrive(&ge[tgt, sample], &ae[tgt, sample], src_w[k], in_offset[ev], inv_tau_e[tgt], avg_e[tgt], decay_e[tgt])
+                        else:
+                            _arrive(&gi[tgt, sample], &ai[tgt, sample], src_w[k], in_offset[ev], inv_tau_i[tgt], avg_i[tgt], decay_i[tgt])
+                    ev += 1
+                in_cursor[sample] = ev
             # 2. neuron spikes whose delay ends in this step
             slot = step % n_slots
             for e in range(ring_count[slot]):

@@ -184,24 +184,27 @@ def simulate(
     in_step = np.floor(t_steps).astype(np.int64)
     keep = (in_step >= 0) & (in_step < n_steps)
     in_step, in_offset = in_step[keep], (t_steps - np.floor(t_steps))[keep]
-    in_sample, in_source = np.asarray(net.in_sample)[keep], np.asarray(net.in_source)[keep]
-    samples_sorted = in_sample.size < 2 or not np.any(np.diff(in_sample) < 0)
+    in_sample, in_source = np.asarray(net.in_sample)[keep].astype(np.int64), np.asarray(net.in_source)[keep]
+    # The kernel walks each sample's events in step order: sort by (sample, step) -- usually a no-op
+    # (the link model's queues may have moved some events later).
+    order = sort_order(in_sample, in_step)
+    if order is not None:
+        in_step, in_offset, in_sample, in_source = in_step[order], in_offset[order], in_sample[order], in_source[order]
 
     def run(block: int):
         s0, s1 = bounds[block], bounds[block + 1]
         m = s1 - s0
-        lo, hi = np.searchsorted(in_sample, [s0, s1]) if samples_sorted else (0, 0)
-        sel = slice(lo, hi) if samples_sorted else (in_sample >= s0) & (in_sample < s1)
-        order = np.argsort(in_step[sel], kind="stable")  # a merge of sorted runs (one per sample): linear
-        b_step = in_step[sel][order].astype(np.int32)
-        b_sample = (in_sample[sel][order] - s0).astype(np.int32)
-        b_source = in_source[sel][order].astype(np.int32)
-        b_offset = np.ascontiguousarray(in_offset[sel][order], dtype=dtype)
+        lo, hi = np.searchsorted(in_sample, [s0, s1])
+        b_step = in_step[lo:hi].astype(np.int32)
+        b_source = in_source[lo:hi].astype(np.int32)
+        b_offset = np.ascontiguousarray(in_offset[lo:hi], dtype=dtype)
+        bounds_in_block = np.searchsorted(in_sample[lo:hi], np.arange(s0, s1 + 1))
         state = {
             "v": np.repeat(neuron["e_l"][:, None], m, axis=1).astype(dtype),
             "ge": np.zeros((n, m), dtype), "gi": np.zeros((n, m), dtype),
             "ae": np.zeros((n, m), dtype), "ai": np.zeros((n, m), dtype), "w_ad": np.zeros((n, m), dtype),
             "refr_end": np.full((n, m), -1.0, dtype),
+            "in_cursor": bounds_in_block[:-1].astype(np.int64),
         }
         n_slots = int(math.ceil(delay)) + 3
         ring = {
@@ -216,13 +219,12 @@ def simulate(
         step = 0
         while step < n_steps:
             chunk = min(_CHUNK_STEPS, n_steps - step)
-            lo, hi = np.searchsorted(b_step, [step, step + chunk])
             saved = ({k: v.copy() for k, v in state.items()}, {k: v.copy() for k, v in ring.items()})
             while True:
                 buf = (np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, dtype))
                 count = kernel.run_block(
                     **neuron, adex=int(net.adex), **adex, **conn, delay=dtype.type(delay),
-                    in_step=b_step[lo:hi], in_sample=b_sample[lo:hi], in_source=b_source[lo:hi], in_offset=b_offset[lo:hi],
+                    in_step=b_step, in_source=b_source, in_offset=b_offset, in_end=bounds_in_block[1:].astype(np.int64),
                     **state, step0=step, n_steps=chunk, rec_neuron=record, rec_every=rec_every, rec_v=rec_v,
                     out_step=buf[0], out_neuron=buf[1], out_sample=buf[2], out_offset=buf[3], **ring, **scratch,
                 )

@@ -16,7 +16,7 @@ pytest.importorskip("sklearn", reason="the digits dataset needs scikit-learn")
 import hal  # noqa: E402
 from hal.errors import ConfigError, UnknownPluginError  # noqa: E402
 from plugins.emulator.kernel import kernel_available  # noqa: E402
-from trainers.ann import ANNTrainer, forward, initial_weights  # noqa: E402
+from trainers.ann import ANNResult, ANNTrainer, forward, initial_weights, silent_label_units  # noqa: E402
 from trainers.conversion import SpikingNetwork, pixel_rates, quantize  # noqa: E402
 from trainers.datasets import load_digits  # noqa: E402
 from trainers.in_the_loop import InTheLoopTrainer  # noqa: E402
@@ -39,6 +39,31 @@ def test_software_model_learns_and_is_deterministic(digits, trained):
     again = ANNTrainer(steps=2000, eval_every=2000, seed=0).fit(digits)
     assert all(np.array_equal(a, b) for a, b in zip(trained.weights, again.weights))
     assert all(np.abs(w).max() <= 1.0 for w in trained.weights)
+
+
+def test_silent_label_units_are_found(digits, trained):
+    assert silent_label_units(trained.weights, digits.x_train) == []
+    dead = [w.copy() for w in trained.weights]
+    dead[-1][3] = -1.0  # only inhibition from a non-negative layer: label unit 3 never fires
+    assert silent_label_units(dead, digits.x_train) == [3]
+
+
+def test_a_trial_redraws_a_software_model_with_a_silent_label_unit(digits, trained, monkeypatch):
+    import trainers.schmitt2017 as S
+
+    seeds = []
+
+    def fit(self, dataset):
+        seeds.append(self.seed)
+        weights = [w.copy() for w in trained.weights]
+        if len(seeds) == 1:
+            weights[-1][2] = -1.0
+        return ANNResult(weights, 0.0, 0.0, np.zeros((0, 3)), self.seed)
+
+    monkeypatch.setattr(S.ANNTrainer, "fit", fit)
+    ann, redraws = S._software_model(digits, 5, 10, lambda message: None)
+    assert redraws == 1 and seeds == [5, 5 + 1_000_003]
+    assert silent_label_units(ann.weights, digits.x_train) == []
 
 
 def test_initial_weights_are_truncated_normal():
