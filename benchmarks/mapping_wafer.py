@@ -20,3 +20,6 @@ print("network", time.time() - t, "neurons", net.n_neurons, "edges", sum(len(p.p
 t = time.time()
 cfg, res = map_network(net, options=MappingOptions(hicanns=C.HICANNOnWafer.all(), allow_loss=True, source_rate_hz=1.0))
 print("map", time.time() - t, res.synapses, res.synapses_lost, len(res.hicanns_used))
+print("lost", res.lost_reasons)
+lines = np.array([[r["l1_lines"], r["vertical_lines"], r["drivers"]] for r in res.resources.values()])
+print("per HICANN (mean): horizontal lines %.1f of 64, vertical lines %.1f of 256, drivers %.1f of 224" % tuple(lines.mean(0)))

@@ -17,7 +17,9 @@ the chip's wiring, not its dynamics. It answers, for a :class:`WaferConfig`:
 Model simplifications (said here so that nobody mistakes them for the chip):
 the merger tree is modelled as level-0 merger ``j`` feeding DNC merger ``j``
 (background generator ``j`` on its left input, neuron block ``j`` on its right);
-higher merger levels are stored but not interpreted. A driver with
+higher merger levels are stored but not interpreted. A sending repeater in output mode
+drives its own line; with ``towards_west`` also the western neighbour's line (the
+hardware's left output). A driver with
 ``connect_neighbor`` passes its input to the next driver on the same side
 (``d + 2``) when that one is enabled and not listening to L1 itself.
 """
@@ -50,7 +52,7 @@ from hal.transfer import (
     synaptic_unit_conductance_ns,
 )
 
-__all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "extract_wiring", "denmem_parameters", "PARAMETER_NAMES"]
+__all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "extract_wiring", "denmem_parameters", "l1_lines", "PARAMETER_NAMES"]
 
 #: Hardware-domain parameters of each logical neuron in :attr:`Wiring.parameters`.
 PARAMETER_NAMES = (
@@ -283,6 +285,14 @@ def _l1_edges(config: WaferConfig) -> dict[tuple[int, str, int], list[tuple[int,
                     edges[(e, "H", line)].append((other.enum, "H", oline))
                 if west[line]:
                     edges[(other.enum, "H", oline)].append((e, "H", line))
+        # A sending repeater drives its own line and, with its western output on, the western
+        # neighbour's line (marocco sets both outputs of a sending repeater; halco: sending
+        # repeaters sit at the west border, on even lines).
+        for line in np.flatnonzero((modes == RepeaterMode.OUTPUT) & west.astype(bool)):
+            line = int(line)
+            other = h.west()
+            if line % 2 == 0 and other is not None:
+                edges[(e, "H", line)].append((other.enum, "H", C.HLineOnHICANN(line).west().value))
         vrep = chip.v_repeaters
         vmodes = vrep.column("mode")
         north, south = vrep.column("towards_north"), vrep.column("towards_south")
@@ -329,6 +339,23 @@ def _reach(start: tuple[int, str, int], edges) -> set[tuple[int, str, int]]:
                 seen.add(nxt)
                 queue.append(nxt)
     return seen
+
+
+def l1_lines(config: WaferConfig) -> dict[tuple[int, int], set[tuple[int, str, int]]]:
+    """The L1 lines each sending repeater's events reach: (hicann enum, channel) -> {(hicann enum, "H"/"V", line)}.
+
+    Read from the registers alone (sending repeaters in output mode, repeaters, crossbar
+    switches), the same way :func:`extract_wiring` follows events; for tests and inspection.
+    """
+    edges = _l1_edges(config)
+    out = {}
+    for h, chip in config.hicanns():
+        modes = chip.h_repeaters.column("mode")
+        for channel in range(8):
+            line = C.DNCMergerOnHICANN(channel).to_sending_repeater().to_hline().value
+            if modes[line] == RepeaterMode.OUTPUT:
+                out[(h.enum, channel)] = _reach((h.enum, "H", line), edges)
+    return out
 
 
 def _driver_chain(chip: HICANNConfig | None, driver: int) -> list[int]:

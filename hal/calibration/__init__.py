@@ -45,6 +45,9 @@ __all__ = [
     "CalibrationOutOfRangeError",
     "nominal_transform",
     "apply_parameters",
+    "apply_gmax",
+    "gmax_target",
+    "GMAX_REFERENCE_DAC",
 ]
 
 log = structlog.get_logger(__name__)
@@ -110,6 +113,7 @@ class Calibration:
         self.set_id = set_id
         self.fallback = fallback
         self._cache: dict[tuple[int, str], Transform] = {}
+        self._entries: set | None = None
 
     @classmethod
     def nominal(cls) -> Calibration:
@@ -118,6 +122,14 @@ class Calibration:
     @property
     def is_nominal(self) -> bool:
         return self.store is None
+
+    def has(self, hicann: C.HICANNOnWafer, parameter: str) -> bool:
+        """Whether the set holds ``parameter`` for ``hicann`` (the nominal calibration holds everything)."""
+        if self.store is None:
+            return parameter in PARAMETERS
+        if self._entries is None:
+            self._entries = set(self.store.entries(self.set_id))
+        return (hicann.enum, parameter) in self._entries
 
     def transform(self, hicann: C.HICANNOnWafer, parameter: str) -> Transform:
         key = (hicann.enum, parameter)
@@ -183,3 +195,47 @@ def apply_parameters(chip: HICANNConfig, hicann: C.HICANNOnWafer, denmems: Seque
     reset = calibration.transform(hicann, "v_reset_mv").dac(hw(params.v_reset_mv), blocks, clip=clip,
                                                              names=[f"{hicann!r} FG block {b}" for b in blocks])
     chip.set_shared_parameter("V_reset", reset, blocks=blocks)
+
+
+#: The synapse-driver setting behind :attr:`hal.network.Network.ns_per_weight_bit`'s default: on the
+#: nominal chip, V_gmax0 = 1000 with divisor 1 gives that conductance per weight bit.
+GMAX_REFERENCE_DAC = 1000
+
+
+def gmax_target(ns_per_weight_bit: float, reference_ns_per_weight_bit: float) -> float:
+    """The ``gmax`` calibration target (per mille per event) that realises ``ns_per_weight_bit``.
+
+    The unit conductance of a row is proportional to the V_gmax0 current, so the declared
+    conversion asks for ``GMAX_REFERENCE_DAC * ns_per_weight_bit / reference`` on the nominal
+    chip; the target is the nominal chip's ``gmax`` measure at that DAC value. A calibrated
+    quadrant that is stronger or weaker gets another DAC value for the same target.
+    """
+    if not (np.isfinite(ns_per_weight_bit) and ns_per_weight_bit > 0):
+        raise ConfigError(f"ns_per_weight_bit: {ns_per_weight_bit!r} out of range; valid a finite number > 0")
+    forward, _ = _nominal_curve("gmax")
+    return float(forward(GMAX_REFERENCE_DAC * ns_per_weight_bit / reference_ns_per_weight_bit))
+
+
+def apply_gmax(chip: HICANNConfig, hicann: C.HICANNOnWafer, blocks: Sequence[int], target: float, calibration: Calibration | None = None,
+               *, clip: bool = False) -> tuple[np.ndarray, str]:
+    """Write V_gmax0 of the FG ``blocks`` (quadrants) so that their rows realise ``target`` (see :func:`gmax_target`).
+
+    Returns (DAC per block, ``"calibrated"`` or ``"nominal"``). A calibration without a ``gmax``
+    entry for this HICANN falls back to the nominal transform, and says so (logged and returned):
+    nominal is what the chip gets without a gmax calibration. A quadrant whose calibration failed,
+    or a target outside a quadrant's calibrated range, raises (unless ``clip``), naming both.
+    """
+    calibration = calibration or Calibration.nominal()
+    blocks = [int(b) for b in blocks]
+    source = "nominal" if calibration.is_nominal else "calibrated"
+    if calibration.has(hicann, "gmax"):
+        transform = calibration.transform(hicann, "gmax")
+    else:
+        log.warning("gmax_calibration_missing", hicann=hicann.enum, set_id=calibration.set_id, used="nominal")
+        transform, source = nominal_transform("gmax", 4), "nominal"
+    if transform.n_circuits != 4:
+        raise CalibrationError(f"calibration gmax for {hicann!r}: {transform.n_circuits} entries; expected 4, one per FG block (quadrant)")
+    names = [f"{hicann!r} FG block {b} (V_gmax0 of its quadrant's synapse drivers)" for b in blocks]
+    dac = transform.dac(target, blocks, clip=clip, names=names)
+    chip.set_shared_parameter("V_gmax0", dac, blocks=blocks)
+    return dac, source

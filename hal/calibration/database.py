@@ -35,7 +35,7 @@ from hal._archive import read_archive, write_archive
 from hal.calibration.transforms import CalibrationMissingError, Transform
 from hal.errors import CalibrationError, ConfigError, FileFormatError
 
-__all__ = ["CalibrationStore", "SQLiteStore", "SetInfo", "Defect", "open_store", "SCHEMA_VERSION", "APPLICATION_ID"]
+__all__ = ["CalibrationStore", "SQLiteStore", "SetInfo", "Defect", "DEFECT_COMPONENTS", "open_store", "SCHEMA_VERSION", "APPLICATION_ID"]
 
 log = structlog.get_logger(__name__)
 
@@ -94,9 +94,53 @@ class SetInfo:
     note: str = ""
 
 
+#: Component kinds of the defect list: name -> (what ``item`` indexes, number of items).
+#: ``hicann`` and ``fpga`` defects disable a whole chip / FPGA (item 0 / the FPGA number; an
+#: FPGA defect names no HICANN, ``hicann = -1``); the others name a part of HICANN ``hicann``.
+#: Lines and repeaters are numbered as :class:`~hal.coordinates.HLineOnHICANN` /
+#: :class:`~hal.coordinates.VLineOnHICANN` (a repeater has the number of its line).
+DEFECT_COMPONENTS: dict[str, tuple[str, int]] = {
+    "hicann": ("the whole HICANN (item 0)", 1),
+    "fpga": ("FPGAOnWafer", 48),
+    "neuron": ("NeuronOnHICANN enum (denmem)", 512),
+    "fg_block": ("FGBlockOnHICANN enum", 4),
+    "synapse_driver": ("SynapseDriverOnHICANN", 224),
+    "synapse_row": ("SynapseRowOnHICANN", 448),
+    "hline": ("HLineOnHICANN", 64),
+    "vline": ("VLineOnHICANN", 256),
+    "hrepeater": ("HRepeaterOnHICANN (its line)", 64),
+    "vrepeater": ("VRepeaterOnHICANN (its line)", 256),
+}
+
+_HICANNS_PER_WAFER = 384
+
+
+def check_defect(component: str, hicann: int, item: int) -> None:
+    """Raise a typed error naming the kind, the value and the valid range unless the defect is valid."""
+    from hal.errors import CoordinateError, UnknownNameError
+
+    if component not in DEFECT_COMPONENTS:
+        raise UnknownNameError("defect component", str(component), DEFECT_COMPONENTS)
+    what, count = DEFECT_COMPONENTS[component]
+    for name, value in (("hicann", hicann), ("item", item)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise CoordinateError(f"Defect[{component}]", name, value, "an integer")
+    if component == "fpga":
+        if hicann != -1:
+            raise CoordinateError("Defect[fpga]", "hicann", int(hicann), "-1 (an FPGA defect names no HICANN; give the FPGA as item)")
+    elif not 0 <= hicann < _HICANNS_PER_WAFER:
+        raise CoordinateError(f"Defect[{component}]", "hicann", int(hicann), f"0..{_HICANNS_PER_WAFER - 1} (HICANNOnWafer enum)")
+    if not 0 <= item < count:
+        raise CoordinateError(f"Defect[{component}]", "item", int(item), f"0..{count - 1} ({what})")
+
+
 @attrs.frozen
 class Defect:
-    """A disabled component: e.g. ("neuron", HICANN 12, denmem 300) that failed calibration."""
+    """A disabled component: e.g. ("neuron", HICANN 12, denmem 300) that failed calibration.
+
+    ``component`` is one of :data:`DEFECT_COMPONENTS`; an unknown kind or an item out of its
+    range raises (:class:`~hal.errors.UnknownNameError` / :class:`~hal.errors.CoordinateError`).
+    """
 
     wafer: int
     component: str
@@ -104,6 +148,9 @@ class Defect:
     item: int
     reason: str
     source: str
+
+    def __attrs_post_init__(self):
+        check_defect(self.component, self.hicann, self.item)
 
 
 class CalibrationStore(Protocol):
@@ -279,6 +326,8 @@ class SQLiteStore:
             )
 
     def remove_defects(self, wafer: int, component: str, hicann: int, items: list[int]) -> None:
+        for i in items:
+            check_defect(component, hicann, i)
         with self._transaction() as c:
             c.executemany("DELETE FROM defects WHERE wafer = ? AND component = ? AND hicann = ? AND item = ?",
                           [(wafer, component, hicann, int(i)) for i in items])
@@ -287,6 +336,10 @@ class SQLiteStore:
         query = "SELECT wafer, component, hicann, item, reason, source FROM defects WHERE wafer = ?"
         args: tuple = (wafer,)
         if component is not None:
+            if component not in DEFECT_COMPONENTS:
+                from hal.errors import UnknownNameError
+
+                raise UnknownNameError("defect component", str(component), DEFECT_COMPONENTS)
             query += " AND component = ?"
             args += (component,)
         return [Defect(*r) for r in self._conn.execute(query + " ORDER BY component, hicann, item", args)]

@@ -178,6 +178,12 @@ def test_map_command(tmp_path, capsys):
     assert main(["map", str(tmp_path / "net.json"), "--db", str(tmp_path / "c.db"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["per_hicann"].get(str(MappingOptions().hicanns[0].enum)) is None
     assert main(["defects", "add", "--db", str(tmp_path / "c.db"), "--wafer", "0"]) == 2
+    capsys.readouterr()
+    eight = ["--placement", "random_hicanns", "--seed", "3"]
+    assert main(["map", str(tmp_path / "net.json"), "--json", *eight]) == 0
+    assert json.loads(capsys.readouterr().out)["hicanns"] > 3
+    assert main(["map", str(tmp_path / "net.json"), "--placement", "scatter"]) == 2
+    assert "placement: 'scatter' not valid" in capsys.readouterr().err
 
 
 def test_overloaded_input_link_is_predicted_before_the_run():
@@ -218,4 +224,21 @@ def test_random_placement_is_seeded_and_keeps_every_synapse():
     assert a.synapses == 3700 and a.synapses_lost == 0
     assert realised_edges(a_cfg, a) == realised_edges(compact_cfg, compact)
     with pytest.raises(ConfigError, match="placement: 'scattered' not valid"):
+        MappingOptions(placement="scattered")
+
+
+def test_random_hicann_placement_is_seeded_spread_and_complete():
+    # As in the paper: the neurons at random on 8 HICANNs (here a block of 4 x 2, so buses also run vertically).
+    net = paper_network_description(seed=5)
+    eight = tuple(C.HICANNOnWafer.from_xy(x, y) for y in (7, 8) for x in range(12, 16))
+    options = MappingOptions(hicanns=eight, placement="random_hicanns", seed=1)
+    a_cfg, a = map_network(net, options=options)
+    _, b = map_network(net, options=options)
+    _, c = map_network(net, options=MappingOptions(hicanns=eight, placement="random_hicanns", seed=2))
+    assert a.placement == b.placement and a.placement != c.placement
+    assert len(a.hicanns_used) == 8 and len({h for h, _ in a.placement["hidden1"]}) > 4  # compact: 3 HICANNs
+    assert a.synapses == c.synapses == 3700 and a.synapses_lost == 0
+    assert realised_edges(a_cfg, a) == realised_edges(*map_network(net))
+    assert all(load <= a.summary()["input_budget_hz"] for load in a.input_load_hz.values())
+    with pytest.raises(ConfigError, match="placement: 'scattered' not valid; valid compact, random, random_hicanns"):
         MappingOptions(placement="scattered")
