@@ -76,14 +76,20 @@ def build_netlist(wiring: Wiring, playback: HardwareEvents, n_samples: int, dura
         origin_table[o.hicann.enum * 8 + o.channel] = i
     pb = playback
     pb_origin = origin_table[pb.hicann.astype(np.int64) * 8 + pb.channel.astype(np.int64)] if len(pb) else np.zeros(0, dtype=np.int64)
-    accepted = np.isin(pb_origin, list(wiring.input_origins)) if len(pb) else np.zeros(0, dtype=bool)
+    is_input = np.zeros(len(wiring.origins) + 1, dtype=bool)  # the last entry answers for "no origin" (-1)
+    is_input[list(wiring.input_origins)] = True
+    accepted = is_input[pb_origin] if len(pb) else np.zeros(0, dtype=bool)
     keys = pb_origin * 64 + pb.address.astype(np.int64)
     bg = background_trains(wiring, duration_ticks, seed)
-    source_keys = np.unique(np.concatenate([keys[accepted], np.array([k for k, _ in bg], dtype=np.int64)]))
-    n_sources = int(source_keys.size)
-
-    # Keys (origin * 64 + address) are dense and small (< 64 per origin): look them up in tables, not by search.
+    # Keys (origin * 64 + address) are dense and small (< 64 per origin): look them up in tables, not by
+    # sorting or searching millions of events.
     n_keys = 64 * max(len(wiring.origins), 1)
+    used = np.zeros(n_keys, dtype=bool)
+    accepted_keys = keys[accepted]
+    used[accepted_keys] = True
+    used[np.array([k for k, _ in bg], dtype=np.int64)] = True
+    source_keys = np.flatnonzero(used)
+    n_sources = int(source_keys.size)
     syn_key = syn.origin * 64 + syn.address
     source_index = np.full(n_keys, -1, dtype=np.int64)
     source_index[source_keys] = np.arange(n_sources)
@@ -114,10 +120,10 @@ def build_netlist(wiring: Wiring, playback: HardwareEvents, n_samples: int, dura
     # Input events: playback plus background, every sample.
     in_sample = [pb.sample[accepted].astype(np.int64)]
     in_time = [pb.time[accepted].astype(np.int64)]
-    in_source = [np.searchsorted(source_keys, keys[accepted])]
+    in_source = [source_index[accepted_keys]]
     in_link = [pb.hicann[accepted].astype(np.int64)]
     for key, ticks in bg:
-        src = int(np.searchsorted(source_keys, key))
+        src = int(source_index[key])
         hicann = wiring.origins[key // 64].hicann.enum
         for s in range(n_samples):
             in_sample.append(np.full(ticks.size, s))

@@ -28,7 +28,7 @@ __all__ = ["EmulatorNetwork", "EmulatorResult", "simulate", "simulate_numpy", "k
 
 DEFAULT_DT_MS = 0.05
 _CHUNK_STEPS = 2000
-_BLOCK_SAMPLES = 32
+_BLOCK_SAMPLES = 64
 
 try:  # the compiled kernel is optional at import time, so that `hal plugins` works without a build
     from plugins.emulator import _kernel

@@ -41,26 +41,29 @@ def pass_events(model: LinkModel, sample: np.ndarray, time: np.ndarray, hicann: 
     if not model.enabled or n == 0:
         return np.ones(n, dtype=bool), time.astype(np.int64), {}
     kernel = _require_kernel()
-    sample = sample.astype(np.int64)
-    hicann = hicann.astype(np.int64)
+    sample = sample.astype(np.int64, copy=False)
+    hicann = hicann.astype(np.int64, copy=False)
     accepted = np.ones(n, dtype=bool)
-    delivered = time.astype(np.int64).copy()
+    delivered = time.astype(np.int64)  # a copy: filled in stage by stage
     lost: dict[str, int] = {}
     # Stage 1: per HICANN link; stage 2: per FPGA (the aggregate of its 8 links). Each stage sees
     # events in (sample, arrival) order; stage 1's queues delay events, so stage 2 may need a re-sort.
     for stage, key, spacing in (("link", hicann, model.link_spacing_ticks), ("fpga", _FPGA_OF_HICANN[hicann], model.fpga_spacing_ticks)):
-        idx = np.flatnonzero(accepted)
-        order = sort_order(sample[idx], delivered[idx])
-        ordered = idx if order is None else idx[order]
-        acc = np.zeros(ordered.size, dtype=np.int8)
-        out = np.zeros(ordered.size, dtype=np.int64)
+        position = np.flatnonzero(accepted)
+        if position.size == n:  # nothing dropped yet: no gathering
+            position = np.arange(n)
+        order = sort_order(sample[position], delivered[position])
+        if order is not None:
+            position = position[order]
+        acc = np.zeros(position.size, dtype=np.int8)
+        out = np.zeros(position.size, dtype=np.int64)
         n_keys = int(key.max()) + 1
-        kernel.fifo_filter_keyed(np.ascontiguousarray(sample[ordered]), np.ascontiguousarray(delivered[ordered]),
-                                 np.ascontiguousarray(key[ordered], dtype=np.int64), spacing, model.depth, acc, out,
-                                 np.zeros(n_keys, np.int64), np.full(n_keys, -1, np.int64))
-        dropped = ordered[acc == 0]
+        kernel.fifo_filter_keyed(sample[position], delivered[position], np.ascontiguousarray(key[position], dtype=np.int64),
+                                 spacing, model.depth, acc, out, np.zeros(n_keys, np.int64), np.full(n_keys, -1, np.int64))
+        ok = acc.view(bool)
+        dropped = position[~ok]
         accepted[dropped] = False
-        delivered[ordered[acc == 1]] = out[acc == 1]
+        delivered[position[ok]] = out[ok]
         if dropped.size:
             for k, count in zip(*np.unique(key[dropped], return_counts=True)):
                 name = f"{direction}/hicann/{k}/link" if stage == "link" else f"{direction}/fpga/{k}"
