@@ -434,6 +434,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         ours = f"{s[key]['median']:.1f} [{s[key]['q25']:.1f}, {s[key]['q75']:.1f}]"
         theirs = f"{p[key]['median']:.0f} [{p[key]['q25']:.0f}, {p[key]['q75']:.0f}]"
         print(f"{label:<24}{ours:>22}{theirs:>22}")
+    redraws = sum(report.get("software_redraws", []))
+    if redraws:
+        print(f"software models redrawn (a label unit never fired): {redraws}, per trial in report.json")
     m = report["mapping"]
     print(f"mapping: {m.get('hicanns')} HICANNs, {m.get('fpgas')} FPGA(s), {m.get('synapses')} synapses, {m.get('synapses_lost')} lost; "
           f"report and figures in {args.out}/ ({report['wall_s']:.0f} s)")
