@@ -212,7 +212,9 @@ def write_figures(results: list[dict], out_dir: Path) -> list[Path]:
         ax.set_xlabel("in-the-loop step (k: the network after k weight updates)")
         ax.set_ylabel("accuracy (%)")
         ax.set_title("In-the-loop training (cf. Schmitt et al. 2017, Fig. 9)")
-        ax.set_ylim(0, 100)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        lowest = min(float(np.percentile(c, 25, axis=0).min()), float(np.percentile([r["converted"] for r in results], 25)) * 100)
+        ax.set_ylim(max(0.0, 10 * np.floor(lowest / 10) - 10), 100)
         ax.legend(loc="lower right", fontsize=7)
         fig.tight_layout()
         path = out_dir / "fig9_accuracy.png"
@@ -245,13 +247,24 @@ def write_figures(results: list[dict], out_dir: Path) -> list[Path]:
         written.append(path)
     first = results[0] if results else None
     if first and first.get("weights_before"):
-        fig, axes = plt.subplots(2, 3, figsize=(10, 5))
-        for row, key in enumerate(("weights_before", "weights_after")):
-            for k, w in enumerate(first[key]):
-                im = axes[row, k].imshow(np.array(w), cmap="RdBu_r", vmin=-15, vmax=15, aspect="auto", interpolation="nearest")
-                axes[row, k].set_title(f"layer {k + 1} {'before' if row == 0 else 'after'}", fontsize=9)
-        fig.colorbar(im, ax=axes, shrink=0.8, label="signed 4-bit weight")
-        fig.suptitle("Weights before and after in-the-loop training (cf. Fig. 8)")
+        before = [np.array(w) for w in first["weights_before"]]
+        after = [np.array(w) for w in first["weights_after"]]
+        fig, axes = plt.subplots(3, 3, figsize=(11, 7.5), constrained_layout=True,
+                                 gridspec_kw={"width_ratios": [max(w.shape[1], 35) for w in before]})
+        rows = (("before", before, 15), ("after", after, 15), ("change", [a - b for a, b in zip(after, before)], 4))
+        for row, (name, mats, scale) in enumerate(rows):
+            for k, w in enumerate(mats):
+                ax = axes[row, k]
+                im = ax.imshow(w, cmap="RdBu_r", vmin=-scale, vmax=scale, aspect="auto", interpolation="nearest")
+                ax.set_title(f"layer {k + 1} {name}" + (f"\n{int(np.count_nonzero(w))} of {w.size} changed" if name == "change" else ""), fontsize=9)
+                ax.xaxis.get_major_locator().set_params(integer=True)
+                ax.yaxis.get_major_locator().set_params(integer=True)
+                if row == 2:
+                    ax.set_xlabel("pre-synaptic unit", fontsize=8)
+                if k == 0:
+                    ax.set_ylabel("post-synaptic unit", fontsize=8)
+            fig.colorbar(im, ax=axes[row, :], shrink=0.9, label="signed 4-bit weight" if name != "change" else "after - before")
+        fig.suptitle(f"Weights of trial {first['seed']} before and after in-the-loop training (cf. Fig. 8)")
         path = out_dir / "fig8_weights.png"
         fig.savefig(path, dpi=120)
         plt.close(fig)
