@@ -1,17 +1,21 @@
 """Benchmark: map a random layered network the size of a full wafer (populations x size x fan-in from argv).
 
 Run: python benchmarks/mapping_wafer.py 46 1024 20   (47,104 neurons of 4 circuits, ~0.9 M synapses)
+     python benchmarks/mapping_wafer.py 46 1024 20 64   (local: inputs drawn within +-64 of the neuron's index)
 """
 import time, sys, numpy as np
 from hal import coordinates as C
 from hal.network import Network, Population, Projection, SourcePopulation
 from hal.mapping import map_network, MappingOptions
 n_pops = int(sys.argv[1]); size = int(sys.argv[2]); fan = int(sys.argv[3])
+window = int(sys.argv[4]) if len(sys.argv) > 4 else 0  # 0: inputs from anywhere in the previous population
 rng = np.random.default_rng(0)
 pops = [Population(f"p{i}", size) for i in range(n_pops)]
 projs = [Projection("src", "p0", connector="one_to_one", weight_bits=15)]
 for i in range(1, n_pops):
-    pairs = np.stack([rng.integers(0, size, size * fan), np.repeat(np.arange(size), fan)], 1)
+    post = np.repeat(np.arange(size), fan)
+    pre = rng.integers(0, size, size * fan) if window == 0 else np.clip(post + rng.integers(-window, window + 1, size * fan), 0, size - 1)
+    pairs = np.stack([pre, post], 1)
     pairs = np.unique(pairs, axis=0)
     projs.append(Projection(f"p{i-1}", f"p{i}", connector="list", pairs=tuple(map(tuple, pairs.tolist())), weight_bits=rng.integers(1, 16, len(pairs))))
 t = time.time()

@@ -175,7 +175,7 @@ def summarize(results: list[dict], *, backend: str, dataset: str, options: dict)
         "seeds": [r["seed"] for r in results],
         "backend": backend,
         "dataset": dataset,
-        "configuration": options,
+        "configuration": {**options, "backend_options_effective": trial_backend_options(backend, options.get("backend_options"))},
         "lost_events": [r.get("lost_events") for r in results],
         "software_redraws": [r.get("software_redraws", 0) for r in results],
         "versions": _versions(),
