@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from hal.errors import ConfigError
+from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
 from trainers.schmitt2017 import PAPER, run_trial, trial_backend_options
 
@@ -107,7 +107,9 @@ def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: 
     trial_dir = out_dir / "trials"
     trial_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda message: None)
-    done = {int(p.stem): json.loads(p.read_text()) for p in trial_dir.glob("*.json")}
+    _check_settings(out_dir, {"dataset": dataset, "backend": backend, "ann_steps": ann_steps, "itl_steps": itl_steps,
+                              "itl_batch": itl_batch, "test_subset": test_subset})
+    done = _finished_trials(trial_dir)
     todo = [s for s in range(trials) if s not in done]
     options = {"backend": backend, "ann_steps": ann_steps, "itl_steps": itl_steps, "itl_batch": itl_batch,
                "test_subset": test_subset, "eval_every": 0, "backend_options": {"threads": 1} if backend != "reference" else {}}
@@ -133,6 +135,34 @@ def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: 
     _write_json_atomic(out_dir / "report.json", report)
     write_figures(results, out_dir)
     return report
+
+
+def _check_settings(out_dir: Path, settings: dict) -> None:
+    """Finished trials are reused only with the settings they were run with (kept in ``settings.json``)."""
+    path = out_dir / "settings.json"
+    if not path.exists():
+        _write_json_atomic(path, settings)
+        return
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise FileFormatError(path, f"not a readable reproduce settings file ({exc})") from None
+    differ = [f"{key} {stored.get(key)!r} there, {value!r} now" for key, value in settings.items() if stored.get(key) != value]
+    if differ:
+        raise ConfigError(f"reproduce: {out_dir} holds trials run with other settings ({'; '.join(differ)}); "
+                          f"use another --out, or the settings stored in {path}")
+
+
+def _finished_trials(trial_dir: Path) -> dict[int, dict]:
+    done = {}
+    for path in trial_dir.glob("*.json"):
+        if not path.stem.isdigit():
+            continue  # not a trial file
+        try:
+            done[int(path.stem)] = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise FileFormatError(path, f"not a readable trial result ({exc}); delete it to run the trial again") from None
+    return done
 
 
 def _git_revision() -> str | None:

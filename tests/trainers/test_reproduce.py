@@ -59,3 +59,24 @@ def test_bad_arguments(tmp_path, capsys, args, fragment):
 def test_missing_mnist_directory_says_where_to_put_the_files(tmp_path, capsys):
     assert main(["reproduce", "schmitt2017", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
     assert "train-images-idx3-ubyte" in capsys.readouterr().err
+
+
+def test_finished_trials_are_reused_only_with_their_settings(tmp_path, capsys):
+    out = tmp_path / "o"
+    (out / "trials").mkdir(parents=True)
+    (out / "settings.json").write_text(json.dumps({"dataset": "digits", "backend": "noisy", "ann_steps": 300, "itl_steps": 2,
+                                                   "itl_batch": 100, "test_subset": 60}))
+    assert main(["reproduce", "schmitt2017", "--out", str(out), "--itl-steps", "5", "--ann-steps", "300", "--itl-batch", "100",
+                 "--test-subset", "60"]) == 2
+    err = capsys.readouterr().err
+    assert "holds trials run with other settings" in err and "itl_steps 2 there, 5 now" in err
+
+
+def test_a_corrupt_trial_file_is_named_not_overwritten(tmp_path, capsys):
+    out = tmp_path / "o"
+    (out / "trials").mkdir(parents=True)
+    (out / "trials" / "0.json").write_text("{ half a trial")
+    assert main(["reproduce", "schmitt2017", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "0.json" in err and "not a readable trial result" in err
+    assert (out / "trials" / "0.json").read_text() == "{ half a trial"
