@@ -46,9 +46,10 @@ def _software_model(dataset, seed: int, ann_steps: int, say) -> tuple:
 
     With the paper's bias-free ReLUs and cost, some initial weights let a label unit go silent
     for good (measured: MNIST seed 3, digits seeds 2 and 3): its class is never predicted on
-    the training set (80 % at best). The paper reports a software accuracy with negligible spread over 130
-    trials, so its software models had no such unit; a trial whose model has one draws new
-    initial weights (ANN seed ``seed + 1_000_003 k``), counted in ``software_redraws``.
+    the training set (80 % at best). The paper reports a software accuracy with negligible
+    spread over 130 trials, so its software models had no such unit; a trial whose model has
+    one draws new initial weights (ANN seed ``seed + 1_000_003 k``), counted in
+    ``software_redraws``.
     """
     for attempt in range(MAX_SOFTWARE_REDRAWS + 1):
         ann_seed = seed if attempt == 0 else seed + 1_000_003 * attempt

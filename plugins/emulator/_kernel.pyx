@@ -152,8 +152,8 @@ def run_block(
     int[::1] out_step, int[::1] out_neuron, int[::1] out_sample, real[::1] out_offset,
     # ring buffer for delayed neuron spikes: [slot, entry] = (neuron, sample, offset)
     int[:, ::1] ring_neuron, int[:, ::1] ring_sample, real[:, ::1] ring_offset, int[::1] ring_count,
-    # scratch, one entry per sample
-    real[::1] tmp_v, real[::1] tmp_ge, real[::1] tmp_gi,
+    # scratch, one entry per sample: the membrane before this step's pass
+    real[::1] tmp_v,
     # scratch, one entry per neuron: events arrived in this step; end of the latest refractory period
     signed char[::1] touched, real[::1] refr_until,
 ):
@@ -169,7 +169,7 @@ def run_block(
     cdef int delay_steps = <int>delay
     cdef real delay_frac = delay - delay_steps
     cdef Py_ssize_t step, n, s, k, e, slot, tgt, idx, ev, n_out = 0
-    cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, wt, arrive, t_spike
+    cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, arrive
     cdef int pre, sample
     cdef int overflow = 0
     cdef int flagged
@@ -323,45 +323,15 @@ def run_block(
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def fifo_filter(long long[::1] group, long long[::1] time, long long spacing, int depth,
-                signed char[::1] accepted, long long[::1] delivered):
-    """A link that serves one event per ``spacing`` ticks with a queue of ``depth`` waiting events.
-
-    Events must be sorted by (group, time). An event that finds the queue full is
-    dropped (``accepted = 0``); the others leave at ``delivered`` (>= their time).
-    Returns the number dropped.
-    """
-    cdef Py_ssize_t i, n = group.shape[0]
-    cdef long long free_at = 0, current = -1, start
-    cdef long long dropped = 0
-    with nogil:
-        for i in range(n):
-            if group[i] != current:
-                current = group[i]
-                free_at = time[i]
-            start = free_at if free_at > time[i] else time[i]
-            # Events waiting ahead of this one: (start - time) / spacing.
-            if (start - time[i]) > depth * spacing:
-                accepted[i] = 0
-                delivered[i] = -1
-                dropped += 1
-                continue
-            accepted[i] = 1
-            delivered[i] = start
-            free_at = start + spacing
-    return dropped
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def fifo_filter_keyed(long long[::1] sample, long long[::1] time, long long[::1] key, long long spacing, int depth,
                       signed char[::1] accepted, long long[::1] delivered, long long[::1] free_at, long long[::1] owner):
-    """:func:`fifo_filter` for every (sample, key) group at once, without grouping the events first.
+    """Links that serve one event per ``spacing`` ticks with a queue of ``depth`` waiting events.
 
     Events must be sorted by (sample, time); each key (a link) keeps its own queue, which
-    starts empty with every sample. Same result as sorting by (sample, key, time) and
-    calling :func:`fifo_filter`, without the sort. ``free_at`` and ``owner`` are scratch, one
-    entry per key; ``owner`` must start at -1. Returns the number dropped.
+    starts empty with every sample, so no grouping by key is needed. An event that finds the
+    queue full is dropped (``accepted = 0``, ``delivered = -1``); the others leave at
+    ``delivered`` (>= their time). ``free_at`` and ``owner`` are scratch, one entry per key;
+    ``owner`` must start at -1. Returns the number dropped.
     """
     cdef Py_ssize_t i, k, n = sample.shape[0]
     cdef long long start, dropped = 0

@@ -212,8 +212,7 @@ def simulate(
             "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
         }
         rec_v = np.zeros((record.size, m, n_rec_t), dtype)
-        scratch = {"tmp_v": np.zeros(m, dtype), "tmp_ge": np.zeros(m, dtype), "tmp_gi": np.zeros(m, dtype),
-                   "touched": np.zeros(n, np.int8), "refr_until": np.zeros(n, dtype)}
+        scratch = {"tmp_v": np.zeros(m, dtype), "touched": np.zeros(n, np.int8), "refr_until": np.zeros(n, dtype)}
         capacity = max(4096, int(n * m * _CHUNK_STEPS * dt * 1e-3 * 100))
         out = []
         step = 0

@@ -18,6 +18,20 @@ from hal.network import Network, Population, Projection, SourcePopulation, load_
 from hal.wiring import extract_wiring
 
 
+def expected_edges(network, result) -> dict:
+    """(pre pop, pre, post pop, post, excitatory) -> 1 for every synapse the result calls realised (weight > 0)."""
+    out = {}
+    for j, proj in enumerate(network.projections):
+        pre, post = proj.edges(network.size(proj.pre), network.size(proj.post))
+        bits = proj.bits(pre, post, network.ns_per_weight_bit)
+        hic = result.synapse_location[j][0]
+        for a, b, w, h in zip(pre, post, bits, hic):
+            if w > 0 and h >= 0:
+                key = (proj.pre, int(a), proj.post, int(b), proj.receptor == "excitatory")
+                out[key] = out.get(key, 0) + 1
+    return out
+
+
 def realised_edges(config, result):
     """(pre population, pre index, post population, post index, sign) -> weight, read back from the registers."""
     wiring = extract_wiring(config)

@@ -23,7 +23,7 @@ from hal.hardware.hicann import RepeaterMode
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation, paper_network_description
 from hal.wiring import l1_lines
-from test_mapping import realised_edges  # noqa: E402  (tests/hal is on sys.path under pytest)
+from test_mapping import expected_edges, realised_edges  # noqa: E402  (tests/hal is on sys.path under pytest)
 
 
 def _remap(tmp_path, network, defects, **kwargs):
@@ -40,18 +40,7 @@ def _reached(config) -> set:
 
 def _complete(network, config, result) -> bool:
     """Every synapse the result calls realised (weight > 0) reads back from the registers exactly once."""
-    found = realised_edges(config, result)
-    expected = 0
-    for j, proj in enumerate(network.projections):
-        pre, post = proj.edges(network.size(proj.pre), network.size(proj.post))
-        bits = proj.bits(pre, post, network.ns_per_weight_bit)
-        hic = result.synapse_location[j][0]
-        for a, b, w, h in zip(pre, post, bits, hic):
-            if w > 0 and h >= 0:
-                expected += 1
-                if found.get((proj.pre, int(a), proj.post, int(b), proj.receptor == "excitatory")) != 1:
-                    return False
-    return sum(found.values()) == expected
+    return realised_edges(config, result) == expected_edges(network, result)
 
 
 def _two_rows() -> tuple[Network, MappingOptions]:

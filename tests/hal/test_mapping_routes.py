@@ -17,28 +17,14 @@ from hal.errors import ConfigError
 from hal.hardware.hicann import RepeaterMode
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation
-from test_mapping import realised_edges  # tests/hal is on sys.path under pytest
+from test_mapping import expected_edges, realised_edges  # tests/hal is on sys.path under pytest
 
 H = C.HICANNOnWafer.from_xy
 
 
-def _expected(network, result) -> dict:
-    """(pre pop, pre, post pop, post, excitatory) -> 1 for every synapse the result calls realised (weight > 0)."""
-    out = {}
-    for j, proj in enumerate(network.projections):
-        pre, post = proj.edges(network.size(proj.pre), network.size(proj.post))
-        bits = proj.bits(pre, post, network.ns_per_weight_bit)
-        hic = result.synapse_location[j][0]
-        for a, b, w, h in zip(pre, post, bits, hic):
-            if w > 0 and h >= 0:
-                key = (proj.pre, int(a), proj.post, int(b), proj.receptor == "excitatory")
-                out[key] = out.get(key, 0) + 1
-    return out
-
-
 def _check(network, options):
     config, result = map_network(network, options=options)
-    assert realised_edges(config, result) == _expected(network, result)
+    assert realised_edges(config, result) == expected_edges(network, result)
     return config, result
 
 
