@@ -4,10 +4,10 @@ The public entry points; each lives in a module named after its job:
 
 * :mod:`hal.coordinates` -- typed addresses of everything on the wafer;
 * :mod:`hal.registers` and :mod:`hal.hardware` -- registers declared once, chip and wafer configuration;
-* :mod:`hal.configurator` -- configuration to a minimal, staged stream of register writes;
-* :mod:`hal.serialization` -- configurations to and from files;
+* :mod:`hal.configuration.configurator` -- configuration to a minimal, staged stream of register writes;
+* :mod:`hal.configuration.io` -- configurations to and from files;
 * :mod:`hal.backend` -- the backend contract; :mod:`hal.experiment` -- experiments and recordings;
-* :mod:`hal.pluginmanager` / :mod:`hal.hookspecs` -- plugins (backends, trainers, calibrations);
+* :mod:`hal.extension.manager` / :mod:`hal.extension.hookspecs` -- plugins (backends, trainers, calibrations);
 * :mod:`hal.errors` -- the typed errors.
 """
 
@@ -17,12 +17,13 @@ from typing import Any
 
 from hal import coordinates
 from hal.backend import Backend, Capabilities, RunRequest, RunResult
-from hal.configurator import Configurator, Mode, RegisterImageSink, Verify, WriteStream
-from hal.domains import PAPER_DOMAINS, Domains
-from hal.experiment import Experiment, InputAddress, PoissonInput, Recording, SpikeArrayInput, run
+from hal.configuration.configurator import Configurator, Mode, RegisterImageSink, Verify, WriteStream
+from hal.analog.domains import PAPER_DOMAINS, Domains
+from hal.coordinates import InputAddress
+from hal.experiment import Experiment, PoissonInput, Recording, SpikeArrayInput, run
 from hal.hardware.wafer import WaferConfig, wafer_counts
-from hal.hookspecs import hookimpl, hookspec
-from hal.serialization import load_config, save_config
+from hal.extension.hookspecs import hookimpl, hookspec
+from hal.configuration.io import load_config, save_config
 
 __version__ = "0.1.0.dev0"
 
@@ -62,31 +63,31 @@ __all__ = [
 
 def get_backend(name: str, **options: Any) -> Backend:
     """A new instance of the backend registered as ``name``; unknown names list the known ones."""
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     return default_plugins().create("backend", name, **options)
 
 
 def list_backends() -> list[str]:
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     return default_plugins().names("backend")
 
 
 def get_trainer(name: str, **options: Any) -> Any:
     """A new trainer registered as ``name`` (e.g. ``get_trainer("in_the_loop", backend=...)``)."""
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     return default_plugins().create("trainer", name, **options)
 
 
 def list_trainers() -> list[str]:
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     return default_plugins().names("trainer")
 
 
 def list_calibrations() -> list[str]:
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     return default_plugins().names("calibration")

@@ -16,7 +16,7 @@ and library state of one do not leak into another):
     ``reference`` backend, NEST (``iaf_cond_exp``) and Brian2 run the first
     samples of it (same seeds, hence the same input spikes), and the
     rate is reported with the subset size. NEST and Brian2 get the network as
-    the reference backend sees it: :func:`hal.wiring.extract_wiring` and
+    the reference backend sees it: :func:`hal.netlist.wiring.extract_wiring` and
     :func:`hal.netlist.build_netlist` converted to biological units exactly as
     ``plugins/reference/backend.py`` does, every sample a separate copy of the
     network in one simulation (as the emulator's batch).
@@ -107,8 +107,8 @@ def full_hicann(*, rate_hz: float = MAXHW_RATE_HZ, seed: int = 0, excitatory_row
     """A HICANN configuration with every circuit a neuron and every synapse in use.
 
     * 512 single-circuit neurons (no merges), firing, nominal Table II
-      parameters (:func:`hal.parameters.apply_nominal`); the bottom denmems
-      take their input from the bottom rows 224..447, as :mod:`hal.wiring` reads it.
+      parameters (:func:`hal.network.parameters.apply_nominal`); the bottom denmems
+      take their input from the bottom rows 224..447, as :mod:`hal.netlist.wiring` reads it.
     * Background generator ``j`` (random mode, ``rate_hz`` biological, L1 address 0)
       and neuron block ``j`` share level-0 merger ``j`` (MERGE) and DNC merger
       ``j`` (tree input), whose sending repeater drives its L1 line; the
@@ -129,10 +129,11 @@ def full_hicann(*, rate_hz: float = MAXHW_RATE_HZ, seed: int = 0, excitatory_row
     import numpy as np
 
     from hal import coordinates as C
-    from hal.domains import PAPER_DOMAINS
+    from hal.analog.domains import PAPER_DOMAINS
     from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode, RepeaterMode
-    from hal.parameters import SCHMITT2017, apply_nominal
-    from hal.routing import reachable_drivers
+    from hal.calibration import apply_nominal
+    from hal.network.parameters import SCHMITT2017
+    from hal.mapping.local import reachable_drivers
 
     chip = HICANNConfig()
     enum = np.arange(512)
@@ -259,7 +260,7 @@ def _scenario_backend(backend: str, samples: int, seed: int, profile: bool = Fal
     """One hal backend on the paper network: a configuring 1-sample run, then the timed batch (best of ``repeat``)."""
     import hal
     from hal.netlist import build_netlist
-    from hal.wiring import extract_wiring
+    from hal.netlist.wiring import extract_wiring
 
     net, experiment = _paper_setup(samples, seed)
     b = hal.get_backend(backend, **(options or {}))
@@ -341,10 +342,10 @@ def _bio_network(samples: int, seed: int) -> dict:
     """The paper network and its input as the reference backend sees them, in biological units."""
     import numpy as np
 
-    from hal.domains import PAPER_DOMAINS as d
+    from hal.analog.domains import PAPER_DOMAINS as d
     from hal.netlist import build_netlist
-    from hal.simulation import bio_parameters
-    from hal.wiring import extract_wiring
+    from hal.netlist.bio import bio_parameters
+    from hal.netlist.wiring import extract_wiring
 
     net, experiment = _paper_setup(samples, seed)
     wiring = extract_wiring(experiment.config)
@@ -574,7 +575,7 @@ def _scenario_full(n_hicanns: int, bio_s: float, seed: int, backend: str) -> dic
 
     import hal
     from hal.netlist import build_netlist
-    from hal.wiring import extract_wiring
+    from hal.netlist.wiring import extract_wiring
 
     load = [os.getloadavg()[0]]
     t0 = time.perf_counter()

@@ -25,12 +25,14 @@ from hal.calibration.transforms import (
     Transform,
     fit_transform,
 )
-from hal.domains import PAPER_DOMAINS, Domains
+from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import CalibrationError, ConfigError
 from hal.hardware.hicann import HICANNConfig
-from hal.transfer import C_BIG_PF, nominal
+from hal.analog.transfer import C_BIG_PF, nominal, synaptic_unit_conductance_ns
+from hal.network.parameters import LIFParameters
 
 __all__ = [
+    "apply_nominal",
     "PARAMETERS",
     "Calibration",
     "Transform",
@@ -71,7 +73,6 @@ PARAMETERS = {
 
 def _nominal_curve(parameter: str):
     if parameter == "gmax":
-        from hal.transfer import synaptic_unit_conductance_ns
 
         tau = nominal("tau_syn_e_us")(800)  # the routine leaves V_syntcx at its default
         return (lambda dac: 1000 * (1 - np.exp(-15 * synaptic_unit_conductance_ns(dac, 1) * tau / C_BIG_PF * 1e-3))), (100, 1023)
@@ -153,14 +154,13 @@ class Calibration:
 
 def apply_parameters(chip: HICANNConfig, hicann: C.HICANNOnWafer, denmems: Sequence[C.NeuronOnHICANN], params, calibration: Calibration | None = None,
                      domains: Domains = PAPER_DOMAINS, *, clip: bool = False) -> None:
-    """Write the floating-gate values that give ``params`` (:class:`hal.parameters.LIFParameters`) on ``denmems``.
+    """Write the floating-gate values that give ``params`` (:class:`hal.network.parameters.LIFParameters`) on ``denmems``.
 
     Every target goes through ``calibration`` (nominal when None). A target
     outside a circuit's calibrated range raises, naming the circuit, the
     parameter, the target and the range. Adaptation and the exponential term
     are switched off.
     """
-    from hal.parameters import LIFParameters
 
     if not isinstance(params, LIFParameters):
         raise ConfigError(f"apply_parameters: expected LIFParameters, got {type(params).__name__}")
@@ -239,3 +239,13 @@ def apply_gmax(chip: HICANNConfig, hicann: C.HICANNOnWafer, blocks: Sequence[int
     dac = transform.dac(target, blocks, clip=clip, names=names)
     chip.set_shared_parameter("V_gmax0", dac, blocks=blocks)
     return dac, source
+
+
+def apply_nominal(chip: HICANNConfig, denmems: Sequence[C.NeuronOnHICANN], params: LIFParameters, domains: Domains = PAPER_DOMAINS,
+                  hicann: C.HICANNOnWafer = C.HICANNOnWafer(0)) -> None:
+    """Write the floating-gate values that give ``params`` on the ideal chip to ``denmems``.
+
+    The nominal case of :func:`hal.calibration.apply_parameters` (adaptation and
+    the exponential term off; V_reset set for every shared block touched).
+    """
+    apply_parameters(chip, hicann, denmems, params, Calibration.nominal(), domains)

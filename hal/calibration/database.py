@@ -31,7 +31,7 @@ import attrs
 import numpy as np
 import structlog
 
-from hal._archive import read_archive, write_archive
+from hal.configuration.archive import read_archive, write_archive
 from hal.calibration.transforms import CalibrationMissingError, Transform
 from hal.errors import CalibrationError, ConfigError, FileFormatError
 

@@ -27,7 +27,7 @@ __all__ = [
 
 
 def _net(weight=15):
-    from hal.parameters import SCHMITT2017
+    from hal.network.parameters import SCHMITT2017
     from hal.testing.networks import layered_network
 
     # Rest 17.5 mV below threshold: no device variation a backend may model makes these neurons fire alone.

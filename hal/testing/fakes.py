@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hal.backend import Backend, Capabilities, RunRequest, RunResult
-from hal.events import HardwareEvents
+from hal.backend.events import HardwareEvents
 
 __all__ = ["RecordingBackend"]
 

@@ -14,8 +14,9 @@ import numpy as np
 from hal import coordinates as C
 from hal.experiment import Experiment, PoissonInput
 from hal.hardware.wafer import WaferConfig
-from hal.parameters import SCHMITT2017, LIFParameters, apply_nominal
-from hal.routing import LocalNetwork, LocalRouting, route_on_hicann
+from hal.calibration import apply_nominal
+from hal.network.parameters import SCHMITT2017, LIFParameters
+from hal.mapping.local import LocalNetwork, LocalRouting, route_on_hicann
 
 __all__ = ["LayeredNetwork", "layered_network", "paper_network", "poisson_experiment"]
 

@@ -22,7 +22,7 @@ def pytest_addoption(parser):
 
 def _backend_names(config) -> list[str]:
     from hal.errors import UnknownPluginError
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     known = default_plugins().names("backend")
     chosen = config.getoption("--hal-backend") or known
@@ -40,7 +40,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def hal_backend(hal_backend_name):
     """A fresh instance of each selected backend."""
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     return default_plugins().create("backend", hal_backend_name)
 

@@ -35,7 +35,7 @@ import structlog
 
 from hal import coordinates as C
 from hal.calibration import Kind, Transform, fit_transform
-from hal.domains import PAPER_DOMAINS
+from hal.analog.domains import PAPER_DOMAINS
 
 __all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter"]
 

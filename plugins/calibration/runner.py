@@ -16,7 +16,7 @@ import structlog
 
 from hal import coordinates as C
 from hal.calibration import Calibration, Defect, nominal_transform
-from hal.domains import PAPER_DOMAINS
+from hal.analog.domains import PAPER_DOMAINS
 from plugins.calibration.harness import Harness
 from plugins.calibration.routines import ORDER, ROUTINES, measure_parameter, run_routine
 

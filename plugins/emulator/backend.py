@@ -1,6 +1,6 @@
 """The emulator backend: the analog chip as manufactured.
 
-It reads the registers like every backend (:func:`hal.wiring.extract_wiring`),
+It reads the registers like every backend (:func:`hal.netlist.wiring.extract_wiring`),
 applies this wafer's fixed-pattern deviations to every circuit and synapse
 (:mod:`plugins.emulator.mismatch`), passes input and output events through the
 FPGA link model (:mod:`plugins.emulator.links`), and integrates the network
@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from hal.backend import Backend, Capabilities, RunRequest, RunResult
-from hal.domains import PAPER_DOMAINS, Domains
+from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
-from hal.simulation import bio_parameters, integration_step, membrane_neurons
-from hal.wiring import Wiring, extract_wiring
+from hal.netlist.bio import bio_parameters, integration_step, membrane_neurons
+from hal.netlist.wiring import Wiring, extract_wiring
 from plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
 from plugins.emulator.links import LOSSLESS, LinkModel, pass_events
 from plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel

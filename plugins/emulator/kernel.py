@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 
 from hal.errors import BackendError, ConfigError
-from hal.events import sort_order
+from hal.backend.events import sort_order
 
 __all__ = ["EmulatorNetwork", "EmulatorResult", "simulate", "simulate_numpy", "kernel_available", "DEFAULT_DT_MS"]
 

@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 
 from hal import coordinates as C
-from hal.events import sort_order
+from hal.backend.events import sort_order
 
 __all__ = ["LinkModel", "LOSSLESS", "pass_events"]
 

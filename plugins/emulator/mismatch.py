@@ -1,7 +1,7 @@
 """The analog side of the emulated chip: fixed-pattern deviations of every circuit, drawn from the wafer's seed.
 
 Every circuit's DAC -> parameter transfer function is the nominal one
-(:mod:`hal.transfer`) followed by a deviation fixed at manufacture:
+(:mod:`hal.analog.transfer`) followed by a deviation fixed at manufacture:
 
 * voltages (E_l, V_t, V_reset, E_synx, E_syni): ``V' = gain * V + offset``;
 * leak conductance, synaptic time constants, refractory period: a log-normal

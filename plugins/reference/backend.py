@@ -1,8 +1,8 @@
 """The ideal chip as a backend.
 
-It reads the register state through :func:`hal.wiring.extract_wiring`
+It reads the register state through :func:`hal.netlist.wiring.extract_wiring`
 (nominal transfer functions, so no mismatch), converts the hardware-domain
-parameters to the biological domain with :mod:`hal.domains`, and integrates
+parameters to the biological domain with :mod:`hal.analog.domains`, and integrates
 the network with the independent reference integrator
 (:mod:`plugins.reference.integrator`, validated against NEST's
 ``iaf_cond_exp``). Links are lossless; timestamps are quantised to the FPGA's
@@ -15,12 +15,12 @@ import numpy as np
 import structlog
 
 from hal.backend import Backend, Capabilities, RunRequest, RunResult
-from hal.domains import PAPER_DOMAINS, Domains
+from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import CapabilityError, ConfigError
-from hal.events import HardwareEvents
+from hal.backend.events import HardwareEvents
 from hal.netlist import build_netlist, trace_events
-from hal.simulation import bio_parameters, integration_step, membrane_neurons
-from hal.wiring import extract_wiring
+from hal.netlist.bio import bio_parameters, integration_step, membrane_neurons
+from hal.netlist.wiring import extract_wiring
 from plugins.reference.integrator import DEFAULT_DT_MS, Connections, NeuronParameters, SpikeTrains, simulate
 
 __all__ = ["ReferenceBackend", "L1_DELAY_HW_S"]

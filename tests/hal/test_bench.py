@@ -82,7 +82,7 @@ def test_targets_and_machine_are_reported(result):
 def test_full_hicann_drives_every_synapse_row_and_makes_every_circuit_a_neuron():
     from hal import coordinates as C
     from hal.hardware.wafer import WaferConfig
-    from hal.wiring import extract_wiring
+    from hal.netlist.wiring import extract_wiring
 
     h = C.HICANNOnWafer(0)
     wiring = extract_wiring(WaferConfig(C.Wafer(0), hicanns={h: full_hicann()}))

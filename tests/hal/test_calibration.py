@@ -29,8 +29,8 @@ from hal.calibration import (
 )
 from hal.errors import CalibrationError, FileFormatError
 from hal.hardware.hicann import HICANNConfig
-from hal.parameters import SCHMITT2017
-from hal.transfer import nominal
+from hal.network.parameters import SCHMITT2017
+from hal.analog.transfer import nominal
 
 
 @given(gain=st.floats(0.8, 1.2), offset=st.floats(-40, 40), target=st.floats(300, 1300))

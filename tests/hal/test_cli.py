@@ -10,7 +10,7 @@ import pytest
 
 from hal import coordinates as C
 from hal.cli import main
-from hal.serialization import save_config
+from hal.configuration.io import save_config
 
 
 def run(capsys, *argv):
@@ -116,7 +116,7 @@ def test_plugins_json_lists_reference(capsys):
 def test_run_a_saved_experiment(capsys, tmp_path):
     import numpy as np
 
-    from hal.serialization import load_recording_summary, save_experiment
+    from hal.experiment.io import load_recording_summary, save_experiment
     from hal.testing.networks import layered_network, poisson_experiment
 
     net = layered_network((2, 1), [np.array([[9, 9]])])

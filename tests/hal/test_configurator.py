@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from hal import coordinates as C
-from hal.configurator import (
+from hal.configuration.configurator import (
     INVALIDATES,
     STAGES,
     SUBSYSTEMS,

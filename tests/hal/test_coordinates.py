@@ -54,7 +54,7 @@ from hal.errors import CoordinateError
 ENUMERABLE = [
     getattr(C, name)
     for name in C.__all__
-    if name not in ("Wafer", "ReticleOnWafer")
+    if name not in ("Wafer", "ReticleOnWafer", "InputAddress")
 ]
 
 EXPECTED_SIZES = {

@@ -1,4 +1,4 @@
-"""hal.events.sort_order: the same permutation as a stable lexsort, or None when nothing is to do."""
+"""hal.backend.events.sort_order: the same permutation as a stable lexsort, or None when nothing is to do."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hal.events import HardwareEvents, sort_order
+from hal.backend.events import HardwareEvents, sort_order
 
 ints = hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 5))
 

@@ -8,9 +8,9 @@ import pytest
 import hal
 from hal import coordinates as C
 from hal.backend import Capabilities, RunRequest
-from hal.domains import PAPER_DOMAINS
+from hal.analog.domains import PAPER_DOMAINS
 from hal.errors import CapabilityError, ConfigError
-from hal.events import HardwareEvents
+from hal.backend.events import HardwareEvents
 from hal.testing.fakes import RecordingBackend
 from hal.testing.networks import layered_network, poisson_experiment
 

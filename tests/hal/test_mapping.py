@@ -15,7 +15,7 @@ from hal.cli import main
 from hal.errors import ConfigError, FileFormatError, ResourceError, UnknownNameError
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation, load_network, paper_network_description, save_network
-from hal.wiring import extract_wiring
+from hal.netlist.wiring import extract_wiring
 
 
 def expected_edges(network, result) -> dict:

@@ -22,7 +22,7 @@ from hal.errors import ConfigError, CoordinateError, UnknownNameError
 from hal.hardware.hicann import RepeaterMode
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation, paper_network_description
-from hal.wiring import l1_lines
+from hal.netlist.wiring import l1_lines
 from test_mapping import expected_edges, realised_edges  # noqa: E402  (tests/hal is on sys.path under pytest)
 
 

@@ -3,7 +3,7 @@
 The check is at register level (see docs/mapping.md, "Synaptic strength"): a calibration set
 describes a chip whose quadrants are stronger or weaker than nominal by known factors; the
 effective conductance of every realised synapse on that chip is the factor times the
-conductance the registers give on the nominal chip (what :func:`hal.wiring.extract_wiring`
+conductance the registers give on the nominal chip (what :func:`hal.netlist.wiring.extract_wiring`
 reads). Calibrated mapping must bring it to the intended value (weight x the declared
 conversion); nominal mapping misses by the factor.
 """
@@ -22,8 +22,8 @@ from hal.calibration.transforms import CalibrationOutOfRangeError
 from hal.errors import CalibrationError
 from hal.mapping import MappingOptions, map_network
 from hal.network import paper_network_description
-from hal.transfer import synaptic_unit_conductance_ns
-from hal.wiring import extract_wiring
+from hal.analog.transfer import synaptic_unit_conductance_ns
+from hal.netlist.wiring import extract_wiring
 
 #: How much stronger than nominal each quadrant (FG block 0..3) of the modelled chip is.
 STRENGTH = np.array([1.25, 1.10, 1.05, 1.30])

@@ -1,6 +1,6 @@
 """Routes beyond the eastward bus: westward, longer than three hops, between HICANN rows.
 
-Every test reads the realised synapses back from the registers (:func:`hal.wiring.extract_wiring`,
+Every test reads the realised synapses back from the registers (:func:`hal.netlist.wiring.extract_wiring`,
 what every backend reads) and compares them with what the mapping says it realised.
 """
 

@@ -10,8 +10,8 @@ import pytest
 import hal
 from hal.backend import Backend, Capabilities, RunResult
 from hal.errors import PluginRegistrationError, UnknownPluginError
-from hal.events import HardwareEvents
-from hal.pluginmanager import Plugins, get_plugin_manager
+from hal.backend.events import HardwareEvents
+from hal.extension.manager import Plugins, get_plugin_manager
 
 
 class ToyBackend(Backend):
@@ -98,8 +98,8 @@ TOY_SOURCE = """
     import numpy as np
     import hal
     from hal.backend import Backend, Capabilities, RunResult
-    from hal.events import HardwareEvents
-    from hal.wiring import extract_wiring
+    from hal.backend.events import HardwareEvents
+    from hal.netlist.wiring import extract_wiring
 
     class EchoBackend(Backend):
         '''Every recorded neuron fires once per sample, 1 ms after the start.'''
@@ -189,7 +189,7 @@ def test_every_hookspec_is_documented_with_its_signature():
     import inspect
     import pathlib
 
-    from hal import hookspecs
+    from hal.extension import hookspecs
 
     page = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text()
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):

@@ -13,7 +13,7 @@ from hypothesis import given
 from hal import coordinates as C
 from hal.errors import ConfigError, FileFormatError
 from hal.hardware.wafer import WaferConfig
-from hal.serialization import load_config, save_config
+from hal.configuration.io import load_config, save_config
 from hal.testing.strategies import wafer_configs
 
 
@@ -196,7 +196,7 @@ def test_save_is_atomic_and_rejects_wrong_types(tmp_path, small_wafer_config):
 
 
 def test_experiment_round_trip(tmp_path):
-    from hal.serialization import load_experiment, save_experiment
+    from hal.experiment.io import load_experiment, save_experiment
     from hal.testing.networks import layered_network, poisson_experiment
 
     import hal

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hal import coordinates as C
-from hal.configurator import Configurator
+from hal.configuration.configurator import Configurator
 from hal.errors import ConfigError
 from hal.hardware.wafer import WaferConfig, wafer_counts
 

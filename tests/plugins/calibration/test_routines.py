@@ -11,7 +11,7 @@ import hal
 from hal import coordinates as C
 from hal.calibration import open_store
 from hal.cli import main
-from hal.transfer import dac_to_voltage_mv, nominal
+from hal.analog.transfer import dac_to_voltage_mv, nominal
 from plugins.calibration.harness import Harness
 from plugins.calibration.routines import ROUTINES, run_routine
 from plugins.emulator.kernel import kernel_available

@@ -23,7 +23,7 @@ import numpy as np
 import structlog
 
 from hal import coordinates as C
-from hal._archive import read_archive, write_archive
+from hal.configuration.archive import read_archive, write_archive
 from hal.errors import ConfigError, ConfiguratorError, FileFormatError, UnknownNameError, VerificationError
 from hal.hardware.fpga import FPGA_REGISTERS, FPGAConfig
 from hal.hardware.hicann import HICANN_REGISTERS, HICANNConfig, RepeaterBlockControl, SynapseDriverControl

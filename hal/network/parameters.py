@@ -1,22 +1,17 @@
 """Neuron parameters in biological units and their nominal translation to floating-gate values.
 
-This is the translation for the ideal chip (through :func:`hal.transfer.nominal_inverse`);
+This is the translation for the ideal chip (through :func:`hal.analog.transfer.nominal_inverse`);
 calibrated translation per circuit comes with the calibration database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import attrs
 import numpy as np
 
-from hal import coordinates as C
-from hal.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError
-from hal.hardware.hicann import HICANNConfig
 
-__all__ = ["LIFParameters", "SCHMITT2017", "apply_nominal"]
+__all__ = ["LIFParameters", "SCHMITT2017"]
 
 
 def _finite(instance, attribute, value):
@@ -51,15 +46,3 @@ class LIFParameters:
 
 #: Table II of Schmitt et al. 2017 (the refractory period "as small as possible").
 SCHMITT2017 = LIFParameters()
-
-
-def apply_nominal(chip: HICANNConfig, denmems: Sequence[C.NeuronOnHICANN], params: LIFParameters, domains: Domains = PAPER_DOMAINS,
-                  hicann: C.HICANNOnWafer = C.HICANNOnWafer(0)) -> None:
-    """Write the floating-gate values that give ``params`` on the ideal chip to ``denmems``.
-
-    The nominal case of :func:`hal.calibration.apply_parameters` (adaptation and
-    the exponential term off; V_reset set for every shared block touched).
-    """
-    from hal.calibration import Calibration, apply_parameters
-
-    apply_parameters(chip, hicann, denmems, params, Calibration.nominal(), domains)

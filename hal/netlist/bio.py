@@ -2,7 +2,7 @@
 
 * :func:`bio_parameters`: a wiring's hardware-domain neuron parameters in biological units with
   the same dynamics (capacitance kept, conductances divided by the speed-up, voltages and times
-  through :mod:`hal.domains`);
+  through :mod:`hal.analog.domains`);
 * :func:`membrane_neurons`: which logical neuron each requested membrane belongs to;
 * :func:`integration_step`: a step that divides the membrane sampling interval.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from hal.backend import RunRequest
-from hal.domains import Domains
+from hal.analog.domains import Domains
 from hal.errors import ConfigError
-from hal.wiring import Wiring
+from hal.netlist.wiring import Wiring
 
 __all__ = ["bio_parameters", "membrane_neurons", "integration_step"]
 

@@ -14,7 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from hal.backend import Backend, RunRequest, RunResult
-    from hal.pluginmanager import Registry
+    from hal.extension.registry import Registry
 
 __all__ = ["hookspec", "hookimpl", "PROJECT"]
 

@@ -6,7 +6,7 @@ the chip's wiring, not its dynamics. It answers, for a :class:`WaferConfig`:
 * which denmems are merged into which logical neuron (quad merge switches and
   the fire-input bit across quads), which denmem fires, and where its spikes go;
 * each logical neuron's parameters in the hardware domain through the nominal
-  transfer functions (:mod:`hal.transfer`); a backend with mismatch applies its
+  transfer functions (:mod:`hal.analog.transfer`); a backend with mismatch applies its
   own per-circuit deviations on top of the DAC values it reads here;
 * the path of events: FPGA channel or neuron block -> DNC merger -> sending
   repeater -> L1 lines (crossbar switches, repeaters across chip borders) ->
@@ -42,7 +42,7 @@ from hal.hardware.hicann import (
     RepeaterMode,
 )
 from hal.hardware.wafer import WaferConfig
-from hal.transfer import (
+from hal.analog.transfer import (
     C_BIG_PF,
     C_SMALL_PF,
     GL_DIVIDERS,

@@ -8,7 +8,7 @@ backend (writing only what changed since the backend's last configuration),
 converts the stimuli to FPGA playback events, runs, and turns the trace back
 into a :class:`Recording`: spike times per logical neuron in biological time,
 counts and rates per sample, membrane traces, lost events — with the hardware
-events still reachable. All unit conversion goes through :mod:`hal.domains`.
+events still reachable. All unit conversion goes through :mod:`hal.analog.domains`.
 """
 
 from __future__ import annotations
@@ -20,41 +20,18 @@ import numpy as np
 import structlog
 
 from hal import coordinates as C
+from hal.coordinates import InputAddress
 from hal.backend import Backend, RunRequest, RunResult
-from hal.configurator import Verify
-from hal.domains import PAPER_DOMAINS, Domains
+from hal.configuration.configurator import Verify
+from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError
-from hal.events import HardwareEvents
+from hal.backend.events import HardwareEvents
 from hal.hardware.wafer import WaferConfig
-from hal.wiring import LogicalNeuron, Wiring, extract_wiring
+from hal.netlist.wiring import LogicalNeuron, Wiring, extract_wiring
 
-__all__ = ["InputAddress", "PoissonInput", "SpikeArrayInput", "Experiment", "Recording", "run", "predicted_link_load", "LINK_CAPACITY_HZ"]
+__all__ = ["PoissonInput", "SpikeArrayInput", "Experiment", "Recording"]
 
 log = structlog.get_logger(__name__)
-
-
-@attrs.frozen(order=True)
-class InputAddress:
-    """Where FPGA events enter the wafer: a HICANN, its channel (0..7) and an L1 address (0..63)."""
-
-    hicann: C.HICANNOnWafer = attrs.field()
-    channel: int = attrs.field()
-    address: int = attrs.field()
-
-    @hicann.validator
-    def _h(self, attribute, value):
-        if not isinstance(value, C.HICANNOnWafer):
-            raise ConfigError(f"InputAddress.hicann: {value!r} is not a HICANNOnWafer")
-
-    @channel.validator
-    def _c(self, attribute, value):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value <= 7:
-            raise ConfigError(f"InputAddress.channel: {value!r} out of range; valid 0..7")
-
-    @address.validator
-    def _a(self, attribute, value):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value <= 63:
-            raise ConfigError(f"InputAddress.address: {value!r} out of range; valid 0..63")
 
 
 def _targets(value: Any) -> tuple[InputAddress, ...]:
@@ -344,55 +321,3 @@ class Recording:
             "unattributed": self.unattributed_events,
             "total": sum(self.hardware.lost_input.values()) + sum(self.hardware.lost_output.values()),
         }
-
-
-#: One event per 56 ns hardware per HICANN link (HARDWARE_FACTS.md section 7), in biological Hz.
-LINK_CAPACITY_HZ = 1e9 / 56 / 1e4
-
-
-def predicted_link_load(experiment: Experiment, request: RunRequest | None = None) -> dict[int, float]:
-    """Mean input rate (biological Hz) per HICANN link, over samples, of the experiment's playback."""
-    request = request or experiment.request()
-    pb = request.playback
-    if not len(pb):
-        return {}
-    hicanns, counts = np.unique(pb.hicann, return_counts=True)
-    seconds = experiment.duration_ms * 1e-3 * request.n_samples
-    return {int(h): float(c / seconds) for h, c in zip(hicanns, counts)}
-
-
-def _warn_about_link_load(experiment: Experiment, request: RunRequest) -> None:
-    for hicann, rate in predicted_link_load(experiment, request).items():
-        if rate > LINK_CAPACITY_HZ:
-            log.warning("input_link_overload_predicted", hicann=hicann, rate_hz=round(rate, 1), capacity_hz=round(LINK_CAPACITY_HZ, 1),
-                        note="events beyond the link's capacity will be dropped (and counted) on backends that model the links")
-
-
-def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
-    """Configure ``backend`` for ``experiment`` (only what changed), run it, return the recording."""
-    from hal.pluginmanager import default_plugins
-
-    if not isinstance(backend, Backend):
-        raise ConfigError(f"run: expected a hal Backend, got {type(backend).__name__}")
-    plugins = plugins or default_plugins()
-    wiring = extract_wiring(experiment.config)
-    _check_inputs(experiment, wiring)
-    request = experiment.request()
-    _warn_about_link_load(experiment, request)
-    backend.check(request)  # before touching the backend's state
-    backend.configurator.apply(experiment.config, backend, verify=experiment.verify)
-    plugins.before_run(backend=backend, request=request)
-    result = backend.run(request)
-    plugins.after_run(backend=backend, request=request, result=result)
-    recording = Recording.from_result(experiment, wiring, result)
-    counts = recording.spike_counts
-    log.info(
-        "experiment_finished",
-        backend=backend.name,
-        wafer=experiment.config.wafer.id,
-        samples=recording.n_samples,
-        neurons=len(recording.neurons),
-        spikes=int(counts.sum()),
-        lost=recording.lost_events["total"],
-    )
-    return recording

@@ -40,6 +40,7 @@ from hal._validators import in_range, integral
 from hal.errors import CoordinateError
 
 __all__ = [
+    "InputAddress",
     # wafer level
     "Wafer",
     "DNCOnWafer",
@@ -1492,3 +1493,6 @@ class L1Address(_Scalar):
         driver = _check_index("L1Address", "driver_decoder", driver, 0, 3)
         synapse = _check_index("L1Address", "synapse_decoder", synapse, 0, 15)
         return cls((driver << 4) | synapse)
+
+
+from hal.coordinates.input import InputAddress  # noqa: E402  (needs HICANNOnWafer above)

@@ -263,7 +263,7 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
     a horizontal line through a crossbar switch onto one of its 8 vertical lines and a synapse
     switch (lines 8n..8n+7 reach the same 28 heads); a vertical line through a synapse switch
     alone (14 heads). Chains extend an origin: the chain's last driver gets ``connect_neighbor``
-    and feeds ``d + 2`` (see :func:`hal.wiring._driver_chain`). Two strategies are planned --
+    and feeds ``d + 2`` (see :func:`hal.netlist.wiring._driver_chain`). Two strategies are planned --
     heads dealt round-robin then chains round-robin (good when origins share a head group), and
     each origin in turn taking heads and chains (good when they do not) -- and the one that
     leaves fewer rows missing is written.
@@ -301,7 +301,7 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
 
 def route_on_hicann(config: WaferConfig, hicann: C.HICANNOnWafer, network: LocalNetwork) -> LocalRouting:
     """Place ``network`` on ``hicann`` and write every register it needs into ``config``."""
-    from hal.experiment import InputAddress
+    from hal.coordinates import InputAddress
 
     chip = config.hicann(hicann)
     k = network.circuits_per_neuron

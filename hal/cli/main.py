@@ -85,7 +85,7 @@ def _cmd_info_registers(args: argparse.Namespace) -> int:
 
 
 def _summarise(config) -> dict[str, Any]:
-    from hal.serialization import config_to_dict
+    from hal.configuration.io import config_to_dict
 
     manifest, arrays = config_to_dict(config)
     summary: dict[str, Any] = {"wafer": manifest["wafer"], "hicanns": {}, "fpgas": {}}
@@ -107,7 +107,7 @@ def _summarise(config) -> dict[str, Any]:
 
 
 def _cmd_config_show(args: argparse.Namespace) -> int:
-    from hal.serialization import load_config
+    from hal.configuration.io import load_config
 
     config = load_config(args.file)
     summary = _summarise(config)
@@ -128,8 +128,8 @@ def _cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_config_diff(args: argparse.Namespace) -> int:
-    from hal.diff import diff_configs
-    from hal.serialization import load_config
+    from hal.configuration.diff import diff_configs
+    from hal.configuration.io import load_config
 
     a, b = load_config(args.a), load_config(args.b)
     diffs = list(diff_configs(a, b))
@@ -150,7 +150,7 @@ def _cmd_config_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     plugins = default_plugins()
     listing = {
@@ -172,7 +172,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     import hal
-    from hal.serialization import load_experiment, save_recording
+    from hal.experiment.io import load_experiment, save_recording
 
     experiment = load_experiment(args.experiment)
     options = dict(_parse_option(o) for o in args.option)
@@ -217,7 +217,7 @@ def _parse_hicanns(text: str):
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     import hal
     from hal.calibration import open_store
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     hicanns = _parse_hicanns(args.hicann)
     routine = default_plugins().create("calibration", args.routine)
@@ -332,7 +332,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     from hal import coordinates as C
     from hal.mapping import MappingOptions, map_network
     from hal.network import load_network
-    from hal.serialization import save_config
+    from hal.configuration.io import save_config
 
     network = load_network(args.network)
     kwargs = {"circuits_per_neuron": args.circuits, "source_rate_hz": args.source_rate_hz, "allow_loss": args.allow_loss,
@@ -412,7 +412,7 @@ def _cmd_defects(args: argparse.Namespace) -> int:
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from hal.errors import ConfigError
-    from hal.pluginmanager import default_plugins
+    from hal.extension.manager import default_plugins
 
     if args.dataset == "mnist" and not args.data_dir:
         raise ConfigError("--dataset mnist needs --data-dir DIR with the MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
@@ -570,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.set_defaults(func=_cmd_plugins)
 
     run = sub.add_parser("run", help="run a saved experiment on a backend and write the recording")
-    run.add_argument("experiment", help="an experiment file (hal.serialization.save_experiment)")
+    run.add_argument("experiment", help="an experiment file (hal.configuration.io.save_experiment)")
     run.add_argument("--backend", required=True)
     run.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="backend option (repeatable)")
     run.add_argument("--out", help="recording file (default: EXPERIMENT.recording.hal)")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from hal.events import HardwareEvents, sort_order
-from hal.domains import TICKS_PER_HW_SECOND
-from hal.wiring import Wiring
+from hal.backend.events import HardwareEvents, sort_order
+from hal.analog.domains import TICKS_PER_HW_SECOND
+from hal.netlist.wiring import Wiring
 
 __all__ = ["Netlist", "build_netlist", "background_trains", "trace_events"]
 

@@ -37,12 +37,12 @@ import structlog
 from hal import coordinates as C
 from hal.calibration import Calibration, apply_gmax, apply_parameters, gmax_target
 from hal.calibration.database import check_defect
-from hal.domains import PAPER_DOMAINS, Domains
+from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError, ResourceError
 from hal.hardware.hicann import GbitDirection, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 from hal.network import Network
-from hal.routing import allocate_drivers, merge_circuits
+from hal.mapping.local import allocate_drivers, merge_circuits
 
 __all__ = ["MappingOptions", "MappingResult", "map_network", "INPUT_BUDGET_HZ_PER_HICANN", "CIRCUITS_PER_NEURON"]
 
@@ -611,7 +611,7 @@ def _shuffle_within_blocks(chip: _Chip, rng: np.random.Generator) -> None:
 
 
 def _source_slot(config: WaferConfig, chip: _Chip, index: int, name: str, l1: _L1, options: MappingOptions):
-    from hal.experiment import InputAddress
+    from hal.coordinates import InputAddress
 
     cfg = config.hicann(chip.hicann)
     free = [c for c in range(8) if c not in chip.block_count and not _sending_line_broken(chip.hicann.enum, c, options)]

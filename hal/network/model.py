@@ -17,7 +17,7 @@ import cattrs
 import numpy as np
 
 from hal.errors import ConfigError, FileFormatError, UnknownNameError
-from hal.parameters import SCHMITT2017, LIFParameters
+from hal.network.parameters import SCHMITT2017, LIFParameters
 
 __all__ = ["Population", "SourcePopulation", "Projection", "Network", "save_network", "load_network", "paper_network_description"]
 

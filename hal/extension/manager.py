@@ -9,7 +9,6 @@ is the only global state in hal; :func:`hal.get_backend` and friends use it.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,13 +16,11 @@ import attrs
 import pluggy
 import structlog
 
-from hal import hookspecs
+from hal.extension import hookspecs
+from hal.extension.registry import KINDS, Registration, Registry
 from hal.errors import PluginRegistrationError, UnknownPluginError
 
 __all__ = [
-    "KINDS",
-    "Registration",
-    "Registry",
     "Plugins",
     "get_plugin_manager",
     "default_plugins",
@@ -31,56 +28,6 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
-
-#: The kinds of things plugins register, and the hook that registers each.
-KINDS = {
-    "backend": "hal_register_backends",
-    "trainer": "hal_register_trainers",
-    "calibration": "hal_register_calibrations",
-}
-_NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
-
-
-@attrs.frozen
-class Registration:
-    """One registered backend, trainer or calibration routine."""
-
-    kind: str
-    name: str
-    factory: Callable[..., Any] = attrs.field(repr=False)
-    distribution: str
-    version: str = ""
-    description: str = ""
-
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "distribution": self.distribution, "version": self.version, "description": self.description}
-
-
-class Registry:
-    """Handed to a registration hook; records what one plugin registers."""
-
-    def __init__(self, kind: str, distribution: str, store: dict[str, Registration], version: str = ""):
-        self.kind = kind
-        self.distribution = distribution
-        self.version = version
-        self._store = store
-
-    def add(self, name: str, factory: Callable[..., Any], *, description: str = "") -> None:
-        """Register ``factory`` under ``name`` (lower case, digits, ``_`` or ``-``)."""
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise PluginRegistrationError(
-                f"{self.distribution}: {self.kind} name {name!r} is not valid; use lower case letters, digits, '_' or '-', starting with a letter"
-            )
-        if not callable(factory):
-            raise PluginRegistrationError(f"{self.distribution}: {self.kind} {name!r}: factory {factory!r} is not callable")
-        existing = self._store.get(name)
-        if existing is not None:
-            raise PluginRegistrationError(
-                f"{self.kind} name {name!r} is claimed twice: by {existing.distribution} and by {self.distribution}; "
-                f"uninstall one, or block one with HAL_DISABLE_PLUGINS"
-            )
-        self._store[name] = Registration(self.kind, name, factory, self.distribution, self.version, description)
-
 
 def get_plugin_manager(load_entrypoints: bool = True, blocked: Iterable[str] = ()) -> pluggy.PluginManager:
     """A fresh plugin manager with hal's hook specifications.

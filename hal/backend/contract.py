@@ -1,7 +1,7 @@
 """The backend contract: what every backend (emulator, reference, noisy, yours) takes and returns.
 
 A backend sees what real hardware sees: register writes (it is a
-:class:`~hal.configurator.RegisterSink`, so :class:`~hal.configurator.Configurator`
+:class:`~hal.configuration.configurator.RegisterSink`, so :class:`~hal.configuration.configurator.Configurator`
 writes into it) and FPGA playback events; it returns FPGA trace events and,
 with the capability, sampled membrane voltages. It never sees the biological
 network. A run asking for something the backend cannot do fails in
@@ -22,9 +22,9 @@ import attrs
 import numpy as np
 
 from hal import coordinates as C
-from hal.configurator import Configurator, RegisterImageSink, RegisterWrite
+from hal.configuration.configurator import Configurator, RegisterImageSink, RegisterWrite
 from hal.errors import BackendError, CapabilityError, ConfigError
-from hal.events import HardwareEvents
+from hal.backend.events import HardwareEvents
 from hal.hardware.hicann import HICANNConfig
 from hal.hardware.wafer import WaferConfig
 

@@ -1,0 +1,66 @@
+"""Running an experiment on a backend: configure (only what changed), play back, record."""
+
+from __future__ import annotations
+
+import numpy as np
+import structlog
+
+from hal.backend import Backend, RunRequest
+from hal.errors import ConfigError
+from hal.experiment.model import Experiment, Recording, _check_inputs
+from hal.extension.manager import default_plugins
+from hal.netlist.wiring import extract_wiring
+
+__all__ = ["run", "predicted_link_load", "LINK_CAPACITY_HZ"]
+
+log = structlog.get_logger(__name__)
+
+
+#: One event per 56 ns hardware per HICANN link (HARDWARE_FACTS.md section 7), in biological Hz.
+LINK_CAPACITY_HZ = 1e9 / 56 / 1e4
+
+
+def predicted_link_load(experiment: Experiment, request: RunRequest | None = None) -> dict[int, float]:
+    """Mean input rate (biological Hz) per HICANN link, over samples, of the experiment's playback."""
+    request = request or experiment.request()
+    pb = request.playback
+    if not len(pb):
+        return {}
+    hicanns, counts = np.unique(pb.hicann, return_counts=True)
+    seconds = experiment.duration_ms * 1e-3 * request.n_samples
+    return {int(h): float(c / seconds) for h, c in zip(hicanns, counts)}
+
+
+def _warn_about_link_load(experiment: Experiment, request: RunRequest) -> None:
+    for hicann, rate in predicted_link_load(experiment, request).items():
+        if rate > LINK_CAPACITY_HZ:
+            log.warning("input_link_overload_predicted", hicann=hicann, rate_hz=round(rate, 1), capacity_hz=round(LINK_CAPACITY_HZ, 1),
+                        note="events beyond the link's capacity will be dropped (and counted) on backends that model the links")
+
+
+def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
+    """Configure ``backend`` for ``experiment`` (only what changed), run it, return the recording."""
+    if not isinstance(backend, Backend):
+        raise ConfigError(f"run: expected a hal Backend, got {type(backend).__name__}")
+    plugins = plugins or default_plugins()
+    wiring = extract_wiring(experiment.config)
+    _check_inputs(experiment, wiring)
+    request = experiment.request()
+    _warn_about_link_load(experiment, request)
+    backend.check(request)  # before touching the backend's state
+    backend.configurator.apply(experiment.config, backend, verify=experiment.verify)
+    plugins.before_run(backend=backend, request=request)
+    result = backend.run(request)
+    plugins.after_run(backend=backend, request=request, result=result)
+    recording = Recording.from_result(experiment, wiring, result)
+    counts = recording.spike_counts
+    log.info(
+        "experiment_finished",
+        backend=backend.name,
+        wafer=experiment.config.wafer.id,
+        samples=recording.n_samples,
+        neurons=len(recording.neurons),
+        spikes=int(counts.sum()),
+        lost=recording.lost_events["total"],
+    )
+    return recording
