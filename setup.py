@@ -1,19 +1,36 @@
-"""Build script for the compiled parts (Cython kernels).
+"""Build script: the package folders and the compiled parts (Cython kernels).
 
-Everything declarative lives in pyproject.toml; this file only lists the Cython
-extensions, because setuptools has no declarative form for them. Compiler
-directives are set once here; ``HAL_CYTHON_DEBUG=1`` turns the safety checks
-back on for debugging, ``HAL_PORTABLE=1`` leaves out ``-march=native``.
+Everything declarative lives in pyproject.toml; this file holds what setuptools cannot say
+there:
+
+* The repository folders ``plugins/`` and ``trainers/`` install as the packages
+  ``hal_plugins`` and ``hal_trainers``. Generic top-level names would collide with a user's
+  own ``plugins`` folder (Jupyter and ``python -m`` put the working directory first on
+  ``sys.path``) and with any other distribution that ships a ``plugins`` package.
+* The Cython extensions. Compiler directives are set once here; ``HAL_CYTHON_DEBUG=1``
+  turns the safety checks back on. The default build runs on any x86-64 (a virtual
+  environment built on a cluster's login node is used by workers with other CPUs);
+  ``HAL_NATIVE=1`` adds ``-march=native`` for the machine it is built on.
 """
 
 import os
 
-from setuptools import setup
+from setuptools import find_packages, setup
+
+#: installed package name -> repository folder
+PACKAGE_DIRS = {"hal": "hal", "hal_plugins": "plugins", "hal_trainers": "trainers"}
 
 # (module name, source) for every Cython kernel in the project.
 CYTHON_EXTENSIONS: list[tuple[str, str]] = [
-    ("plugins.emulator._kernel", "plugins/emulator/_kernel.pyx"),
+    ("hal_plugins.emulator._kernel", "plugins/emulator/_kernel.pyx"),
 ]
+
+
+def _packages() -> list[str]:
+    packages = []
+    for name, folder in PACKAGE_DIRS.items():
+        packages += [name] + [f"{name}.{sub}" for sub in find_packages(folder)]
+    return packages
 
 
 def _extensions():
@@ -24,9 +41,7 @@ def _extensions():
     from setuptools import Extension
 
     debug = os.environ.get("HAL_CYTHON_DEBUG") == "1"
-    # Built for the CPU it is built on (the kernel's hot loop vectorises with its widest units);
-    # HAL_PORTABLE=1 builds a wheel that runs on any x86-64.
-    native = [] if os.environ.get("HAL_PORTABLE") == "1" else ["-march=native"]
+    native = ["-march=native"] if os.environ.get("HAL_NATIVE") == "1" else []
     directives = {
         "language_level": "3",
         "boundscheck": debug,
@@ -41,4 +56,4 @@ def _extensions():
     return cythonize(extensions, compiler_directives=directives)
 
 
-setup(ext_modules=_extensions())
+setup(packages=_packages(), package_dir={k: v for k, v in PACKAGE_DIRS.items() if k != v}, ext_modules=_extensions())

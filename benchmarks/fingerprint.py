@@ -67,4 +67,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from hal.logging import configure
+
+    configure(level="warning")  # the JSON alone on standard output
     main()

@@ -13,8 +13,8 @@ from hal.logging import configure
 
 configure(level="warning")
 import hal  # noqa: E402
-from trainers.conversion import SpikingNetwork  # noqa: E402
-from trainers.datasets import load_dataset  # noqa: E402
+from hal_trainers.conversion import SpikingNetwork  # noqa: E402
+from hal_trainers.datasets import load_dataset  # noqa: E402
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
 rng = np.random.default_rng(0)

@@ -5,8 +5,8 @@ Run: python benchmarks/mnist_trial.py SEED ITL_STEPS   (MNIST IDX files in ../sh
 import json, sys, time, numpy as np
 from hal.logging import configure
 configure(level="warning")
-from trainers.datasets import load_mnist
-from trainers.schmitt2017 import run_trial
+from hal_trainers.datasets import load_mnist
+from hal_trainers.schmitt2017 import run_trial
 ds = load_mnist(sys.argv[3] if len(sys.argv) > 3 else "../shared/data/mnist")
 seed = int(sys.argv[1])
 t = time.time()

@@ -133,7 +133,7 @@ def full_hicann(*, rate_hz: float = MAXHW_RATE_HZ, seed: int = 0, excitatory_row
     from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode, RepeaterMode
     from hal.calibration import apply_nominal
     from hal.network.parameters import SCHMITT2017
-    from hal.mapping.local import reachable_drivers
+    from hal.mapping.drivers import reachable_drivers
 
     chip = HICANNConfig()
     enum = np.arange(512)

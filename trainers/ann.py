@@ -114,7 +114,7 @@ class ANNTrainer:
         n = x_all.shape[0]
         n_hidden2 = self.sizes[-2]
         curve = []
-        from trainers.progress import ProgressBar
+        from hal_trainers.progress import ProgressBar
 
         bar = ProgressBar(self.steps, "software model")
         for step in range(1, self.steps + 1):

@@ -578,7 +578,7 @@ def _missing_message(data_dir: Path, missing: Sequence[str], *, dir_missing: boo
     where = (f"MNIST data directory {data_dir} does not exist" if dir_missing else
              f"MNIST file(s) missing in {data_dir}: " + ", ".join(f"{m}[.gz]" for m in missing))
     return (f"{where}. Put the four original IDX files ({names}; plain or gzip-compressed) in that directory, "
-            f"or run trainers.datasets.download_mnist({str(data_dir)!r}) on a machine with internet access "
+            f"or run hal_trainers.datasets.download_mnist({str(data_dir)!r}) on a machine with internet access "
             f"and copy them over. Offline, load_dataset('digits') gives a small embedded stand-in.")
 
 

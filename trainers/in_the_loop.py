@@ -21,9 +21,9 @@ import structlog
 
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
-from trainers.ann import PAPER_SIZES
-from trainers.conversion import SpikingNetwork, quantize
-from trainers.progress import ProgressBar
+from hal_trainers.ann import PAPER_SIZES
+from hal_trainers.conversion import SpikingNetwork, quantize
+from hal_trainers.progress import ProgressBar
 
 __all__ = ["InTheLoopTrainer", "InTheLoopResult", "measured_relu"]
 

@@ -6,19 +6,19 @@ import hal
 
 
 def _ann(**hyperparameters):
-    from trainers.ann import ANNTrainer
+    from hal_trainers.ann import ANNTrainer
 
     return ANNTrainer(**hyperparameters)
 
 
 def _conversion(backend, weights_4bit, **options):
-    from trainers.conversion import SpikingNetwork
+    from hal_trainers.conversion import SpikingNetwork
 
     return SpikingNetwork(backend if not isinstance(backend, str) else hal.get_backend(backend), weights_4bit, **options)
 
 
 def _in_the_loop(backend, **hyperparameters):
-    from trainers.in_the_loop import InTheLoopTrainer
+    from hal_trainers.in_the_loop import InTheLoopTrainer
 
     return InTheLoopTrainer(backend if not isinstance(backend, str) else hal.get_backend(backend), **hyperparameters)
 
@@ -27,7 +27,7 @@ class _Schmitt2017:
     """The paper end to end (``hal reproduce schmitt2017``)."""
 
     def run(self, **options):
-        from trainers.reproduce import reproduce
+        from hal_trainers.reproduce import reproduce
 
         return reproduce(**options)
 

@@ -23,7 +23,7 @@ import structlog
 
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
-from trainers.schmitt2017 import PAPER, run_trial, trial_backend_options
+from hal_trainers.schmitt2017 import PAPER, run_trial, trial_backend_options
 
 __all__ = ["reproduce", "summarize", "write_figures"]
 
@@ -37,7 +37,7 @@ def _write_json_atomic(path: Path, data) -> None:
 def _trial_task(dataset_name: str, data_dir: str | None, seed: int, options: dict) -> dict:
     """Runs on a Dask worker: load the (cached) dataset, run one trial, return its numbers."""
     from hal.logging import configure
-    from trainers.datasets import load_dataset
+    from hal_trainers.datasets import load_dataset
 
     configure(level="warning")
     import torch
@@ -59,7 +59,7 @@ def _trial_task(dataset_name: str, data_dir: str | None, seed: int, options: dic
 def _raster(dataset, result: dict, options: dict) -> dict:
     """Spikes of all layers for five test samples per class, with the trained weights (Fig. 10)."""
     import hal
-    from trainers.conversion import ON_MS, OFF_MS, SpikingNetwork, pixel_rates
+    from hal_trainers.conversion import ON_MS, OFF_MS, SpikingNetwork, pixel_rates
 
     chosen = np.concatenate([np.flatnonzero(dataset.y_test == c)[:5] for c in range(len(dataset.classes))])
     backend = options.get("backend", "noisy")
@@ -97,7 +97,7 @@ def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: 
     if trials < 1 or itl_steps < 0 or ann_steps < 1 or itl_batch < 1:
         raise ConfigError(f"reproduce: trials {trials}, itl_steps {itl_steps}, ann_steps {ann_steps}, itl_batch {itl_batch}: "
                           f"need trials >= 1, itl_steps >= 0, ann_steps >= 1, itl_batch >= 1")
-    from trainers.datasets import load_dataset
+    from hal_trainers.datasets import load_dataset
 
     load_dataset(dataset, data_dir)  # fail early (and fill the cache) before starting workers
     import hal

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import structlog
 
 import hal
-from trainers.ann import ANNTrainer, silent_label_units
-from trainers.conversion import SpikingNetwork, quantize
-from trainers.in_the_loop import InTheLoopTrainer
+from hal_trainers.ann import ANNTrainer, silent_label_units
+from hal_trainers.conversion import SpikingNetwork, quantize
+from hal_trainers.in_the_loop import InTheLoopTrainer
 
 __all__ = ["run_trial", "trial_backend_options", "PAPER", "FAST_OPTIONS"]
 

@@ -64,6 +64,26 @@ def hal_register_calibrations(registry: Registry) -> None:
 
 
 @hookspec
+def hal_register_commands(registry: Registry) -> None:
+    """Register ``hal`` sub-commands by name.
+
+    Called once when the ``hal`` command line builds its parser. Call
+    ``registry.add(name, configure, description=...)``: ``name`` is the command's words
+    (``"bench"``, or ``"reproduce schmitt2017"`` for a command under a group), ``description``
+    its one-line help, and ``configure(parser)`` adds the arguments to the
+    :class:`argparse.ArgumentParser` hal made for it and returns the handler, a callable that
+    takes the parsed arguments and returns the exit code. A handler raises
+    :class:`hal.errors.HalError` for a user's mistake (the command line prints it and exits 2).
+    Import heavy dependencies inside the handler, so that ``hal --help`` stays fast.
+
+    :param registry: collects the registrations of this plugin.
+    :return: nothing.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def hal_before_run(backend: Backend, request: RunRequest) -> None:
     """Observe a run before it starts (after the capability check). Must not modify its arguments.
 

@@ -8,6 +8,7 @@ is the only global state in hal; :func:`hal.get_backend` and friends use it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -41,9 +42,22 @@ def get_plugin_manager(load_entrypoints: bool = True, blocked: Iterable[str] = (
     for name in (*blocked, *env):
         pm.set_blocked(name)
     if load_entrypoints:
-        pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+        _load_entry_points(pm)
     pm.check_pending()
     return pm
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    """Load every entry point of the group one by one: one that fails is skipped with a warning
+    naming it, and the others still load."""
+    for name in sorted({ep.name for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT)}):
+        if pm.is_blocked(name):
+            continue
+        try:
+            pm.load_setuptools_entrypoints(hookspecs.PROJECT, name=name)
+        except Exception as exc:  # noqa: BLE001 -- any error in a third party's import must not take hal down
+            values = [ep.value for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT, name=name)]
+            log.warning("plugin_skipped", entry_point=name, target=",".join(values), error=f"{type(exc).__name__}: {exc}")
 
 
 class Plugins:
@@ -61,7 +75,7 @@ class Plugins:
         return f"{self.pm.get_name(plugin)} (registered directly)", ""
 
     def registrations(self, kind: str) -> dict[str, Registration]:
-        """Everything registered of ``kind`` (``backend``, ``trainer``, ``calibration``), by name."""
+        """Everything registered of ``kind`` (``backend``, ``trainer``, ``calibration``, ``command``), by name."""
         if kind not in KINDS:
             raise UnknownPluginError("plugin kind", kind, KINDS)
         cached = self._registrations.get(kind)

@@ -17,6 +17,7 @@ KINDS = {
     "backend": "hal_register_backends",
     "trainer": "hal_register_trainers",
     "calibration": "hal_register_calibrations",
+    "command": "hal_register_commands",
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
@@ -47,7 +48,8 @@ class Registry:
 
     def add(self, name: str, factory: Callable[..., Any], *, description: str = "") -> None:
         """Register ``factory`` under ``name`` (lower case, digits, ``_`` or ``-``)."""
-        if not isinstance(name, str) or not _NAME.match(name):
+        words = name.split(" ") if isinstance(name, str) and self.kind == "command" else [name]
+        if not isinstance(name, str) or not all(isinstance(w, str) and _NAME.match(w) for w in words):
             raise PluginRegistrationError(
                 f"{self.distribution}: {self.kind} name {name!r} is not valid; use lower case letters, digits, '_' or '-', starting with a letter"
             )

@@ -42,7 +42,7 @@ from hal.errors import ConfigError, ResourceError
 from hal.hardware.hicann import GbitDirection, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 from hal.network import Network
-from hal.mapping.local import allocate_drivers, merge_circuits
+from hal.mapping.drivers import allocate_drivers, merge_circuits
 
 __all__ = ["MappingOptions", "MappingResult", "map_network", "INPUT_BUDGET_HZ_PER_HICANN", "CIRCUITS_PER_NEURON"]
 

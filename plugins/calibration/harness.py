@@ -17,7 +17,7 @@ import hal
 from hal import coordinates as C
 from hal.hardware.hicann import GbitDirection, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
-from hal.mapping.local import reachable_drivers
+from hal.mapping.drivers import reachable_drivers
 
 __all__ = ["Harness"]
 

@@ -9,19 +9,19 @@ class NeuronCalibration:
     """Calibrates the given parameters (default: all, in dependency order) of every circuit."""
 
     def __init__(self, parameters=None):
-        from plugins.calibration.routines import ORDER
+        from hal_plugins.calibration.routines import ORDER
 
         self.parameters = tuple(parameters or ORDER)
 
     def run(self, backend, backend_name, wafer, hicanns, store, *, report=True, progress=None) -> dict:
-        from plugins.calibration.runner import calibrate
+        from hal_plugins.calibration.runner import calibrate
 
         return calibrate(backend, backend_name, wafer, hicanns, store, parameters=self.parameters, report=report, progress=progress)
 
 
 @hal.hookimpl
 def hal_register_calibrations(registry) -> None:
-    from plugins.calibration.routines import ORDER
+    from hal_plugins.calibration.routines import ORDER
 
     registry.add("neuron", NeuronCalibration, description="all Table II parameters plus t_ref, measured through the membrane readout")
     for parameter in ORDER:

@@ -1,7 +1,7 @@
 """Calibration routines: sweep DAC values, measure through the membrane readout, fit, store.
 
 Each routine knows only what one could do on a real chip: write registers
-(through :class:`~plugins.calibration.harness.Harness`) and read membranes.
+(through :class:`~hal_plugins.calibration.harness.Harness`) and read membranes.
 It never looks at a backend's hidden deviations, so the same routine runs
 unchanged on any backend with membrane readout.
 

@@ -17,8 +17,8 @@ import structlog
 from hal import coordinates as C
 from hal.calibration import Calibration, Defect, nominal_transform
 from hal.analog.domains import PAPER_DOMAINS
-from plugins.calibration.harness import Harness
-from plugins.calibration.routines import ORDER, ROUTINES, measure_parameter, run_routine
+from hal_plugins.calibration.harness import Harness
+from hal_plugins.calibration.routines import ORDER, ROUTINES, measure_parameter, run_routine
 
 __all__ = ["TARGETS", "TABLE_II", "calibrate", "spread"]
 

@@ -2,9 +2,9 @@
 
 It reads the registers like every backend (:func:`hal.netlist.wiring.extract_wiring`),
 applies this wafer's fixed-pattern deviations to every circuit and synapse
-(:mod:`plugins.emulator.mismatch`), passes input and output events through the
-FPGA link model (:mod:`plugins.emulator.links`), and integrates the network
-with the compiled kernel (:mod:`plugins.emulator.kernel`), all samples of a
+(:mod:`hal_plugins.emulator.mismatch`), passes input and output events through the
+FPGA link model (:mod:`hal_plugins.emulator.links`), and integrates the network
+with the compiled kernel (:mod:`hal_plugins.emulator.kernel`), all samples of a
 batch side by side on all cores.
 
 Options: ``mismatch`` (a :class:`MismatchModel`, or ``"uncalibrated"``,
@@ -24,9 +24,9 @@ from hal.errors import ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
 from hal.netlist.bio import bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import Wiring, extract_wiring
-from plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
-from plugins.emulator.links import LOSSLESS, LinkModel, pass_events
-from plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
+from hal_plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
+from hal_plugins.emulator.links import LOSSLESS, LinkModel, pass_events
+from hal_plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
 
 __all__ = ["EmulatorBackend", "L1_DELAY_HW_S"]
 

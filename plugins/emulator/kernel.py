@@ -31,7 +31,7 @@ _CHUNK_STEPS = 2000
 _BLOCK_SAMPLES = 64
 
 try:  # the compiled kernel is optional at import time, so that `hal plugins` works without a build
-    from plugins.emulator import _kernel
+    from hal_plugins.emulator import _kernel
 except ImportError as exc:  # pragma: no cover - exercised only without a build
     _kernel = None
     _IMPORT_ERROR = exc

@@ -35,7 +35,7 @@ _FPGA_OF_HICANN = np.array([h.to_fpga().value for h in C.HICANNOnWafer.all()])
 
 def pass_events(model: LinkModel, sample: np.ndarray, time: np.ndarray, hicann: np.ndarray, direction: str):
     """Filter events through the links; returns (accepted mask, delivered ticks, lost per link name)."""
-    from plugins.emulator.kernel import _require_kernel
+    from hal_plugins.emulator.kernel import _require_kernel
 
     n = time.size
     if not model.enabled or n == 0:

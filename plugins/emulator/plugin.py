@@ -7,7 +7,7 @@ import hal
 
 def _create(**options):
     # The compiled kernel is imported here, not at module level, so listing plugins works without a build.
-    from plugins.emulator.backend import EmulatorBackend
+    from hal_plugins.emulator.backend import EmulatorBackend
 
     return EmulatorBackend(**options)
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from hal.backend import Capabilities, RunRequest
 from hal.errors import ConfigError
-from plugins.emulator.backend import EmulatorBackend
-from plugins.emulator.mismatch import PAPER_TRIAL_NOISE, TrialNoise
+from hal_plugins.emulator.backend import EmulatorBackend
+from hal_plugins.emulator.mismatch import PAPER_TRIAL_NOISE, TrialNoise
 
 __all__ = ["NoisyBackend"]
 

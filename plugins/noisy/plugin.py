@@ -6,7 +6,7 @@ import hal
 
 
 def _create(**options):
-    from plugins.noisy.backend import NoisyBackend
+    from hal_plugins.noisy.backend import NoisyBackend
 
     return NoisyBackend(**options)
 

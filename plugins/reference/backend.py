@@ -4,7 +4,7 @@ It reads the register state through :func:`hal.netlist.wiring.extract_wiring`
 (nominal transfer functions, so no mismatch), converts the hardware-domain
 parameters to the biological domain with :mod:`hal.analog.domains`, and integrates
 the network with the independent reference integrator
-(:mod:`plugins.reference.integrator`, validated against NEST's
+(:mod:`hal_plugins.reference.integrator`, validated against NEST's
 ``iaf_cond_exp``). Links are lossless; timestamps are quantised to the FPGA's
 4 ns ticks on the way in and out, as on the real system.
 """
@@ -21,7 +21,7 @@ from hal.backend.events import HardwareEvents
 from hal.netlist import build_netlist, trace_events
 from hal.netlist.bio import bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import extract_wiring
-from plugins.reference.integrator import DEFAULT_DT_MS, Connections, NeuronParameters, SpikeTrains, simulate
+from hal_plugins.reference.integrator import DEFAULT_DT_MS, Connections, NeuronParameters, SpikeTrains, simulate
 
 __all__ = ["ReferenceBackend", "L1_DELAY_HW_S"]
 

@@ -6,7 +6,7 @@ import hal
 
 
 def _create(**options):
-    from plugins.reference.backend import ReferenceBackend
+    from hal_plugins.reference.backend import ReferenceBackend
 
     return ReferenceBackend(**options)
 

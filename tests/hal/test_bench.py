@@ -23,7 +23,7 @@ def _positive(value) -> bool:
 @pytest.fixture(scope="module")
 def result(tmp_path_factory) -> dict:
     """``hal bench --quick --json`` through the sub-command's parser (what hal.cli wires in)."""
-    from plugins.emulator.kernel import kernel_available
+    from hal_plugins.emulator.kernel import kernel_available
 
     if not kernel_available():
         pytest.skip("the emulator's compiled kernel is not built (pip install -e .)")

@@ -145,7 +145,7 @@ def test_backend_from_a_real_entry_point_runs_an_experiment(tmp_path, monkeypatc
 def test_two_distributions_claiming_one_name_are_both_named(tmp_path, monkeypatch):
     source = """
         import hal
-        from plugins.reference.backend import ReferenceBackend
+        from hal_plugins.reference.backend import ReferenceBackend
 
         @hal.hookimpl
         def hal_register_backends(registry):

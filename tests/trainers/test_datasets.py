@@ -1,4 +1,4 @@
-"""trainers.datasets: IDX files, the MNIST reduction and cache, the download, the digits stand-in.
+"""hal_trainers.datasets: IDX files, the MNIST reduction and cache, the download, the digits stand-in.
 
 Everything here builds small synthetic files in ``tmp_path``: no network, no real MNIST.
 """
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from hal.errors import ConfigError, FileFormatError, HalError, UnknownNameError
-from trainers import datasets as D
+from hal_trainers import datasets as D
 
 
 def need_torch():
@@ -580,7 +580,7 @@ def test_load_dataset_by_name(mnist_dir, tmp_path):
 
 
 def test_import_needs_neither_torch_nor_sklearn():
-    code = "import sys, trainers.datasets; print('torch' in sys.modules, 'sklearn' in sys.modules)"
+    code = "import sys, hal_trainers.datasets; print('torch' in sys.modules, 'sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["False", "False"]

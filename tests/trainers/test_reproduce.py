@@ -12,7 +12,7 @@ pytest.importorskip("distributed", reason="trials run on Dask distributed")
 pytest.importorskip("matplotlib", reason="figures need matplotlib")
 
 from hal.cli import main  # noqa: E402
-from plugins.emulator.kernel import kernel_available  # noqa: E402
+from hal_plugins.emulator.kernel import kernel_available  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 

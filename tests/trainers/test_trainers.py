@@ -15,11 +15,11 @@ pytest.importorskip("sklearn", reason="the digits dataset needs scikit-learn")
 
 import hal  # noqa: E402
 from hal.errors import ConfigError, UnknownPluginError  # noqa: E402
-from plugins.emulator.kernel import kernel_available  # noqa: E402
-from trainers.ann import ANNResult, ANNTrainer, forward, initial_weights, silent_label_units  # noqa: E402
-from trainers.conversion import SpikingNetwork, pixel_rates, quantize  # noqa: E402
-from trainers.datasets import load_digits  # noqa: E402
-from trainers.in_the_loop import InTheLoopTrainer  # noqa: E402
+from hal_plugins.emulator.kernel import kernel_available  # noqa: E402
+from hal_trainers.ann import ANNResult, ANNTrainer, forward, initial_weights, silent_label_units  # noqa: E402
+from hal_trainers.conversion import SpikingNetwork, pixel_rates, quantize  # noqa: E402
+from hal_trainers.datasets import load_digits  # noqa: E402
+from hal_trainers.in_the_loop import InTheLoopTrainer  # noqa: E402
 
 needs_kernel = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 
@@ -49,7 +49,7 @@ def test_silent_label_units_are_found(digits, trained):
 
 
 def test_a_trial_redraws_a_software_model_with_a_silent_label_unit(digits, trained, monkeypatch):
-    import trainers.schmitt2017 as S
+    import hal_trainers.schmitt2017 as S
 
     seeds = []
 
@@ -155,9 +155,9 @@ def test_bad_inputs():
 
 RESUME_SCRIPT = """
 import sys, numpy as np, hal
-from trainers.ann import ANNTrainer
-from trainers.datasets import load_digits
-from trainers.in_the_loop import InTheLoopTrainer
+from hal_trainers.ann import ANNTrainer
+from hal_trainers.datasets import load_digits
+from hal_trainers.in_the_loop import InTheLoopTrainer
 digits = load_digits()
 weights = ANNTrainer(steps=300, eval_every=300, seed=1).fit(digits).weights
 trainer = InTheLoopTrainer(hal.get_backend("emulator", wafer=2), batch_size=100, steps=4, seed=5, checkpoint=sys.argv[1])
@@ -190,7 +190,7 @@ def test_resume_after_kill_gives_the_same_result(tmp_path):
 def test_progress_bar_draws_only_on_a_terminal():
     import io
 
-    from trainers.progress import ProgressBar
+    from hal_trainers.progress import ProgressBar
 
     class Tty(io.StringIO):
         def isatty(self):

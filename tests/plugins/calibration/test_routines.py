@@ -12,10 +12,10 @@ from hal import coordinates as C
 from hal.calibration import open_store
 from hal.cli import main
 from hal.analog.transfer import dac_to_voltage_mv, nominal
-from plugins.calibration.harness import Harness
-from plugins.calibration.routines import ROUTINES, run_routine
-from plugins.emulator.kernel import kernel_available
-from plugins.emulator.mismatch import MismatchModel
+from hal_plugins.calibration.harness import Harness
+from hal_plugins.calibration.routines import ROUTINES, run_routine
+from hal_plugins.emulator.kernel import kernel_available
+from hal_plugins.emulator.mismatch import MismatchModel
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 
@@ -82,7 +82,7 @@ def test_calibrate_bad_arguments(tmp_path, capsys):
 
 def test_a_backend_with_few_readout_channels_is_measured_in_groups():
     from hal.backend import Capabilities
-    from plugins.emulator.backend import EmulatorBackend
+    from hal_plugins.emulator.backend import EmulatorBackend
 
     class TwoTraces(EmulatorBackend):
         name = "two-traces"

@@ -8,8 +8,8 @@ import pytest
 import hal
 from hal.errors import ConfigError, UnknownNameError
 from hal.testing.networks import layered_network, paper_network, poisson_experiment
-from plugins.emulator.kernel import kernel_available
-from plugins.emulator.mismatch import UNCALIBRATED, CircuitDeviations
+from hal_plugins.emulator.kernel import kernel_available
+from hal_plugins.emulator.mismatch import UNCALIBRATED, CircuitDeviations
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 

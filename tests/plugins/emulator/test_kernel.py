@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hal.errors import ConfigError
-from plugins.emulator.kernel import EmulatorNetwork, kernel_available, simulate, simulate_numpy
+from hal_plugins.emulator.kernel import EmulatorNetwork, kernel_available, simulate, simulate_numpy
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugins.emulator.kernel import kernel_available
-from plugins.emulator.links import _FPGA_OF_HICANN, LinkModel, pass_events
+from hal_plugins.emulator.kernel import kernel_available
+from hal_plugins.emulator.links import _FPGA_OF_HICANN, LinkModel, pass_events
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 

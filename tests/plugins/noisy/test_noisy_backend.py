@@ -7,7 +7,7 @@ import pytest
 
 import hal
 from hal.testing.networks import paper_network, poisson_experiment
-from plugins.emulator.kernel import kernel_available
+from hal_plugins.emulator.kernel import kernel_available
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 

@@ -11,8 +11,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from hal.errors import ConfigError
-from plugins.reference import integrator
-from plugins.reference.integrator import (
+from hal_plugins.reference import integrator
+from hal_plugins.reference.integrator import (
     DEFAULT_DT_MS,
     SCHMITT2017_VALUES,
     Connections,

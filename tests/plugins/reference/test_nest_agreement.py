@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from structlog.testing import capture_logs
 
-from plugins.reference.integrator import Connections, NeuronParameters, SpikeTrains, simulate
+from hal_plugins.reference.integrator import Connections, NeuronParameters, SpikeTrains, simulate
 
 HERE = pathlib.Path(__file__).resolve().parent
 FIXTURE = HERE / "data" / "nest_iaf_cond_exp.npz"

@@ -1,0 +1,189 @@
+"""Synapse drivers: which drivers an L1 line reaches, allocating drivers and rows to the
+pre-synaptic neurons of a HICANN, and joining circuits into logical neurons."""
+
+from __future__ import annotations
+
+import functools
+
+
+from hal import coordinates as C
+from hal.hardware.hicann import HICANNConfig
+
+__all__ = ["reachable_drivers", "drivers_reachable_from_line", "drivers_reachable_from_vline", "allocate_drivers", "merge_circuits"]
+
+
+def merge_circuits(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
+    """Join ``denmems`` (a column, a quad, or several neighbouring quads) into one logical neuron.
+
+    Inside a quad the vertical and horizontal switches join the circuits; from one quad to the
+    next, the first (even) column of the next quad takes the fire signal from its left neighbour
+    (``enable_fire_input``), which also joins the membranes in hal's wiring model.
+    """
+    if len(denmems) == 1:
+        return
+    columns = sorted({d.x for d in denmems})
+    rows = sorted({d.y for d in denmems})
+    for quad in sorted({x // 2 for x in columns}):
+        in_quad = [x for x in columns if x // 2 == quad]
+        changes = {}
+        if len(rows) == 2:
+            for x in in_quad:
+                changes["vertical_left" if x % 2 == 0 else "vertical_right"] = True
+        if len(in_quad) == 2:
+            if 0 in rows:
+                changes["horizontal_top"] = True
+            if 1 in rows:
+                changes["horizontal_bottom"] = True
+        if changes:
+            chip.neuron_quads.update(quad, **changes)
+        if quad * 2 > columns[0]:  # not the first quad: join it to the quad on its left
+            for y in rows:
+                chip.neurons.update(C.NeuronOnHICANN(x=quad * 2, y=y), enable_fire_input=True)
+
+
+@functools.cache
+def drivers_reachable_from_line(line: int) -> tuple[tuple[int, int], ...]:
+    """(driver, vline) pairs a horizontal L1 line reaches on its HICANN through crossbar and synapse switches.
+
+    Lines 8n..8n+7 reach the same 28 drivers (halco's switch patterns), so the 224 drivers
+    form 8 groups that the lines of a group share.
+    """
+    out = []
+    for v in C.HLineOnHICANN(line).crossbar_vlines():
+        for r in v.synapse_switch_rows():
+            if C.SynapseSwitchOnHICANN(switch_row=r, vline=v.value).driver_location == "local":
+                out.append((r, v.value))
+    return tuple(sorted(out))
+
+
+def reachable_drivers(channel: int) -> list[tuple[int, int]]:
+    """(driver, vline) pairs an origin's own sending line reaches directly on its HICANN."""
+    return list(drivers_reachable_from_line(C.DNCMergerOnHICANN(channel).to_sending_repeater().to_hline().value))
+
+
+@functools.cache
+def drivers_reachable_from_vline(vline: int) -> tuple[tuple[int, int], ...]:
+    """(driver, vline) pairs a vertical line reaches on its HICANN through synapse switches alone (14 drivers)."""
+    rows = C.VLineOnHICANN(vline).synapse_switch_rows()
+    return tuple((r, vline) for r in rows if C.SynapseSwitchOnHICANN(switch_row=r, vline=vline).driver_location == "local")
+
+
+def _arrival(arrival) -> tuple[str, int]:
+    """("H", line) or ("V", line); a bare int is a horizontal line (the older call form)."""
+    if isinstance(arrival, tuple):
+        return arrival
+    return ("H", int(arrival))
+
+
+def _candidates(arrival: tuple[str, int]) -> list[tuple[int, int]]:
+    kind, line = arrival
+    return drivers_reachable_from_line(line) if kind == "H" else drivers_reachable_from_vline(line)
+
+
+def _plan(free: set, demands: dict, candidates: dict, round_robin: bool, capacity: dict, vline_owner: dict):
+    """One allocation strategy, without touching registers: (heads, chain_next, assigned).
+
+    ``demands[o][1]`` counts synapse rows; a driver adds its usable rows (``capacity``, 2 unless
+    a row is on the defect list). A vertical line carries one origin: ``vline_owner`` (copied)
+    holds the lines already taken on this chip.
+    """
+    free = set(free)
+    owner = dict(vline_owner)
+    order = sorted(demands, key=lambda o: -demands[o][1])
+    assigned: dict = {o: [] for o in order}
+    have: dict = {o: 0 for o in order}
+    heads: dict = {o: [] for o in order}
+    chain_next: dict[int, int] = {}
+
+    def rows(driver: int) -> int:
+        return capacity.get(driver, 2)
+
+    def take_head(origin) -> bool:
+        for driver, vline in candidates[origin]:
+            if driver in free and owner.get(vline, origin) == origin:
+                free.discard(driver)
+                owner[vline] = origin
+                heads[origin].append((driver, vline))
+                assigned[origin].append(driver)
+                have[origin] += rows(driver)
+                return True
+        return False
+
+    def grow(origin) -> bool:
+        for d in list(assigned[origin]):
+            tail = d
+            while tail in chain_next:
+                tail = chain_next[tail]
+            nxt = tail + 2
+            if nxt in free and (nxt < 112) == (tail < 112):
+                free.discard(nxt)
+                chain_next[tail] = nxt
+                assigned[origin].append(nxt)
+                have[origin] += rows(nxt)
+                return True
+        return False
+
+    def short(origin) -> bool:
+        return have[origin] < demands[origin][1]
+
+    if round_robin:
+        for step in (take_head, grow):
+            progress = True
+            while progress:
+                progress = False
+                for origin in order:
+                    if short(origin) and step(origin):
+                        progress = True
+    else:
+        for origin in order:
+            while short(origin) and take_head(origin):
+                pass
+            while short(origin) and grow(origin):
+                pass
+    return heads, chain_next, assigned, have
+
+
+def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: dict | None = None,
+                     vline_owner: dict | None = None) -> tuple[dict, int]:
+    """Synapse drivers for each origin on one HICANN; writes switches and driver configuration.
+
+    ``demands`` maps an origin key to (arrival, synapse rows needed). The arrival is the L1 line
+    that carries the origin on this HICANN: ``("H", line)`` (or a bare int) for a horizontal
+    line, ``("V", line)`` for a vertical one. A driver is a *head* when it is fed from that line:
+    a horizontal line through a crossbar switch onto one of its 8 vertical lines and a synapse
+    switch (lines 8n..8n+7 reach the same 28 heads); a vertical line through a synapse switch
+    alone (14 heads). Chains extend an origin: the chain's last driver gets ``connect_neighbor``
+    and feeds ``d + 2`` (see :func:`hal.netlist.wiring._driver_chain`). Two strategies are planned --
+    heads dealt round-robin then chains round-robin (good when origins share a head group), and
+    each origin in turn taking heads and chains (good when they do not) -- and the one that
+    leaves fewer rows missing is written.
+
+    ``capacity`` (driver -> usable rows, default 2) leaves out rows on the defect list;
+    ``vline_owner`` (vertical line -> origin) holds lines other buses already use on this chip
+    and receives the lines taken here. Returns ({origin: drivers}, drivers chained).
+    """
+    capacity = capacity or {}
+    owner = vline_owner if vline_owner is not None else {}
+    demands = {o: (_arrival(a), n) for o, (a, n) in demands.items()}
+    candidates = {o: _candidates(demands[o][0]) for o in demands}
+    best = None
+    for round_robin in (True, False):
+        plan = _plan(free, demands, candidates, round_robin, capacity, owner)
+        missing = sum(max(0, demands[o][1] - plan[3][o]) for o in demands)
+        if best is None or missing < best[0]:
+            best = (missing, plan)
+    heads, chain_next, assigned, _ = best[1]
+    for origin, pairs in heads.items():
+        kind, line = demands[origin][0]
+        for driver, vline in pairs:
+            if kind == "H":
+                chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=line, vline=vline), True)
+            owner[vline] = origin
+            chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline), True)
+            chip.synapse_drivers.update(driver, enable=True, locin=True)
+    for tail, nxt in chain_next.items():
+        chip.synapse_drivers.update(tail, connect_neighbor=True)
+        chip.synapse_drivers.update(nxt, enable=True, locin=False)
+    used = {d for drivers in assigned.values() for d in drivers}
+    free -= used
+    return assigned, len(chain_next)
