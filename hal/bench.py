@@ -85,8 +85,8 @@ PAPER_TOTAL_RATE_HZ = 2500.0
 PAPER_SAMPLE_MS = 1000.0
 PAPER_STIMULUS_MS = 900.0
 MAXHW_RATE_HZ = 40.0
-#: Nominal L1 delay, the reference backend's (plugins/reference/backend.py: 10 ns hardware = 0.1 ms).
-L1_DELAY_HW_S = 10e-9
+
+
 
 _FULL = dict(samples=1200, reference_samples=60, simulator_samples=60, hicann_bio_s=1.0, wafer_bio_s=0.1, wafer_hicanns=384, repeat=2)
 _QUICK = dict(samples=6, reference_samples=2, simulator_samples=2, hicann_bio_s=0.02, wafer_bio_s=0.01, wafer_hicanns=2, repeat=1)
@@ -344,7 +344,7 @@ def _bio_network(samples: int, seed: int) -> dict:
 
     from hal.analog.domains import PAPER_DOMAINS as d
     from hal.netlist import build_netlist
-    from hal.netlist.bio import bio_parameters
+    from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters
     from hal.netlist.wiring import extract_wiring
 
     net, experiment = _paper_setup(samples, seed)

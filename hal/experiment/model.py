@@ -27,7 +27,7 @@ from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError
 from hal.backend.events import HardwareEvents
 from hal.hardware.wafer import WaferConfig
-from hal.netlist.wiring import LogicalNeuron, Wiring, extract_wiring
+from hal.netlist.wiring import LogicalNeuron, Wiring
 
 __all__ = ["PoissonInput", "SpikeArrayInput", "Experiment", "Recording"]
 

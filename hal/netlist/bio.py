@@ -4,7 +4,8 @@
   the same dynamics (capacitance kept, conductances divided by the speed-up, voltages and times
   through :mod:`hal.analog.domains`);
 * :func:`membrane_neurons`: which logical neuron each requested membrane belongs to;
-* :func:`integration_step`: a step that divides the membrane sampling interval.
+* :func:`integration_step`: a step that divides the membrane sampling interval;
+* :data:`L1_DELAY_HW_S`: the delay every simulating backend gives an on-wafer connection.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from hal.analog.domains import Domains
 from hal.errors import ConfigError
 from hal.netlist.wiring import Wiring
 
-__all__ = ["bio_parameters", "membrane_neurons", "integration_step"]
+__all__ = ["L1_DELAY_HW_S", "bio_parameters", "membrane_neurons", "integration_step"]
+
+#: Nominal delay of an on-wafer (L1) connection, hardware seconds: 0.1 ms biological.
+#: A model: no public number; of the order of the repeater and driver latencies.
+L1_DELAY_HW_S = 10e-9
 
 
 def bio_parameters(parameters: dict, domains: Domains) -> dict[str, np.ndarray]:

@@ -22,16 +22,14 @@ from hal.backend import Backend, Capabilities, RunRequest, RunResult
 from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
-from hal.netlist.bio import bio_parameters, integration_step, membrane_neurons
+from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import Wiring, extract_wiring
 from hal_plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
 from hal_plugins.emulator.links import LOSSLESS, LinkModel, pass_events
 from hal_plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
 
-__all__ = ["EmulatorBackend", "L1_DELAY_HW_S"]
+__all__ = ["EmulatorBackend"]
 
-#: Nominal delay of an on-wafer connection (as in the reference backend): 0.1 ms biological.
-L1_DELAY_HW_S = 10e-9
 
 _MISMATCH = {"uncalibrated": UNCALIBRATED, "table2": TABLE_II, "none": NONE}
 _LINKS = {"realistic": LinkModel(), "lossless": LOSSLESS}

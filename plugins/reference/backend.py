@@ -19,17 +19,14 @@ from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import CapabilityError, ConfigError
 from hal.backend.events import HardwareEvents
 from hal.netlist import build_netlist, trace_events
-from hal.netlist.bio import bio_parameters, integration_step, membrane_neurons
+from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import extract_wiring
 from hal_plugins.reference.integrator import DEFAULT_DT_MS, Connections, NeuronParameters, SpikeTrains, simulate
 
-__all__ = ["ReferenceBackend", "L1_DELAY_HW_S"]
+__all__ = ["ReferenceBackend"]
 
 log = structlog.get_logger(__name__)
 
-#: Nominal delay of an on-wafer (L1) connection, hardware seconds: 0.1 ms biological.
-#: model: no public number; of the order of the repeater and driver latencies.
-L1_DELAY_HW_S = 10e-9
 
 
 class ReferenceBackend(Backend):

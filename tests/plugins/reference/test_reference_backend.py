@@ -12,7 +12,7 @@ from hal.errors import BackendError, CapabilityError
 from hal.network.parameters import SCHMITT2017
 from hal.testing.networks import layered_network, paper_network, poisson_experiment
 from hal.analog.transfer import C_BIG_PF, K_SYN_NS_PER_NA, dac_to_current_na
-from hal_plugins.reference.backend import L1_DELAY_HW_S
+from hal.netlist.bio import L1_DELAY_HW_S
 from hal_plugins.reference.integrator import Connections, NeuronParameters, SpikeTrains, simulate
 
 
