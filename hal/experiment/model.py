@@ -195,6 +195,9 @@ class Experiment:
         return RunRequest(playback, self.batch_size, duration, self.record_membrane, interval, self.seed)
 
     def run(self, backend: Backend) -> Recording:
+        """Run on ``backend``: the same as :func:`hal.run`."""
+        from hal.experiment.run import run  # run.py builds on this module
+
         return run(self, backend)
 
 
