@@ -14,6 +14,8 @@ from types import MappingProxyType
 import attrs
 import numpy as np
 
+from hal import coordinates as C
+
 __all__ = [
     "FG_BLOCKS",
     "FG_ROWS",
@@ -26,6 +28,7 @@ __all__ = [
     "NEURON_PARAMETERS",
     "SHARED_PARAMETERS",
     "fg_reset_cells",
+    "SYNAPSE_ROW_FG_BLOCK",
 ]
 
 FG_BLOCKS = 4
@@ -132,3 +135,15 @@ def fg_reset_cells() -> np.ndarray:
             if p.row(x) >= 0:
                 cells[block, p.row(x), 0] = p.default
     return cells
+
+
+def _synapse_row_fg_block() -> np.ndarray:
+    rows = np.array([C.SynapseRowOnHICANN(r).to_driver().quadrant for r in range(448)], dtype=np.int64)
+    rows.setflags(write=False)
+    return rows
+
+
+#: FG block enum (``2 * half + side``: 0 top-left .. 3 bottom-right) whose shared ``V_gmax*``
+#: a synapse row uses, per row 0..447: the quadrant of the row's driver (left edge 0, right 1;
+#: top array 0, bottom 1). Read-only.
+SYNAPSE_ROW_FG_BLOCK = _synapse_row_fg_block()

@@ -15,7 +15,7 @@ import numpy as np
 
 import hal
 from hal import coordinates as C
-from hal.hardware.hicann import GbitDirection, MergerMode, RepeaterMode
+from hal.hardware.recipes import ChannelSource, configure_channel, feed_driver
 from hal.hardware.wafer import WaferConfig
 from hal.mapping.drivers import reachable_drivers
 
@@ -36,12 +36,7 @@ class Harness:
         chip.neurons.set_column("activate_firing", True)
         # Background generator 0 -> merger 0 -> DNC merger 0 -> sending repeater -> L1.
         chip.background_generators.update(0, enable=True, random=False, address=0, period=400)
-        chip.mergers.update(0, mode=MergerMode.LEFT_ONLY)
-        chip.dnc_mergers.update(0, mode=MergerMode.LEFT_ONLY)
-        chip.gbit_links.update(0, direction=GbitDirection.OFF)
-        sending = C.DNCMergerOnHICANN(0).to_sending_repeater()
-        chip.h_repeaters.update(sending.to_hrepeater(), mode=RepeaterMode.OUTPUT)
-        hline = sending.to_hline().value
+        hline = configure_channel(chip, C.DNCMergerOnHICANN(0), ChannelSource.BACKGROUND, record=False)
         heads = reachable_drivers(0)
         # One driver per quadrant (array x side): its rows use that quadrant's V_gmax (FG block x = side, y = array).
         self.quadrant_rows: dict[tuple[str, str], tuple[int, int]] = {}
@@ -50,9 +45,7 @@ class Harness:
             key = (coord.array, coord.side)
             if key in self.quadrant_rows:
                 continue
-            chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline, vline=vline), True)
-            chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline), True)
-            chip.synapse_drivers.update(driver, enable=True, locin=True)
+            feed_driver(chip, coord, C.VLineOnHICANN(vline), hline=hline)
             exc_row, inh_row = coord.rows()
             chip.synapse_rows.update(exc_row, input_excitatory=True, input_inhibitory=False)
             chip.synapse_rows.update(inh_row, input_excitatory=False, input_inhibitory=True)
