@@ -9,24 +9,29 @@ batch side by side on all cores.
 
 Options: ``mismatch`` (a :class:`MismatchModel`, or ``"uncalibrated"``,
 ``"table2"``, ``"none"``), ``links`` (a :class:`LinkModel`, or ``"lossless"``),
-``dt_ms``, ``dtype`` (``"float64"`` or ``"float32"``), ``threads``.
+``dt_ms``, ``dtype`` (``"float64"`` or ``"float32"``), ``threads``, and
+``perturbation`` (a :class:`~hal_plugins.emulator.perturbation.Perturbation`:
+trial-to-trial changes on top of the fixed pattern; ``None``, the default, for none).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from hal.backend import Backend, Capabilities, RunRequest, RunResult
 from hal.analog.domains import PAPER_DOMAINS, Domains
-from hal.errors import ConfigError, UnknownNameError
+from hal.configuration.configurator import RegisterWrite
+from hal.errors import BackendError, ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
 from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import Wiring, extract_wiring
 from hal_plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
 from hal_plugins.emulator.links import LOSSLESS, LinkModel, pass_events
 from hal_plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
+from hal_plugins.emulator.perturbation import FLOATING_GATE_CELLS, Events, Perturbation, RunContext, Trial
 
 __all__ = ["EmulatorBackend"]
 
@@ -57,7 +62,7 @@ class EmulatorBackend(Backend):
 
     def __init__(self, wafer=0, *, mismatch: MismatchModel | str = "uncalibrated", links: LinkModel | str = "realistic",
                  dt_ms: float = DEFAULT_DT_MS, dtype: str = "float64", threads: int | None = None,
-                 domains: Domains = PAPER_DOMAINS, **options):
+                 domains: Domains = PAPER_DOMAINS, perturbation: Perturbation | None = None, **options):
         super().__init__(wafer, **options)
         self.mismatch = _choose("mismatch", mismatch, _MISMATCH, MismatchModel)
         self.table_ii_voltages = self.mismatch is TABLE_II
@@ -72,7 +77,26 @@ class EmulatorBackend(Backend):
         self.dtype = np.float64 if dtype == "float64" else np.float32
         self.threads = threads
         self.domains = domains
+        if perturbation is not None and not isinstance(perturbation, Perturbation):
+            raise ConfigError(
+                f"emulator perturbation: {perturbation!r} is not valid; valid None or an instance of "
+                f"hal_plugins.emulator.Perturbation (subclass it)"
+            )
+        #: Trial-to-trial changes on top of the fixed pattern (:mod:`hal_plugins.emulator.perturbation`).
+        self.perturbation = perturbation
         self._deviations: dict[int, CircuitDeviations] = {}
+
+    # -- register access: the perturbation hears of floating-gate programming and resets ---------
+
+    def write_registers(self, write: RegisterWrite) -> None:
+        super().write_registers(write)
+        if self.perturbation is not None and write.register == FLOATING_GATE_CELLS:
+            self.perturbation.floating_gates_programmed(write)
+
+    def reset(self) -> None:
+        super().reset()
+        if self.perturbation is not None:
+            self.perturbation.reset()
 
     # -- the chip's analog side -----------------------------------------------------------------
 
@@ -101,29 +125,21 @@ class EmulatorBackend(Backend):
             gains[sel] = dev.driver_gain[rows // 2] * dev.synapse_gain[rows, cols]
         return gains
 
-    def _trial_variation(self, request: RunRequest, params: dict, weights: np.ndarray, in_time: np.ndarray):
-        """Hook for trial-to-trial noise (the noisy backend); the emulator has none."""
-        return params, weights, in_time
-
     # -- running -----------------------------------------------------------------------------------
 
-    def _run(self, request: RunRequest) -> RunResult:
-        config = self.wafer_config()
-        self.require_locked()
-        wiring = extract_wiring(config, denmem_transform=self._denmem_transform)
+    def _trial(self, request: RunRequest) -> Trial:
+        if self.perturbation is None:
+            return Trial()
+        context = RunContext(wafer=self.wafer.id, seed=request.seed, n_samples=request.n_samples, duration=request.duration,
+                             domains=self.domains)
+        trial = self.perturbation.trial(context)
+        if not isinstance(trial, Trial):
+            raise BackendError(f"perturbation {self.perturbation!r}: trial() returned {trial!r}; valid a hal_plugins.emulator.Trial")
+        return trial
+
+    def _parameters(self, wiring: Wiring, trial: Trial) -> tuple[dict, bool]:
+        """The neurons' parameters in biological units (after the fixed pattern and the trial's changes)."""
         d = self.domains
-        if not wiring.neurons:
-            return RunResult(trace_events(wiring, [], [], [], config, request.duration), info={"neurons": 0})
-        net = build_netlist(wiring, request.playback, request.n_samples, request.duration, request.seed)
-
-        # Inputs through the links (events from background generators stay on the wafer).
-        from_fpga = net.in_link >= 0
-        accepted, delivered, lost_in = pass_events(self.links, net.in_sample[from_fpga], net.in_time[from_fpga], net.in_link[from_fpga], "input")
-        keep = np.ones(net.in_time.size, dtype=bool)
-        keep[np.flatnonzero(from_fpga)[~accepted]] = False
-        in_time = net.in_time.copy()
-        in_time[np.flatnonzero(from_fpga)[accepted]] = delivered[accepted]
-
         p = wiring.parameters
         params = bio_parameters(p, d)
         adex = bool(wiring.adex_in_use)
@@ -135,23 +151,51 @@ class EmulatorBackend(Backend):
                 delta_t_mv=np.where(p["exp_bias_na"] > 0, d.voltage_difference_to_bio(p["delta_t_mv"]), 0.0),
                 v_exp_mv=d.hw_mv_to_mv(p["v_exp_mv"]),
             )
+        changed = trial.neuron_parameters(params)
+        if changed is not params:
+            changed = _checked_parameters(self.perturbation, params, changed)
+        return changed, adex
+
+    def _inputs(self, net, trial: Trial, request: RunRequest) -> tuple[Events, dict]:
+        """Input events through the links (events from background generators stay on the wafer), then the trial."""
+        from_fpga = net.in_link >= 0
+        accepted, delivered, lost_in = pass_events(self.links, net.in_sample[from_fpga], net.in_time[from_fpga], net.in_link[from_fpga], "input")
+        keep = np.ones(net.in_time.size, dtype=bool)
+        keep[np.flatnonzero(from_fpga)[~accepted]] = False
+        in_time = net.in_time.copy()
+        in_time[np.flatnonzero(from_fpga)[accepted]] = delivered[accepted]
+        events = Events(net.in_sample, in_time, net.in_source, keep)
+        changed = trial.input_events(events)
+        if changed is not events:
+            _check_events(self.perturbation, "input_events", changed, request, n_index=net.n_sources, inside=True)
+        return changed, lost_in
+
+    def _run(self, request: RunRequest) -> RunResult:
+        config = self.wafer_config()
+        self.require_locked()
+        wiring = extract_wiring(config, denmem_transform=self._denmem_transform)
+        d = self.domains
+        if not wiring.neurons:
+            return RunResult(trace_events(wiring, [], [], [], config, request.duration), info={"neurons": 0})
+        net = build_netlist(wiring, request.playback, request.n_samples, request.duration, request.seed)
+        trial = self._trial(request)
+        params, adex = self._parameters(wiring, trial)
         weights = net.conductance_ns * self._synapse_gains(wiring, net) / d.speedup
-        params, weights, in_time = self._trial_variation(request, params, weights, in_time)
+        changed = trial.synapse_weights(weights)
+        if changed is not weights:
+            weights = _checked_weights(self.perturbation, weights, changed)
+        inputs, lost_in = self._inputs(net, trial, request)
+        on = inputs.delivered
         emulated = EmulatorNetwork(
             params=params, n_sources=net.n_sources, pre=net.pre, post=net.post, weight_ns=weights,
             excitatory=net.excitatory, delay_ms=float(d.hw_s_to_ms(L1_DELAY_HW_S)),
-            in_sample=net.in_sample[keep], in_time_ms=d.ticks_to_ms(in_time[keep]), in_source=net.in_source[keep], adex=adex,
+            in_sample=inputs.sample[on], in_time_ms=d.ticks_to_ms(inputs.tick[on]), in_source=inputs.index[on], adex=adex,
         )
         record = membrane_neurons(wiring, request)
         dt, membrane_dt = integration_step(self.dt_ms, request, d, record is not None)
         result = simulate(emulated, request.n_samples, float(d.ticks_to_ms(request.duration)), dt_ms=dt, record=record,
                           record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads)
-        ticks = self._output_ticks(request, d.ms_to_ticks(result.spike_time_ms))
-        trace = trace_events(wiring, result.spike_sample, ticks, result.spike_neuron, config, request.duration)
-        ok, out_ticks, lost_out = pass_events(self.links, trace.sample, trace.time, trace.hicann, "output")
-        if not np.all(ok) or not np.array_equal(out_ticks, trace.time):
-            trace = trace.select(ok)
-            trace = type(trace)(trace.sample, np.minimum(out_ticks[ok], request.duration - 1), trace.hicann, trace.channel, trace.address).sorted()
+        trace, lost_out = self._outputs(wiring, config, result, trial, request)
         membrane = times = None
         if record is not None:
             membrane = d.mv_to_hw_mv(np.transpose(result.membrane, (1, 0, 2)))
@@ -163,6 +207,56 @@ class EmulatorBackend(Backend):
             lost_in["unrouted"] = net.unrouted
         return RunResult(trace, membrane, times, lost_input=lost_in, lost_output=lost_out, info=info)
 
-    def _output_ticks(self, request: RunRequest, ticks: np.ndarray) -> np.ndarray:
-        """Hook for output timing noise (the noisy backend); exact here."""
-        return ticks
+    def _outputs(self, wiring: Wiring, config, result, trial: Trial, request: RunRequest):
+        """The neurons' spikes, changed by the trial, as the FPGA trace after the output links."""
+        spikes = Events(result.spike_sample, self.domains.ms_to_ticks(result.spike_time_ms), result.spike_neuron,
+                        np.ones(result.spike_sample.size, dtype=bool))
+        changed = trial.output_spikes(spikes)
+        if changed is not spikes:
+            _check_events(self.perturbation, "output_spikes", changed, request, n_index=len(wiring.neurons), inside=False)
+            spikes = changed
+        on = spikes.delivered
+        trace = trace_events(wiring, spikes.sample[on], spikes.tick[on], spikes.index[on], config, request.duration)
+        ok, out_ticks, lost_out = pass_events(self.links, trace.sample, trace.time, trace.hicann, "output")
+        if not np.all(ok) or not np.array_equal(out_ticks, trace.time):
+            trace = trace.select(ok)
+            trace = type(trace)(trace.sample, np.minimum(out_ticks[ok], request.duration - 1), trace.hicann, trace.channel, trace.address).sorted()
+        return trace, lost_out
+
+
+# -- what a perturbation returns is checked before it is used -------------------------------------------
+
+
+def _checked_parameters(perturbation, before: dict, after) -> dict:
+    if not isinstance(after, Mapping) or set(after) != set(before):
+        got = sorted(after) if isinstance(after, Mapping) else type(after).__name__
+        raise BackendError(f"perturbation {perturbation!r}: neuron_parameters returned {got}; valid a mapping with the names {sorted(before)}")
+    out = {}
+    for key, value in after.items():
+        value = np.asarray(value, dtype=float)
+        n = before[key].shape
+        if value.shape != n or not np.all(np.isfinite(value)):
+            raise BackendError(f"perturbation {perturbation!r}: neuron parameter {key} has shape {value.shape}; valid {n} finite values")
+        out[key] = value
+    return out
+
+
+def _checked_weights(perturbation, before: np.ndarray, after) -> np.ndarray:
+    after = np.asarray(after, dtype=float)
+    if after.shape != before.shape or not np.all(np.isfinite(after)) or np.any(after < 0):
+        raise BackendError(f"perturbation {perturbation!r}: synapse_weights returned shape {after.shape} "
+                           f"(min {after.min() if after.size else None}); valid {before.shape} finite values >= 0")
+    return after
+
+
+def _check_events(perturbation, hook: str, events, request: RunRequest, *, n_index: int, inside: bool) -> None:
+    if not isinstance(events, Events):
+        raise BackendError(f"perturbation {perturbation!r}: {hook} returned {type(events).__name__}; valid hal_plugins.emulator.Events")
+    on = events.delivered
+    checks = [("sample", events.sample[on], request.n_samples), ("index", events.index[on], n_index)]
+    if inside:
+        checks.append(("tick", events.tick[on], request.duration))
+    for name, values, limit in checks:
+        if values.size and (values.min() < 0 or values.max() >= limit):
+            bad = int(values.min()) if values.min() < 0 else int(values.max())
+            raise BackendError(f"perturbation {perturbation!r}: {hook} returned {name} {bad}; valid 0..{limit - 1}")

@@ -11,7 +11,9 @@ Every circuit's DAC -> parameter transfer function is the nominal one
 
 The deviations are drawn from ``numpy.random.default_rng([wafer, hicann,
 stream])``: the same wafer is the same chip, bit for bit, whatever else is
-configured. Magnitudes are model choices (the public sources give no
+configured. Trial-to-trial variation is not modelled here: it comes from a
+perturbation (:mod:`hal_plugins.emulator.perturbation`; the noisy backend's model
+is :mod:`hal_plugins.noisy.model`). Magnitudes are model choices (the public sources give no
 pre-calibration spreads; HARDWARE_FACTS.md section 9): "a few tens of percent
 on time constants" and a few tens of mV (hardware) on voltages, which
 calibration must bring down to about the paper's Table II.
@@ -19,10 +21,12 @@ calibration must bring down to about the paper's Table II.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import attrs
 import numpy as np
 
-__all__ = ["MismatchModel", "UNCALIBRATED", "TABLE_II", "NONE", "CircuitDeviations", "TrialNoise", "PAPER_TRIAL_NOISE"]
+__all__ = ["MismatchModel", "UNCALIBRATED", "TABLE_II", "NONE", "TABLE_II_VOLTAGE_SPREAD_BIO_MV", "CircuitDeviations"]
 
 _VOLTAGES = ("e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv")
 _GAINS = ("g_l_ns", "tau_syn_e_us", "tau_syn_i_us", "t_ref_us", "c_pf")
@@ -56,8 +60,9 @@ TABLE_II = MismatchModel(
 )
 NONE = MismatchModel(0, 0, 0, 0, 0, 0, 0, 0)
 
-# Table II voltage spreads as absolute biological mV (relative variation x target value).
-_TABLE_II_VOLTAGE_BIO_MV = {"e_rev_i_mv": 0.05 * 80, "v_reset_mv": 0.02 * 64, "e_l_mv": 0.10 * 40, "v_th_mv": 0.005 * 37.5, "e_rev_e_mv": 0.005 * 80}
+#: Table II's voltage spreads as absolute biological mV (relative variation x target value), per
+#: per-denmem voltage parameter (read-only).
+TABLE_II_VOLTAGE_SPREAD_BIO_MV = MappingProxyType({"e_rev_i_mv": 0.05 * 80, "v_reset_mv": 0.02 * 64, "e_l_mv": 0.10 * 40, "v_th_mv": 0.005 * 37.5, "e_rev_e_mv": 0.005 * 80})
 
 
 @attrs.frozen(eq=False)
@@ -81,7 +86,7 @@ class CircuitDeviations:
         z_driver = rng.standard_normal(224)
         z_syn = rng.standard_normal((448, 256))
         if table_ii_voltages:
-            offsets = {k: z_off[k] * _TABLE_II_VOLTAGE_BIO_MV[k] * alpha for k in _VOLTAGES}
+            offsets = {k: z_off[k] * TABLE_II_VOLTAGE_SPREAD_BIO_MV[k] * alpha for k in _VOLTAGES}
         else:
             offsets = {k: z_off[k] * model.voltage_offset_mv for k in _VOLTAGES}
         sig = {"g_l_ns": model.g_l, "tau_syn_e_us": model.tau_syn, "tau_syn_i_us": model.tau_syn, "t_ref_us": model.t_ref, "c_pf": model.capacitance}
@@ -101,30 +106,3 @@ class CircuitDeviations:
         for k in _GAINS:
             out[k] = per_denmem[k] * self.gain[k]
         return out
-
-
-@attrs.frozen
-class TrialNoise:
-    """Trial-to-trial variation: parameters deviate anew at every run; spike times jitter.
-
-    Voltage noise is in biological mV (converted with alpha), gains are relative.
-    """
-
-    voltage_bio_mv: dict = attrs.field(factory=lambda: {k: 0.3 * v for k, v in _TABLE_II_VOLTAGE_BIO_MV.items()})
-    g_l: float = 0.03
-    tau_syn: float = 0.03
-    synapse: float = 0.02
-    spike_jitter_hw_s: float = 18e-9  # clock-domain crossing (HARDWARE_FACTS.md section 7)
-
-    def draw(self, rng: np.random.Generator, n: int, alpha: float) -> tuple[dict, dict]:
-        offsets = {k: rng.standard_normal(n) * s * alpha for k, s in self.voltage_bio_mv.items()}
-        gains = {
-            "g_l_ns": np.exp(self.g_l * rng.standard_normal(n)),
-            "tau_syn_e_us": np.exp(self.tau_syn * rng.standard_normal(n)),
-            "tau_syn_i_us": np.exp(self.tau_syn * rng.standard_normal(n)),
-        }
-        return offsets, gains
-
-
-#: Default trial-to-trial noise: 30% of Table II's spreads per run, 18 ns hardware spike jitter.
-PAPER_TRIAL_NOISE = TrialNoise()

@@ -11,25 +11,26 @@ every spike time jitters (clock-domain crossing, 18 ns hardware std). The noise
 is seeded: the same ``seed`` option and the same sequence of writes and runs
 give the same results.
 
+The noise model (:mod:`hal_plugins.noisy.model`) reaches the emulator through its
+public perturbation interface only (:class:`hal_plugins.emulator.Perturbation`).
+
 Options as the emulator, plus ``noise`` (a :class:`TrialNoise`) and ``seed``.
 By default the fixed pattern is that of a calibrated chip (``mismatch="table2"``).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from hal.backend import Capabilities, RunRequest
+from hal.backend import Capabilities
 from hal.errors import ConfigError
-from hal_plugins.emulator.backend import EmulatorBackend
-from hal_plugins.emulator.mismatch import PAPER_TRIAL_NOISE, TrialNoise
+from hal_plugins.emulator import EmulatorBackend
+from hal_plugins.noisy.model import PAPER_TRIAL_NOISE, TrialNoise, TrialToTrialNoise
 
 __all__ = ["NoisyBackend"]
 
-_TICK_S = 4e-9
-
 
 class NoisyBackend(EmulatorBackend):
+    """The emulator with a :class:`TrialToTrialNoise` perturbation and a calibrated fixed pattern."""
+
     name = "noisy"
     capabilities = Capabilities(
         membrane_readout=True,
@@ -41,46 +42,19 @@ class NoisyBackend(EmulatorBackend):
     )
 
     def __init__(self, wafer=0, *, noise: TrialNoise = PAPER_TRIAL_NOISE, seed: int = 0, mismatch="table2", **options):
-        super().__init__(wafer, mismatch=mismatch, **options)
-        if not isinstance(noise, TrialNoise):
-            raise ConfigError(f"noisy backend noise: {noise!r} is not a TrialNoise")
-        if not isinstance(seed, int) or seed < 0:
-            raise ConfigError(f"noisy backend seed: {seed!r} out of range; valid an integer >= 0")
-        self.noise = noise
-        self.seed = seed
-        self.runs = 0  # the n-th run of a backend with a seed: jitter and synapse noise
-        self.fg_writes = 0  # the n-th floating-gate programming: parameter deviations
+        if "perturbation" in options:
+            raise ConfigError(
+                f"noisy backend perturbation: {options['perturbation']!r} not accepted; the noisy backend's perturbation "
+                f"is its trial-to-trial noise (options noise, seed); valid: use the emulator backend with perturbation=..."
+            )
+        super().__init__(wafer, mismatch=mismatch, perturbation=TrialToTrialNoise(noise, seed), **options)
 
-    def write_registers(self, write) -> None:
-        super().write_registers(write)
-        if write.register == "fg_cell":
-            self.fg_writes += 1
+    @property
+    def noise(self) -> TrialNoise:
+        """The magnitudes of the trial-to-trial variation."""
+        return self.perturbation.noise
 
-    def reset(self) -> None:
-        super().reset()
-        self.fg_writes = 0
-
-    def _rng(self, request: RunRequest) -> np.random.Generator:
-        return np.random.default_rng([self.seed, self.wafer.id, request.seed, self.runs])
-
-    def _trial_variation(self, request, params, weights, in_time):
-        rng = self._rng(request)
-        self.runs += 1
-        n = params["c_m_pf"].size
-        # Parameter deviations belong to the last floating-gate programming, not to the run.
-        offsets, gains = self.noise.draw(np.random.default_rng([self.seed, self.wafer.id, self.fg_writes, 0xF6]), n, self.domains.alpha)
-        params = dict(params)
-        for key, off in offsets.items():
-            params[key] = params[key] + self.domains.voltage_difference_to_bio(off)
-        params["g_l_ns"] = params["g_l_ns"] * gains["g_l_ns"]
-        params["tau_syn_e_ms"] = params["tau_syn_e_ms"] * gains["tau_syn_e_us"]
-        params["tau_syn_i_ms"] = params["tau_syn_i_ms"] * gains["tau_syn_i_us"]
-        weights = weights * np.exp(self.noise.synapse * rng.standard_normal(weights.size))
-        jitter = rng.normal(0.0, self.noise.spike_jitter_hw_s / _TICK_S, size=in_time.size)
-        in_time = np.clip(np.rint(in_time + jitter), 0, request.duration - 1).astype(np.int64)
-        self._jitter_rng = rng
-        return params, weights, in_time
-
-    def _output_ticks(self, request, ticks):
-        jitter = self._jitter_rng.normal(0.0, self.noise.spike_jitter_hw_s / _TICK_S, size=ticks.size)
-        return np.rint(ticks + jitter).astype(np.int64)
+    @property
+    def seed(self) -> int:
+        """The noise's seed."""
+        return self.perturbation.seed
