@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from hal.coordinates import HICANNOnWafer
+from hal.coordinates.wafer import HICANNOnWafer
 from hal.errors import ConfigError
 
 __all__ = ["InputAddress"]
