@@ -1,6 +1,6 @@
 """Benchmark: throughput of the backends on the paper network, a full HICANN and the full wafer.
 
-The same as ``hal bench``; the implementation is :mod:`hal.bench`, the numbers are in
+The same as ``hal bench``; the implementation is :mod:`hal_plugins.bench.bench`, the numbers are in
 docs/benchmarks.md. NEST and Brian2 are timed in the same run when installed
 (``pip install -e '.[bench]'``, in an environment of its own: see docs/benchmarks.md).
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from hal.bench import main
+from hal_plugins.bench.bench import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

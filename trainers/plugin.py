@@ -24,12 +24,19 @@ def _in_the_loop(backend, **hyperparameters):
 
 
 class _Schmitt2017:
-    """The paper end to end (``hal reproduce schmitt2017``)."""
+    """The paper end to end (also ``hal reproduce schmitt2017``)."""
 
     def run(self, **options):
         from hal_trainers.reproduce import reproduce
 
         return reproduce(**options)
+
+
+@hal.hookimpl
+def hal_register_commands(registry) -> None:
+    from hal_trainers import reproduce_command
+
+    registry.add("reproduce schmitt2017", reproduce_command.configure, description=reproduce_command.DESCRIPTION)
 
 
 @hal.hookimpl

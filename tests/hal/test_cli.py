@@ -110,7 +110,7 @@ def test_plugins_json_lists_reference(capsys):
     data = json.loads(out)
     assert code == 0
     assert {"name": "reference", "distribution": "wafer-hal"}.items() <= next(b for b in data["backends"] if b["name"] == "reference").items()
-    assert set(data) == {"backends", "trainers", "calibration_routines"}
+    assert set(data) == {"backends", "trainers", "calibration_routines", "commands"}
 
 
 def test_run_a_saved_experiment(capsys, tmp_path):
@@ -120,7 +120,7 @@ def test_run_a_saved_experiment(capsys, tmp_path):
     from hal.testing.networks import layered_network, poisson_experiment
 
     net = layered_network((2, 1), [np.array([[9, 9]])])
-    exp = poisson_experiment(net, np.full((2, 2), 40.0), record_membrane=[(net.routing.hicann, net.routing.firing(2))])
+    exp = poisson_experiment(net, np.full((2, 2), 40.0), record_membrane=[net.neuron(1, 0)])
     path = tmp_path / "exp.hal"
     save_experiment(exp, path)
     code, out, err = run(capsys, "run", str(path), "--backend", "reference", "--json")

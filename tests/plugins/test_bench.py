@@ -5,13 +5,13 @@ Nothing here checks speed; the measured numbers live in docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 
 import pytest
 
-from hal.bench import add_parser, full_hicann
+from hal.cli import build_parser
+from hal_plugins.bench.bench import full_hicann
 
 pytestmark = pytest.mark.needs_extension
 
@@ -22,13 +22,12 @@ def _positive(value) -> bool:
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory) -> dict:
-    """``hal bench --quick --json`` through the sub-command's parser (what hal.cli wires in)."""
+    """``hal bench --quick --json`` through ``hal``'s own parser (the command the bench plugin registers)."""
     from hal_plugins.emulator.kernel import kernel_available
 
     if not kernel_available():
         pytest.skip("the emulator's compiled kernel is not built (pip install -e .)")
-    parser = argparse.ArgumentParser(prog="hal")
-    add_parser(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     args = parser.parse_args(["bench", "--quick", "--json", "--samples", "3", "--reference-samples", "1", "--simulator-samples", "1",
                               "--out", str(out)])

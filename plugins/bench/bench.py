@@ -61,7 +61,8 @@ from typing import Any
 import structlog
 
 __all__ = [
-    "add_parser",
+    "DESCRIPTION",
+    "configure",
     "run_benchmarks",
     "full_hicann",
     "full_wafer",
@@ -87,6 +88,8 @@ PAPER_STIMULUS_MS = 900.0
 MAXHW_RATE_HZ = 40.0
 
 
+
+DESCRIPTION = "throughput benchmark: paper network, full HICANN, full wafer (docs/benchmarks.md)"
 
 _FULL = dict(samples=1200, reference_samples=60, simulator_samples=60, hicann_bio_s=1.0, wafer_bio_s=0.1, wafer_hicanns=384, repeat=2)
 _QUICK = dict(samples=6, reference_samples=2, simulator_samples=2, hicann_bio_s=0.02, wafer_bio_s=0.01, wafer_hicanns=2, repeat=1)
@@ -628,7 +631,7 @@ _SCENARIOS = {
 
 
 def _worker(spec_path: str, out_path: str) -> int:
-    """Run one scenario (``python -m hal.bench --worker SPEC OUT``) and write its JSON result."""
+    """Run one scenario (``python -m hal_plugins.bench.bench --worker SPEC OUT``) and write its JSON result."""
     from hal.logging import configure
 
     configure(level="warning")
@@ -649,7 +652,7 @@ def _in_subprocess(name: str, timeout_s: float, env: dict[str, str] | None = Non
             json.dump(spec, f)
         t0 = time.perf_counter()
         try:
-            done = subprocess.run([sys.executable, "-m", "hal.bench", "--worker", spec_path, out_path],
+            done = subprocess.run([sys.executable, "-m", "hal_plugins.bench.bench", "--worker", spec_path, out_path],
                                   capture_output=True, text=True, timeout=timeout_s, env={**os.environ, **(env or {})})
         except subprocess.TimeoutExpired:
             raise BackendError(f"benchmark {name}: no result after {timeout_s:.0f} s") from None
@@ -851,10 +854,8 @@ def _targets(result: dict) -> dict:
 # -- command line -----------------------------------------------------------------------------------
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Add the ``bench`` sub-command to ``subparsers`` (of ``hal``'s parser, or a standalone one)."""
-    p = subparsers.add_parser("bench", help="throughput benchmark: paper network, full HICANN, full wafer (docs/benchmarks.md)",
-                              description="Throughput benchmark (docs/benchmarks.md). Each scenario runs in its own process.")
+def configure(p: argparse.ArgumentParser):
+    """Add the ``bench`` options to ``p`` (``hal bench``'s parser, or a standalone one); return the handler."""
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--out", help="also write the JSON results to this file")
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds): checks the code path, measures nothing useful")
@@ -875,8 +876,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, help="timed runs per scenario on the paper network, best reported (default 2; quick 1)")
     p.add_argument("--profile", action="store_true", help="profile one more emulator batch (cProfile top entries, kernel time)")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_bench)
-    return p
+    return _cmd_bench
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -929,20 +929,19 @@ def summary(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m hal.bench [options]`` (the same options as ``hal bench``)."""
+    """``python -m hal_plugins.bench.bench [options]`` (the same options as ``hal bench``)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--worker"]:
         return _worker(argv[1], argv[2])
     from hal.errors import HalError
     from hal.logging import configure
 
-    parser = argparse.ArgumentParser(prog="hal")
-    sub = parser.add_subparsers(dest="command")
-    add_parser(sub)
-    args = parser.parse_args(["bench", *argv])
+    parser = argparse.ArgumentParser(prog="hal bench", description=DESCRIPTION)
+    handler = configure(parser)
+    args = parser.parse_args(argv)
     configure(level="info")
     try:
-        return args.func(args)
+        return handler(args)
     except HalError as exc:
         print(f"hal bench: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,61 @@
+"""``hal reproduce schmitt2017``: the command line of the paper's reproduction (registered by this package's plugin)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from hal.errors import ConfigError
+
+__all__ = ["DESCRIPTION", "configure"]
+
+DESCRIPTION = "Schmitt et al. 2017 end to end: software model, conversion, in-the-loop training; trials on Dask, report.json and figures"
+
+
+def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """Add the command's options to ``parser``; return its handler."""
+    parser.add_argument("--backend", default="noisy", help="hal backend the spiking network runs on (default: noisy; see `hal plugins`)")
+    parser.add_argument("--dataset", choices=("digits", "mnist"), default="digits",
+                       help="digits: scikit-learn's, nothing to fetch (default); mnist: the paper's, needs --data-dir")
+    parser.add_argument("--data-dir", help="directory with the MNIST IDX files (for --dataset mnist)")
+    parser.add_argument("--trials", type=int, default=4, help="trials (seeds 0..N-1: initial weights and hardware neurons; default 4)")
+    parser.add_argument("--itl-steps", type=int, default=20, help="in-the-loop training steps per trial (default 20)")
+    parser.add_argument("--ann-steps", type=int, default=15_000, help="software training steps of 100 images (default 15000, the paper's)")
+    parser.add_argument("--itl-batch", type=int, default=1200, help="training images per in-the-loop step (default 1200, the paper's)")
+    parser.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
+    parser.add_argument("--out", default="schmitt2017-out", help="report.json, figures and per-trial files (default schmitt2017-out; "
+                       "finished trials there are skipped)")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster on this machine)")
+    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: the machine's cores)")
+    return _handle
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from hal_trainers.reproduce import reproduce
+
+    if args.dataset == "mnist" and not args.data_dir:
+        raise ConfigError("--dataset mnist needs --data-dir DIR with the MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")
+    if args.dataset == "digits" and args.data_dir:
+        raise ConfigError("--data-dir is for --dataset mnist; the digits dataset ships with scikit-learn")
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report = reproduce(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, itl_steps=args.itl_steps,
+                          out=args.out, scheduler=args.scheduler, workers=args.workers, ann_steps=args.ann_steps, itl_batch=args.itl_batch,
+                          test_subset=args.test_subset, progress=progress)
+    s, p = report["summary_percent"], report["paper_percent"]
+    print(f"Schmitt et al. 2017 on {report['backend']}, {report['dataset']}, {report['trials']} trial(s); "
+          f"median [interquartile range] test accuracy, %:")
+    print(f"{'':<24}{'this run':>22}{'paper':>22}")
+    for key, label in (("software", "software model"), ("converted", "right after conversion"), ("in_the_loop", "after in-the-loop")):
+        ours = f"{s[key]['median']:.1f} [{s[key]['q25']:.1f}, {s[key]['q75']:.1f}]"
+        theirs = f"{p[key]['median']:.0f} [{p[key]['q25']:.0f}, {p[key]['q75']:.0f}]"
+        print(f"{label:<24}{ours:>22}{theirs:>22}")
+    redraws = sum(report.get("software_redraws", []))
+    if redraws:
+        print(f"software models redrawn (a label unit never fired): {redraws}, per trial in report.json")
+    m = report["mapping"]
+    print(f"mapping: {m.get('hicanns')} HICANNs, {m.get('fpgas')} FPGA(s), {m.get('synapses')} synapses, {m.get('synapses_lost')} lost; "
+          f"report and figures in {args.out}/ ({report['wall_s']:.0f} s)")
+    return 0
