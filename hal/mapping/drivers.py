@@ -1,15 +1,30 @@
 """Synapse drivers: which drivers an L1 line reaches, allocating drivers and rows to the
-pre-synaptic neurons of a HICANN, and joining circuits into logical neurons."""
+pre-synaptic neurons of a HICANN (the mapping phase :func:`allocate_rows`), and joining
+circuits into logical neurons.
+
+On every target HICANN, each (pre-synaptic neuron or source, sign) gets a synapse row; a
+driver holds an excitatory and an inhibitory row of one pre, or two rows of one kind. Drivers
+are fed from the line the origin arrives on through crossbar and synapse switches; an origin
+short of directly reachable drivers extends chains (``d -> d+2``). Row decoders take the pre's
+L1 address MSBs.
+"""
 
 from __future__ import annotations
 
 import functools
-
+from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from hal import coordinates as C
 from hal.hardware.hicann import HICANNConfig
+from hal.hardware.recipes import feed_driver
+from hal.mapping.l1 import L1Line
 
-__all__ = ["reachable_drivers", "drivers_reachable_from_line", "drivers_reachable_from_vline", "allocate_drivers", "merge_circuits"]
+if TYPE_CHECKING:
+    from hal.mapping.state import MappingState
+
+__all__ = ["reachable_drivers", "drivers_reachable_from_line", "drivers_reachable_from_vline", "allocate_drivers", "merge_circuits",
+           "allocate_rows", "row_order"]
 
 
 def merge_circuits(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
@@ -69,7 +84,11 @@ def drivers_reachable_from_vline(vline: int) -> tuple[tuple[int, int], ...]:
 
 
 def _arrival(arrival) -> tuple[str, int]:
-    """("H", line) or ("V", line); a bare int is a horizontal line (the older call form)."""
+    """("H", line) or ("V", line) from a line coordinate, such a pair, or a bare int (a horizontal line)."""
+    if isinstance(arrival, C.HLineOnHICANN):
+        return ("H", arrival.value)
+    if isinstance(arrival, C.VLineOnHICANN):
+        return ("V", arrival.value)
     if isinstance(arrival, tuple):
         return arrival
     return ("H", int(arrival))
@@ -148,8 +167,9 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
     """Synapse drivers for each origin on one HICANN; writes switches and driver configuration.
 
     ``demands`` maps an origin key to (arrival, synapse rows needed). The arrival is the L1 line
-    that carries the origin on this HICANN: ``("H", line)`` (or a bare int) for a horizontal
-    line, ``("V", line)`` for a vertical one. A driver is a *head* when it is fed from that line:
+    that carries the origin on this HICANN: an :class:`~hal.coordinates.HLineOnHICANN` (or
+    ``("H", line)``, or a bare int) for a horizontal line, a :class:`~hal.coordinates.VLineOnHICANN`
+    (or ``("V", line)``) for a vertical one. A driver is a *head* when it is fed from that line:
     a horizontal line through a crossbar switch onto one of its 8 vertical lines and a synapse
     switch (lines 8n..8n+7 reach the same 28 heads); a vertical line through a synapse switch
     alone (14 heads). Chains extend an origin: the chain's last driver gets ``connect_neighbor``
@@ -175,15 +195,71 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
     heads, chain_next, assigned, _ = best[1]
     for origin, pairs in heads.items():
         kind, line = demands[origin][0]
+        hline = C.HLineOnHICANN(line) if kind == "H" else None
         for driver, vline in pairs:
-            if kind == "H":
-                chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=line, vline=vline), True)
             owner[vline] = origin
-            chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline), True)
-            chip.synapse_drivers.update(driver, enable=True, locin=True)
+            feed_driver(chip, C.SynapseDriverOnHICANN(driver), C.VLineOnHICANN(vline), hline=hline)
     for tail, nxt in chain_next.items():
         chip.synapse_drivers.update(tail, connect_neighbor=True)
         chip.synapse_drivers.update(nxt, enable=True, locin=False)
     used = {d for drivers in assigned.values() for d in drivers}
     free -= used
     return assigned, len(chain_next)
+
+
+def allocate_rows(state: MappingState) -> None:
+    """Phase: drivers and rows on every target HICANN for the origins whose bus arrives there; fills ``state.row_of``."""
+    for target, per_origin in state.row_needs.items():
+        chip = state.chips[target]
+        demands = {}
+        for origin, needs in per_origin.items():
+            line = state.arrival.get((origin, target))
+            if line is None:
+                state.unreachable.add((origin, target))
+                continue
+            demands[origin] = (line, row_order(sorted(set(needs))))
+        owner = state.l1.vline_owner(target)
+        assigned, chained = allocate_drivers(state.config.hicann(target), chip.free_drivers,
+                                             {o: (line, len(rows)) for o, (line, rows) in demands.items()},
+                                             capacity=chip.capacity, vline_owner=owner)
+        for vline, origin in owner.items():
+            state.l1.claim(L1Line.vertical(target, vline), origin)
+        chip.chained += chained
+        for origin, drivers in assigned.items():
+            _write_rows(state, target, origin, drivers, demands[origin][1])
+
+
+def _write_rows(state: MappingState, target: C.HICANNOnWafer, origin, drivers: list[int], needs: list[tuple[int, bool]]) -> None:
+    """The rows of ``drivers`` (skipping rows on the defect list) for ``needs`` in order: sign and row decoder."""
+    cfg = state.config.hicann(target)
+    wanted = iter(needs)
+    for driver in drivers:
+        for row in C.SynapseDriverOnHICANN(driver).rows():
+            if (target.enum, row.value) in state.options.disabled_rows:
+                continue
+            need = next(wanted, None)
+            if need is None:
+                break
+            address, exc = need
+            cfg.synapse_rows.update(row, input_excitatory=exc, input_inhibitory=not exc,
+                                    decoder_even=address >> 4, decoder_odd=address >> 4, sel_gmax=0)
+            state.row_of[(origin, address, exc, target)] = row.value
+
+
+def row_order(needs: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
+    """The rows an origin needs on a chip, in the order they fill its drivers' rows.
+
+    Both signs of one pre come next to each other (one driver when its rows are whole), then
+    the single-sign pres. A driver's two rows can serve any two pres of its origin: each row
+    has its own decoder.
+    """
+    by_pre = defaultdict(list)
+    for address, exc in needs:
+        by_pre[address].append(exc)
+    pairs, singles = [], []
+    for address, signs in by_pre.items():
+        if len(signs) == 2:
+            pairs.extend([(address, True), (address, False)])
+        else:
+            singles.append((address, signs[0]))
+    return pairs + singles

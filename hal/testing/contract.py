@@ -47,9 +47,11 @@ def test_contract_silent_network_stays_silent(hal_backend):
 
 
 def test_contract_driven_neuron_fires_and_is_recorded(hal_backend):
-    rec = hal.run(_experiment(_net(), np.full(2, 800.0), seed=1), hal_backend)
+    net = _net()
+    rec = hal.run(_experiment(net, np.full(2, 800.0), seed=1), hal_backend)
     counts = rec.spike_counts[0]
-    assert counts[:2].sum() > 0, "input neurons driven at 800 Hz with weight 15 must fire"
+    inputs = [rec.column(*net.neuron(0, i)) for i in range(2)]
+    assert counts[inputs].sum() > 0, "input neurons driven at 800 Hz with weight 15 must fire"
     assert rec.lost_events["unattributed"] == 0
     times, _ = rec.spikes(0)
     assert np.all((times >= 0) & (times < 400.0))
@@ -73,13 +75,13 @@ def test_contract_deterministic_backends_repeat_exactly(hal_backend):
 
 def test_contract_membrane_capability_is_honoured(hal_backend):
     net = _net()
-    exp = _experiment(net, np.full(2, 60.0), record_membrane=[(net.routing.hicann, net.routing.firing(2))])
+    exp = _experiment(net, np.full(2, 60.0), record_membrane=[net.neuron(1, 0)])
     if not hal_backend.capabilities.membrane_readout:
         with pytest.raises(CapabilityError):
             hal.run(exp, hal_backend)
         return
     rec = hal.run(exp, hal_backend)
-    t, v = rec.membrane(net.routing.hicann, net.routing.firing(2))
+    t, v = rec.membrane(*net.neuron(1, 0))
     assert v.shape == (1, t.size) and np.all(np.isfinite(v))
     assert -100.0 < float(np.median(v)) < 20.0, "membrane in biological mV"
 
@@ -88,6 +90,6 @@ def test_contract_weights_only_update_reaches_the_backend_as_weight_writes(hal_b
     net = _net()
     hal.run(_experiment(net, np.full(2, 20.0)), hal_backend)
     before = len(hal_backend.write_log)
-    net.routing.set_weights(net.config, np.where(net.network.weight > 0, 3, 0))
+    net.set_weights(0, np.array([[3, 3]]))
     hal.run(_experiment(net, np.full(2, 20.0)), hal_backend)
     assert {w.register for w in hal_backend.write_log[before:]} == {"synapse_weight"}

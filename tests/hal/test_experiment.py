@@ -34,7 +34,7 @@ def test_domains_follow_the_paper():
 
 
 def test_poisson_input_is_seeded_per_sample(net):
-    targets = [net.routing.source_address[i] for i in range(3)]
+    targets = net.inputs
     inp = hal.PoissonInput(targets, np.full((4, 3), 50.0), seed=9)
     t1, i1 = inp.spikes(2, 1000.0)
     t2, i2 = hal.PoissonInput(targets, np.full((7, 3), 50.0), seed=9).spikes(2, 1000.0)
@@ -47,7 +47,7 @@ def test_playback_is_in_ticks_and_hardware_addresses(net):
     pb = exp.playback()
     assert set(pb.sample.tolist()) == {0, 1}
     assert pb.time.max() < PAPER_DOMAINS.ms_to_ticks(900.0)
-    target = net.routing.source_address[0]
+    target = net.inputs[0]
     assert (target.hicann.enum, target.channel, target.address) in set(zip(pb.hicann.tolist(), pb.channel.tolist(), pb.address.tolist()))
 
 
@@ -67,21 +67,23 @@ def test_playback_is_in_ticks_and_hardware_addresses(net):
     ],
 )
 def test_bad_experiments(net, build, fragment):
-    targets = [net.routing.source_address[i] for i in range(3)]
+    targets = net.inputs
     with pytest.raises(ConfigError) as info:
         build(net, targets)
     assert fragment in str(info.value)
 
 
 def test_input_that_the_configuration_does_not_accept(net):
-    wrong = hal.InputAddress(net.routing.hicann, 0, 5)  # channel 0 carries neuron block 0 to the FPGA
+    hicann, firing = net.neuron(0, 0)
+    block = firing.to_neuron_block().value
+    wrong = hal.InputAddress(hicann, block, 5)  # this channel carries the neuron's block to the FPGA
     exp = hal.Experiment(net.config, 100.0, [hal.PoissonInput([wrong], [10.0])])
-    with pytest.raises(ConfigError, match=r"channel 0 does not accept FPGA events in this configuration \(needs gbit_link\[0\].direction TO_HICANN"):
+    with pytest.raises(ConfigError, match=rf"channel {block} does not accept FPGA events in this configuration \(needs gbit_link\[{block}\].direction TO_HICANN"):
         hal.run(exp, RecordingBackend())
 
 
 def test_membrane_of_an_unknown_neuron(net):
-    exp = poisson_experiment(net, np.ones(3), record_membrane=[(net.routing.hicann, C.NeuronOnHICANN(x=200, y=0))])
+    exp = poisson_experiment(net, np.ones(3), record_membrane=[(net.neuron(0, 0)[0], C.NeuronOnHICANN(x=200, y=0))])
     with pytest.raises(ConfigError, match="belongs to no logical neuron"):
         hal.run(exp, RecordingBackend())
 
@@ -93,7 +95,7 @@ class NoReadout(RecordingBackend):
 
 def test_missing_capabilities_fail_before_anything_is_written(net):
     backend = NoReadout()
-    exp = poisson_experiment(net, np.ones(3), record_membrane=[(net.routing.hicann, net.routing.firing(0))])
+    exp = poisson_experiment(net, np.ones(3), record_membrane=[net.neuron(0, 0)])
     with pytest.raises(CapabilityError, match="backend 'no-readout' has no membrane readout \\(capability membrane_readout\\)"):
         hal.run(exp, backend)
     with pytest.raises(CapabilityError, match="runs at most 2 samples per run \\(capability max_batch_size\\); 5 requested"):
@@ -120,7 +122,7 @@ def test_recording_backend_sees_only_register_writes(net):
     assert backend.requests[0].n_samples == 2
     # A weights-only change reaches the backend as synapse-weight writes only.
     before = len(backend.write_log)
-    net.routing.set_weights(net.config, np.maximum(net.network.weight - 1, 0))
+    net.set_weights(0, np.array([[4, -4, 0], [0, 6, 6]]))
     hal.run(exp, backend)
     assert {w.register for w in backend.write_log[before:]} == {"synapse_weight"}
 
@@ -133,8 +135,8 @@ def test_recording_queries(net):
     with pytest.raises(ConfigError, match="rate window"):
         rec.rates_hz(500.0, 100.0)
     with pytest.raises(ConfigError, match="membrane not recorded"):
-        rec.membrane(net.routing.hicann, net.routing.firing(0))
+        rec.membrane(*net.neuron(0, 0))
     with pytest.raises(ConfigError, match="is not a recorded neuron"):
-        rec.column(net.routing.hicann, C.NeuronOnHICANN(x=250, y=0))
-    assert rec.column(net.routing.hicann, net.routing.firing(3)) == 3
+        rec.column(net.neuron(0, 0)[0], C.NeuronOnHICANN(x=250, y=0))
+    assert rec.column(*net.neuron(1, 0)) == 3  # columns follow the layers
     assert rec.lost_events == {"input": {}, "output": {}, "unattributed": 0, "total": 0}

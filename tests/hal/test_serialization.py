@@ -202,8 +202,8 @@ def test_experiment_round_trip(tmp_path):
     import hal
 
     net = layered_network((2, 1), [np.array([[4, -4]])])
-    exp = poisson_experiment(net, np.full((3, 2), 20.0), seed=5, record_membrane=[(net.routing.hicann, net.routing.firing(1))])
-    spikes = hal.SpikeArrayInput([net.routing.source_address[0]], [([1.0, 2.0], [0, 0])] * 3)
+    exp = poisson_experiment(net, np.full((3, 2), 20.0), seed=5, record_membrane=[net.neuron(0, 1)])
+    spikes = hal.SpikeArrayInput([net.inputs[0]], [([1.0, 2.0], [0, 0])] * 3)
     exp = hal.Experiment(exp.config, exp.duration_ms, [*exp.inputs, spikes], record_membrane=exp.record_membrane, seed=5)
     path = tmp_path / "exp.hal"
     save_experiment(exp, path)

@@ -207,9 +207,11 @@ def test_overloaded_input_link_is_predicted_before_the_run():
     from hal.testing.fakes import RecordingBackend
     from hal.testing.networks import paper_network, poisson_experiment
 
-    net = paper_network()  # all 100 inputs through one HICANN's link
+    hicann = C.HICANNOnWafer(100)
+    net = paper_network(hicann=hicann, circuits_per_neuron=2)  # all 100 inputs through one HICANN's link
     exp = poisson_experiment(net, np.full(100, 25.0), stop_ms=None)
-    assert predicted_link_load(exp)[net.routing.hicann.enum] == pytest.approx(2500.0, rel=0.1)
+    assert {a.hicann for a in net.inputs} == {hicann}
+    assert predicted_link_load(exp)[hicann.enum] == pytest.approx(2500.0, rel=0.1)
     with capture_logs() as logs:
         hal.run(exp, RecordingBackend())
     assert any(e["event"] == "input_link_overload_predicted" for e in logs)

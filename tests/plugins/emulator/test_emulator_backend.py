@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import hal
+from hal import coordinates as C
 from hal.errors import ConfigError, UnknownNameError
 from hal.testing.networks import layered_network, paper_network, poisson_experiment
 from hal_plugins.emulator.kernel import kernel_available
@@ -61,10 +62,11 @@ def test_mismatch_changes_activity_but_keeps_it_plausible():
 
 def test_link_bandwidth_loss_is_counted_per_link():
     """2,500 Hz of input through one HICANN's link exceeds its 17.8 MHz (hardware) budget."""
-    net = paper_network(seed=1)
+    hicann = C.HICANNOnWafer(100)
+    net = paper_network(seed=1, hicann=hicann, circuits_per_neuron=2)
     rec = hal.run(poisson_experiment(net, paper_rates(2), seed=2), hal.get_backend("emulator", mismatch="none"))
     lost = rec.lost_events
-    link = f"input/hicann/{net.routing.hicann.enum}/link"
+    link = f"input/hicann/{hicann.enum}/link"
     assert lost["input"].get(link, 0) > 0 and lost["total"] >= lost["input"][link]
     n_inputs = len(rec.experiment.playback())
     assert lost["input"][link] < 0.6 * n_inputs
@@ -82,8 +84,9 @@ def test_adaptation_reduces_firing():
     net = layered_network((1,), [])
     exp = poisson_experiment(net, np.full(1, 400.0), stop_ms=None)
     plain = hal.run(exp, hal.get_backend("emulator", mismatch="none", links="lossless")).spike_counts.sum()
-    chip = net.config.hicann(net.routing.hicann)
-    denmems = list(net.routing.neurons[0])
+    hicann, denmems = net.circuits(0, 0)
+    chip = net.config.hicann(hicann)
+    denmems = list(denmems)
     chip.set_neuron_parameter("I_fire", 1023, neurons=denmems)  # strongest spike-triggered adaptation b
     chip.set_neuron_parameter("I_radapt", 100, neurons=denmems)  # slow adaptation (tau_w ~ 0.3 s biological)
     adapted = hal.run(exp, hal.get_backend("emulator", mismatch="none", links="lossless")).spike_counts.sum()

@@ -1,0 +1,97 @@
+"""How to map: :class:`MappingOptions` and the constants it is checked against."""
+
+from __future__ import annotations
+
+import attrs
+
+from hal import coordinates as C
+from hal.analog.domains import PAPER_DOMAINS, Domains
+from hal.calibration import Calibration
+from hal.calibration.database import check_defect
+from hal.errors import ConfigError
+
+__all__ = ["MappingOptions", "CIRCUITS_PER_NEURON", "INPUT_BUDGET_HZ_PER_HICANN", "PLACEMENTS"]
+
+#: The (hicann, item) sets of :class:`MappingOptions` and the defect kinds their items are checked as.
+_DISABLED_FIELDS = {"disabled_circuits": "neuron", "disabled_drivers": "synapse_driver", "disabled_rows": "synapse_row",
+                    "disabled_hlines": "hline", "disabled_vlines": "vline", "disabled_hrepeaters": "hrepeater",
+                    "disabled_vrepeaters": "vrepeater"}
+
+#: Placement strategies (:attr:`MappingOptions.placement`).
+PLACEMENTS = ("compact", "random", "random_hicanns")
+
+#: Circuits per logical neuron: one denmem, a column, or 1..16 whole quads (up to one neuron block).
+CIRCUITS_PER_NEURON = (1, 2, 4, 8, 16, 32, 64)
+
+#: 80 % of 17.8 MHz hardware per HICANN link, in biological Hz at speed-up 10^4 (marocco's budget).
+INPUT_BUDGET_HZ_PER_HICANN = 0.8 * 17.8e6 / 1e4
+
+
+def _default_chain() -> tuple[C.HICANNOnWafer, ...]:
+    return tuple(C.HICANNOnWafer.from_xy(x, 7) for x in range(12, 24))
+
+
+@attrs.frozen
+class MappingOptions:
+    """How to map: circuits per neuron, which HICANNs, expected source rates, loss policy, calibration."""
+
+    circuits_per_neuron: int = 4
+    hicanns: tuple[C.HICANNOnWafer, ...] = attrs.field(factory=_default_chain, converter=tuple)
+    source_rate_hz: float = 25.0  # expected mean rate per source, for the link budget
+    input_budget_hz: float = INPUT_BUDGET_HZ_PER_HICANN
+    max_neurons_per_hicann: int | None = None
+    allow_loss: bool = False
+    disabled_hicanns: frozenset = frozenset()
+    disabled_circuits: frozenset = frozenset()  # (hicann enum, denmem enum)
+    disabled_drivers: frozenset = frozenset()  # (hicann enum, driver)
+    disabled_rows: frozenset = frozenset()  # (hicann enum, synapse row 0..447)
+    disabled_hlines: frozenset = frozenset()  # (hicann enum, horizontal line 0..63)
+    disabled_vlines: frozenset = frozenset()  # (hicann enum, vertical line 0..255)
+    disabled_hrepeaters: frozenset = frozenset()  # (hicann enum, repeater = its line 0..63)
+    disabled_vrepeaters: frozenset = frozenset()  # (hicann enum, repeater = its line 0..255)
+    calibration: Calibration | None = None
+    # Clip calibration targets outside a circuit's or quadrant's calibrated range (logged) instead of raising.
+    calibration_clip: bool = False
+    domains: Domains = PAPER_DOMAINS
+    # "compact": neurons on consecutive columns; "random": a seeded shuffle of the columns inside the
+    # neuron blocks a HICANN uses (other circuits -- another fixed pattern -- with the same routing);
+    # "random_hicanns": each neuron on a HICANN drawn (seeded) from ``hicanns`` (the paper's placement).
+    placement: str = "compact"
+    seed: int = 0
+
+    @classmethod
+    def with_defects(cls, store, wafer: int, **kwargs) -> MappingOptions:
+        """Options that avoid every component on the wafer's defect list (``hal defects``)."""
+        defects = store.defects(wafer)
+        hicanns = {d.hicann for d in defects if d.component == "hicann"}
+        for d in defects:
+            if d.component == "fpga":
+                hicanns |= {h.enum for h in C.FPGAOnWafer(d.item).hicanns()}
+        def of(component: str) -> frozenset:
+            return frozenset((d.hicann, d.item) for d in defects if d.component == component)
+
+        return cls(
+            disabled_hicanns=frozenset(hicanns),
+            disabled_circuits=of("neuron"),
+            disabled_drivers=of("synapse_driver"),
+            disabled_rows=of("synapse_row"),
+            disabled_hlines=of("hline"),
+            disabled_vlines=of("vline"),
+            disabled_hrepeaters=of("hrepeater"),
+            disabled_vrepeaters=of("vrepeater"),
+            **kwargs,
+        )
+
+    def __attrs_post_init__(self):
+        if self.circuits_per_neuron not in CIRCUITS_PER_NEURON:
+            raise ConfigError(f"MappingOptions.circuits_per_neuron: {self.circuits_per_neuron} not supported; valid {', '.join(map(str, CIRCUITS_PER_NEURON))}")
+        if not self.hicanns:
+            raise ConfigError("MappingOptions.hicanns: empty; give the HICANNs the mapping may use, west to east")
+        for name, component in _DISABLED_FIELDS.items():
+            for entry in getattr(self, name):
+                if not (isinstance(entry, tuple) and len(entry) == 2):
+                    raise ConfigError(f"MappingOptions.{name}: {entry!r} is not a (hicann enum, {component} index) pair")
+                check_defect(component, *entry)
+        if self.placement not in PLACEMENTS:
+            raise ConfigError(f"MappingOptions.placement: {self.placement!r} not valid; valid {', '.join(PLACEMENTS)}")
+

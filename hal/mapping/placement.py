@@ -1,0 +1,216 @@
+"""Placement: neurons on circuits, their addresses and origins, and the sources' FPGA channels.
+
+Neurons are logical neurons of ``k`` merged circuits on consecutive columns of a HICANN.
+Populations that receive external sources are spread over enough HICANNs that each HICANN's
+FPGA link stays within its input budget; the other populations follow, packed, on the HICANNs
+east of them, in the order given. Disabled HICANNs and circuits are skipped. A neuron block's
+spikes leave through its DNC merger; FPGA input enters through the channels no neuron block
+uses (:func:`hal.hardware.recipes.configure_channel` for both).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import attrs
+import numpy as np
+
+from hal import coordinates as C
+from hal.calibration import apply_parameters
+from hal.errors import ResourceError
+from hal.hardware.recipes import ChannelSource, configure_channel, enable_highspeed_link
+from hal.mapping.drivers import merge_circuits
+from hal.mapping.l1 import sending_line
+from hal.mapping.state import ADDRESSES, ChipState, MappingState, sending_line_broken
+
+__all__ = ["place_populations", "configure_neurons", "place_sources"]
+
+_MAX_HOPS = 3  # how far east ``_order_blocks`` looks for buses arriving on a fresh HICANN
+
+
+@attrs.define
+class _Placer:
+    """The running state of :func:`place_populations`."""
+
+    state: MappingState
+    fed_cap: int  # neurons a HICANN with fed neurons may hold (it keeps FPGA channels for their sources)
+    rng: np.random.Generator | None  # "random_hicanns" only
+    cursor: int = 0
+    fed_chips: set = attrs.field(factory=set)
+    blocks_placed: dict = attrs.field(factory=dict)  # (x, y) -> neurons per neuron block, finished populations
+
+    def fits(self, chip: ChipState, rate: float, is_fed: bool) -> bool:
+        options = self.state.options
+        cap = options.max_neurons_per_hicann
+        room = chip.free_columns and (cap is None or chip.neurons < cap)
+        channels = not (is_fed or chip.hicann in self.fed_chips) or chip.neurons < self.fed_cap
+        return bool(room and channels and (rate == 0 or self.state.load[chip.hicann] + rate <= options.input_budget_hz))
+
+    def next_chip(self, rate: float, is_fed: bool, open_chips: list) -> ChipState | None:
+        chips, chain = self.state.chips, self.state.chain
+        if self.rng is None:
+            while self.cursor < len(chain) and not self.fits(chips[chain[self.cursor]], rate, is_fed):
+                self.cursor += 1
+            return chips[chain[self.cursor]] if self.cursor < len(chain) else None
+        # "random_hicanns": a HICANN drawn (seeded) from the allowed ones that still have room.
+        while open_chips:
+            i = int(self.rng.integers(len(open_chips)))
+            if self.fits(chips[open_chips[i]], rate, is_fed):
+                return chips[open_chips[i]]
+            open_chips[i] = open_chips[-1]
+            open_chips.pop()
+        return None
+
+
+def place_populations(state: MappingState) -> None:
+    """Phase 1: every neuron on a HICANN and its circuits; fills ``state.placement`` and ``state.load``."""
+    network, options = state.network, state.options
+    fed = {p.post for p in network.projections if network.is_source(p.pre)}
+    source_rate: dict[str, float] = defaultdict(float)
+    for p in network.projections:
+        if network.is_source(p.pre):
+            source_rate[p.post] += network.size(p.pre) * options.source_rate_hz / max(1, network.size(p.post))
+    # A HICANN hosting neurons fed by sources keeps FPGA channels free for them: b blocks of
+    # 32/width neurons each leave 8 - b channels of 63 addresses.
+    per_block = 32 // state.columns_per_neuron(options.circuits_per_neuron)
+    fed_blocks = max(b for b in range(1, 8) if b * per_block <= (8 - b) * len(ADDRESSES))
+    rng = np.random.default_rng([options.seed, 0x5CA7]) if options.placement == "random_hicanns" else None
+    placer = _Placer(state, fed_blocks * per_block, rng)
+    ordered = [p for p in network.populations if p.name in fed] + [p for p in network.populations if p.name not in fed]
+    for pop in ordered:
+        _place_population(placer, pop, source_rate.get(pop.name, 0.0), pop.name in fed)
+
+
+def _place_population(placer: _Placer, pop, rate: float, is_fed: bool) -> None:
+    state, options = placer.state, placer.state.options
+    k = options.circuits_per_neuron
+    width = state.columns_per_neuron(k)
+    placed = []
+    open_chips = list(state.chain)
+    for _ in range(pop.size):
+        chip = placer.next_chip(rate, is_fed, open_chips)
+        if chip is None:
+            raise ResourceError(
+                f"placement: {state.network.n_neurons} neurons of {k} circuits (and {state.network.n_sources} sources at "
+                f"{options.source_rate_hz} Hz, budget {options.input_budget_hz:.0f} Hz per HICANN link) do not fit the "
+                f"{len(state.chips)} allowed HICANNs; population {pop.name!r} stopped at neuron {len(placed)} of {pop.size}: "
+                f"allow more HICANNs"
+            )
+        if chip.neurons == 0:
+            _order_blocks(chip, placer.blocks_placed, fed_chips=[h for h in state.chain if state.chips[h].neurons] if is_fed else None)
+            if options.placement == "random":
+                _shuffle_within_blocks(chip, np.random.default_rng([options.seed, chip.hicann.enum]))
+        x = chip.free_columns.pop(0)
+        denmems = tuple(C.NeuronOnHICANN(x=x + dx, y=y) for y in ((0,) if k == 1 else (0, 1)) for dx in range(width))
+        placed.append((chip.hicann, denmems))
+        chip.neurons += 1
+        state.load[chip.hicann] += rate
+        if is_fed:
+            placer.fed_chips.add(chip.hicann)
+    state.placement[pop.name] = placed
+    for h, denmems in placed:
+        placer.blocks_placed.setdefault((h.x, h.y), np.zeros(8, dtype=np.int64))[denmems[0].x // 32] += 1
+    if is_fed and placer.rng is None and placer.cursor + 1 < len(state.chips):
+        placer.cursor += 1  # the next population starts on a fresh HICANN east of the inputs, if there is one
+
+
+def configure_neurons(state: MappingState) -> None:
+    """Merge each neuron's circuits, give it an L1 address, set its parameters; open the neuron blocks' channels."""
+    config, options = state.config, state.options
+    for pop in state.network.populations:
+        for i, (h, denmems) in enumerate(state.placement[pop.name]):
+            chip_cfg = config.hicann(h)
+            merge_circuits(chip_cfg, denmems)
+            block = denmems[0].to_neuron_block().value
+            chip = state.chips[h]
+            address = ADDRESSES[chip.block_count[block]]
+            chip.block_count[block] += 1
+            chip_cfg.neurons.update(denmems[0], activate_firing=True, enable_spl1_output=True, l1_address=address)
+            state.address_of[(pop.name, i)] = (h, block, address)
+        by_chip = defaultdict(list)
+        for h, denmems in state.placement[pop.name]:
+            by_chip[h].extend(denmems)
+        for h, denmems in by_chip.items():
+            apply_parameters(config.hicann(h), h, denmems, pop.params, state.calibration, options.domains, clip=options.calibration_clip)
+    for h, chip in state.chips.items():
+        if not chip.block_count:
+            continue
+        cfg = config.hicann(h)
+        for block in chip.block_count:
+            configure_channel(cfg, C.DNCMergerOnHICANN(block), ChannelSource.NEURON_BLOCK, record=True)
+            state.l1.claim_origin(h, block)
+        enable_highspeed_link(config, h)
+
+
+def place_sources(state: MappingState) -> None:
+    """Each source on an FPGA channel no neuron block uses, on the HICANN of its first target; fills ``state.source_address``."""
+    network = state.network
+    for src in network.sources:
+        addresses = [None] * src.size
+        targets = [p for p in network.projections if p.pre == src.name]
+        for s in range(src.size):
+            host = None
+            for p in targets:
+                pre, post = p.edges(src.size, network.size(p.post))
+                hit = post[pre == s]
+                if hit.size:
+                    host = state.placement[p.post][int(hit[0])][0]
+                    break
+            if host is not None:
+                addresses[s] = _source_slot(state, state.chips[host], s, src.name)
+        state.source_address[src.name] = addresses
+
+
+def _source_slot(state: MappingState, chip: ChipState, index: int, name: str) -> C.InputAddress:
+    free = [c for c in range(8) if c not in chip.block_count and not sending_line_broken(chip.hicann.enum, c, state.options)]
+    if not free:
+        raise ResourceError(f"{chip.hicann!r}: all 8 channels carry neuron blocks or have a broken sending line / repeater; "
+                            f"no FPGA input channel left for source {name}[{index}]")
+    # Spread sources round-robin over the free channels (each reaches only 28 drivers directly).
+    counts = chip.source_count
+    channel = min(free, key=lambda c: counts[c])
+    if counts[channel] >= len(ADDRESSES):
+        raise ResourceError(f"{chip.hicann!r}: input channels full ({len(free)} x {len(ADDRESSES)} addresses) at source {name}[{index}]")
+    address = ADDRESSES[counts[channel]]
+    counts[channel] += 1
+    if counts[channel] == 1:
+        configure_channel(state.config.hicann(chip.hicann), C.DNCMergerOnHICANN(channel), ChannelSource.FPGA, record=False)
+        state.l1.claim_origin(chip.hicann, channel)
+    enable_highspeed_link(state.config, chip.hicann)
+    return C.InputAddress(chip.hicann, channel, address)
+
+
+def _order_blocks(chip: ChipState, blocks_placed: dict, fed_chips: list | None) -> None:
+    """Order a fresh HICANN's free columns so that its neuron blocks use lightly loaded driver groups.
+
+    Lines 8n..8n+7 reach the same 28 drivers. Input HICANNs take their blocks in rotation (so that
+    two of them do not send into the same groups downstream); other HICANNs prefer blocks whose
+    own line group receives the fewest events arriving from HICANNs west of them
+    (``blocks_placed``: HICANN -> neurons per neuron block, of the populations placed so far).
+    """
+    if fed_chips is not None:
+        start = (4 * len(fed_chips)) % 8
+        rank = {b: (b - start) % 8 for b in range(8)}
+    else:
+        load = np.zeros(8)
+        here = chip.hicann
+        for d in range(1, _MAX_HOPS + 1):
+            counts = blocks_placed.get((here.x - d, here.y))
+            if counts is None:
+                continue
+            for b in np.flatnonzero(counts):
+                load[((sending_line(int(b)) + 2 * d) % 64) // 8] += counts[b]
+        rank = {b: (load[sending_line(b) // 8], b) for b in range(8)}
+    chip.free_columns.sort(key=lambda x: (rank[x // 32], x))
+
+
+def _shuffle_within_blocks(chip: ChipState, rng: np.random.Generator) -> None:
+    """Shuffle the free columns inside each neuron block, keeping the blocks' order."""
+    out, group = [], []
+    for x in chip.free_columns + [None]:
+        if group and (x is None or x // 32 != group[0] // 32):
+            out.extend(rng.permutation(group).tolist())
+            group = []
+        if x is not None:
+            group.append(x)
+    chip.free_columns = out

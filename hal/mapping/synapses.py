@@ -1,0 +1,106 @@
+"""Synapses: which rows each target HICANN needs, the synaptic strength per quadrant, and the weights.
+
+Row decoders take the pre's L1 address MSBs (:mod:`hal.mapping.drivers`), synapse decoders its
+LSBs; the weight sits at the post neuron's column in the row's half. Two edges on one synapse
+(same pre, post and sign) are an error: one weight would silently win.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from hal.calibration import apply_gmax, gmax_target
+from hal.errors import ConfigError, ResourceError
+from hal.hardware.floating_gates import SYNAPSE_ROW_FG_BLOCK
+from hal.mapping.state import MappingState
+from hal.network import Network
+
+__all__ = ["collect_row_needs", "set_gmax", "write_synapses", "check_no_shared_synapse"]
+
+_NO_HALF = "no circuit of the neuron in that synapse half (use 2 or 4 circuits per neuron)"
+
+
+def collect_row_needs(state: MappingState) -> None:
+    """Phase: each edge's (origin, address, sign, target HICANN); fills ``state.edges`` and ``state.row_needs``."""
+    network = state.network
+    for proj in network.projections:
+        pre, post = proj.edges(network.size(proj.pre), network.size(proj.post))
+        bits = proj.bits(pre, post, network.ns_per_weight_bit)
+        exc = proj.receptor == "excitatory"
+        keys = []
+        for a, b in zip(pre.tolist(), post.tolist()):
+            origin, address = state.origin_of(proj.pre, a)
+            target = state.placement[proj.post][b][0]
+            keys.append((origin, address, exc, target))
+            state.row_needs[target][origin].append((address, exc))
+        state.edges.append((keys, post, bits))
+
+
+def set_gmax(state: MappingState) -> None:
+    """Phase: V_gmax0 of the FG blocks whose drivers hold rows, through the gmax calibration.
+
+    So that the declared conversion (nS per weight bit) holds on every quadrant; fills ``state.gmax``.
+    """
+    target_gmax = gmax_target(state.network.ns_per_weight_bit, attrs.fields(Network).ns_per_weight_bit.default)
+    for target in state.row_needs:
+        chip = state.config.hicann(target)
+        rows = chip.synapse_rows
+        used = np.flatnonzero(rows.column("input_excitatory").astype(bool) | rows.column("input_inhibitory").astype(bool))
+        blocks = sorted(set(SYNAPSE_ROW_FG_BLOCK[used].tolist()))
+        if blocks:
+            dac, source = apply_gmax(chip, target, blocks, target_gmax, state.calibration, clip=state.options.calibration_clip)
+            state.gmax[target.enum] = {"dac": dict(zip(blocks, dac.tolist())), "source": source, "target": round(target_gmax, 3)}
+
+
+def write_synapses(state: MappingState) -> None:
+    """Phase: weight and decoder of every edge whose row exists; counts what is lost and why.
+
+    Raises :class:`~hal.errors.ResourceError` if synapses are lost and ``allow_loss`` is not set.
+    """
+    weights = {h: state.config.hicann(h).weights for h in state.row_needs}
+    decoders = {h: state.config.hicann(h).decoders for h in state.row_needs}
+    for j, (keys, post, bits) in enumerate(state.edges):
+        placed = state.placement[state.network.projections[j].post]
+        hic, rows, cols = (np.full(len(keys), -1, dtype=np.int64) for _ in range(3))
+        for e, (key, b, w) in enumerate(zip(keys, post.tolist(), bits.tolist())):
+            row = state.row_of.get(key)
+            if row is None:
+                state.lost += 1
+                state.lost_reasons["unreachable bus" if (key[0], key[3]) in state.unreachable else "no synapse driver"] += 1
+                continue
+            target = key[3]
+            y = 0 if row < 224 else 1
+            column = next((d.x for d in placed[b][1] if d.y == y), None)
+            if column is None:
+                state.lost += 1
+                state.lost_reasons[_NO_HALF] += 1
+                continue
+            weights[target][row, column] = w
+            decoders[target][row, column] = key[1] & 15
+            hic[e], rows[e], cols[e] = target.enum, row, column
+            state.realised += 1
+        state.locations.append((hic, rows, cols))
+    check_no_shared_synapse(state.network, state.locations)
+    for h in weights:
+        state.config.hicann(h).set_weights(weights[h])
+        state.config.hicann(h).set_decoders(decoders[h])
+    if state.lost and not state.options.allow_loss:
+        raise ResourceError(f"{state.lost} of {state.realised + state.lost} synapses could not be realised ({dict(state.lost_reasons)}); "
+                            f"pass allow_loss=True to accept, or allow more HICANNs / fewer circuits per neuron")
+
+
+def check_no_shared_synapse(network: Network, locations: list) -> None:
+    """Two edges (same pre, post and sign, e.g. from two projections) on one synapse would silently keep one weight."""
+    keys = np.concatenate([(h * 448 + r) * 256 + c for h, r, c in locations] or [np.zeros(0, dtype=np.int64)])
+    where = np.concatenate([np.full(h.size, j) for j, (h, _, _) in enumerate(locations)] or [np.zeros(0, dtype=np.int64)])
+    realised = keys >= 0
+    keys, where = keys[realised], where[realised]
+    unique, counts = np.unique(keys, return_counts=True)
+    if unique.size == keys.size:
+        return
+    key = unique[np.flatnonzero(counts > 1)[0]]
+    projections = sorted({int(j) for j in where[keys == key]})
+    names = ", ".join(f"projections[{j}] {network.projections[j].pre}->{network.projections[j].post} ({network.projections[j].receptor})"
+                      for j in projections)
+    raise ConfigError(f"map_network: two edges share one synapse (same pre, post and sign): {names}; merge their weights into one projection")
