@@ -13,6 +13,9 @@ from hal.network.parameters import SCHMITT2017
 from hal.testing.networks import layered_network, paper_network, poisson_experiment
 from hal.analog.transfer import C_BIG_PF, K_SYN_NS_PER_NA, dac_to_current_na
 from hal.netlist.bio import L1_DELAY_HW_S
+from hal.mapping import MappingOptions, map_network
+from hal.network import Network, Population, Projection, SourcePopulation
+from hal_plugins.reference import backend as reference_backend
 from hal_plugins.reference.integrator import Connections, NeuronParameters, SpikeTrains, simulate
 
 
@@ -22,7 +25,7 @@ def backend():
 
 
 def single_neuron(weight=15):
-    return layered_network((1,), [], input_weight=weight, circuits_per_neuron=2)
+    return layered_network((1,), [], input_weight=weight)
 
 
 def test_listed_and_created_through_the_registry():
@@ -34,9 +37,9 @@ def test_single_neuron_matches_the_integrator_with_table_ii_parameters(backend):
     """Registers -> nominal transfer functions -> domains gives back Table II (up to DAC rounding)."""
     net = single_neuron()
     spikes_ms = np.array([10.0, 30.0, 31.0, 32.0, 33.0, 200.0, 400.0, 401.0, 402.0])
-    target = net.inputs[0]
+    target = net.routing.source_address[0]
     exp = hal.Experiment(net.config, 600.0, [hal.SpikeArrayInput([target], [(spikes_ms, np.zeros(9, int))])],
-                         record_membrane=[net.neuron(0, 0)])
+                         record_membrane=[(net.routing.hicann, net.routing.firing(0))])
     rec = hal.run(exp, backend)
 
     # The same neuron built by hand from Table II: two big-capacitance circuits, weight 15 on V_gmax0 = 1000.
@@ -52,7 +55,7 @@ def test_single_neuron_matches_the_integrator_with_table_ii_parameters(backend):
     ticks_ms = np.round(spikes_ms / 0.04) * 0.04
     expected = simulate(params, conn, 1, [SpikeTrains(ticks_ms, np.zeros(9, int))], 600.0, dt_ms=0.04,
                         record_membrane=[0], membrane_dt_ms=0.08)
-    got_t, got_v = rec.membrane(*net.neuron(0, 0))
+    got_t, got_v = rec.membrane(net.routing.hicann, net.routing.firing(0))
     assert got_v.shape == expected.membrane[:, 0, :].shape
     assert rec.spike_counts[0, 0] == len(expected.spikes[0].times_ms) > 0
     assert np.allclose(rec.spike_trains(0)[0], expected.spikes[0].times_ms, atol=0.08)
@@ -93,19 +96,17 @@ def test_weight_change_changes_activity_and_writes_only_weights(backend):
     rates = np.full(100, 25.0)
     first = hal.run(poisson_experiment(net, rates, seed=1), backend)
     n_writes = len(backend.write_log)
-    for layer in range(len(net.sizes) - 1):
-        net.set_weights(layer, np.zeros((net.sizes[layer + 1], net.sizes[layer]), dtype=int))
+    net.routing.set_weights(net.config, np.zeros_like(net.network.weight) + (np.arange(net.network.weight.size) < 100) * 15)
     second = hal.run(poisson_experiment(net, rates, seed=1), backend)
     assert {w.register for w in backend.write_log[n_writes:]} == {"synapse_weight"}
-    hidden = [first.column(*net.neuron(layer, i)) for layer in range(1, len(net.sizes)) for i in range(net.sizes[layer])]
-    assert second.spike_counts[0, hidden].sum() == 0  # hidden layers receive nothing now
-    assert first.spike_counts[0, hidden].sum() > 0
+    assert second.spike_counts[0, 100:].sum() == 0  # hidden layers receive nothing now
+    assert first.spike_counts[0, 100:].sum() > 0
 
 
 def test_unlocked_repeaters_are_refused(backend):
     net = single_neuron()
     hal.run(poisson_experiment(net, np.full(1, 10.0), duration_ms=100.0, stop_ms=None), backend)
-    chip = net.neuron(0, 0)[0]
+    chip = net.routing.hicann
     backend.write_registers(RegisterWrite("expert", "l1_routing", chip, "h_repeater", [0], [1]))
     with pytest.raises(BackendError, match="L1 repeaters not locked since their last change"):
         backend.run(poisson_experiment(net, np.full(1, 10.0), duration_ms=100.0, stop_ms=None).request())
@@ -113,22 +114,43 @@ def test_unlocked_repeaters_are_refused(backend):
 
 def test_adaptation_is_a_missing_capability(backend):
     net = single_neuron()
-    hicann, firing = net.neuron(0, 0)
-    net.config.hicann(hicann).set_neuron_parameter("I_gladapt", 100, neurons=[firing])
+    net.config.hicann(net.routing.hicann).set_neuron_parameter("I_gladapt", 100, neurons=[net.routing.firing(0)])
     with pytest.raises(CapabilityError, match="implements LIF only \\(capability adaptation_and_exponential\\)"):
         hal.run(poisson_experiment(net, np.full(1, 10.0), duration_ms=100.0, stop_ms=None), backend)
 
 
-def test_l1_delay_is_a_tenth_of_a_millisecond():
-    assert L1_DELAY_HW_S * 1e4 * 1e3 == pytest.approx(0.1)
+CHAIN_INPUT_MS = np.array([10.0, 200.0, 400.0])  # on the 0.04 ms tick grid
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """Source -> a -> b at full weight, mapped as users map it: each spike relays to the next neuron (a, b on two HICANNs)."""
+    net = Network([Population("a", 1), Population("b", 1)], [SourcePopulation("in", 1)],
+                  [Projection("in", "a", "excitatory", "one_to_one", weight_bits=15), Projection("a", "b", "excitatory", "one_to_one", weight_bits=15)])
+    config, mapping = map_network(net, C.Wafer(0), MappingOptions())
+    return hal.Experiment(config, 600.0, [hal.SpikeArrayInput(mapping.source_address["in"], [(CHAIN_INPUT_MS, np.zeros(3, int))])]), mapping
+
+
+def test_every_l1_hop_takes_the_l1_delay(chain, monkeypatch):
+    experiment, _ = chain
+    a, b = hal.run(experiment, hal.get_backend("reference")).spike_trains(0)
+    assert a.size == b.size == 3
+    assert np.allclose(b - a, a - CHAIN_INPUT_MS, atol=1e-9)  # FPGA -> a and a -> b: one hop each
+    monkeypatch.setattr(reference_backend, "L1_DELAY_HW_S", L1_DELAY_HW_S + 40e-9)  # 0.4 ms biological more per hop
+    slow_a, slow_b = hal.run(experiment, hal.get_backend("reference")).spike_trains(0)
+    assert np.allclose(slow_a, a + 0.4, atol=0.041) and np.allclose(slow_b, b + 0.8, atol=0.041)  # up to a 0.04 ms tick
+
+
+def test_trace_events_carry_the_firing_neurons_hardware_coordinates(chain):
+    experiment, mapping = chain
+    trace = hal.run(experiment, hal.get_backend("reference")).hardware.trace
+    ((hicann_a, _),) = mapping.placement["a"]
+    ((hicann_b, _),) = mapping.placement["b"]
+    assert hicann_a != hicann_b
+    assert sorted(trace.hicann.tolist()) == sorted([hicann_a.enum] * 3 + [hicann_b.enum] * 3)
+    assert trace.time[trace.hicann == hicann_b.enum][0] > trace.time[trace.hicann == hicann_a.enum][0]  # b fires after a
 
 
 def test_bad_option():
     with pytest.raises(hal.errors.ConfigError, match="dt_ms: 1.0 out of range; valid 0 < dt_ms <= 0.1"):
         hal.get_backend("reference", dt_ms=1.0)
-
-
-def test_paper_network_on_one_hicann_uses_that_hicann():
-    net = paper_network(hicann=C.HICANNOnWafer(100), circuits_per_neuron=2)
-    assert net.mapping.hicanns_used == (C.HICANNOnWafer(100),)
-    assert {a.hicann for a in net.inputs} == {C.HICANNOnWafer(100)}
