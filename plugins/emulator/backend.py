@@ -167,7 +167,7 @@ class EmulatorBackend(Backend):
         events = Events(net.in_sample, in_time, net.in_source, keep)
         changed = trial.input_events(events)
         if changed is not events:
-            _check_events(self.perturbation, "input_events", changed, request, n_index=net.n_sources, inside=True)
+            _check_events(self.perturbation, "input_events", changed, request, n_index=net.n_sources, inputs=True)
         return changed, lost_in
 
     def _run(self, request: RunRequest) -> RunResult:
@@ -213,7 +213,7 @@ class EmulatorBackend(Backend):
                         np.ones(result.spike_sample.size, dtype=bool))
         changed = trial.output_spikes(spikes)
         if changed is not spikes:
-            _check_events(self.perturbation, "output_spikes", changed, request, n_index=len(wiring.neurons), inside=False)
+            _check_events(self.perturbation, "output_spikes", changed, request, n_index=len(wiring.neurons), inputs=False)
             spikes = changed
         on = spikes.delivered
         trace = trace_events(wiring, spikes.sample[on], spikes.tick[on], spikes.index[on], config, request.duration)
@@ -249,14 +249,14 @@ def _checked_weights(perturbation, before: np.ndarray, after) -> np.ndarray:
     return after
 
 
-def _check_events(perturbation, hook: str, events, request: RunRequest, *, n_index: int, inside: bool) -> None:
+def _check_events(perturbation, hook: str, events, request: RunRequest, *, n_index: int, inputs: bool) -> None:
     if not isinstance(events, Events):
         raise BackendError(f"perturbation {perturbation!r}: {hook} returned {type(events).__name__}; valid hal_plugins.emulator.Events")
     on = events.delivered
-    checks = [("sample", events.sample[on], request.n_samples), ("index", events.index[on], n_index)]
-    if inside:
-        checks.append(("tick", events.tick[on], request.duration))
-    for name, values, limit in checks:
+    for name, values, limit in (("sample", events.sample[on], request.n_samples), ("index", events.index[on], n_index)):
         if values.size and (values.min() < 0 or values.max() >= limit):
             bad = int(values.min()) if values.min() < 0 else int(values.max())
             raise BackendError(f"perturbation {perturbation!r}: {hook} returned {name} {bad}; valid 0..{limit - 1}")
+    if inputs and on.any() and events.tick[on].min() < 0:
+        raise BackendError(f"perturbation {perturbation!r}: {hook} returned tick {int(events.tick[on].min())}; "
+                           f"valid >= 0 (events after the run's end are ignored)")

@@ -20,7 +20,7 @@ A perturbation is told about the chip's life, and asked once per run for a
 
 Without a perturbation (the default) the emulator runs as if every :class:`Trial`
 were the identity. What a trial returns is checked before it is used; a wrong
-shape, a non-finite value or an event outside the run is a
+shape, a non-finite value or an event before the run's start is a
 :class:`~hal.errors.BackendError` naming the perturbation, the quantity and what
 is valid.
 
@@ -134,9 +134,10 @@ class Trial:
         after the fixed-pattern gains. Return an array of the same shape, finite, >= 0.
     ``input_events(events) -> events``
         The run's input events (:class:`Events`, ``index`` = source) after the FPGA
-        links, with the ticks the links delivered them at. Return :class:`Events` whose
-        delivered entries lie inside the run (``0 <= tick < duration``) and whose
-        ``sample`` and ``index`` are those of the run; only delivered events are integrated.
+        links, with the ticks the links delivered them at (a link's queue may deliver an
+        event after the run's end). Return :class:`Events` whose delivered entries have
+        ``tick >= 0`` and the run's ``sample`` and ``index`` ranges; only delivered events
+        inside the run are integrated.
     ``output_spikes(events) -> events``
         The neurons' spikes (:class:`Events`, ``index`` = neuron, all delivered), before
         the trace is built and passed through the output links. Return :class:`Events`;

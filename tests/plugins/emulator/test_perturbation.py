@@ -137,7 +137,8 @@ def test_calls_follow_the_chip_floating_gates_resets_and_runs(one_neuron):
         (dict(synapse_weights=lambda w: -w), r"synapse_weights returned shape \(1,\) \(min -"),
         (dict(neuron_parameters=lambda p: {k: v for k, v in p.items() if k != "g_l_ns"}), r"neuron_parameters returned \[.*valid a mapping with the names"),
         (dict(neuron_parameters=lambda p: {**p, "e_l_mv": np.full(2, -40.0)}), r"neuron parameter e_l_mv has shape \(2,\); valid \(1,\) finite"),
-        (dict(input_events=lambda e: e.shifted(e.tick + 20000)), r"input_events returned tick 30000; valid 0..14999"),
+        (dict(input_events=lambda e: e.shifted(e.tick - 500)), r"input_events returned tick -250; valid >= 0"),
+        (dict(input_events=lambda e: Events(e.sample + 1, e.tick, e.index, e.delivered)), r"input_events returned sample 1; valid 0..0"),
         (dict(output_spikes=lambda e: e.tick), r"output_spikes returned ndarray; valid hal_plugins.emulator.Events"),
     ],
 )
