@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import attrs
 import numpy as np
@@ -144,6 +145,101 @@ def _prepared(net: EmulatorNetwork, dt: float, dtype):
     return neuron, adex, conn
 
 
+@attrs.frozen(eq=False)
+class _Plan:
+    """Everything one block of samples needs to run, shared read-only by the threads."""
+
+    kernel: Any
+    neuron: dict
+    adex: dict
+    conn: dict
+    adex_on: bool
+    dtype: np.dtype
+    dt: float
+    n_steps: int
+    delay: float
+    bounds: np.ndarray
+    in_step: np.ndarray
+    in_offset: np.ndarray
+    in_sample: np.ndarray
+    in_source: np.ndarray
+    record: np.ndarray
+    rec_every: int
+    n_rec_t: int
+
+
+def _inputs(net: EmulatorNetwork, dt: float, n_steps: int):
+    """Inputs as (step, offset within the step, sample, source), sorted by (sample, step)."""
+    t_steps = np.asarray(net.in_time_ms, dtype=float) / dt
+    in_step = np.floor(t_steps).astype(np.int64)
+    keep = (in_step >= 0) & (in_step < n_steps)
+    in_step, in_offset = in_step[keep], (t_steps - np.floor(t_steps))[keep]
+    in_sample, in_source = np.asarray(net.in_sample)[keep].astype(np.int64), np.asarray(net.in_source)[keep]
+    # The kernel walks each sample's events in step order: sort by (sample, step) -- usually a no-op
+    # (the link model's queues may have moved some events later).
+    order = sort_order(in_sample, in_step)
+    if order is not None:
+        in_step, in_offset, in_sample, in_source = in_step[order], in_offset[order], in_sample[order], in_source[order]
+    return in_step, in_offset, in_sample, in_source
+
+
+def _run_block(plan: _Plan, block: int):
+    """Run samples ``bounds[block]:bounds[block + 1]`` through all steps, chunk by chunk, on their own state."""
+    dtype, neuron = plan.dtype, plan.neuron
+    n = neuron["e_l"].size
+    s0, s1 = plan.bounds[block], plan.bounds[block + 1]
+    m = s1 - s0
+    lo, hi = np.searchsorted(plan.in_sample, [s0, s1])
+    b_step = plan.in_step[lo:hi].astype(np.int32)
+    b_source = plan.in_source[lo:hi].astype(np.int32)
+    b_offset = np.ascontiguousarray(plan.in_offset[lo:hi], dtype=dtype)
+    bounds_in_block = np.searchsorted(plan.in_sample[lo:hi], np.arange(s0, s1 + 1))
+    state = {
+        "v": np.repeat(neuron["e_l"][:, None], m, axis=1).astype(dtype),
+        "ge": np.zeros((n, m), dtype), "gi": np.zeros((n, m), dtype),
+        "ae": np.zeros((n, m), dtype), "ai": np.zeros((n, m), dtype), "w_ad": np.zeros((n, m), dtype),
+        "refr_end": np.full((n, m), -1.0, dtype),
+        "in_cursor": bounds_in_block[:-1].astype(np.int64),
+    }
+    n_slots = int(math.ceil(plan.delay)) + 3
+    ring = {
+        "ring_neuron": np.zeros((n_slots, n * m), np.int32), "ring_sample": np.zeros((n_slots, n * m), np.int32),
+        "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
+    }
+    rec_v = np.zeros((plan.record.size, m, plan.n_rec_t), dtype)
+    scratch = {"tmp_v": np.zeros(m, dtype), "touched": np.zeros(n, np.int8), "refr_until": np.zeros(n, dtype)}
+    capacity = max(4096, int(n * m * _CHUNK_STEPS * plan.dt * 1e-3 * 100))
+    out = []
+    step = 0
+    while step < plan.n_steps:
+        chunk = min(_CHUNK_STEPS, plan.n_steps - step)
+        saved = ({k: v.copy() for k, v in state.items()}, {k: v.copy() for k, v in ring.items()})
+        while True:
+            buf = (np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, dtype))
+            count = plan.kernel.run_block(
+                **neuron, adex=int(plan.adex_on), **plan.adex, **plan.conn, delay=dtype.type(plan.delay),
+                in_step=b_step, in_source=b_source, in_offset=b_offset, in_end=bounds_in_block[1:].astype(np.int64),
+                **state, step0=step, n_steps=chunk, rec_neuron=plan.record, rec_every=plan.rec_every, rec_v=rec_v,
+                out_step=buf[0], out_neuron=buf[1], out_sample=buf[2], out_offset=buf[3], **ring, **scratch,
+            )
+            if count >= 0:
+                break
+            for k, v in saved[0].items():
+                state[k][...] = v
+            for k, v in saved[1].items():
+                ring[k][...] = v
+            capacity *= 4
+        out.append(tuple(a[:count] for a in buf))
+        step += chunk
+    steps = np.concatenate([o[0] for o in out])
+    return (
+        np.concatenate([o[2] for o in out]) + s0,
+        (steps + np.concatenate([o[3] for o in out]).astype(float)) * plan.dt,
+        np.concatenate([o[1] for o in out]),
+        rec_v,
+    )
+
+
 def simulate(
     net: EmulatorNetwork,
     n_samples: int,
@@ -168,88 +264,23 @@ def simulate(
     dt = float(dt_ms)
     n_steps = int(math.ceil(duration_ms / dt - 1e-9))
     neuron, adex, conn = _prepared(net, dt, dtype)
-    n = net.n_neurons
-    delay = float(net.delay_ms / dt)
     record = np.zeros(0, dtype=np.int32) if record is None else np.ascontiguousarray(record, dtype=np.int32)
     rec_every = max(1, int(round(record_every_ms / dt)))
-    n_rec_t = n_steps // rec_every
     threads = threads or min(os.cpu_count() or 1, n_samples, 8)
     # Small blocks of samples keep a block's state in cache while it runs through all its steps
     # (the state of all samples at once would be streamed from memory every step).
     block = max(1, min(_BLOCK_SAMPLES, -(-n_samples // threads)))
     bounds = np.append(np.arange(0, n_samples, block), n_samples)
-
-    # Inputs: step and offset within the step, per block.
-    t_steps = np.asarray(net.in_time_ms, dtype=float) / dt
-    in_step = np.floor(t_steps).astype(np.int64)
-    keep = (in_step >= 0) & (in_step < n_steps)
-    in_step, in_offset = in_step[keep], (t_steps - np.floor(t_steps))[keep]
-    in_sample, in_source = np.asarray(net.in_sample)[keep].astype(np.int64), np.asarray(net.in_source)[keep]
-    # The kernel walks each sample's events in step order: sort by (sample, step) -- usually a no-op
-    # (the link model's queues may have moved some events later).
-    order = sort_order(in_sample, in_step)
-    if order is not None:
-        in_step, in_offset, in_sample, in_source = in_step[order], in_offset[order], in_sample[order], in_source[order]
-
-    def run(block: int):
-        s0, s1 = bounds[block], bounds[block + 1]
-        m = s1 - s0
-        lo, hi = np.searchsorted(in_sample, [s0, s1])
-        b_step = in_step[lo:hi].astype(np.int32)
-        b_source = in_source[lo:hi].astype(np.int32)
-        b_offset = np.ascontiguousarray(in_offset[lo:hi], dtype=dtype)
-        bounds_in_block = np.searchsorted(in_sample[lo:hi], np.arange(s0, s1 + 1))
-        state = {
-            "v": np.repeat(neuron["e_l"][:, None], m, axis=1).astype(dtype),
-            "ge": np.zeros((n, m), dtype), "gi": np.zeros((n, m), dtype),
-            "ae": np.zeros((n, m), dtype), "ai": np.zeros((n, m), dtype), "w_ad": np.zeros((n, m), dtype),
-            "refr_end": np.full((n, m), -1.0, dtype),
-            "in_cursor": bounds_in_block[:-1].astype(np.int64),
-        }
-        n_slots = int(math.ceil(delay)) + 3
-        ring = {
-            "ring_neuron": np.zeros((n_slots, n * m), np.int32), "ring_sample": np.zeros((n_slots, n * m), np.int32),
-            "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
-        }
-        rec_v = np.zeros((record.size, m, n_rec_t), dtype)
-        scratch = {"tmp_v": np.zeros(m, dtype), "touched": np.zeros(n, np.int8), "refr_until": np.zeros(n, dtype)}
-        capacity = max(4096, int(n * m * _CHUNK_STEPS * dt * 1e-3 * 100))
-        out = []
-        step = 0
-        while step < n_steps:
-            chunk = min(_CHUNK_STEPS, n_steps - step)
-            saved = ({k: v.copy() for k, v in state.items()}, {k: v.copy() for k, v in ring.items()})
-            while True:
-                buf = (np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, dtype))
-                count = kernel.run_block(
-                    **neuron, adex=int(net.adex), **adex, **conn, delay=dtype.type(delay),
-                    in_step=b_step, in_source=b_source, in_offset=b_offset, in_end=bounds_in_block[1:].astype(np.int64),
-                    **state, step0=step, n_steps=chunk, rec_neuron=record, rec_every=rec_every, rec_v=rec_v,
-                    out_step=buf[0], out_neuron=buf[1], out_sample=buf[2], out_offset=buf[3], **ring, **scratch,
-                )
-                if count >= 0:
-                    break
-                for k, v in saved[0].items():
-                    state[k][...] = v
-                for k, v in saved[1].items():
-                    ring[k][...] = v
-                capacity *= 4
-            out.append(tuple(a[:count] for a in buf))
-            step += chunk
-        steps = np.concatenate([o[0] for o in out])
-        return (
-            np.concatenate([o[2] for o in out]) + s0,
-            (steps + np.concatenate([o[3] for o in out]).astype(float)) * dt,
-            np.concatenate([o[1] for o in out]),
-            rec_v,
-        )
+    in_step, in_offset, in_sample, in_source = _inputs(net, dt, n_steps)
+    plan = _Plan(kernel, neuron, adex, conn, net.adex, dtype, dt, n_steps, float(net.delay_ms / dt), bounds,
+                 in_step, in_offset, in_sample, in_source, record, rec_every, n_steps // rec_every)
 
     n_blocks = bounds.size - 1
     if threads == 1:
-        results = [run(b) for b in range(n_blocks)]
+        results = [_run_block(plan, b) for b in range(n_blocks)]
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            results = list(pool.map(run, range(n_blocks)))
+            results = list(pool.map(lambda b: _run_block(plan, b), range(n_blocks)))
     sample = np.concatenate([r[0] for r in results]).astype(np.int64)
     time = np.concatenate([r[1] for r in results])
     neuron_idx = np.concatenate([r[2] for r in results]).astype(np.int64)
@@ -260,7 +291,7 @@ def simulate(
     times = None
     if record.size:
         membrane = np.concatenate([r[3] for r in results], axis=1).astype(float)
-        times = (np.arange(n_rec_t) + 1) * rec_every * dt
+        times = (np.arange(plan.n_rec_t) + 1) * rec_every * dt
     return EmulatorResult(sample[order], time[order], neuron_idx[order], membrane, times)
 
 
