@@ -33,26 +33,38 @@ from hal.network.parameters import SCHMITT2017
 from hal.analog.transfer import nominal
 
 
-@given(gain=st.floats(0.8, 1.2), offset=st.floats(-40, 40), target=st.floats(300, 1300))
-def test_linear_transform_inverts_a_linear_chip(gain, offset, target):
+@given(gain=st.floats(0.8, 1.2), offset=st.floats(-40, 40), fraction=st.floats(0.0, 1.0))
+def test_linear_transform_inverts_a_linear_chip(gain, offset, fraction):
     dac = np.array([200.0, 400.0, 600.0, 800.0])
     measured = (dac * 1800 / 1023 * gain + offset)[None, :]
     t = fit_transform("e_l_mv", Kind.POLYNOMIAL, dac, measured)
     assert t.success.all()
-    if t.domain_lo[0] <= target <= t.domain_hi[0]:
-        d = t.dac(target)[0]
-        assert abs(d * 1800 / 1023 * gain + offset - target) <= 0.5 * 1800 / 1023 * gain + 1e-9  # within half a DAC step
+    # the calibrated range is what was measured, and every target in it is reachable
+    assert (t.domain_lo[0], t.domain_hi[0]) == (measured.min(), measured.max())
+    target = t.domain_lo[0] + fraction * (t.domain_hi[0] - t.domain_lo[0])
+    d = t.dac(target)[0]
+    assert 200 <= d <= 800
+    assert abs(d * 1800 / 1023 * gain + offset - target) <= 0.5 * 1800 / 1023 * gain + 1e-6  # within half a DAC step
+    with pytest.raises(CalibrationOutOfRangeError):
+        t.dac(t.domain_hi[0] + 1.0)
+    with pytest.raises(CalibrationOutOfRangeError):
+        t.dac(t.domain_lo[0] - 1.0)
 
 
-@given(scale=st.floats(0.5, 2.0), target=st.floats(0.6, 6.0))
-def test_inverse_polynomial_inverts_a_one_over_x_chip(scale, target):
+@given(scale=st.floats(0.5, 2.0), fraction=st.floats(0.0, 1.0))
+def test_inverse_polynomial_inverts_a_one_over_x_chip(scale, fraction):
     dac = np.array([80.0, 150.0, 280.0, 520.0, 1000.0])
     tau = 550.0 * scale / dac  # tau ~ 1/I
     t = fit_transform("tau_m_us", Kind.INVERSE_POLYNOMIAL, dac, tau[None, :], unit="us")
     assert t.success.all()
-    if t.domain_lo[0] <= target <= t.domain_hi[0]:
-        d = t.dac(target)[0]
-        assert abs(550.0 * scale / d - target) / target < 0.01 + 550 * scale / d**2 / target
+    assert (t.domain_lo[0], t.domain_hi[0]) == (tau.min(), tau.max())
+    target = t.domain_lo[0] + fraction * (t.domain_hi[0] - t.domain_lo[0])
+    d = t.dac(target)[0]
+    assert 80 <= d <= 1000
+    # the DAC value is the nearest one to the exact inverse 550 * scale / target
+    assert abs(d - 550.0 * scale / target) <= 0.5 + 1e-6
+    with pytest.raises(CalibrationOutOfRangeError, match="tau_m_us"):
+        t.dac(t.domain_hi[0] * 1.01)
 
 
 def test_lookup_round_trip_and_nominal_matches_the_transfer_function():

@@ -191,7 +191,7 @@ def test_every_hookspec_is_documented_with_its_signature():
 
     from hal.extension import hookspecs
 
-    page = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text()
+    page = (pathlib.Path(__file__).resolve().parents[3] / "docs" / "plugins.md").read_text()
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
         if name.startswith("hal_"):
             signature = f"{name}{inspect.signature(fn)}"

@@ -99,7 +99,7 @@ def test_register_reference_page_is_current(capsys):
     import pathlib
 
     code, out, _ = run(capsys, "info", "registers", "--markdown")
-    page = pathlib.Path(__file__).resolve().parents[2] / "docs" / "registers.md"
+    page = pathlib.Path(__file__).resolve().parents[3] / "docs" / "registers.md"
     assert code == 0
     assert out == page.read_text(), "regenerate with: hal info registers --markdown > docs/registers.md"
     assert "### `neuron` (`DenmemConfig`)" in out and "| `l1_address` | 5:0 | 0 | rw |" in out
