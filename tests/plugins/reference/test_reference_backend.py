@@ -25,7 +25,7 @@ def backend():
 
 
 def single_neuron(weight=15):
-    return layered_network((1,), [], input_weight=weight)
+    return layered_network((1,), [], input_weight=weight, circuits_per_neuron=2)
 
 
 def test_listed_and_created_through_the_registry():
@@ -37,9 +37,9 @@ def test_single_neuron_matches_the_integrator_with_table_ii_parameters(backend):
     """Registers -> nominal transfer functions -> domains gives back Table II (up to DAC rounding)."""
     net = single_neuron()
     spikes_ms = np.array([10.0, 30.0, 31.0, 32.0, 33.0, 200.0, 400.0, 401.0, 402.0])
-    target = net.routing.source_address[0]
+    target = net.inputs[0]
     exp = hal.Experiment(net.config, 600.0, [hal.SpikeArrayInput([target], [(spikes_ms, np.zeros(9, int))])],
-                         record_membrane=[(net.routing.hicann, net.routing.firing(0))])
+                         record_membrane=[net.neuron(0, 0)])
     rec = hal.run(exp, backend)
 
     # The same neuron built by hand from Table II: two big-capacitance circuits, weight 15 on V_gmax0 = 1000.
@@ -55,7 +55,7 @@ def test_single_neuron_matches_the_integrator_with_table_ii_parameters(backend):
     ticks_ms = np.round(spikes_ms / 0.04) * 0.04
     expected = simulate(params, conn, 1, [SpikeTrains(ticks_ms, np.zeros(9, int))], 600.0, dt_ms=0.04,
                         record_membrane=[0], membrane_dt_ms=0.08)
-    got_t, got_v = rec.membrane(net.routing.hicann, net.routing.firing(0))
+    got_t, got_v = rec.membrane(*net.neuron(0, 0))
     assert got_v.shape == expected.membrane[:, 0, :].shape
     assert rec.spike_counts[0, 0] == len(expected.spikes[0].times_ms) > 0
     assert np.allclose(rec.spike_trains(0)[0], expected.spikes[0].times_ms, atol=0.08)
@@ -96,17 +96,19 @@ def test_weight_change_changes_activity_and_writes_only_weights(backend):
     rates = np.full(100, 25.0)
     first = hal.run(poisson_experiment(net, rates, seed=1), backend)
     n_writes = len(backend.write_log)
-    net.routing.set_weights(net.config, np.zeros_like(net.network.weight) + (np.arange(net.network.weight.size) < 100) * 15)
+    for layer in range(len(net.sizes) - 1):
+        net.set_weights(layer, np.zeros((net.sizes[layer + 1], net.sizes[layer]), dtype=int))
     second = hal.run(poisson_experiment(net, rates, seed=1), backend)
     assert {w.register for w in backend.write_log[n_writes:]} == {"synapse_weight"}
-    assert second.spike_counts[0, 100:].sum() == 0  # hidden layers receive nothing now
-    assert first.spike_counts[0, 100:].sum() > 0
+    hidden = [first.column(*net.neuron(layer, i)) for layer in range(1, len(net.sizes)) for i in range(net.sizes[layer])]
+    assert second.spike_counts[0, hidden].sum() == 0  # hidden layers receive nothing now
+    assert first.spike_counts[0, hidden].sum() > 0
 
 
 def test_unlocked_repeaters_are_refused(backend):
     net = single_neuron()
     hal.run(poisson_experiment(net, np.full(1, 10.0), duration_ms=100.0, stop_ms=None), backend)
-    chip = net.routing.hicann
+    chip = net.neuron(0, 0)[0]
     backend.write_registers(RegisterWrite("expert", "l1_routing", chip, "h_repeater", [0], [1]))
     with pytest.raises(BackendError, match="L1 repeaters not locked since their last change"):
         backend.run(poisson_experiment(net, np.full(1, 10.0), duration_ms=100.0, stop_ms=None).request())
@@ -114,7 +116,8 @@ def test_unlocked_repeaters_are_refused(backend):
 
 def test_adaptation_is_a_missing_capability(backend):
     net = single_neuron()
-    net.config.hicann(net.routing.hicann).set_neuron_parameter("I_gladapt", 100, neurons=[net.routing.firing(0)])
+    hicann, firing = net.neuron(0, 0)
+    net.config.hicann(hicann).set_neuron_parameter("I_gladapt", 100, neurons=[firing])
     with pytest.raises(CapabilityError, match="implements LIF only \\(capability adaptation_and_exponential\\)"):
         hal.run(poisson_experiment(net, np.full(1, 10.0), duration_ms=100.0, stop_ms=None), backend)
 
@@ -154,3 +157,9 @@ def test_trace_events_carry_the_firing_neurons_hardware_coordinates(chain):
 def test_bad_option():
     with pytest.raises(hal.errors.ConfigError, match="dt_ms: 1.0 out of range; valid 0 < dt_ms <= 0.1"):
         hal.get_backend("reference", dt_ms=1.0)
+
+
+def test_paper_network_on_one_hicann_uses_that_hicann():
+    net = paper_network(hicann=C.HICANNOnWafer(100), circuits_per_neuron=2)
+    assert net.mapping.hicanns_used == (C.HICANNOnWafer(100),)
+    assert {a.hicann for a in net.inputs} == {C.HICANNOnWafer(100)}
