@@ -1,4 +1,4 @@
-"""The throughput benchmark's code path (quick mode, tiny sizes): shape of its JSON, sane numbers.
+"""``hal bench --quick`` through hal's own parser (tiny sizes): shape of its JSON, sane numbers.
 
 Nothing here checks speed; the measured numbers live in docs/benchmarks.md.
 """
@@ -11,7 +11,6 @@ import math
 import pytest
 
 from hal.cli import build_parser
-from hal_plugins.bench.bench import full_hicann
 
 pytestmark = pytest.mark.needs_extension
 
@@ -35,18 +34,34 @@ def result(tmp_path_factory) -> dict:
     return json.loads(out.read_text())
 
 
+def test_paper_network_is_the_users_mapping(result):
+    """The network the trainers map: 135 neurons of 4 circuits on 3 HICANNs, 3,700 synapses, none lost."""
+    network = result["paper_network"]["network"]
+    assert network["neurons"] == 135 and network["layers"] == [100, 15, 15, 5]
+    assert network["circuits_per_neuron"] == 4
+    assert network["hicanns"] == 3 and len(network["hicanns_used"]) == 3
+    assert network["synapses"] == 3700 and network["synapses_lost"] == 0
+    assert network["sources"] == 100 and network["batch"] == 3
+    assert 0 < network["synapses_realised"] <= 3700
+
+
 def test_paper_network_reports_every_backend_with_positive_rates(result):
     paper = result["paper_network"]
     for name in ("emulator", "noisy", "reference"):
         r = paper[name]
-        for key in ("bio_s_per_wall_s", "synaptic_events_per_s", "wall_s", "bio_s", "synaptic_events", "peak_rss_bytes"):
+        for key in ("bio_s_per_wall_s", "synaptic_events_per_s", "wall_s", "bio_s", "synaptic_events", "peak_rss_bytes", "spikes"):
             assert _positive(r[key]), (name, key, r[key])
         assert r["samples"] == (1 if name == "reference" else 3)
         assert r["bio_s"] == pytest.approx(r["samples"] * 1.0)
         assert set(r["lost_events"]) == {"input", "output", "unattributed"}
-    assert paper["network"]["synapses"] == 3700 and paper["network"]["neurons"] == 135
-    assert 0 < paper["network"]["synapses_realised"] <= 3700
     assert _positive(paper["speedup"]["emulator_vs_reference"])
+
+
+def test_backends_see_the_same_input(result):
+    """Same seeds: the reference backend's sample is the emulator batch's first one."""
+    paper = result["paper_network"]
+    assert paper["emulator"]["input_events"] == paper["noisy"]["input_events"]
+    assert 0 < paper["reference"]["input_events"] < paper["emulator"]["input_events"]
 
 
 def test_simulators_are_null_with_a_reason_or_measured(result):
@@ -76,16 +91,3 @@ def test_targets_and_machine_are_reported(result):
         assert set(t) == {"target", "measured", "met"} and isinstance(t["met"], bool)
     assert "wafer_wall_s" not in result["targets"]  # only judged on the full 384-HICANN wafer
     assert result["machine"]["cores"] >= 1 and result["quick"] is True
-
-
-def test_full_hicann_drives_every_synapse_row_and_makes_every_circuit_a_neuron():
-    from hal import coordinates as C
-    from hal.hardware.wafer import WaferConfig
-    from hal.netlist.wiring import extract_wiring
-
-    h = C.HICANNOnWafer(0)
-    wiring = extract_wiring(WaferConfig(C.Wafer(0), hicanns={h: full_hicann()}))
-    assert len(wiring.neurons) == 512 and all(len(n.denmems) == 1 for n in wiring.neurons)
-    assert len(wiring.synapses) == 448 * 256
-    assert set(wiring.synapses.row.tolist()) == set(range(448))
-    assert len(wiring.background) == 8 and set(wiring.synapses.origin.tolist()) == {o for o, *_ in wiring.background}
