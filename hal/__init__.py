@@ -24,8 +24,7 @@ from hal.experiment import Experiment, PoissonInput, Recording, SpikeArrayInput,
 from hal.hardware.wafer import WaferConfig, wafer_counts
 from hal.extension.hookspecs import hookimpl, hookspec
 from hal.configuration.io import load_config, save_config
-
-__version__ = "0.1.0.dev0"
+from hal._version import __version__
 
 __all__ = [
     "coordinates",

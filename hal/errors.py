@@ -15,6 +15,7 @@ __all__ = [
     "CoordinateError",
     "FieldOverflowError",
     "ConfigError",
+    "ConfigValueError",
     "FileFormatError",
     "ConfiguratorError",
     "VerificationError",
@@ -82,6 +83,17 @@ class UnknownNameError(HalError, KeyError):
 
 class ConfigError(HalError, ValueError):
     """A configuration is invalid or inconsistent."""
+
+
+class ConfigValueError(ConfigError):
+    """One field of a configuration object holds a value that is not valid (wrong type or out of range)."""
+
+    def __init__(self, owner: str, field: str, value: object, valid: str):
+        self.owner = owner
+        self.field = field
+        self.value = value
+        self.valid = valid
+        super().__init__(f"{owner}.{field}: {value!r} out of range; valid {valid}")
 
 
 class FileFormatError(ConfigError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from hal.errors import ConfigError
+from hal._validators import finite, positive
 
 __all__ = ["Domains", "PAPER_DOMAINS", "TICK_HW_S", "TICKS_PER_HW_SECOND"]
 
@@ -24,23 +24,13 @@ TICK_HW_S = 4e-9
 TICKS_PER_HW_SECOND = 250_000_000
 
 
-def _positive(instance, attribute, value):
-    if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
-        raise ConfigError(f"Domains.{attribute.name}: {value!r} out of range; valid a finite number > 0")
-
-
-def _finite(instance, attribute, value):
-    if not (isinstance(value, (int, float)) and np.isfinite(value)):
-        raise ConfigError(f"Domains.{attribute.name}: {value!r} is not a finite number")
-
-
 @attrs.frozen
 class Domains:
     """Conversion rules between the biological and the hardware domain."""
 
-    speedup: float = attrs.field(default=1e4, validator=_positive)
-    alpha: float = attrs.field(default=20.0, validator=_positive)
-    shift_mv: float = attrs.field(default=1800.0, validator=_finite)
+    speedup: float = attrs.field(default=1e4, validator=positive())
+    alpha: float = attrs.field(default=20.0, validator=positive())
+    shift_mv: float = attrs.field(default=1800.0, validator=finite(what="voltage", unit="mV"))
 
     # -- time ------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 import structlog
 
+from hal._version import __version__
 from hal.configuration.archive import read_archive, write_archive
 from hal.calibration.transforms import CalibrationMissingError, Transform
 from hal.errors import CalibrationError, ConfigError, FileFormatError
@@ -244,8 +245,6 @@ class SQLiteStore:
     # -- sets -------------------------------------------------------------------------------------------
 
     def create_set(self, wafer: int, *, backend: str, routine: str, seed: int | None = None, note: str = "") -> int:
-        from hal import __version__
-
         created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         with self._transaction() as c:
             cur = c.execute(

@@ -24,6 +24,7 @@ from hal.coordinates import InputAddress
 from hal.backend import Backend, RunRequest, RunResult
 from hal.configuration.configurator import Verify
 from hal.analog.domains import PAPER_DOMAINS, Domains
+from hal._validators import at_least, positive
 from hal.errors import ConfigError
 from hal.backend.events import HardwareEvents
 from hal.hardware.wafer import WaferConfig
@@ -120,9 +121,7 @@ class SpikeArrayInput:
 Input = PoissonInput | SpikeArrayInput
 
 
-def _positive_ms(instance, attribute, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value) or value <= 0:
-        raise ConfigError(f"Experiment.{attribute.name}: {value!r} out of range; valid a finite time > 0 ms")
+_positive_ms = positive(what="time", unit="ms")
 
 
 @attrs.frozen(eq=False)
@@ -132,7 +131,7 @@ class Experiment:
     config: WaferConfig
     duration_ms: float = attrs.field(validator=_positive_ms)
     inputs: tuple[Input, ...] = attrs.field(default=(), converter=tuple)
-    n_samples: int | None = None
+    n_samples: int | None = attrs.field(default=None, validator=attrs.validators.optional(at_least(1)))
     record_membrane: tuple[tuple[C.HICANNOnWafer, C.NeuronOnHICANN], ...] = attrs.field(default=(), converter=tuple)
     membrane_interval_ms: float = attrs.field(default=0.1, validator=_positive_ms)
     domains: Domains = PAPER_DOMAINS
@@ -158,8 +157,6 @@ class Experiment:
                         )
         sizes = {inp.n_samples() for inp in self.inputs} - {None}
         if self.n_samples is not None:
-            if not isinstance(self.n_samples, int) or isinstance(self.n_samples, bool) or self.n_samples < 1:
-                raise ConfigError(f"Experiment.n_samples: {self.n_samples!r} out of range; valid an integer >= 1")
             sizes.add(self.n_samples)
         if len(sizes) > 1:
             raise ConfigError(f"Experiment: inputs disagree on the number of samples ({sorted(sizes)}); give every input the same batch size")

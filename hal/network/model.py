@@ -16,6 +16,7 @@ import attrs
 import cattrs
 import numpy as np
 
+from hal._validators import at_least
 from hal.errors import ConfigError, FileFormatError, UnknownNameError
 from hal.network.parameters import SCHMITT2017, LIFParameters
 
@@ -30,9 +31,7 @@ def _name(instance, attribute, value):
         raise ConfigError(f"{type(instance).__name__}.{attribute.name}: {value!r} is not a valid name (letters, digits, '_', '-')")
 
 
-def _size(instance, attribute, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{type(instance).__name__}.{attribute.name}: {value!r} out of range; valid an integer >= 1")
+_size = at_least(1)
 
 
 @attrs.frozen

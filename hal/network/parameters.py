@@ -7,36 +7,28 @@ calibrated translation per circuit comes with the calibration database.
 from __future__ import annotations
 
 import attrs
-import numpy as np
 
+from hal._validators import finite, positive
 from hal.errors import ConfigError
 
 __all__ = ["LIFParameters", "SCHMITT2017"]
 
-
-def _finite(instance, attribute, value):
-    if not (isinstance(value, (int, float)) and np.isfinite(value)):
-        raise ConfigError(f"LIFParameters.{attribute.name}: {value!r} is not a finite number")
-
-
-def _positive(instance, attribute, value):
-    _finite(instance, attribute, value)
-    if value <= 0:
-        raise ConfigError(f"LIFParameters.{attribute.name}: {value!r} out of range; valid > 0")
+_voltage = finite(what="voltage", unit="mV")
+_time_constant = positive(what="time", unit="ms")
 
 
 @attrs.frozen
 class LIFParameters:
     """Conductance-based LIF neuron with exponential synapses, biological units."""
 
-    e_rev_i_mv: float = attrs.field(default=-80.0, validator=_finite)
-    v_reset_mv: float = attrs.field(default=-64.0, validator=_finite)
-    e_l_mv: float = attrs.field(default=-40.0, validator=_finite)
-    v_th_mv: float = attrs.field(default=-37.5, validator=_finite)
-    e_rev_e_mv: float = attrs.field(default=0.0, validator=_finite)
-    tau_syn_e_ms: float = attrs.field(default=5.0, validator=_positive)
-    tau_syn_i_ms: float = attrs.field(default=5.0, validator=_positive)
-    tau_m_ms: float = attrs.field(default=20.0, validator=_positive)
+    e_rev_i_mv: float = attrs.field(default=-80.0, validator=_voltage)
+    v_reset_mv: float = attrs.field(default=-64.0, validator=_voltage)
+    e_l_mv: float = attrs.field(default=-40.0, validator=_voltage)
+    v_th_mv: float = attrs.field(default=-37.5, validator=_voltage)
+    e_rev_e_mv: float = attrs.field(default=0.0, validator=_voltage)
+    tau_syn_e_ms: float = attrs.field(default=5.0, validator=_time_constant)
+    tau_syn_i_ms: float = attrs.field(default=5.0, validator=_time_constant)
+    tau_m_ms: float = attrs.field(default=20.0, validator=_time_constant)
     t_ref_ms: float | None = attrs.field(default=None)  # None: as short as the chip allows
 
     def __attrs_post_init__(self):
