@@ -23,7 +23,7 @@ from hal.hardware.hicann import RepeaterMode
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation, paper_network_description
 from hal.netlist.wiring import l1_lines
-from test_mapping import expected_edges, realised_edges  # noqa: E402  (tests/hal is on sys.path under pytest)
+from hal.testing.readback import expected_edges, realised_edges  # noqa: E402
 
 
 def _remap(tmp_path, network, defects, **kwargs):

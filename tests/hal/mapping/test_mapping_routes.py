@@ -17,7 +17,7 @@ from hal.errors import ConfigError
 from hal.hardware.hicann import RepeaterMode
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation
-from test_mapping import expected_edges, realised_edges  # tests/hal is on sys.path under pytest
+from hal.testing.readback import expected_edges, realised_edges
 
 H = C.HICANNOnWafer.from_xy
 
