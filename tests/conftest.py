@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -10,6 +14,9 @@ from hal import coordinates as C
 from hal.hardware.wafer import WaferConfig
 from hal.logging import configure as configure_logging
 
+#: pytester runs pytest inside tests (the pytest plugin, the marker hooks below)
+pytest_plugins = ["pytester"]
+
 # Keep test output readable; tests that check logs use structlog.testing.capture_logs.
 configure_logging(level="warning")
 
@@ -17,6 +24,36 @@ configure_logging(level="warning")
 settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
+
+#: the compiled emulator kernel, which ``needs_extension`` tests need
+KERNEL_MODULE = "hal_plugins.emulator._kernel"
+
+
+@functools.cache
+def kernel_missing() -> str | None:
+    """Why the compiled kernel cannot be imported, or None when it can."""
+    try:
+        importlib.import_module(KERNEL_MODULE)
+    except ImportError as error:
+        return f"the compiled emulator kernel ({KERNEL_MODULE}) cannot be imported: {error}; build it with `pip install -e .`"
+    return None
+
+
+@functools.cache
+def torch_missing() -> str | None:
+    """Why torch is unavailable, or None when it is installed."""
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed (pip install -e '.[train]')"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """``needs_extension`` skips without the compiled kernel, ``needs_torch`` without torch, with the reason."""
+    for item in items:
+        if item.get_closest_marker("needs_extension") is not None and kernel_missing():
+            item.add_marker(pytest.mark.skip(reason=kernel_missing()))
+        if item.get_closest_marker("needs_torch") is not None and torch_missing():
+            item.add_marker(pytest.mark.skip(reason=torch_missing()))
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["pytester"]
-
 
 def test_hal_backend_fixture_runs_over_the_named_backend(pytester):
     pytester.makepyfile(
