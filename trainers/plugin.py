@@ -27,16 +27,16 @@ class _Schmitt2017:
     """The paper end to end (also ``hal reproduce schmitt2017``)."""
 
     def run(self, **options):
-        from hal_trainers.reproduce import reproduce
+        from hal_trainers.schmitt2017.reproduce import reproduce
 
         return reproduce(**options)
 
 
 @hal.hookimpl
 def hal_register_commands(registry) -> None:
-    from hal_trainers import reproduce_command
+    from hal_trainers.schmitt2017 import command
 
-    registry.add("reproduce schmitt2017", reproduce_command.configure, description=reproduce_command.DESCRIPTION)
+    registry.add("reproduce schmitt2017", command.configure, description=command.DESCRIPTION)
 
 
 @hal.hookimpl

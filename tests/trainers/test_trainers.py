@@ -49,7 +49,7 @@ def test_silent_label_units_are_found(digits, trained):
 
 
 def test_a_trial_redraws_a_software_model_with_a_silent_label_unit(digits, trained, monkeypatch):
-    import hal_trainers.schmitt2017 as S
+    import hal_trainers.schmitt2017.trial as S
 
     seeds = []
 

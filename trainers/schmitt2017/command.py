@@ -1,4 +1,4 @@
-"""``hal reproduce schmitt2017``: the command line of the paper's reproduction (registered by this package's plugin)."""
+"""``hal reproduce schmitt2017``: the command line of the paper's reproduction (registered by ``hal_trainers.plugin``)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from hal_trainers.reproduce import reproduce
+    from hal_trainers.schmitt2017.reproduce import reproduce
 
     if args.dataset == "mnist" and not args.data_dir:
         raise ConfigError("--dataset mnist needs --data-dir DIR with the MNIST IDX files (train-images-idx3-ubyte[.gz], ...)")

@@ -1,4 +1,4 @@
-"""`hal reproduce schmitt2017`: a tiny end-to-end run on a LocalCluster."""
+"""`hal reproduce schmitt2017` (hal_trainers.schmitt2017.reproduce): a tiny end-to-end run on a LocalCluster, and its checks."""
 
 from __future__ import annotations
 
