@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 import structlog
 
+from hal import coordinates as C
 from hal._version import __version__
 from hal.configuration.archive import read_archive, write_archive
 from hal.calibration.transforms import CalibrationMissingError, Transform
@@ -102,18 +103,18 @@ class SetInfo:
 #: :class:`~hal.coordinates.VLineOnHICANN` (a repeater has the number of its line).
 DEFECT_COMPONENTS: dict[str, tuple[str, int]] = {
     "hicann": ("the whole HICANN (item 0)", 1),
-    "fpga": ("FPGAOnWafer", 48),
-    "neuron": ("NeuronOnHICANN enum (denmem)", 512),
-    "fg_block": ("FGBlockOnHICANN enum", 4),
-    "synapse_driver": ("SynapseDriverOnHICANN", 224),
-    "synapse_row": ("SynapseRowOnHICANN", 448),
-    "hline": ("HLineOnHICANN", 64),
-    "vline": ("VLineOnHICANN", 256),
-    "hrepeater": ("HRepeaterOnHICANN (its line)", 64),
-    "vrepeater": ("VRepeaterOnHICANN (its line)", 256),
+    "fpga": ("FPGAOnWafer", C.FPGAOnWafer.size),
+    "neuron": ("NeuronOnHICANN enum (denmem)", C.NeuronOnHICANN.size),
+    "fg_block": ("FGBlockOnHICANN enum", C.FGBlockOnHICANN.size),
+    "synapse_driver": ("SynapseDriverOnHICANN", C.SynapseDriverOnHICANN.size),
+    "synapse_row": ("SynapseRowOnHICANN", C.SynapseRowOnHICANN.size),
+    "hline": ("HLineOnHICANN", C.HLineOnHICANN.size),
+    "vline": ("VLineOnHICANN", C.VLineOnHICANN.size),
+    "hrepeater": ("HRepeaterOnHICANN (its line)", C.HLineOnHICANN.size),
+    "vrepeater": ("VRepeaterOnHICANN (its line)", C.VLineOnHICANN.size),
 }
 
-_HICANNS_PER_WAFER = 384
+_HICANNS_PER_WAFER = C.HICANNOnWafer.size
 
 
 def check_defect(component: str, hicann: int, item: int) -> None:

@@ -234,12 +234,13 @@ class Recording:
         recorded = [i for i in range(len(wiring.neurons)) if wiring.recorded[i]]
         column_of = {wiring_index: column for column, wiring_index in enumerate(recorded)}
         # Dense lookup (hicann, channel, address) -> column; -1 where no single neuron can have sent it.
-        table = np.full(384 * 8 * 64, -1, dtype=np.int64)
+        channels, addresses = C.DNCMergerOnHICANN.size, C.L1Address.size
+        table = np.full(C.HICANNOnWafer.size * channels * addresses, -1, dtype=np.int64)
         for (h, c, a), owners in wiring.trace_key_to_neurons().items():
             if len(owners) == 1:
-                table[(h * 8 + c) * 64 + a] = column_of[owners[0]]
+                table[(h * channels + c) * addresses + a] = column_of[owners[0]]
         trace = result.trace
-        key = (trace.hicann.astype(np.int64) * 8 + trace.channel.astype(np.int64)) * 64 + trace.address.astype(np.int64)
+        key = (trace.hicann.astype(np.int64) * channels + trace.channel.astype(np.int64)) * addresses + trace.address.astype(np.int64)
         valid = (trace.hicann >= 0) & (trace.channel >= 0) & (trace.address >= 0)
         columns = np.where(valid, table[np.where(valid, key, 0)], -1)
         unattributed = int(np.count_nonzero(columns < 0))
