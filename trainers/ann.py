@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 import structlog
 
+from hal._validators import at_least, positive
 from hal.errors import ConfigError
 
 __all__ = ["PAPER_SIZES", "ANNTrainer", "ANNResult", "initial_weights", "forward", "accuracy", "predict", "silent_label_units"]
@@ -81,20 +82,15 @@ class ANNResult:
     seed: int
 
 
-def _positive(instance, attribute, value):
-    if not (isinstance(value, (int, float)) and value > 0):
-        raise ConfigError(f"ANNTrainer.{attribute.name}: {value!r} out of range; valid > 0")
-
-
 @attrs.define
 class ANNTrainer:
     """Trains the software model (see the module docstring). Uses torch."""
 
     sizes: tuple = PAPER_SIZES
-    learning_rate: float = attrs.field(default=0.05, validator=_positive)
+    learning_rate: float = attrs.field(default=0.05, validator=positive(what="learning rate"))
     momentum: float = 0.9
-    batch_size: int = attrs.field(default=100, validator=_positive)
-    steps: int = attrs.field(default=15_000, validator=_positive)
+    batch_size: int = attrs.field(default=100, validator=at_least(1))
+    steps: int = attrs.field(default=15_000, validator=at_least(1))
     l2: float = 0.001
     seed: int = 0
     eval_every: int = 500

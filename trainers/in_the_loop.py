@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 import structlog
 
+from hal._validators import at_least, positive
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
 from hal_trainers.ann import PAPER_SIZES
@@ -67,9 +68,9 @@ class InTheLoopTrainer:
     backend: object
     learning_rate: float = 0.05
     momentum: float = 0.0
-    batch_size: int = 1200
-    steps: int = 50
-    rate_scale_hz: float = 30.0
+    batch_size: int = attrs.field(default=1200, validator=at_least(1))
+    steps: int = attrs.field(default=50, validator=at_least(0))
+    rate_scale_hz: float = attrs.field(default=30.0, validator=positive(what="rate", unit="Hz"))
     l2: float = 0.001
     seed: int = 0
     checkpoint: str | None = None
@@ -79,14 +80,6 @@ class InTheLoopTrainer:
     # Largest change of one weight per step (a trust region): two 4-bit steps. Without it, small
     # training sets (digits) oscillated between 30 % and 88 % from step to step.
     max_step: float = 2.0 / 15.0
-
-    def __attrs_post_init__(self):
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ConfigError(f"InTheLoopTrainer.batch_size: {self.batch_size!r} out of range; valid an integer >= 1")
-        if not isinstance(self.steps, int) or self.steps < 0:
-            raise ConfigError(f"InTheLoopTrainer.steps: {self.steps!r} out of range; valid an integer >= 0")
-        if self.rate_scale_hz <= 0:
-            raise ConfigError(f"InTheLoopTrainer.rate_scale_hz: {self.rate_scale_hz!r} out of range; valid > 0")
 
     def fit(self, dataset, weights: list[np.ndarray], *, network: SpikingNetwork | None = None,
             progress: Callable[[dict], None] | None = None, test_subset: int | None = None,

@@ -153,6 +153,23 @@ def test_bad_inputs():
         ANNTrainer(sizes=(10, 5)).fit(load_digits())
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: ANNTrainer(steps=0), "ANNTrainer.steps: 0 out of range; valid an integer >= 1"),
+        (lambda: ANNTrainer(batch_size=2.5), "ANNTrainer.batch_size: 2.5 out of range; valid an integer >= 1"),
+        (lambda: ANNTrainer(learning_rate=float("nan")), "ANNTrainer.learning_rate: nan out of range; valid a finite learning rate > 0"),
+        (lambda: InTheLoopTrainer(None, steps=-1), "InTheLoopTrainer.steps: -1 out of range; valid an integer >= 0"),
+        (lambda: InTheLoopTrainer(None, batch_size=True), "InTheLoopTrainer.batch_size: True out of range; valid an integer >= 1"),
+        (lambda: InTheLoopTrainer(None, rate_scale_hz=0.0), "InTheLoopTrainer.rate_scale_hz: 0.0 out of range; valid a finite rate > 0 Hz"),
+    ],
+)
+def test_hyperparameters_are_checked_with_hals_validators(make, message):
+    with pytest.raises(ConfigError) as info:
+        make()
+    assert str(info.value) == message
+
+
 RESUME_SCRIPT = """
 import sys, numpy as np, hal
 from hal_trainers.ann import ANNTrainer
