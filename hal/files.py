@@ -13,7 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write"]
+from hal.errors import FileFormatError
+
+__all__ = ["atomic_write", "existing_file"]
+
+
+def existing_file(path: str | os.PathLike) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it names a file, else :class:`FileFormatError` "no such file"."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileFormatError(path, "no such file")
+    return path
 
 
 def _default_permissions() -> int:

@@ -139,16 +139,7 @@ class Register:
     def check_field(self, name: str, values: Any, where: Callable[[int], str] | None = None) -> np.ndarray:
         """Return ``values`` as a uint64 array, raising if any element does not fit the field."""
         f = self.field(name)
-        arr = np.asarray(values)
-        if arr.dtype == bool:
-            arr = arr.astype(np.uint8)
-        if arr.dtype.kind not in "iu":
-            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-                # Integral floats (e.g. 3.0 from a computation) are accepted; 3.5 is not.
-                arr = arr.astype(np.int64)
-            else:
-                bad = arr.flat[0] if arr.size else arr
-                raise FieldOverflowError(self.name, name, _plain(bad), f"integers {f.valid_text()}")
+        arr = _integer_array(values, self.name, name, f"integers {f.valid_text()}")
         bad_mask = (arr < 0) | (arr > f.max)
         if np.any(bad_mask):
             idx = int(np.flatnonzero(bad_mask.ravel())[0])
@@ -209,6 +200,22 @@ class Register:
 def _plain(value: Any) -> Any:
     """numpy scalar -> Python scalar, so messages read ``270`` and not ``np.int64(270)``."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _integer_array(values: Any, register: str, field: str, valid: str) -> np.ndarray:
+    """``values`` as an integer (or bool-as-uint8) array, before any range check.
+
+    Integral floats (e.g. 3.0 from a computation) are accepted; 3.5, NaN or a string raise
+    :class:`FieldOverflowError` naming the first element and ``valid``.
+    """
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        return arr.astype(np.uint8)
+    if arr.dtype.kind in "iu":
+        return arr
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        return arr.astype(np.int64)
+    raise FieldOverflowError(register, field, _plain(arr.flat[0]) if arr.size else arr, valid)
 
 
 # -- value registers ---------------------------------------------------------------------
@@ -426,16 +433,8 @@ class ArrayRegister:
     def check(self, values: Any, index_of: Callable[[int], str] | None = None, element_name: str | None = None) -> np.ndarray:
         """Validate typed values (any shape that broadcasts) and return them in the element dtype."""
         element = element_name or self.element_name
-        arr = np.asarray(values)
         hi = (1 << self.element_width) - 1
-        if arr.dtype == bool:
-            arr = arr.astype(np.uint8)
-        if arr.dtype.kind not in "iu":
-            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-                arr = arr.astype(np.int64)
-            else:
-                bad = _plain(arr.flat[0]) if arr.size else arr
-                raise FieldOverflowError(self.name, element, bad, f"integers 0..{hi}")
+        arr = _integer_array(values, self.name, element, f"integers 0..{hi}")
         bad = (arr < 0) | (arr > hi)
         if np.any(bad):
             flat = int(np.flatnonzero(bad.ravel())[0])

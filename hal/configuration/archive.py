@@ -13,13 +13,12 @@ import json
 import os
 import zipfile
 import zlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hal.errors import FileFormatError
-from hal.files import atomic_write
+from hal.files import atomic_write, existing_file
 
 __all__ = ["write_archive", "read_archive"]
 
@@ -48,9 +47,7 @@ def read_archive(path: str | os.PathLike, kind: str, versions: range) -> tuple[d
     foreign format, unsupported version, unreadable array) raises
     :class:`FileFormatError` naming the file and the problem.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(path, "no such file")
+    path = existing_file(path)
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())

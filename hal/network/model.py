@@ -18,6 +18,7 @@ import numpy as np
 
 from hal._validators import at_least
 from hal.errors import ConfigError, FileFormatError, UnknownNameError
+from hal.files import existing_file
 from hal.network.parameters import SCHMITT2017, LIFParameters
 
 __all__ = ["Population", "SourcePopulation", "Projection", "Network", "save_network", "load_network", "paper_network_description"]
@@ -182,9 +183,7 @@ def save_network(network: Network, path: str | Path) -> None:
 
 def load_network(path: str | Path) -> Network:
     """Read a network written by :func:`save_network`; bad files raise :class:`FileFormatError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(path, "no such file")
+    path = existing_file(path)
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
