@@ -47,9 +47,26 @@ def torch_missing() -> str | None:
     return None
 
 
+#: the built-in backends that run on the compiled kernel: a test parametrised with one of these
+#: names (``hal_backend_name`` from hal's pytest plugin, or a ``backend`` parameter) needs it
+EXTENSION_BACKENDS = frozenset({"emulator", "noisy"})
+BACKEND_PARAMETERS = ("hal_backend_name", "backend")
+
+
+def _runs_an_extension_backend(item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return any(params.get(name) in EXTENSION_BACKENDS for name in BACKEND_PARAMETERS if isinstance(params.get(name), str))
+
+
 def pytest_collection_modifyitems(config, items):
-    """``needs_extension`` skips without the compiled kernel, ``needs_torch`` without torch, with the reason."""
+    """``needs_extension`` skips without the compiled kernel, ``needs_torch`` without torch, with the reason.
+
+    A test parametrised with a backend that runs on the kernel (:data:`EXTENSION_BACKENDS`) is
+    marked ``needs_extension`` here.
+    """
     for item in items:
+        if _runs_an_extension_backend(item):
+            item.add_marker(pytest.mark.needs_extension)
         if item.get_closest_marker("needs_extension") is not None and kernel_missing():
             item.add_marker(pytest.mark.skip(reason=kernel_missing()))
         if item.get_closest_marker("needs_torch") is not None and torch_missing():

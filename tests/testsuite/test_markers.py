@@ -21,6 +21,11 @@ def test_torch():
 
 def test_plain():
     pass
+
+@pytest.mark.parametrize("backend", ["reference", "emulator"])
+def test_backend(backend):
+    if backend == "emulator":
+        import hal_plugins.emulator._kernel
 """
 
 
@@ -36,14 +41,15 @@ def test_missing_kernel_and_torch_skip_with_the_reason(pytester):
     pytester.makepyfile(test_marked=TESTS)
     pytester.makepyfile(blocker="import sys\nsys.modules['hal_plugins.emulator._kernel'] = None\nsys.modules['torch'] = None\n")
     result = pytester.runpytest_subprocess("-p", "blocker", "-rs")
-    result.assert_outcomes(passed=1, skipped=2)
+    result.assert_outcomes(passed=2, skipped=3)
     result.stdout.fnmatch_lines(["*SKIPPED*compiled emulator kernel (hal_plugins.emulator._kernel) cannot be imported*pip install -e .*",
-                                 "*SKIPPED*torch is not installed*"])
+                                 "*SKIPPED*torch is not installed*"], consecutive=False)
+    result.stdout.fnmatch_lines(["*SKIPPED*test_marked.py*compiled emulator kernel*"])
 
 
 def test_present_kernel_and_torch_run_the_tests(pytester):
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_marked=TESTS)
     result = pytester.runpytest_subprocess("-rs")
-    present = _available("hal_plugins.emulator._kernel") + _available("torch")
-    result.assert_outcomes(passed=1 + present, skipped=2 - present)
+    kernel, torch = _available("hal_plugins.emulator._kernel"), _available("torch")
+    result.assert_outcomes(passed=2 + 2 * kernel + torch, skipped=3 - 2 * kernel - torch)
