@@ -26,7 +26,7 @@ FACADE = "hal"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"hal.errors", "hal.registers", "hal._validators", "hal.files", "hal.logging", "hal._version"},
+        {"hal.errors", "hal.registers", "hal.validators", "hal.files", "hal.logging", "hal._version"},
         {"hal.coordinates"},
         {"hal.hardware", "hal.network"},
         {"hal.analog", "hal.configuration"},

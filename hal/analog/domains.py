@@ -15,7 +15,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from hal._validators import finite, positive
+from hal.validators import finite, positive
 
 __all__ = ["Domains", "PAPER_DOMAINS", "TICK_HW_S", "TICKS_PER_HW_SECOND"]
 

@@ -16,7 +16,7 @@ from typing import ClassVar, TypeVar
 
 import attrs
 
-from hal._validators import in_range, integral
+from hal.validators import in_range, integral
 from hal.errors import CoordinateError
 
 _C = TypeVar("_C", bound="_Coordinate")
@@ -87,7 +87,7 @@ _ALL_CACHE: dict[type, tuple] = {}
 def _check_index(coordinate: str, field: str, value: object, lo: int, hi: int, note: str = "") -> int:
     """Return ``value`` as an int if it is an integer in ``lo..hi``, else raise.
 
-    Same wording as :func:`hal._validators.in_range`, so that errors from
+    Same wording as :func:`hal.validators.in_range`, so that errors from
     constructors and from class methods such as ``from_enum`` look alike.
     ``note`` qualifies the range, e.g. ``" (for y=0)"``.
     """

@@ -24,7 +24,7 @@ from hal.coordinates import InputAddress
 from hal.backend import Backend, RunRequest, RunResult
 from hal.configuration.configurator import Verify
 from hal.analog.domains import PAPER_DOMAINS, Domains
-from hal._validators import at_least, positive
+from hal.validators import at_least, positive
 from hal.errors import ConfigError
 from hal.backend.events import HardwareEvents
 from hal.hardware.wafer import WaferConfig

@@ -2,7 +2,7 @@
 
 A HICANN or FPGA that was never touched is in its reset state and costs no
 memory; a full wafer with every synapse set stays far below 300 MB (see
-``tests/hal/test_wafer.py`` and ``docs/benchmarks.md``).
+``tests/hal/hardware/test_wafer.py`` and ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations

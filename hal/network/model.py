@@ -16,7 +16,7 @@ import attrs
 import cattrs
 import numpy as np
 
-from hal._validators import at_least
+from hal.validators import at_least
 from hal.errors import ConfigError, FileFormatError, UnknownNameError
 from hal.files import existing_file
 from hal.network.parameters import SCHMITT2017, LIFParameters

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from hal._validators import finite, positive
+from hal.validators import finite, positive
 from hal.errors import ConfigError
 
 __all__ = ["LIFParameters", "SCHMITT2017"]

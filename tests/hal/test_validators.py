@@ -1,4 +1,4 @@
-"""hal._validators: one set of attrs validators, messages naming class, field, value and what is valid."""
+"""hal.validators: one set of attrs validators, messages naming class, field, value and what is valid."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 import pytest
 
-from hal._validators import at_least, finite, in_range, positive
+from hal.validators import at_least, finite, in_range, positive
 from hal.analog.domains import Domains
 from hal.errors import ConfigError, ConfigValueError, CoordinateError
 from hal.network import LIFParameters, Population, SourcePopulation

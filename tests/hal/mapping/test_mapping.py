@@ -38,6 +38,7 @@ def test_paper_network_maps_with_every_synapse_and_reads_back_from_registers():
     assert all(load <= result.summary()["input_budget_hz"] for load in result.input_load_hz.values())
 
 
+@pytest.mark.needs_extension
 def test_mapped_paper_network_runs_and_weight_updates_write_only_weights():
     net = paper_network_description(seed=1)
     config, result = map_network(net)

@@ -48,6 +48,7 @@ def test_load_mnist_rejects_swapped_files(mnist_dir, tmp_path):
     assert info.value.path == str(images)
 
 
+@pytest.mark.needs_torch
 def test_load_mnist_rejects_count_mismatch(mnist_dir, fake_mnist, tmp_path):
     D.write_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz", fake_mnist.test_labels[:-1])
     with pytest.raises(FileFormatError, match="10 labels for 11 images"):
