@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 import structlog
 
-from hal._validators import at_least, positive
+from hal.validators import at_least, positive
 from hal.errors import ConfigError
 
 __all__ = ["PAPER_SIZES", "ANNTrainer", "ANNResult", "initial_weights", "forward", "accuracy", "predict", "silent_label_units"]

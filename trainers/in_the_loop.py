@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 import structlog
 
-from hal._validators import at_least, positive
+from hal.validators import at_least, positive
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
 from hal_trainers.ann import PAPER_SIZES
