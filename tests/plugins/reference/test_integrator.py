@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from hal.errors import ConfigError
-from hal_plugins.reference import integrator
+from hal_plugins.reference import data, integrator
 from hal_plugins.reference.integrator import (
     DEFAULT_DT_MS,
     SCHMITT2017_VALUES,
@@ -217,10 +217,16 @@ def test_results_are_frozen_and_arrays_read_only():
     assert np.isclose(p.tau_m_ms, 20.0).all()
 
 
-def test_docstring_examples():
+@pytest.mark.parametrize("module", [integrator, data], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_docstring_examples(module):
     with capture_logs():
-        result = doctest.testmod(integrator)
-    assert result.failed == 0 and result.attempted >= 4
+        result = doctest.testmod(module)
+    assert result.failed == 0 and result.attempted >= 2
+
+
+def test_the_integrator_re_exports_the_data_types():
+    for name in ("SCHMITT2017_VALUES", "NeuronParameters", "Connections", "SpikeTrains", "SimulationResult"):
+        assert getattr(integrator, name) is getattr(data, name)
 
 
 # --------------------------------------------------------------------------- validation
