@@ -23,6 +23,7 @@ from hal.coordinates import InputAddress
 from hal.experiment import Experiment, PoissonInput, Recording, SpikeArrayInput, run
 from hal.hardware.wafer import WaferConfig, wafer_counts
 from hal.extension.hookspecs import hookimpl, hookspec
+from hal.extension.manager import default_plugins
 from hal.configuration.io import load_config, save_config
 from hal._version import __version__
 
@@ -62,31 +63,21 @@ __all__ = [
 
 def get_backend(name: str, **options: Any) -> Backend:
     """A new instance of the backend registered as ``name``; unknown names list the known ones."""
-    from hal.extension.manager import default_plugins
-
     return default_plugins().create("backend", name, **options)
 
 
 def list_backends() -> list[str]:
-    from hal.extension.manager import default_plugins
-
     return default_plugins().names("backend")
 
 
 def get_trainer(name: str, **options: Any) -> Any:
     """A new trainer registered as ``name`` (e.g. ``get_trainer("in_the_loop", backend=...)``)."""
-    from hal.extension.manager import default_plugins
-
     return default_plugins().create("trainer", name, **options)
 
 
 def list_trainers() -> list[str]:
-    from hal.extension.manager import default_plugins
-
     return default_plugins().names("trainer")
 
 
 def list_calibrations() -> list[str]:
-    from hal.extension.manager import default_plugins
-
     return default_plugins().names("calibration")

@@ -198,7 +198,7 @@ class Experiment:
         return run(self, backend)
 
 
-def _check_inputs(experiment: Experiment, wiring: Wiring) -> None:
+def check_inputs(experiment: Experiment, wiring: Wiring) -> None:
     accepting = {(wiring.origins[o].hicann, wiring.origins[o].channel) for o in wiring.input_origins}
     for i, inp in enumerate(experiment.inputs):
         for t in inp.targets:

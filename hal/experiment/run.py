@@ -7,7 +7,7 @@ import structlog
 
 from hal.backend import Backend, RunRequest
 from hal.errors import ConfigError
-from hal.experiment.model import Experiment, Recording, _check_inputs
+from hal.experiment.model import Experiment, Recording, check_inputs
 from hal.extension.manager import default_plugins
 from hal.netlist.wiring import extract_wiring
 
@@ -44,7 +44,7 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
         raise ConfigError(f"run: expected a hal Backend, got {type(backend).__name__}")
     plugins = plugins or default_plugins()
     wiring = extract_wiring(experiment.config)
-    _check_inputs(experiment, wiring)
+    check_inputs(experiment, wiring)
     request = experiment.request()
     _warn_about_link_load(experiment, request)
     backend.check(request)  # before touching the backend's state
