@@ -1,4 +1,8 @@
-"""The :class:`Dataset` container: 10x10 images and labels, split into training and test images."""
+"""The :class:`Dataset` container: grey images and labels, split into training and test images.
+
+The images are flattened, one per row; :attr:`Dataset.image_shape` says how to fold them back
+((10, 10) for Schmitt et al. 2017's data, the default; (16, 16) or (8, 8) for other sets).
+"""
 
 from __future__ import annotations
 
@@ -9,23 +13,40 @@ import numpy as np
 
 from hal.errors import ConfigError, UnknownNameError
 
-__all__ = ["PAPER_CLASSES", "IMAGE_SIDE", "N_PIXELS", "Dataset"]
+__all__ = ["PAPER_CLASSES", "ALL_CLASSES", "IMAGE_SIDE", "N_PIXELS", "Dataset"]
 
 #: The digit classes the paper keeps (section III); label ``k`` stands for digit ``PAPER_CLASSES[k]``.
 PAPER_CLASSES: tuple[int, ...] = (0, 1, 4, 6, 7)
-#: Side of the reduced images, in pixels.
+#: All ten digits, label ``k`` = digit ``k`` (the data sets for surrogate-gradient training).
+ALL_CLASSES: tuple[int, ...] = tuple(range(10))
+#: Side of the paper's reduced images, in pixels (the default of :class:`Dataset` and the loaders).
 IMAGE_SIDE = 10
-#: Pixels per reduced image: the size of the network's input layer.
+#: Pixels per reduced image of the paper: the size of its network's input layer.
 N_PIXELS = IMAGE_SIDE * IMAGE_SIDE
 
 
+def _to_image_shape(value: object) -> tuple[int, int]:
+    """``value`` as ``(height, width)`` of positive ints; converts, so it runs before the validators."""
+    try:
+        shape = tuple(value)  # type: ignore[arg-type]
+    except TypeError:
+        shape = None
+    if (shape is None or len(shape) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in shape)):
+        raise ConfigError(f"Dataset.image_shape: {value!r} invalid; valid (height, width), two ints >= 1, "
+                          f"e.g. ({IMAGE_SIDE}, {IMAGE_SIDE})")
+    return (int(shape[0]), int(shape[1]))
+
+
 def _check_images(instance: Dataset, attribute: attrs.Attribute, value: object) -> None:
+    # attrs runs the validators after every field (and converter) is set: image_shape is checked here
     where = f"Dataset.{attribute.name}"
+    height, width = instance.image_shape
     if not isinstance(value, np.ndarray):
-        raise ConfigError(f"{where}: must be a numpy array of shape (n, {N_PIXELS}), not {type(value).__name__}")
-    if value.ndim != 2 or value.shape[1] != N_PIXELS:
-        raise ConfigError(f"{where}: shape {value.shape} is not an image matrix; expected (n, {N_PIXELS}) "
-                          f"(one flattened {IMAGE_SIDE}x{IMAGE_SIDE} image per row)")
+        raise ConfigError(f"{where}: must be a numpy array of shape (n, {height * width}), not {type(value).__name__}")
+    if value.ndim != 2 or value.shape[1] != height * width:
+        raise ConfigError(f"{where}: shape {value.shape} is not an image matrix; expected (n, {height * width}) "
+                          f"(one flattened {height}x{width} image per row)")
     if value.dtype != np.float32:
         raise ConfigError(f"{where}: dtype {value.dtype}; expected float32 (Dataset.from_arrays converts)")
     if value.size and not (np.isfinite(value).all() and value.min() >= 0.0 and value.max() <= 1.0):
@@ -56,14 +77,17 @@ class Dataset:
     Parameters
     ----------
     x_train, x_test:
-        float32 arrays of shape (n, 100): one flattened 10x10 image per row, row-major, grey
-        values in [0, 1] (0 = background, 1 = full ink).
+        float32 arrays of shape (n, height * width): one flattened image per row, row-major,
+        grey values in [0, 1] (0 = background, 1 = full ink).
     y_train, y_test:
         int64 arrays of shape (n,): labels 0..len(classes)-1.
     classes:
         The original class (digit) of each label: label ``k`` is digit ``classes[k]``.
     name:
         A short name for logs and reports.
+    image_shape:
+        ``(height, width)`` of the images, keyword only; default ``(10, 10)``, the paper's
+        reduced MNIST (100 inputs).
 
     Notes
     -----
@@ -77,6 +101,7 @@ class Dataset:
     y_test: np.ndarray = attrs.field(validator=_check_labels)
     classes: tuple[int, ...] = attrs.field(converter=lambda c: tuple(int(v) for v in c), validator=_check_classes)
     name: str = attrs.field(default="dataset", validator=attrs.validators.instance_of(str))
+    image_shape: tuple[int, int] = attrs.field(default=(IMAGE_SIDE, IMAGE_SIDE), kw_only=True, converter=_to_image_shape)
 
     def __attrs_post_init__(self) -> None:
         for split, x, y in (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test)):
@@ -87,17 +112,20 @@ class Dataset:
                                   f"valid 0..{len(self.classes) - 1} (one per class of {self.classes})")
 
     @classmethod
-    def from_arrays(cls, x_train, y_train, x_test, y_test, classes: Sequence[int], name: str = "dataset") -> Dataset:
+    def from_arrays(cls, x_train, y_train, x_test, y_test, classes: Sequence[int], name: str = "dataset", *,
+                    image_shape: Sequence[int] = (IMAGE_SIDE, IMAGE_SIDE)) -> Dataset:
         """Build a data set from array-likes, converting explicitly.
 
-        Images may be given as (n, 100) or (n, 10, 10); they are cast to float32. Labels must be
+        Images may be given as (n, height * width) or (n, height, width) with ``(height,
+        width) = image_shape`` (default (10, 10)); they are cast to float32. Labels must be
         integer-valued and are cast to int64. The stored arrays are read-only copies.
         """
+        image_shape = _to_image_shape(image_shape)
         arrays = []
         for field, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
             x = np.array(x, dtype=np.float32)
-            if x.ndim == 3 and x.shape[1:] == (IMAGE_SIDE, IMAGE_SIDE):
-                x = x.reshape(len(x), N_PIXELS)
+            if x.ndim == 3 and x.shape[1:] == image_shape:
+                x = x.reshape(len(x), image_shape[0] * image_shape[1])
             y_raw = np.asarray(y)
             if y_raw.dtype.kind not in "iub":
                 if y_raw.dtype.kind != "f" or not np.array_equal(y_raw, np.round(y_raw)):
@@ -106,7 +134,8 @@ class Dataset:
             x.setflags(write=False)
             y.setflags(write=False)
             arrays += [x, y]
-        return cls(arrays[0], arrays[1], arrays[2], arrays[3], classes=tuple(classes), name=name)
+        return cls(arrays[0], arrays[1], arrays[2], arrays[3], classes=tuple(classes), name=name,
+                   image_shape=image_shape)
 
     def __repr__(self) -> str:
         return (f"Dataset(name={self.name!r}, classes={self.classes}, n_train={self.n_train}, "
@@ -125,8 +154,9 @@ class Dataset:
         return len(self.classes)
 
     @property
-    def image_shape(self) -> tuple[int, int]:
-        return (IMAGE_SIDE, IMAGE_SIDE)
+    def n_pixels(self) -> int:
+        """Pixels per image, height * width: the size of a network's input layer."""
+        return self.image_shape[0] * self.image_shape[1]
 
     def _split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split == "train":
@@ -136,8 +166,8 @@ class Dataset:
         raise UnknownNameError("split", split, ("train", "test"))
 
     def images(self, split: str = "train") -> np.ndarray:
-        """The images of ``split`` (``"train"`` or ``"test"``) as (n, 10, 10), for plotting."""
-        return self._split(split)[0].reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+        """The images of ``split`` (``"train"`` or ``"test"``) as (n, height, width), for plotting."""
+        return self._split(split)[0].reshape(-1, *self.image_shape)
 
     def digits(self, split: str = "train") -> np.ndarray:
         """The original class (digit) of every image of ``split``: ``classes[label]``."""

@@ -1,8 +1,12 @@
-"""MNIST as the paper uses it: the four IDX files found in a folder, reduced to 10x10 and five classes, cached.
+"""MNIST from the four IDX files found in a folder, reduced and restricted to some classes, cached.
+
+By default as Schmitt et al. 2017 use it (10x10, digits 0, 1, 4, 6, 7); ``side=16`` with all
+ten classes is the input of Cramer et al.'s 256-246-10 network (``load_dataset("mnist16")``).
 
 The reduced data set is cached as an ``.npz`` file keyed by the content of the source files,
-the classes and :data:`~hal_trainers.datasets.preprocessing.PREPROCESSING_VERSION`; a cache hit
-needs neither the IDX reader nor torch.
+the side, the classes and :data:`~hal_trainers.datasets.preprocessing.PREPROCESSING_VERSION`;
+a cache hit needs neither the IDX reader nor torch. A cache file that cannot be read, holds
+another key, or holds arrays of the wrong kind is ignored (with a warning) and rewritten.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from hal.errors import FileFormatError
+from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
 from hal_trainers.datasets.dataset import IMAGE_SIDE, PAPER_CLASSES, Dataset
 from hal_trainers.datasets.download import file_sha256
 from hal_trainers.datasets.errors import DatasetNotFoundError
 from hal_trainers.datasets.idx import read_idx
-from hal_trainers.datasets.preprocessing import PREPROCESSING_VERSION, check_class_subset, reduce_images, select_classes
+from hal_trainers.datasets.preprocessing import (PREPROCESSING_VERSION, check_class_subset, check_side, reduce_images,
+                                                 select_classes)
 
 __all__ = ["load_mnist", "default_cache_dir"]
 
@@ -59,7 +64,8 @@ def _missing_message(data_dir: Path, missing: Sequence[str], *, dir_missing: boo
              f"MNIST file(s) missing in {data_dir}: " + ", ".join(f"{m}[.gz]" for m in missing))
     return (f"{where}. Put the four original IDX files ({names}; plain or gzip-compressed) in that directory, "
             f"or run hal_trainers.datasets.download_mnist({str(data_dir)!r}) on a machine with internet access "
-            f"and copy them over. Offline, load_dataset('digits') gives a small embedded stand-in.")
+            f"and copy them over. Offline, load_dataset('digits') (or 'digits10', all ten classes) gives a small "
+            f"embedded stand-in.")
 
 
 def _find_mnist_files(data_dir: Path) -> dict[tuple[str, str], Path]:
@@ -82,18 +88,20 @@ def _find_mnist_files(data_dir: Path) -> dict[tuple[str, str], Path]:
     return found
 
 
-def _cache_key(files: Mapping[tuple[str, str], Path], classes: tuple[int, ...]) -> str:
+def _cache_key(files: Mapping[tuple[str, str], Path], classes: tuple[int, ...], side: int) -> str:
+    # With side 10 this is the spec of the first version, so existing 10x10 cache files stay valid.
     spec = {
         "preprocessing_version": PREPROCESSING_VERSION,
         "reduction": "torch-bicubic-antialias-a-0.5",
-        "side": IMAGE_SIDE,
+        "side": side,
         "classes": list(classes),
         "files": {f"{split}-{kind}": [p.stat().st_size, file_sha256(p)] for (split, kind), p in sorted(files.items())},
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def _read_cache(path: Path, key: str) -> dict[str, np.ndarray] | None:
+def _read_cache(path: Path, key: str, n_pixels: int) -> dict[str, np.ndarray] | None:
+    """The arrays cached in ``path`` under ``key``, or ``None`` (a miss) if absent, unreadable or malformed."""
     if not path.is_file():
         return None
     try:
@@ -101,10 +109,18 @@ def _read_cache(path: Path, key: str) -> dict[str, np.ndarray] | None:
             if str(npz["key"]) != key:
                 log.warning("dataset_cache_key_mismatch", path=str(path))
                 return None
-            return {name: npz[name] for name in ("x_train", "y_train", "x_test", "y_test")}
+            arrays = {name: npz[name] for name in ("x_train", "y_train", "x_test", "y_test")}
     except Exception as exc:  # noqa: BLE001 - any unreadable cache file is just a miss
         log.warning("dataset_cache_unreadable", path=str(path), error=f"{type(exc).__name__}: {exc}")
         return None
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if not (x.dtype == np.float32 and x.ndim == 2 and x.shape[1] == n_pixels
+                and y.dtype == np.int64 and y.shape == (len(x),)):
+            log.warning("dataset_cache_malformed", path=str(path), split=split, x=f"{x.dtype}{x.shape}",
+                        y=f"{y.dtype}{y.shape}", expected=f"float32(n, {n_pixels}), int64(n,)")
+            return None
+    return arrays
 
 
 def _write_cache(path: Path, key: str, arrays: Mapping[str, np.ndarray]) -> None:
@@ -136,18 +152,22 @@ def _read_mnist_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, 
 
 
 def load_mnist(data_dir: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None, use_cache: bool = True,
-               classes: Sequence[int] = PAPER_CLASSES) -> Dataset:
-    """Load MNIST from ``data_dir``, reduced to 10x10 and to the paper's five classes.
+               classes: Sequence[int] = PAPER_CLASSES, side: int = IMAGE_SIDE, name: str = "mnist") -> Dataset:
+    """Load MNIST from ``data_dir``, reduced to ``side`` x ``side`` and restricted to ``classes``.
 
     Reads ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``
     and ``t10k-labels-idx1-ubyte`` (each plain or ``.gz``) from ``data_dir``, keeps the images
     of ``classes`` in their original order, reduces them with :func:`reduce_images` and maps
-    the labels to 0..len(classes)-1 (label ``k`` is digit ``classes[k]``). With the default
-    classes this gives 30,690 training and 5,083 test images, as in the paper.
+    the labels to 0..len(classes)-1 (label ``k`` is digit ``classes[k]``). The defaults are
+    the paper's: 10x10, digits 0, 1, 4, 6, 7, which gives 30,690 training and 5,083 test
+    images. ``side=16, classes=ALL_CLASSES`` keeps all 60,000 and 10,000 images at 16x16 (the
+    data set ``"mnist16"``). ``name`` names the result in logs.
 
     The result is cached as an ``.npz`` file in ``cache_dir`` (default
-    :func:`default_cache_dir`), keyed by the SHA-256 of the source files, the classes and
-    :data:`PREPROCESSING_VERSION`; a second load reads only that file and does not need torch.
+    :func:`default_cache_dir`), keyed by the SHA-256 of the source files, the side, the
+    classes and :data:`PREPROCESSING_VERSION`, so different sides or classes never share an
+    entry; a second load reads only that file and does not need torch. A corrupt or
+    malformed cache file is ignored and rebuilt.
 
     Raises
     ------
@@ -155,31 +175,46 @@ def load_mnist(data_dir: str | os.PathLike, *, cache_dir: str | os.PathLike | No
         ``data_dir`` or one of the files is missing; the message names them and where to put them.
     FileFormatError
         A file is truncated, corrupt or not the expected IDX content.
+    ConfigError
+        ``classes`` or ``side`` is invalid.
     """
     classes = check_class_subset(classes)
+    side = check_side(side, "load_mnist")
+    if not isinstance(name, str):
+        raise ConfigError(f"load_mnist.name: {name!r} is not a string; e.g. 'mnist'")
     data_dir = Path(data_dir).expanduser()
     t0 = time.perf_counter()
     files = _find_mnist_files(data_dir)
     arrays = None
     cache_path = None
+    dataset = None
     if use_cache:
-        key = _cache_key(files, classes)
+        key = _cache_key(files, classes, side)
         cache_path = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-        cache_path = cache_path / f"mnist-{IMAGE_SIDE}x{IMAGE_SIDE}-{key[:20]}.npz"
-        arrays = _read_cache(cache_path, key)
-    cached = arrays is not None
-    if arrays is None:
+        cache_path = cache_path / f"mnist-{side}x{side}-{key[:20]}.npz"
+        arrays = _read_cache(cache_path, key, side * side)
+        if arrays is not None:
+            try:  # the values and labels too: a cache file is rebuilt, never trusted
+                dataset = _make_dataset(arrays, classes, side, name)
+            except ConfigError as exc:
+                log.warning("dataset_cache_malformed", path=str(cache_path), error=str(exc))
+    cached = dataset is not None
+    if dataset is None:
         arrays = {}
         for split in ("train", "test"):
             images, labels = _read_mnist_pair(files[(split, "images")], files[(split, "labels")])
             images, labels = select_classes(images, labels, classes)
-            arrays[f"x_{split}"] = reduce_images(images)
+            arrays[f"x_{split}"] = reduce_images(images, side=side)
             arrays[f"y_{split}"] = labels
         if use_cache:
             _write_cache(cache_path, key, arrays)
-    dataset = Dataset.from_arrays(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
-                                  classes=classes, name="mnist")
-    log.info("dataset_loaded", dataset="mnist", data_dir=str(data_dir), n_train=dataset.n_train, n_test=dataset.n_test,
-             classes=classes, cached=cached, cache=str(cache_path) if cache_path else None,
+        dataset = _make_dataset(arrays, classes, side, name)
+    log.info("dataset_loaded", dataset=name, data_dir=str(data_dir), side=side, n_train=dataset.n_train,
+             n_test=dataset.n_test, classes=classes, cached=cached, cache=str(cache_path) if cache_path else None,
              seconds=round(time.perf_counter() - t0, 3))
     return dataset
+
+
+def _make_dataset(arrays: Mapping[str, np.ndarray], classes: tuple[int, ...], side: int, name: str) -> Dataset:
+    return Dataset.from_arrays(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                               classes=classes, name=name, image_shape=(side, side))

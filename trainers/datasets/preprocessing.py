@@ -1,4 +1,5 @@
-"""The paper's preparation of images: the antialiased bicubic reduction to 10x10 and the choice of classes.
+"""The preparation of images: the antialiased bicubic reduction (to 10x10 for the paper, 16x16 for
+Cramer et al.), the check of a side length, and the choice of classes.
 
 Importing this module needs only numpy; torch is imported inside :func:`reduce_images`.
 """
@@ -12,7 +13,7 @@ import numpy as np
 from hal.errors import ConfigError, HalError
 from hal_trainers.datasets.dataset import IMAGE_SIDE, PAPER_CLASSES
 
-__all__ = ["PREPROCESSING_VERSION", "reduce_images", "check_class_subset", "select_classes"]
+__all__ = ["PREPROCESSING_VERSION", "reduce_images", "check_side", "check_class_subset", "select_classes"]
 
 #: Bumped whenever the reduction changes, so that old cache files are not reused.
 PREPROCESSING_VERSION = 1
@@ -63,6 +64,14 @@ def reduce_images(images: np.ndarray, *, side: int = IMAGE_SIDE, max_value: floa
             small = F.interpolate(block[:, None], size=(side, side), mode="bicubic", antialias=True, align_corners=False)
             out[start:start + chunk] = small.reshape(len(block), side * side).clamp_(0.0, 1.0).numpy()
     return out
+
+
+def check_side(side: object, where: str) -> int:
+    """``side`` as an int >= 1 (a :class:`ConfigError` naming ``where`` otherwise)."""
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
+        raise ConfigError(f"{where}.side: {side!r} invalid; valid an int >= 1 (pixels per image side, "
+                          f"e.g. {IMAGE_SIDE} or 16)")
+    return int(side)
 
 
 def check_class_subset(classes: Sequence[int], n_classes: int = 10) -> tuple[int, ...]:

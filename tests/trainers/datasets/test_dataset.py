@@ -65,3 +65,36 @@ def test_bad_batch_sizes(bad):
 def test_batches_reject_a_seed_instead_of_a_generator():
     with pytest.raises(ConfigError, match="not a numpy.random.Generator"):
         small_dataset().batches(2, 42)
+
+
+def test_image_shape_defaults_to_10x10_and_follows_the_data():
+    data = small_dataset()
+    assert data.image_shape == (10, 10) and data.n_pixels == 100
+    rng = np.random.default_rng(1)
+    big = D.Dataset.from_arrays(rng.random((4, 16, 16)), [0, 1, 2, 9], rng.random((2, 256)), [3, 4],
+                                classes=range(10), name="b", image_shape=(16, 16))
+    assert big.image_shape == (16, 16) and big.x_train.shape == (4, 256) and big.n_pixels == 256
+    np.testing.assert_array_equal(big.images("test").reshape(2, 256), big.x_test)
+    assert repr(big) == "Dataset(name='b', classes=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), n_train=4, n_test=2, image_shape=(16, 16))"
+    wide = D.Dataset.from_arrays(np.zeros((1, 3, 5)), [0], np.zeros((1, 15)), [0], classes=(7,), image_shape=(3, 5))
+    assert wide.images().shape == (1, 3, 5)
+
+
+def test_images_must_match_image_shape():
+    with pytest.raises(ConfigError, match=r"Dataset.x_train: shape \(2, 100\) .*expected \(n, 256\) "
+                                          r"\(one flattened 16x16 image per row\)"):
+        D.Dataset.from_arrays(np.zeros((2, 100)), [0, 1], np.zeros((1, 256)), [0], classes=(0, 1), image_shape=(16, 16))
+    with pytest.raises(ConfigError, match=r"Dataset.x_test: shape \(1, 16, 16\) .*expected \(n, 64\)"):
+        D.Dataset.from_arrays(np.zeros((2, 8, 8)), [0, 1], np.zeros((1, 16, 16)), [0], classes=(0, 1), image_shape=(8, 8))
+    good = small_dataset()
+    with pytest.raises(ConfigError, match=r"expected \(n, 64\)"):
+        D.Dataset(good.x_train, good.y_train, good.x_test, good.y_test, classes=good.classes, image_shape=(8, 8))
+
+
+@pytest.mark.parametrize("bad", [(0, 10), (10,), (10, 10, 1), "10x10", 10, (10.0, 10), (True, 10), None])
+def test_bad_image_shapes(bad):
+    good = small_dataset()
+    with pytest.raises(ConfigError, match=r"Dataset.image_shape: .* invalid; valid \(height, width\), two ints >= 1"):
+        D.Dataset(good.x_train, good.y_train, good.x_test, good.y_test, classes=good.classes, image_shape=bad)
+    with pytest.raises(ConfigError, match=r"Dataset.image_shape: .* invalid"):
+        D.Dataset.from_arrays(good.x_train, good.y_train, good.x_test, good.y_test, classes=good.classes, image_shape=bad)

@@ -161,3 +161,111 @@ def test_default_cache_dir_follows_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("WAFER_HAL_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert D.default_cache_dir() == tmp_path / "xdg" / "wafer-hal" / "datasets"
+
+
+# --------------------------------------------------------------------------------------------
+# Other sides and classes: "mnist16" (Cramer et al.), and the cache keeping them apart
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("needs_torch")
+def test_mnist16_keeps_every_image_at_16x16(mnist_dir, fake_mnist, tmp_path):
+    data = D.load_dataset("mnist16", mnist_dir, cache_dir=tmp_path / "cache")
+    assert data.name == "mnist16" and data.classes == tuple(range(10)) == D.ALL_CLASSES
+    assert data.image_shape == (16, 16) and data.n_pixels == 256
+    assert data.x_train.shape == (20, 256) and data.x_test.shape == (11, 256)
+    assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
+    assert data.images("train").shape == (20, 16, 16)
+    # labels are the digits themselves, in the files' order; every class present in both splits
+    np.testing.assert_array_equal(data.y_train, fake_mnist.train_labels)
+    np.testing.assert_array_equal(data.y_test, fake_mnist.test_labels)
+    np.testing.assert_array_equal(data.digits("test"), fake_mnist.test_labels)
+    assert data.class_counts("train") == {d: int(n) for d, n in enumerate(np.bincount(fake_mnist.train_labels))}
+    assert set(data.class_counts("test").values()) == {1, 2}
+    # constant images keep their grey value (the kernel's weights sum to one), in [0, 1]
+    grey = fake_mnist.train_images()[:, 0, 0] / 255.0
+    np.testing.assert_allclose(data.x_train, np.repeat(grey[:, None], 256, axis=1), atol=1e-6)
+    assert 0.0 <= data.x_test.min() and data.x_test.max() <= 1.0
+    assert not data.x_train.flags.writeable
+
+
+@pytest.mark.usefixtures("needs_torch")
+def test_mnist16_reduces_like_reduce_images(tmp_path):
+    rng = np.random.default_rng(16)
+    images = rng.integers(0, 256, size=(7, 28, 28)).astype(np.uint8)
+    labels = np.arange(7, dtype=np.uint8)
+    folder = tmp_path / "random"
+    folder.mkdir()
+    for prefix in ("train", "t10k"):
+        D.write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        D.write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    data = D.load_mnist(folder, side=16, classes=D.ALL_CLASSES, use_cache=False)
+    np.testing.assert_array_equal(data.x_train, D.reduce_images(images, side=16))
+    assert data.name == "mnist"  # load_mnist names it "mnist" unless told; load_dataset passes the set's name
+
+
+@pytest.mark.parametrize("side", [0, -3, 2.5, "16", True, None])
+def test_load_mnist_rejects_bad_sides(mnist_dir, tmp_path, side):
+    with pytest.raises(ConfigError, match=r"load_mnist.side: .* invalid; valid an int >= 1"):
+        D.load_mnist(mnist_dir, cache_dir=tmp_path / "cache", side=side)
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.usefixtures("needs_torch")
+def test_cache_keys_separate_sides_and_classes(mnist_dir, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    ten = D.load_dataset("mnist", mnist_dir, cache_dir=cache)
+    sixteen = D.load_dataset("mnist16", mnist_dir, cache_dir=cache)
+    five_at_16 = D.load_mnist(mnist_dir, cache_dir=cache, side=16)  # the paper's classes at 16x16: a third entry
+    names = sorted(p.name for p in cache.glob("*.npz"))
+    assert len(names) == 3
+    assert [n[:12] for n in names] == ["mnist-10x10-", "mnist-16x16-", "mnist-16x16-"]
+    assert (ten.n_train, sixteen.n_train, five_at_16.n_train) == (11, 20, 11)
+    assert five_at_16.image_shape == (16, 16) and five_at_16.classes == D.PAPER_CLASSES
+    # every one is now a hit, and each hit returns its own arrays
+    monkeypatch.setattr(mnist, "read_idx", _forbid)
+    monkeypatch.setattr(mnist, "reduce_images", _forbid)
+    for again, first in ((D.load_dataset("mnist", mnist_dir, cache_dir=cache), ten),
+                         (D.load_dataset("mnist16", mnist_dir, cache_dir=cache), sixteen),
+                         (D.load_mnist(mnist_dir, cache_dir=cache, side=16), five_at_16)):
+        assert again.image_shape == first.image_shape and again.classes == first.classes
+        for name in ("x_train", "y_train", "x_test", "y_test"):
+            np.testing.assert_array_equal(getattr(again, name), getattr(first, name))
+    assert D.load_dataset("mnist16", mnist_dir, cache_dir=cache).name == "mnist16"
+
+
+def _rewrite_cache(entry: Path, **changes) -> None:
+    with np.load(entry) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays.update(changes)
+    with entry.open("wb") as f:
+        np.savez(f, **arrays)
+
+
+@pytest.mark.usefixtures("needs_torch")
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong-shape", "wrong-dtype", "out-of-range", "bad-labels"])
+def test_damaged_mnist16_cache_is_rebuilt(mnist_dir, tmp_path, monkeypatch, damage):
+    cache = tmp_path / "cache"
+    first = D.load_dataset("mnist16", mnist_dir, cache_dir=cache)
+    (entry,) = cache.iterdir()
+    good = entry.read_bytes()
+    if damage == "garbage":
+        entry.write_bytes(b"garbage")
+    elif damage == "truncated":
+        entry.write_bytes(good[: len(good) // 2])
+    elif damage == "wrong-shape":  # the right key, but 10x10 arrays: never handed out as 16x16
+        _rewrite_cache(entry, x_train=np.zeros((20, 100), np.float32))
+    elif damage == "wrong-dtype":
+        _rewrite_cache(entry, x_train=first.x_train.astype(np.float64))
+    elif damage == "out-of-range":
+        _rewrite_cache(entry, x_test=np.full((11, 256), 2.0, np.float32))
+    else:
+        _rewrite_cache(entry, y_train=np.full(20, 10, np.int64))
+    calls = []
+    real = mnist.reduce_images
+    monkeypatch.setattr(mnist, "reduce_images", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = D.load_dataset("mnist16", mnist_dir, cache_dir=cache)
+    assert len(calls) == 2  # rebuilt: train and test reduced again
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(first, name))
+    assert entry.read_bytes() == good  # and the cache file rewritten

@@ -25,14 +25,14 @@ def keys_weights(n_in: int, n_out: int, a: float = -0.5) -> np.ndarray:
     return weights
 
 
-@pytest.mark.parametrize("size_in", [28, 8])
-def test_reduce_images_is_antialiased_keys_bicubic(size_in):
+@pytest.mark.parametrize(("size_in", "side"), [(28, 10), (8, 10), (28, 16), (8, 16)])
+def test_reduce_images_is_antialiased_keys_bicubic(size_in, side):
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, size=(5, size_in, size_in)).astype(np.uint8)
-    got = D.reduce_images(images)
-    assert got.shape == (5, 100) and got.dtype == np.float32
-    w = keys_weights(size_in, 10)
-    reference = np.clip(w @ (images / 255.0) @ w.T, 0.0, 1.0).reshape(5, 100)
+    got = D.reduce_images(images) if side == 10 else D.reduce_images(images, side=side)
+    assert got.shape == (5, side * side) and got.dtype == np.float32
+    w = keys_weights(size_in, side)
+    reference = np.clip(w @ (images / 255.0) @ w.T, 0.0, 1.0).reshape(5, side * side)
     np.testing.assert_allclose(got, reference, atol=1e-6)
 
 
