@@ -1,30 +1,21 @@
-"""Synapse drivers: which drivers an L1 line reaches, allocating drivers and rows to the
-pre-synaptic neurons of a HICANN (the mapping phase :func:`allocate_rows`), and joining
-circuits into logical neurons.
+"""Synapse drivers: which drivers an L1 line reaches, allocating drivers to the origins whose
+buses arrive on a HICANN, and joining circuits into logical neurons.
 
-On every target HICANN, each (pre-synaptic neuron or source, sign) gets a synapse row; a
-driver holds an excitatory and an inhibitory row of one pre, or two rows of one kind. Drivers
-are fed from the line the origin arrives on through crossbar and synapse switches; an origin
-short of directly reachable drivers extends chains (``d -> d+2``). Row decoders take the pre's
-L1 address MSBs.
+Drivers are fed from the line the origin arrives on through crossbar and synapse switches; an
+origin short of directly reachable drivers extends chains (``d -> d+2``). Which rows of its
+drivers an origin needs, and what each row decodes, is :mod:`hal.mapping.rows`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from hal import coordinates as C
 from hal.hardware.hicann import HICANNConfig
 from hal.hardware.recipes import feed_driver
-from hal.mapping.l1 import L1Line
 
-if TYPE_CHECKING:
-    from hal.mapping.state import MappingState
-
-__all__ = ["reachable_drivers", "drivers_reachable_from_line", "drivers_reachable_from_vline", "allocate_drivers", "merge_circuits",
-           "allocate_rows", "row_order"]
+__all__ = ["reachable_drivers", "drivers_reachable_from_line", "drivers_reachable_from_vline", "plan_drivers", "allocate_drivers",
+           "merge_circuits"]
 
 
 def merge_circuits(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
@@ -162,6 +153,25 @@ def _plan(free: set, demands: dict, candidates: dict, round_robin: bool, capacit
     return heads, chain_next, assigned, have
 
 
+def plan_drivers(free: set, demands: dict, *, capacity: dict | None = None, vline_owner: dict | None = None) -> tuple:
+    """The allocation :func:`allocate_drivers` would make, without touching registers or ``free``.
+
+    Returns (heads, chain_next, assigned, rows) with ``rows[origin]`` the usable rows the origin
+    gets; :func:`hal.mapping.rows.allocate_rows` uses it to see whether an origin's rows fit.
+    """
+    capacity = capacity or {}
+    owner = vline_owner if vline_owner is not None else {}
+    demands = {o: (_arrival(a), n) for o, (a, n) in demands.items()}
+    candidates = {o: _candidates(demands[o][0]) for o in demands}
+    best = None
+    for round_robin in (True, False):
+        plan = _plan(free, demands, candidates, round_robin, capacity, owner)
+        missing = sum(max(0, demands[o][1] - plan[3][o]) for o in demands)
+        if best is None or missing < best[0]:
+            best = (missing, plan)
+    return best[1]
+
+
 def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: dict | None = None,
                      vline_owner: dict | None = None) -> tuple[dict, int]:
     """Synapse drivers for each origin on one HICANN; writes switches and driver configuration.
@@ -182,17 +192,9 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
     ``vline_owner`` (vertical line -> origin) holds lines other buses already use on this chip
     and receives the lines taken here. Returns ({origin: drivers}, drivers chained).
     """
-    capacity = capacity or {}
     owner = vline_owner if vline_owner is not None else {}
     demands = {o: (_arrival(a), n) for o, (a, n) in demands.items()}
-    candidates = {o: _candidates(demands[o][0]) for o in demands}
-    best = None
-    for round_robin in (True, False):
-        plan = _plan(free, demands, candidates, round_robin, capacity, owner)
-        missing = sum(max(0, demands[o][1] - plan[3][o]) for o in demands)
-        if best is None or missing < best[0]:
-            best = (missing, plan)
-    heads, chain_next, assigned, _ = best[1]
+    heads, chain_next, assigned, _ = plan_drivers(free, demands, capacity=capacity, vline_owner=owner)
     for origin, pairs in heads.items():
         kind, line = demands[origin][0]
         hline = C.HLineOnHICANN(line) if kind == "H" else None
@@ -207,59 +209,3 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
     return assigned, len(chain_next)
 
 
-def allocate_rows(state: MappingState) -> None:
-    """Phase: drivers and rows on every target HICANN for the origins whose bus arrives there; fills ``state.row_of``."""
-    for target, per_origin in state.row_needs.items():
-        chip = state.chips[target]
-        demands = {}
-        for origin, needs in per_origin.items():
-            line = state.arrival.get((origin, target))
-            if line is None:
-                state.unreachable.add((origin, target))
-                continue
-            demands[origin] = (line, row_order(sorted(set(needs))))
-        owner = state.l1.vline_owner(target)
-        assigned, chained = allocate_drivers(state.config.hicann(target), chip.free_drivers,
-                                             {o: (line, len(rows)) for o, (line, rows) in demands.items()},
-                                             capacity=chip.capacity, vline_owner=owner)
-        for vline, origin in owner.items():
-            state.l1.claim(L1Line.vertical(target, vline), origin)
-        chip.chained += chained
-        for origin, drivers in assigned.items():
-            _write_rows(state, target, origin, drivers, demands[origin][1])
-
-
-def _write_rows(state: MappingState, target: C.HICANNOnWafer, origin, drivers: list[int], needs: list[tuple[int, bool]]) -> None:
-    """The rows of ``drivers`` (skipping rows on the defect list) for ``needs`` in order: sign and row decoder."""
-    cfg = state.config.hicann(target)
-    wanted = iter(needs)
-    for driver in drivers:
-        for row in C.SynapseDriverOnHICANN(driver).rows():
-            if (target.enum, row.value) in state.options.disabled_rows:
-                continue
-            need = next(wanted, None)
-            if need is None:
-                break
-            address, exc = need
-            cfg.synapse_rows.update(row, input_excitatory=exc, input_inhibitory=not exc,
-                                    decoder_even=address >> 4, decoder_odd=address >> 4, sel_gmax=0)
-            state.row_of[(origin, address, exc, target)] = row.value
-
-
-def row_order(needs: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
-    """The rows an origin needs on a chip, in the order they fill its drivers' rows.
-
-    Both signs of one pre come next to each other (one driver when its rows are whole), then
-    the single-sign pres. A driver's two rows can serve any two pres of its origin: each row
-    has its own decoder.
-    """
-    by_pre = defaultdict(list)
-    for address, exc in needs:
-        by_pre[address].append(exc)
-    pairs, singles = [], []
-    for address, signs in by_pre.items():
-        if len(signs) == 2:
-            pairs.extend([(address, True), (address, False)])
-        else:
-            singles.append((address, signs[0]))
-    return pairs + singles

@@ -94,6 +94,33 @@ class L1Occupancy:
         self.claim(key, (hicann, channel))
         self.outputs.add(key)
 
+    def horizontal_lines_of(self, origin) -> list[L1Line]:
+        """The horizontal lines ``origin``'s bus holds (a scan of every line: for the rare detours, not per hop)."""
+        return [key for key, o in self.owner.items() if o == origin and key.is_horizontal]
+
+    def checkpoint(self) -> tuple:
+        """The occupancy and the configured HICANNs' registers as they are now, for :meth:`rollback`.
+
+        A tentative route (:func:`hal.mapping.routing.route_detour`) claims lines and sets
+        repeaters and switches step by step; if it does not get through, rolling back leaves
+        no half-built branch behind.
+        """
+        images = {h: {name: words.copy() for name, words in chip.image.items()} for h, chip in self.config.hicanns()}
+        return dict(self.owner), {h: dict(lines) for h, lines in self.per_chip.items()}, set(self.outputs), images
+
+    def rollback(self, checkpoint: tuple) -> None:
+        """Back to the state of :meth:`checkpoint` (lines, repeaters, switches; HICANNs configured since are dropped)."""
+        owner, per_chip, outputs, images = checkpoint
+        self.owner = owner
+        self.per_chip = defaultdict(dict, per_chip)
+        self.outputs = outputs
+        for h, chip in list(self.config.hicanns()):
+            if h not in images:
+                self.config.remove_hicann(h)
+                continue
+            for name, words in images[h].items():
+                chip.image[name][...] = words
+
     def vline_owner(self, hicann: C.HICANNOnWafer) -> dict[int, object]:
         """Vertical lines of ``hicann`` already taken (by buses passing through, or broken): line -> owner."""
         return {line.value: o for line, o in self.per_chip.get(hicann, {}).items() if isinstance(line, C.VLineOnHICANN)}

@@ -5,10 +5,13 @@ Algorithm (one page in ``docs/mapping.md``):
 1. **Placement** (:mod:`hal.mapping.placement`): neurons of ``k`` merged circuits on HICANNs of
    the allowed chain; their addresses and parameters (through a calibration, nominal by
    default); the sources' FPGA channels.
-2. **Row demand** (:mod:`hal.mapping.synapses`): which (pre, sign) rows each target HICANN needs.
+2. **Row demand** (:mod:`hal.mapping.synapses`): which (pre, sign, gmax divisor) rows each target
+   HICANN needs; the divisor realises a projection's own weight scale (:mod:`hal.mapping.scales`).
 3. **Buses** (:mod:`hal.mapping.routing` over :mod:`hal.mapping.l1`): one L1 bus per origin to
    every HICANN that holds rows for it.
-4. **Drivers and rows** (:mod:`hal.mapping.drivers`).
+4. **Drivers and rows** (:mod:`hal.mapping.rows` over :mod:`hal.mapping.drivers`): one row per
+   (pre, sign, divisor), or, on a HICANN whose drivers do not suffice for that, packed rows that
+   carry several addresses, one per column of the post neurons.
 5. **Synaptic strength and synapses** (:mod:`hal.mapping.synapses`).
 
 What does not fit raises :class:`~hal.errors.ResourceError` naming the resource and by how
@@ -22,11 +25,11 @@ import structlog
 from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.hardware.wafer import WaferConfig
-from hal.mapping.drivers import allocate_rows
 from hal.mapping.options import MappingOptions
 from hal.mapping.placement import configure_neurons, place_populations, place_sources
 from hal.mapping.result import MappingResult
 from hal.mapping.routing import route_buses
+from hal.mapping.rows import allocate_rows
 from hal.mapping.state import MappingState
 from hal.mapping.synapses import collect_row_needs, set_gmax, write_synapses
 from hal.network import Network
@@ -70,4 +73,6 @@ def _result(state: MappingState) -> MappingResult:
     return MappingResult(network=state.network, placement=placement, source_address=state.source_address,
                          synapse_location=state.locations, synapses=state.realised, synapses_lost=state.lost,
                          lost_reasons=dict(state.lost_reasons), hicanns_used=used, fpgas_used=fpgas, resources=resources,
-                         input_load_hz=input_load, gmax=state.gmax)
+                         input_load_hz=input_load, gmax=state.gmax,
+                         projection_ns_per_bit=tuple(state.network.ns_per_weight_bit / d for d in state.divisors),
+                         row_packing={h.enum: slots for h, slots in state.packing.items()})

@@ -31,9 +31,24 @@ class MappingResult:
     input_load_hz: dict  # per HICANN link: predicted input rate (bio Hz)
     # per HICANN with synapse rows: {"dac": {FG block: V_gmax0}, "source": "calibrated" | "nominal", "target": per mille}
     gmax: dict = attrs.field(factory=dict)
+    #: per projection (in order): the conductance of weight 1 its rows realise (biological nS),
+    #: the network's value divided by the rows' gmax divisor -- what a software twin multiplies the bits by
+    projection_ns_per_bit: tuple[float, ...] = ()
+    #: per HICANN (enum) whose rows are packed: addresses per row (absent: one address per row)
+    row_packing: dict = attrs.field(factory=dict)
 
     def neurons_of(self, population: str) -> list:
         return self.placement[population]
+
+    def realised(self, projection: int) -> np.ndarray:
+        """Boolean mask of the synapses of ``projection`` that were realised, in its edge order
+        (:meth:`hal.network.Projection.edges`); the lost ones are False (their location is -1).
+
+        For a ``matrix`` or ``all_to_all`` projection, ``.reshape(n_post, n_pre)`` gives the (post, pre) mask.
+        """
+        if not 0 <= projection < len(self.synapse_location):
+            raise ConfigError(f"MappingResult.realised: projection {projection} out of range; valid 0..{len(self.synapse_location) - 1}")
+        return self.synapse_location[projection][0] >= 0
 
     def set_weights(self, config: WaferConfig, projection: int, bits) -> None:
         """New 4-bit weights for one projection's synapses (in its edge order); only weights change."""
@@ -59,4 +74,6 @@ class MappingResult:
             "input_load_hz": {str(k): v for k, v in self.input_load_hz.items()},
             "input_budget_hz": INPUT_BUDGET_HZ_PER_HICANN,
             "gmax": {str(k): v for k, v in self.gmax.items()},
+            # only when some rows are packed: a mapping without packing summarises as before
+            **({"row_packing": {str(k): v for k, v in self.row_packing.items()}} if self.row_packing else {}),
         }

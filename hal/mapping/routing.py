@@ -11,6 +11,13 @@
    the origin's chip to their row, a crossbar switch onto a horizontal line there, and a
    backbone along that row.
 
+4. Only for targets still unreached -- so that networks the first three steps route map as
+   they did -- a detour: in a row, a bus can use just two lines per chip (its line and the
+   partner line), and both can be taken (another bus on the partner, a neuron block's sending
+   line ahead). From the bus's horizontal line nearest the target, a vertical line takes it to
+   the neighbouring row, a backbone along that row past the obstacle, and a vertical line back
+   to the target (:func:`route_detour`). A detour that does not get through is rolled back.
+
 A blocked line or repeater ends a branch there; targets beyond it stay unreached (counted as
 "unreachable bus"). The line an origin arrives on at a target (an ``HLineOnHICANN`` or a
 ``VLineOnHICANN``) is what :mod:`hal.mapping.drivers` feeds synapse drivers from.
@@ -27,7 +34,10 @@ from hal.mapping.l1 import L1Line, L1Occupancy, sending_line
 if TYPE_CHECKING:
     from hal.mapping.state import MappingState
 
-__all__ = ["route_buses", "route_origin", "route_origin_vertical_first"]
+__all__ = ["route_buses", "route_origin", "route_origin_vertical_first", "route_detour"]
+
+#: Horizontal lines of a bus tried as the start of a detour (nearest the target first): bounds the time spent on a hopeless target.
+_DETOUR_STARTS = 8
 
 Arrival = C.HLineOnHICANN | C.VLineOnHICANN
 
@@ -45,6 +55,12 @@ def route_buses(state: MappingState) -> None:
         rest = [t for t in targets_of[origin] if t.y != origin[0].y and (origin, t) not in state.arrival]
         if rest:
             state.arrival.update(route_origin_vertical_first(state.l1, origin, rest))
+    for origin in origins:
+        for t in sorted(targets_of[origin]):
+            if (origin, t) not in state.arrival:
+                arrival = route_detour(state.l1, origin, t)
+                if arrival is not None:
+                    state.arrival[(origin, t)] = arrival
 
 
 def route_origin(l1: L1Occupancy, origin: tuple, targets: set) -> dict[tuple, Arrival]:
@@ -93,6 +109,41 @@ def route_origin_vertical_first(l1: L1Occupancy, origin: tuple, rest: list) -> d
         for vertical in reached[1:]:
             out.update(_serve_row(l1, origin, vertical, [t for t in wanted if t.y == vertical.hicann.y]))
     return out
+
+
+def route_detour(l1: L1Occupancy, origin: tuple, target: C.HICANNOnWafer) -> Arrival | None:
+    """Step 4 (module docstring): ``origin``'s bus to ``target`` round an obstacle through a neighbouring row; the arrival, or None."""
+    starts = sorted(l1.horizontal_lines_of(origin),
+                    key=lambda k: (abs(k.hicann.x - target.x) + abs(k.hicann.y - target.y), k.hicann.enum, k.line.value))
+    for start in starts[:_DETOUR_STARTS]:
+        for row in (start.hicann.y - 1, start.hicann.y + 1):
+            checkpoint = l1.checkpoint()
+            arrival = _detour(l1, origin, start, row, target)
+            if arrival is not None:
+                return arrival
+            l1.rollback(checkpoint)
+    return None
+
+
+def _detour(l1: L1Occupancy, origin, start: L1Line, row: int, target: C.HICANNOnWafer) -> Arrival | None:
+    """From horizontal ``start`` vertically to ``row``, along ``row`` to the target's column, vertically to the target."""
+    up = _vertical_branch(l1, origin, start, "north" if row < start.hicann.y else "south", row)
+    if not up or up[-1].hicann.y != row:
+        return None
+    _close_crossbar(l1, start.hicann, start.line, up[0].line)
+    line = _vline_to_hline(l1, origin, up[-1])
+    if line is None:
+        return None
+    along = _horizontal(l1, origin, line, [target.x])
+    if target.x not in along:
+        return None
+    if target.y == row:
+        return along[target.x].line
+    down = _vertical_branch(l1, origin, along[target.x], "south" if target.y > row else "north", target.y)
+    if not down or down[-1].hicann.y != target.y:
+        return None
+    _close_crossbar(l1, along[target.x].hicann, along[target.x].line, down[0].line)
+    return _widen(l1, origin, down[-1])
 
 
 def _serve_row(l1: L1Occupancy, origin, vertical: L1Line, in_row: list) -> dict[tuple, Arrival]:

@@ -3,7 +3,7 @@
 :class:`MappingState` holds the network, the options, the configuration being written, the
 allocation state of each HICANN (:class:`ChipState`) and of the L1 lines
 (:class:`~hal.mapping.l1.L1Occupancy`), and the phases' results: placement, addresses, row
-demand, bus arrivals, rows, synapse locations.
+demand, bus arrivals, rows (and where they are packed), synapse locations.
 """
 
 from __future__ import annotations
@@ -77,14 +77,18 @@ class MappingState:
     address_of: dict = attrs.field(factory=dict)
     #: source population -> InputAddress (or None) per source
     source_address: dict[str, list] = attrs.field(factory=dict)
-    #: per projection: (keys (origin, address, excitatory, target hicann) per edge, post indices, weight bits)
+    #: gmax divisor of each projection's rows (:mod:`hal.mapping.scales`)
+    divisors: list[int] = attrs.field(factory=list)
+    #: per projection: (keys (origin, address, excitatory, target hicann, divisor) per edge, post indices, weight bits)
     edges: list = attrs.field(factory=list)
-    #: target hicann -> origin -> [(address, excitatory)] per edge
+    #: target hicann -> origin -> [(address, excitatory, divisor)] per edge
     row_needs: defaultdict = attrs.field(factory=_row_needs)
     #: (origin, target hicann) -> the line (HLineOnHICANN or VLineOnHICANN) that carries the origin there
     arrival: dict = attrs.field(factory=dict)
-    #: (origin, address, excitatory, target hicann) -> synapse row
+    #: (origin, address, excitatory, target hicann, divisor) -> (synapse row, slot: the post neuron's column in the row's half)
     row_of: dict = attrs.field(factory=dict)
+    #: target hicann -> addresses per row, where rows are packed (:mod:`hal.mapping.rows`)
+    packing: dict = attrs.field(factory=dict)
     unreachable: set = attrs.field(factory=set)
     lost_reasons: defaultdict = attrs.field(factory=lambda: defaultdict(int))
     gmax: dict = attrs.field(factory=dict)

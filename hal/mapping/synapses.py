@@ -1,8 +1,9 @@
 """Synapses: which rows each target HICANN needs, the synaptic strength per quadrant, and the weights.
 
-Row decoders take the pre's L1 address MSBs (:mod:`hal.mapping.drivers`), synapse decoders its
-LSBs; the weight sits at the post neuron's column in the row's half. Two edges on one synapse
-(same pre, post and sign) are an error: one weight would silently win.
+Row decoders take the pre's L1 address MSBs (:mod:`hal.mapping.rows`), synapse decoders its
+LSBs; the weight sits at the post neuron's column of the edge's slot in the row's half (the
+first column unless the rows are packed). Two edges on one synapse (same pre, post and sign)
+are an error: one weight would silently win.
 """
 
 from __future__ import annotations
@@ -13,27 +14,34 @@ import numpy as np
 from hal.calibration import apply_gmax, gmax_target
 from hal.errors import ConfigError, ResourceError
 from hal.hardware.floating_gates import SYNAPSE_ROW_FG_BLOCK
+from hal.mapping.scales import projection_divisors
 from hal.mapping.state import MappingState
 from hal.network import Network
 
 __all__ = ["collect_row_needs", "set_gmax", "write_synapses", "check_no_shared_synapse"]
 
 _NO_HALF = "no circuit of the neuron in that synapse half (use 2 or 4 circuits per neuron)"
+_NO_SLOT = "packed row slot beyond the neuron's columns in that synapse half"
 
 
 def collect_row_needs(state: MappingState) -> None:
-    """Phase: each edge's (origin, address, sign, target HICANN); fills ``state.edges`` and ``state.row_needs``."""
+    """Phase: each edge's (origin, address, sign, target HICANN, gmax divisor); fills ``state.divisors``,
+    ``state.edges`` and ``state.row_needs``.
+
+    Raises :class:`~hal.errors.ConfigValueError` for a projection scale no divisor realises.
+    """
     network = state.network
-    for proj in network.projections:
+    state.divisors = projection_divisors(network)
+    for proj, divisor in zip(network.projections, state.divisors):
         pre, post = proj.edges(network.size(proj.pre), network.size(proj.post))
-        bits = proj.bits(pre, post, network.ns_per_weight_bit)
+        bits = proj.bits(pre, post, network.ns_per_bit(proj))
         exc = proj.receptor == "excitatory"
         keys = []
         for a, b in zip(pre.tolist(), post.tolist()):
             origin, address = state.origin_of(proj.pre, a)
             target = state.placement[proj.post][b][0]
-            keys.append((origin, address, exc, target))
-            state.row_needs[target][origin].append((address, exc))
+            keys.append((origin, address, exc, target, divisor))
+            state.row_needs[target][origin].append((address, exc, divisor))
         state.edges.append((keys, post, bits))
 
 
@@ -61,21 +69,22 @@ def write_synapses(state: MappingState) -> None:
     weights = {h: state.config.hicann(h).weights for h in state.row_needs}
     decoders = {h: state.config.hicann(h).decoders for h in state.row_needs}
     for j, (keys, post, bits) in enumerate(state.edges):
-        placed = state.placement[state.network.projections[j].post]
+        halves = _columns_per_half(state.placement[state.network.projections[j].post])
         hic, rows, cols = (np.full(len(keys), -1, dtype=np.int64) for _ in range(3))
         for e, (key, b, w) in enumerate(zip(keys, post.tolist(), bits.tolist())):
-            row = state.row_of.get(key)
-            if row is None:
+            place = state.row_of.get(key)
+            if place is None:
                 state.lost += 1
                 state.lost_reasons["unreachable bus" if (key[0], key[3]) in state.unreachable else "no synapse driver"] += 1
                 continue
             target = key[3]
-            y = 0 if row < 224 else 1
-            column = next((d.x for d in placed[b][1] if d.y == y), None)
-            if column is None:
+            row, slot = place
+            columns = halves[b][0 if row < 224 else 1]
+            if slot >= len(columns):
                 state.lost += 1
-                state.lost_reasons[_NO_HALF] += 1
+                state.lost_reasons[_NO_SLOT if columns else _NO_HALF] += 1
                 continue
+            column = columns[slot]
             weights[target][row, column] = w
             decoders[target][row, column] = key[1] & 15
             hic[e], rows[e], cols[e] = target.enum, row, column
@@ -87,7 +96,13 @@ def write_synapses(state: MappingState) -> None:
         state.config.hicann(h).set_decoders(decoders[h])
     if state.lost and not state.options.allow_loss:
         raise ResourceError(f"{state.lost} of {state.realised + state.lost} synapses could not be realised ({dict(state.lost_reasons)}); "
-                            f"pass allow_loss=True to accept, or allow more HICANNs / fewer circuits per neuron")
+                            f"pass allow_loss=True to accept, or allow more HICANNs, or more circuits per neuron "
+                            f"(a packed synapse row serves one address per column of a neuron)")
+
+
+def _columns_per_half(placed: list) -> list[tuple[list[int], list[int]]]:
+    """Per placed neuron: its columns in the top and in the bottom synapse half, ascending (slot order)."""
+    return [tuple(sorted(d.x for d in denmems if d.y == y) for y in (0, 1)) for _, denmems in placed]
 
 
 def check_no_shared_synapse(network: Network, locations: list) -> None:

@@ -3,7 +3,9 @@
 Weights are either 4-bit hardware weights (``weight_bits``: 0..15) or
 conductances in biological nS (``weight_ns``), converted with the declared
 scale :attr:`Network.ns_per_weight_bit` (the conductance of weight 1 for the
-mapping's synapse driver setting).
+mapping's synapse driver setting). A projection may declare its own scale
+(:attr:`Projection.ns_per_weight_bit`); the mapping realises it through the gmax
+divisor of the projection's synapse rows (:mod:`hal.mapping.scales`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import attrs
 import cattrs
 import numpy as np
 
-from hal.validators import at_least
+from hal.validators import at_least, positive
 from hal.errors import ConfigError, FileFormatError, UnknownNameError
 from hal.files import existing_file
 from hal.network.parameters import SCHMITT2017, LIFParameters
@@ -63,6 +65,11 @@ class Projection:
     or ``matrix`` (a (post, pre) weight matrix; zero entries are still synapses, so weights
     can grow during training). Weights: ``weight_bits`` (0..15, scalar or per synapse) or
     ``weight_ns`` (biological nS).
+
+    ``ns_per_weight_bit``: the conductance of weight 1 on this projection's synapses
+    (biological nS); ``None`` takes the network's :attr:`Network.ns_per_weight_bit`. The
+    mapping realises it as the network's value divided by a synapse row's gmax divisor
+    (1..15), so it can be the network's value or a fraction of it, not more.
     """
 
     pre: str
@@ -72,6 +79,8 @@ class Projection:
     pairs: tuple[tuple[int, int], ...] | None = None
     weight_bits: Any = None
     weight_ns: Any = None
+    ns_per_weight_bit: float | None = attrs.field(
+        default=None, validator=attrs.validators.optional(positive(what="conductance", unit="nS per weight bit")))
 
     def __attrs_post_init__(self):
         if self.receptor not in ("excitatory", "inhibitory"):
@@ -139,7 +148,11 @@ class Network:
                 raise UnknownNameError(f"neuron population (projections[{k}].post)", proj.post, neurons)
             n_pre, n_post = self.size(proj.pre), self.size(proj.post)
             pre, post = proj.edges(n_pre, n_post)
-            proj.bits(pre, post, self.ns_per_weight_bit)  # validates the weights now
+            proj.bits(pre, post, self.ns_per_bit(proj))  # validates the weights now
+
+    def ns_per_bit(self, projection: Projection) -> float:
+        """The conductance of weight 1 that ``projection`` declares: its own, or the network's (biological nS)."""
+        return self.ns_per_weight_bit if projection.ns_per_weight_bit is None else projection.ns_per_weight_bit
 
     def size(self, name: str) -> int:
         for p in (*self.populations, *self.sources):
@@ -167,9 +180,16 @@ def _converter() -> cattrs.Converter:
 
 
 def save_network(network: Network, path: str | Path) -> None:
-    """Write ``network`` as JSON."""
+    """Write ``network`` as JSON.
+
+    A projection without its own scale is written without the key, so such files read as
+    before (also in versions of hal that do not know per-projection scales).
+    """
     conv = _converter()
     data = {"format": FORMAT, "version": VERSION, **conv.unstructure(network)}
+    for proj in data["projections"]:
+        if proj["ns_per_weight_bit"] is None:
+            del proj["ns_per_weight_bit"]
 
     def plain(x):
         if isinstance(x, np.ndarray):
