@@ -19,7 +19,7 @@ from hal.analog.transfer import synaptic_unit_conductance_ns
 from hal.hardware.floating_gates import SYNAPSE_ROW_FG_BLOCK
 from hal.hardware.hicann import NEURONS, HICANNConfig
 
-__all__ = ["SynapseTable", "read_synapses"]
+__all__ = ["SynapseTable", "read_synapses", "row_unit_conductances"]
 
 #: dtypes of the :class:`SynapseTable` fields, in declaration order.
 _SYNAPSE_DTYPES = (np.int64, np.int64, np.int64, np.float64, np.bool_, np.int64, np.int64, np.int64)
@@ -48,6 +48,20 @@ class SynapseTable:
         return int(self.origin.size)
 
 
+def row_unit_conductances(chip: HICANNConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Hardware-domain conductance (nS) of weight 1 on each of the 448 rows: (excitatory, inhibitory) input.
+
+    Set by the row's V_gmax (the shared parameter the row selects, in the FG block of its
+    driver's side and half) and the row's gmax divisor of that input.
+    """
+    rows = chip.synapse_rows
+    col = lambda name: rows.column(name).astype(np.int64)
+    v_gmax = np.stack([chip.shared_parameter(f"V_gmax{i}") for i in range(4)])
+    v_row = v_gmax[col("sel_gmax"), SYNAPSE_ROW_FG_BLOCK]
+    return (synaptic_unit_conductance_ns(v_row, col("gmax_div_excitatory")),
+            synaptic_unit_conductance_ns(v_row, col("gmax_div_inhibitory")))
+
+
 class _ChipSynapses:
     """The synapse array of one HICANN, decoded once, for reading many drivers' synapses.
 
@@ -64,11 +78,7 @@ class _ChipSynapses:
         self.excitatory = col("input_excitatory").astype(bool)
         self.inhibitory = col("input_inhibitory").astype(bool)
         self.decoder_even, self.decoder_odd = col("decoder_even"), col("decoder_odd")
-        # V_gmax of each row: the shared parameter selected by the row, in the FG block of its driver's side and half.
-        v_gmax = np.stack([chip.shared_parameter(f"V_gmax{i}") for i in range(4)])
-        v_row = v_gmax[col("sel_gmax"), SYNAPSE_ROW_FG_BLOCK]
-        self.unit_excitatory = synaptic_unit_conductance_ns(v_row, col("gmax_div_excitatory"))
-        self.unit_inhibitory = synaptic_unit_conductance_ns(v_row, col("gmax_div_inhibitory"))
+        self.unit_excitatory, self.unit_inhibitory = row_unit_conductances(chip)
         self.post_of_denmem = np.full(NEURONS, -1, dtype=np.int64) if post_of_denmem is None else post_of_denmem
         self._per_row: np.ndarray | None = None
 

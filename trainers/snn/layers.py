@@ -1,0 +1,124 @@
+"""The building blocks users compose: signed projections, LIF layers, a leaky-integrator readout.
+
+* :class:`Projection`: a weight matrix (post, pre) in units of the hardware's 4-bit weight,
+  signed. The hardware realises a weight ``w`` as ``|w|`` on an excitatory row for ``w > 0`` or
+  on an inhibitory row for ``w < 0`` (both rows exist for every pair, so training can move the
+  sign); ``ns_per_bit`` is the conductance of one weight step (the hardware's gmax setting of
+  the rows: per projection, through the rows' gmax divisor). The forward pass rounds to
+  integers in -15..15 with a straight-through gradient.
+* :class:`LIF`: conductance-based leaky integrate-and-fire neurons with parameters in
+  biological units (:class:`hal.network.LIFParameters`); optionally a recurrent projection.
+* :class:`LeakyIntegrator`: the same circuit with the threshold out of reach (set to the
+  excitatory reversal potential, which the membrane only approaches), a readout whose
+  membrane is the output.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import torch
+from torch import nn
+
+from hal.errors import ConfigError
+from hal.network import LIFParameters
+
+__all__ = ["Projection", "LIF", "LeakyIntegrator", "MAX_WEIGHT", "quantize", "DEFAULT_HIDDEN", "DEFAULT_READOUT"]
+
+#: Largest magnitude of a hardware weight (4 bits).
+MAX_WEIGHT = 15
+
+#: Hidden-layer neurons for surrogate-gradient training: rest and reset at -65 mV, threshold
+#: 15 mV above, membrane 10 ms, synapses 5 ms, 1 ms refractory (a biological-scale version of
+#: Cramer et al.'s neurons; all inside the chip's parameter ranges).
+DEFAULT_HIDDEN = LIFParameters(e_l_mv=-65.0, v_reset_mv=-65.0, v_th_mv=-50.0, e_rev_e_mv=0.0, e_rev_i_mv=-80.0,
+                               tau_m_ms=10.0, tau_syn_e_ms=5.0, tau_syn_i_ms=5.0, t_ref_ms=1.0)
+
+#: Readout: the hidden neurons' circuit with the threshold at the excitatory reversal potential.
+DEFAULT_READOUT = attrs.evolve(DEFAULT_HIDDEN, v_th_mv=0.0)
+
+
+def quantize(weight: torch.Tensor) -> torch.Tensor:
+    """Round to integers in -15..15; the gradient passes straight through (inside the range)."""
+    clipped = weight.clamp(-MAX_WEIGHT, MAX_WEIGHT)
+    return clipped + (torch.round(clipped) - clipped).detach()
+
+
+class Projection(nn.Module):
+    """Signed 4-bit weights from ``in_features`` to ``out_features`` neurons (see the module docstring).
+
+    ``init_std``: standard deviation of the initial weights, in weight steps; ``seed`` makes
+    the initial draw reproducible.
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, ns_per_bit: float | None = None, init_std: float = 3.0,
+                 init_mean: float = 0.0, seed: int = 0):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"Projection.{name}: {value!r} out of range; valid an integer >= 1")
+        if ns_per_bit is not None and not (np.isfinite(ns_per_bit) and ns_per_bit > 0):
+            raise ConfigError(f"Projection.ns_per_bit: {ns_per_bit!r} out of range; valid a finite conductance > 0 nS, or None")
+        if not (np.isfinite(init_std) and init_std >= 0):
+            raise ConfigError(f"Projection.init_std: {init_std!r} out of range; valid >= 0 weight steps")
+        self.in_features, self.out_features, self.ns_per_bit = in_features, out_features, ns_per_bit
+        generator = torch.Generator().manual_seed(seed)
+        w = init_mean + init_std * torch.randn(out_features, in_features, generator=generator)
+        self.weight = nn.Parameter(w.clamp(-MAX_WEIGHT, MAX_WEIGHT))
+
+    def quantized(self) -> torch.Tensor:
+        return quantize(self.weight)
+
+    def bits(self) -> np.ndarray:
+        """The signed integer weights the hardware gets, (post, pre)."""
+        return torch.round(self.weight.detach().clamp(-MAX_WEIGHT, MAX_WEIGHT)).to(torch.int64).cpu().numpy()
+
+    def set_bits(self, bits) -> None:
+        """Replace the weights by integer values (post, pre) in -15..15."""
+        b = np.asarray(bits)
+        if b.shape != (self.out_features, self.in_features):
+            raise ConfigError(f"Projection.set_bits: shape {b.shape}; expected ({self.out_features}, {self.in_features}) (post, pre)")
+        if b.size and (b.min() < -MAX_WEIGHT or b.max() > MAX_WEIGHT):
+            raise ConfigError(f"Projection.set_bits: values {b.min()}..{b.max()} out of range; valid -15..15")
+        with torch.no_grad():
+            self.weight.copy_(torch.as_tensor(b, dtype=self.weight.dtype))
+
+    def clamp_(self) -> None:
+        """Keep the float weights inside the 4-bit range (after an optimiser step)."""
+        with torch.no_grad():
+            self.weight.clamp_(-MAX_WEIGHT - 0.49, MAX_WEIGHT + 0.49)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features} -> {self.out_features}, ns_per_bit={self.ns_per_bit}"
+
+
+class LIF(nn.Module):
+    """``size`` conductance-based LIF neurons; ``recurrent``: a ``size`` x ``size`` :class:`Projection`."""
+
+    spiking = True
+
+    def __init__(self, size: int, params: LIFParameters = DEFAULT_HIDDEN, *, recurrent: Projection | None = None):
+        super().__init__()
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ConfigError(f"{type(self).__name__}.size: {size!r} out of range; valid an integer >= 1")
+        if not isinstance(params, LIFParameters):
+            raise ConfigError(f"{type(self).__name__}.params: expected hal.network.LIFParameters, got {type(params).__name__}")
+        if recurrent is not None and (recurrent.in_features, recurrent.out_features) != (size, size):
+            raise ConfigError(f"{type(self).__name__}: recurrent projection {recurrent.in_features} -> {recurrent.out_features}; "
+                              f"expected {size} -> {size}")
+        self.size, self.params, self.recurrent = size, params, recurrent
+
+    def extra_repr(self) -> str:
+        return f"{self.size}"
+
+
+class LeakyIntegrator(LIF):
+    """``size`` readout neurons: the LIF circuit with the threshold at the excitatory reversal potential."""
+
+    spiking = False
+
+    def __init__(self, size: int, params: LIFParameters = DEFAULT_READOUT):
+        if params.v_th_mv < params.e_rev_e_mv:
+            raise ConfigError(f"LeakyIntegrator.params: v_th_mv {params.v_th_mv} below e_rev_e_mv {params.e_rev_e_mv} "
+                              f"would let the readout fire; valid v_th_mv >= e_rev_e_mv")
+        super().__init__(size, params)

@@ -1,0 +1,197 @@
+"""The software twin: the model's network as a differentiable simulation, as the mapping realised it.
+
+A :class:`Twin` holds what the weights do not: every layer's neuron parameters and, per
+projection, the conductance of one weight step at every synapse (0 where the mapping lost the
+synapse, so the gradient knows it is not there). :meth:`Twin.from_mapping` reads them from the
+mapped configuration exactly as the ideal chip (the ``reference`` and ``torch`` backends)
+interprets it: nominal transfer functions, hardware capacitance and conductances scaled to
+biological time. :meth:`Twin.nominal` derives them from the biological description alone
+(C = 200 pF), for software-only use.
+
+:func:`simulate` runs the twin on a batch (the dynamics are
+:func:`hal_plugins.torch.dynamics.integrate`); with :class:`Measured` values it is the backward
+pass of in-the-loop training: the forward values are what the backend measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+import numpy as np
+import torch
+
+from hal.errors import ConfigError
+from hal.hardware.wafer import WaferConfig
+from hal.netlist.bio import bio_parameters
+from hal.netlist.synapses import row_unit_conductances
+from hal.netlist.wiring import extract_wiring
+from hal.analog.domains import PAPER_DOMAINS, Domains
+from hal.network import Network
+from hal_plugins.torch.dynamics import NeuronTensors, integrate
+from hal_trainers.snn.model import DEFAULT_DELAY_MS, NetworkIndex, SpikingModel
+
+__all__ = ["Twin", "Measured", "Output", "simulate", "NOMINAL_C_PF"]
+
+#: Membrane capacitance of :meth:`Twin.nominal` (the biological value hal's weight scale refers to).
+NOMINAL_C_PF = 200.0
+
+
+@attrs.frozen(eq=False)
+class Twin:
+    """Neurons per layer and the unit conductance (nS per weight step, (post, pre)) per projection and sign."""
+
+    neurons: tuple[NeuronTensors, ...]
+    unit_e: tuple[torch.Tensor, ...]
+    unit_i: tuple[torch.Tensor, ...]
+    recurrent_e: tuple[torch.Tensor | None, ...]
+    recurrent_i: tuple[torch.Tensor | None, ...]
+    delay_ms: float = DEFAULT_DELAY_MS
+    source: str = "nominal"
+
+    @property
+    def lost(self) -> int:
+        """Synapses the mapping could not realise (masked here)."""
+        return int(sum((u == 0).sum() for u in (*self.unit_e, *self.unit_i)))
+
+    @classmethod
+    def nominal(cls, model: SpikingModel, ns_per_weight_bit: float | None = None) -> Twin:
+        """From the biological parameters: C = 200 pF, g_L = C / tau_m, one weight step = ``ns_per_bit``."""
+        default = ns_per_weight_bit or attrs.fields(Network).ns_per_weight_bit.default
+        neurons = []
+        for layer in model.layers:
+            p = layer.params
+            neurons.append(NeuronTensors.from_mapping({
+                "c_m_pf": np.full(layer.size, NOMINAL_C_PF), "g_l_ns": NOMINAL_C_PF / p.tau_m_ms, "e_l_mv": p.e_l_mv,
+                "v_th_mv": p.v_th_mv, "v_reset_mv": p.v_reset_mv, "e_rev_e_mv": p.e_rev_e_mv, "e_rev_i_mv": p.e_rev_i_mv,
+                "tau_syn_e_ms": p.tau_syn_e_ms, "tau_syn_i_ms": p.tau_syn_i_ms, "t_ref_ms": p.t_ref_ms or 0.0}))
+
+        def unit(proj):
+            if proj is None:
+                return None
+            return torch.full((proj.out_features, proj.in_features), float(proj.ns_per_bit or default))
+
+        units = [unit(p) for p in model.projections]
+        rec = [unit(layer.recurrent) for layer in model.layers]
+        return cls(tuple(neurons), tuple(units), tuple(u.clone() for u in units), tuple(rec),
+                   tuple(None if u is None else u.clone() for u in rec), source="nominal")
+
+    @classmethod
+    def from_mapping(cls, model: SpikingModel, config: WaferConfig, mapping, index: NetworkIndex,
+                     domains: Domains = PAPER_DOMAINS) -> Twin:
+        """What the mapped configuration realises (see the module docstring)."""
+        wiring = extract_wiring(config)
+        params = bio_parameters(wiring.parameters, domains)
+        position = {(n.hicann, n.firing): i for i, n in enumerate(wiring.neurons)}
+        neurons = []
+        for name, layer in zip(index.layers, model.layers):
+            rows = [position.get((h, denmems[0])) for h, denmems in mapping.placement[name]]
+            if any(r is None for r in rows):
+                raise ConfigError(f"Twin.from_mapping: a neuron of layer {name!r} is not in the configuration's wiring")
+            neurons.append(NeuronTensors.from_mapping({k: v[np.array(rows)] for k, v in params.items()}))
+        units = {h: row_unit_conductances(config.hicann(h)) for h in {C_h for C_h in _hicanns(mapping)}}
+
+        def unit(pair, n_post, n_pre) -> tuple[torch.Tensor, torch.Tensor]:
+            out = []
+            for j, which in zip(pair, (0, 1)):
+                hic, row, _ = mapping.synapse_location[j]
+                u = np.zeros(hic.shape)
+                ok = hic >= 0
+                for h in np.unique(hic[ok]):
+                    sel = hic == h
+                    u[sel] = units[_hicann(h)][which][row[sel]]
+                # Edges of a "matrix" projection run post-major: (post, pre).
+                out.append(torch.as_tensor(u.reshape(n_post, n_pre) / domains.speedup, dtype=torch.float32))
+            return out[0], out[1]
+
+        ue, ui, re, ri = [], [], [], []
+        for j, proj in enumerate(model.projections):
+            e, i = unit(index.feedforward[j], proj.out_features, proj.in_features)
+            ue.append(e)
+            ui.append(i)
+        for l, layer in enumerate(model.layers):
+            if index.recurrent[l] is None:
+                re.append(None)
+                ri.append(None)
+            else:
+                e, i = unit(index.recurrent[l], layer.size, layer.size)
+                re.append(e)
+                ri.append(i)
+        return cls(tuple(neurons), tuple(ue), tuple(ui), tuple(re), tuple(ri), source="mapping")
+
+
+def _hicanns(mapping) -> set:
+    from hal import coordinates as C
+
+    return {C.HICANNOnWafer(int(h)) for hic, _, _ in mapping.synapse_location for h in np.unique(hic[hic >= 0])}
+
+
+def _hicann(enum):
+    from hal import coordinates as C
+
+    return C.HICANNOnWafer(int(enum))
+
+
+@attrs.frozen(eq=False)
+class Measured:
+    """What a backend measured for a batch, on the twin's grid (batch, steps, neurons) per layer.
+
+    ``v[l]`` is None for a layer whose membranes were not recorded; ``spikes[l]`` is None for a
+    non-spiking layer.
+    """
+
+    spikes: tuple[torch.Tensor | None, ...]
+    v: tuple[torch.Tensor | None, ...]
+
+
+@attrs.frozen(eq=False)
+class Output:
+    """Spikes and membranes of every layer (batch, steps, neurons) and the readout's logits (batch, classes)."""
+
+    spikes: tuple[torch.Tensor, ...]
+    v: tuple[torch.Tensor, ...]
+    logits: torch.Tensor
+
+    def hidden_spikes_per_sample(self) -> float:
+        """Mean spikes of all spiking layers' neurons per sample, summed over neurons."""
+        hidden = [s for s in self.spikes[:-1]]
+        if not hidden:
+            return 0.0
+        return float(sum(s.detach().sum() for s in hidden) / self.logits.shape[0])
+
+
+def readout_logits(v: torch.Tensor, scale_mv: float) -> torch.Tensor:
+    """Max over time of the readout membrane above its first sample (its rest), per ``scale_mv``.
+
+    Subtracting each trace's own start removes a circuit's offset from its nominal rest.
+    """
+    return (v.max(dim=1).values - v[:, 0]) / scale_mv
+
+
+def simulate(model: SpikingModel, twin: Twin, inputs: torch.Tensor, *, spike_fn: Callable | None,
+             measured: Measured | None = None, readout_scale_mv: float = 1.0) -> Output:
+    """Run the twin on input spikes ``inputs`` (batch, steps, inputs); see the module docstring."""
+    if inputs.ndim != 3 or inputs.shape[1] != model.steps or inputs.shape[2] != model.coding.size:
+        raise ConfigError(f"simulate: inputs of shape {tuple(inputs.shape)}; expected (batch, {model.steps}, {model.coding.size})")
+    shift = max(1, int(round(twin.delay_ms / model.dt_ms)))
+    pre = inputs
+    spikes, vs = [], []
+    for l, (proj, layer) in enumerate(zip(model.projections, model.layers)):
+        w = proj.quantized()
+        w_e = torch.relu(w) * twin.unit_e[l]
+        w_i = torch.relu(-w) * twin.unit_i[l]
+        if l > 0:  # neuron -> neuron: the spike at the end of step k arrives in step k + shift
+            pre = torch.nn.functional.pad(pre, (0, 0, shift, 0))[:, : model.steps]
+        g_e, g_i = pre @ w_e.T, pre @ w_i.T
+        rec_e = rec_i = None
+        if layer.recurrent is not None:
+            wr = layer.recurrent.quantized()
+            rec_e, rec_i = torch.relu(wr) * twin.recurrent_e[l], torch.relu(-wr) * twin.recurrent_i[l]
+        m_v = measured.v[l] if measured is not None else None
+        m_s = measured.spikes[l] if measured is not None and layer.spiking else None
+        trace = integrate(twin.neurons[l], g_e, g_i, model.dt_ms, spike_fn=spike_fn if layer.spiking else None,
+                          recurrent_e=rec_e, recurrent_i=rec_i, recurrent_delay=shift, measured_v=m_v, measured_spikes=m_s)
+        spikes.append(trace.spikes)
+        vs.append(trace.v)
+        pre = trace.spikes
+    return Output(tuple(spikes), tuple(vs), readout_logits(vs[-1], readout_scale_mv))
