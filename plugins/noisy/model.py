@@ -11,7 +11,10 @@ the analog storage is the main variability left after calibration):
 * **per run**: every synaptic weight gets a small log-normal gain and every
   input event and output spike a Gaussian time jitter (clock-domain crossing,
   18 ns hardware std), drawn in that order from
-  ``numpy.random.default_rng([seed, wafer, request seed, run])``.
+  ``numpy.random.default_rng([seed, wafer, request seed, run])``, where ``run`` counts the
+  earlier runs with the same request seed: a run's noise depends on its seed and how often
+  that seed ran before, not on other runs (so a training resumed from a checkpoint, whose
+  runs have seeds of their own, draws what the uninterrupted run drew).
 
 :class:`TrialNoise` holds the magnitudes, :class:`TrialToTrialNoise` applies them
 through the emulator's public :class:`~hal_plugins.emulator.Perturbation` interface.
@@ -71,7 +74,8 @@ class TrialToTrialNoise(Perturbation):
 
     The same ``seed`` and the same sequence of floating-gate writes, resets and runs
     give the same results. ``programmings`` counts floating-gate writes since the last
-    reset, ``runs`` the runs with neurons since construction.
+    reset, ``runs`` the runs with neurons since construction (per request seed in
+    ``runs_per_seed``, which keys the per-run draws).
     """
 
     def __init__(self, noise: TrialNoise = PAPER_TRIAL_NOISE, seed: int = 0):
@@ -83,6 +87,7 @@ class TrialToTrialNoise(Perturbation):
         self.seed = seed
         self.programmings = 0
         self.runs = 0
+        self.runs_per_seed: dict[int, int] = {}
 
     def floating_gates_programmed(self, write: RegisterWrite) -> None:
         self.programmings += 1
@@ -91,7 +96,9 @@ class TrialToTrialNoise(Perturbation):
         self.programmings = 0
 
     def trial(self, run: RunContext) -> Trial:
-        rng = np.random.default_rng([self.seed, run.wafer, run.seed, self.runs])
+        earlier = self.runs_per_seed.get(run.seed, 0)
+        rng = np.random.default_rng([self.seed, run.wafer, run.seed, earlier])
+        self.runs_per_seed[run.seed] = earlier + 1
         self.runs += 1
         programming = np.random.default_rng([self.seed, run.wafer, self.programmings, 0xF6])
         jitter_ticks = self.noise.spike_jitter_hw_s / TICK_HW_S
