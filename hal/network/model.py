@@ -16,10 +16,11 @@ from typing import Any
 
 import attrs
 import cattrs
+import cattrs.v
 import numpy as np
 
 from hal.validators import at_least, positive
-from hal.errors import ConfigError, FileFormatError, UnknownNameError
+from hal.errors import ConfigError, FileFormatError, HalError, UnknownNameError
 from hal.files import existing_file
 from hal.network.parameters import SCHMITT2017, LIFParameters
 
@@ -179,6 +180,11 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    # Our validators' errors already name the field, the value and what is valid.
+    return str(exc) if isinstance(exc, HalError) else cattrs.v.format_exception(exc, type_)
+
+
 def save_network(network: Network, path: str | Path) -> None:
     """Write ``network`` as JSON.
 
@@ -216,7 +222,8 @@ def load_network(path: str | Path) -> Network:
     try:
         network = _converter().structure(body, Network)
     except (cattrs.errors.ClassValidationError, ValueError, TypeError, KeyError) as exc:
-        detail = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, cattrs.errors.ClassValidationError) else str(exc)
+        detail = ("; ".join(cattrs.transform_error(exc, format_exception=_format_exception))
+                  if isinstance(exc, cattrs.errors.ClassValidationError) else str(exc))
         raise FileFormatError(path, f"invalid network: {detail}") from None
     except ConfigError as exc:
         raise FileFormatError(path, f"invalid network: {exc}") from exc

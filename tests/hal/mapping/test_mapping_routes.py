@@ -6,6 +6,7 @@ what every backend reads) and compares them with what the mapping says it realis
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from hal.errors import ConfigError
 from hal.hardware.hicann import RepeaterMode
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation
+from hal.netlist.wiring import l1_lines
 from hal.testing.readback import expected_edges, realised_edges
 
 H = C.HICANNOnWafer.from_xy
@@ -90,6 +92,38 @@ def test_unreachable_targets_are_reported_not_hidden():
     options = MappingOptions(hicanns=(H(14, 7), H(12, 8)), disabled_hicanns=frozenset(dead), allow_loss=True)
     config, result = _check(_chain(20, 20), options)
     assert result.synapses_lost == 400 and result.lost_reasons == {"unreachable bus": 400}
+
+
+def _blocked_row() -> tuple[Network, MappingOptions]:
+    """a on (12, 7), b on (14, 7), and both lines a's bus could take on (13, 7) -- its line and the partner -- broken."""
+    net = _chain(10, 10, weight=5)
+    options = MappingOptions(hicanns=(H(12, 7), H(14, 7)))
+    config, _ = map_network(net, options=options)
+    middle = H(13, 7).enum
+    lines = {line for e, kind, line in set().union(*l1_lines(config).values()) if e == middle and kind == "H"}
+    assert len(lines) == 1
+    line = lines.pop()
+    return net, attrs.evolve(options, disabled_hlines=frozenset({(middle, line), (middle, line ^ 1)}))
+
+
+def test_a_bus_blocked_in_its_row_detours_through_the_next_row():
+    net, options = _blocked_row()
+    config, result = _check(net, options)
+    assert result.synapses_lost == 0 and result.synapses == 10 + 100
+    reached = set().union(*l1_lines(config).values())
+    assert not reached & {(e, "H", line) for e, line in options.disabled_hlines}
+    assert {C.HICANNOnWafer(e).y for e, _, _ in reached} - {7}, "the detour leaves row 7"
+    assert _repeaters(config, "towards_north") or _repeaters(config, "towards_south")
+
+
+def test_a_detour_that_does_not_get_through_leaves_nothing_behind():
+    net, options = _blocked_row()
+    # Row 6 and row 8 are closed at x = 14: every detour gets one chip along and is rolled back.
+    options = attrs.evolve(options, allow_loss=True, disabled_hicanns=frozenset({H(14, 6).enum, H(14, 8).enum}))
+    config, result = _check(net, options)
+    assert result.lost_reasons == {"unreachable bus": 100}
+    assert {h.y for h, _ in config.hicanns()} == {7}
+    assert not _repeaters(config, "towards_north") and not _repeaters(config, "towards_south")
 
 
 @pytest.mark.parametrize("backend", ["reference", "emulator"])
