@@ -143,33 +143,51 @@ def configure_neurons(state: MappingState) -> None:
 
 
 def place_sources(state: MappingState) -> None:
-    """Each source on an FPGA channel no neuron block uses, on the HICANN of its first target; fills ``state.source_address``."""
+    """Each source on an FPGA channel no neuron block uses, on the HICANN of its first target; fills ``state.source_address``.
+
+    When that HICANN's input channels are full, the source goes to the HICANN of a later target
+    with room, then to any allowed HICANN with room (its bus reaches the targets over L1); only
+    if none has room does it raise. A network whose sources fit their first targets' HICANNs
+    is placed as before.
+    """
     network = state.network
     for src in network.sources:
         addresses = [None] * src.size
         targets = [p for p in network.projections if p.pre == src.name]
         for s in range(src.size):
-            host = None
+            hosts = []
             for p in targets:
                 pre, post = p.edges(src.size, network.size(p.post))
-                hit = post[pre == s]
-                if hit.size:
-                    host = state.placement[p.post][int(hit[0])][0]
-                    break
-            if host is not None:
+                hosts.extend(state.placement[p.post][int(b)][0] for b in post[pre == s])
+            if hosts:
+                hosts = list(dict.fromkeys(hosts))  # first target's HICANN first
+                host = next((h for h in hosts + state.chain if _free_channel(state, state.chips[h]) is not None), hosts[0])
                 addresses[s] = _source_slot(state, state.chips[host], s, src.name)
         state.source_address[src.name] = addresses
 
 
+def _input_channels(state: MappingState, chip: ChipState) -> list[int]:
+    """The channels of ``chip`` that may carry FPGA input: no neuron block on them, sending line and repeater whole."""
+    return [c for c in range(8) if c not in chip.block_count and not sending_line_broken(chip.hicann.enum, c, state.options)]
+
+
+def _free_channel(state: MappingState, chip: ChipState) -> int | None:
+    """The input channel the next source on ``chip`` takes (round-robin: each reaches only 28 drivers directly), or None when full."""
+    free = _input_channels(state, chip)
+    if not free:
+        return None
+    channel = min(free, key=lambda c: chip.source_count[c])
+    return channel if chip.source_count[channel] < len(ADDRESSES) else None
+
+
 def _source_slot(state: MappingState, chip: ChipState, index: int, name: str) -> C.InputAddress:
-    free = [c for c in range(8) if c not in chip.block_count and not sending_line_broken(chip.hicann.enum, c, state.options)]
+    free = _input_channels(state, chip)
     if not free:
         raise ResourceError(f"{chip.hicann!r}: all 8 channels carry neuron blocks or have a broken sending line / repeater; "
                             f"no FPGA input channel left for source {name}[{index}]")
-    # Spread sources round-robin over the free channels (each reaches only 28 drivers directly).
     counts = chip.source_count
-    channel = min(free, key=lambda c: counts[c])
-    if counts[channel] >= len(ADDRESSES):
+    channel = _free_channel(state, chip)
+    if channel is None:
         raise ResourceError(f"{chip.hicann!r}: input channels full ({len(free)} x {len(ADDRESSES)} addresses) at source {name}[{index}]")
     address = ADDRESSES[counts[channel]]
     counts[channel] += 1

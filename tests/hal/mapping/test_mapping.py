@@ -213,3 +213,18 @@ def test_random_hicann_placement_is_seeded_spread_and_complete():
     assert all(load <= a.summary()["input_budget_hz"] for load in a.input_load_hz.values())
     with pytest.raises(ConfigError, match="placement: 'scattered' not valid; valid compact, random, random_hicanns"):
         MappingOptions(placement="scattered")
+
+
+def test_sources_beyond_their_hicanns_input_channels_go_to_another_hicann():
+    # Two neurons of 64 circuits fill two neuron blocks: 6 input channels of 63 addresses (378 sources) are left there.
+    chain = (C.HICANNOnWafer.from_xy(14, 7), C.HICANNOnWafer.from_xy(15, 7))
+    net = Network([Population("a", 2)], [SourcePopulation("s", 400)], [Projection("s", "a", weight_bits=3)])
+    options = MappingOptions(hicanns=chain, circuits_per_neuron=64, input_budget_hz=float("inf"))
+    config, result = map_network(net, options=options)
+    hosts = [a.hicann for a in result.source_address["s"]]
+    assert hosts[:378] == [chain[0]] * 378 and hosts[378:] == [chain[1]] * 22
+    assert {h for h, _ in result.placement["a"]} == {chain[0]}
+    assert result.synapses == 800 and result.synapses_lost == 0
+    assert realised_edges(config, result) == expected_edges(net, result)
+    with pytest.raises(ResourceError, match=r"input channels full \(6 x 63 addresses\) at source s\[378\]"):
+        map_network(net, options=MappingOptions(hicanns=chain[:1], circuits_per_neuron=64, input_budget_hz=float("inf")))
