@@ -58,6 +58,11 @@ class MappingOptions:
     # "random_hicanns": each neuron on a HICANN drawn (seeded) from ``hicanns`` (the paper's placement).
     placement: str = "compact"
     seed: int = 0
+    # Sources on the HICANN of their first target (False), or spread over the HICANNs of their
+    # targets, fewest sources first (True): every HICANN's FPGA link then carries a share of the
+    # input. Needed where many sources fire together (a latency code's first spikes arrive as
+    # one burst, which a single link's 17.8 MHz drops).
+    spread_sources: bool = False
 
     @classmethod
     def with_defects(cls, store, wafer: int, **kwargs) -> MappingOptions:

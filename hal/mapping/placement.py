@@ -148,7 +148,8 @@ def place_sources(state: MappingState) -> None:
     When that HICANN's input channels are full, the source goes to the HICANN of a later target
     with room, then to any allowed HICANN with room (its bus reaches the targets over L1); only
     if none has room does it raise. A network whose sources fit their first targets' HICANNs
-    is placed as before.
+    is placed as before. With ``spread_sources``, a source goes to the HICANN among its targets'
+    that holds the fewest sources so far (ties: the first target's), spreading the input over links.
     """
     network = state.network
     for src in network.sources:
@@ -161,6 +162,8 @@ def place_sources(state: MappingState) -> None:
                 hosts.extend(state.placement[p.post][int(b)][0] for b in post[pre == s])
             if hosts:
                 hosts = list(dict.fromkeys(hosts))  # first target's HICANN first
+                if state.options.spread_sources:
+                    hosts.sort(key=lambda h: sum(state.chips[h].source_count.values()))  # stable: ties keep target order
                 host = next((h for h in hosts + state.chain if _free_channel(state, state.chips[h]) is not None), hosts[0])
                 addresses[s] = _source_slot(state, state.chips[host], s, src.name)
         state.source_address[src.name] = addresses

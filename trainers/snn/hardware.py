@@ -50,7 +50,8 @@ class MappedModel:
         if not isinstance(backend, Backend):
             raise ConfigError(f"MappedModel: backend must be a hal Backend or a backend name, got {type(backend).__name__}")
         self.model, self.backend = model, backend
-        options = options or MappingOptions(allow_loss=True)
+        # Lost synapses are masked in the twin; spread sources keep latency-coded input bursts under each link's capacity.
+        options = options or MappingOptions(allow_loss=True, spread_sources=True)
         self.network, self.index = model.network(ns_per_weight_bit)
         started = time.perf_counter()
         self.config, self.mapping = map_network(self.network, C.Wafer(wafer), options)
