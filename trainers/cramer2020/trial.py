@@ -44,11 +44,11 @@ DEFAULTS = {
     "mock_epochs": 3.0,
     "itl_epochs": 1.0,
     "batch_size": 100,
-    "learning_rate": 0.05,
-    "itl_learning_rate": 0.02,
-    "readout_scale_mv": 0.5,
+    "learning_rate": 0.2,
+    "itl_learning_rate": 0.05,
+    "readout_scale_mv": 2.0,
     "sparsity": 2e-3,
-    "steepness": 0.5,
+    "steepness": 2.0,
     "init_std": 2.0,
     "init_mean": 0.5,
     "target_rate": 1.0,
@@ -78,11 +78,13 @@ def calibrate_input_weights(trainer: Trainer, twin, x: np.ndarray, *, target: fl
     base = proj.weight.detach().clone()
     x = x[:200]
     factor, lo, hi = 1.0, 0.0, None
-    for _ in range(12):
+    for _ in range(16):
         with torch.no_grad():
             proj.weight.copy_((base * factor).clamp(-15, 15))
         out, _ = trainer.forward(twin, x, train=False)
         rate = float(out.spikes[0].sum(dim=1).mean())
+        if rate < target and factor >= 64:
+            break  # saturated weights cannot reach the target: keep the largest tried
         if rate < target:
             lo, factor = factor, factor * 2 if hi is None else (factor + hi) / 2
         else:
