@@ -30,6 +30,7 @@ from hal import coordinates as C
 from hal.backend import Backend
 from hal.errors import ConfigError
 from hal.mapping import MappingOptions, map_network
+from hal.netlist.wiring import extract_wiring
 from hal_trainers.snn.model import INPUT, SpikingModel
 from hal_trainers.snn.twin import Measured, Twin
 
@@ -56,7 +57,16 @@ class MappedModel:
         started = time.perf_counter()
         self.config, self.mapping = map_network(self.network, C.Wafer(wafer), options)
         self.mapping_s = time.perf_counter() - started
-        self.twin = Twin.from_mapping(model, self.config, self.mapping, self.index)
+        wiring = extract_wiring(self.config)
+        self.twin = Twin.from_mapping(model, self.config, self.mapping, self.index, wiring=wiring)
+        #: Per layer: which neurons' spikes reach the FPGA trace (a neuron that cannot be read
+        #: out looks silent to the loop).
+        sending = {(n.hicann, n.firing) for n, r in zip(wiring.neurons, wiring.recorded) if r}
+        self.readable = tuple(np.array([key in sending for key in self._neurons(l)]) for l in range(len(model.layers)))
+        for l, layer in enumerate(model.layers):
+            if layer.spiking and not self.readable[l].all():
+                log.warning("neurons_not_readable", layer=self.index.layers[l], count=int((~self.readable[l]).sum()),
+                            note="their spikes do not reach the FPGA trace; the loop sees them silent")
         self.scheme, self.readout_source = self._choose_scheme(scheme)
         self._written = [p.bits().copy() for p in model.all_projections()]
         log.info("model_mapped", backend=backend.name, scheme=self.scheme, readout=self.readout_source,

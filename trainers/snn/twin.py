@@ -78,9 +78,10 @@ class Twin:
 
     @classmethod
     def from_mapping(cls, model: SpikingModel, config: WaferConfig, mapping, index: NetworkIndex,
-                     domains: Domains = PAPER_DOMAINS) -> Twin:
-        """What the mapped configuration realises (see the module docstring)."""
-        wiring = extract_wiring(config)
+                     domains: Domains = PAPER_DOMAINS, wiring=None) -> Twin:
+        """What the mapped configuration realises (see the module docstring); ``wiring``: the
+        configuration's :func:`~hal.netlist.wiring.extract_wiring`, if already read."""
+        wiring = wiring if wiring is not None else extract_wiring(config)
         params = bio_parameters(wiring.parameters, domains)
         position = {(n.hicann, n.firing): i for i, n in enumerate(wiring.neurons)}
         neurons = []
