@@ -10,7 +10,6 @@ same ``--out`` skips finished trials.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -18,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from hal.errors import ConfigError, FileFormatError
-from hal.files import atomic_write
+from hal.errors import ConfigError
+from hal_trainers.reproduction import (check_settings as _check_settings, dask_client as _client, finished_trials as _finished_trials,
+                                       write_json_atomic as _write_json_atomic)
 from hal_trainers.schmitt2017.figures import write_figures
 from hal_trainers.schmitt2017.report import summarize
 from hal_trainers.schmitt2017.trial import run_trial, trial_backend_options
@@ -27,10 +27,6 @@ from hal_trainers.schmitt2017.trial import run_trial, trial_backend_options
 __all__ = ["reproduce"]
 
 log = structlog.get_logger(__name__)
-
-
-def _write_json_atomic(path: Path, data) -> None:
-    atomic_write(path, lambda fh: json.dump(data, fh, indent=1), mode="w")
 
 
 def _trial_task(dataset_name: str, data_dir: str | None, seed: int, options: dict) -> dict:
@@ -76,15 +72,6 @@ def _raster(dataset, result: dict, options: dict) -> dict:
         samples.append({"times_ms": t[keep].tolist(), "rows": [row_of[c] for c in col[keep]]})
     return {"labels": dataset.y_test[chosen].tolist(), "classes": list(dataset.classes), "samples": samples,
             "layers": {"input": 100, "hidden1": 15, "hidden2": 15, "label": 5}, "duration_ms": ON_MS + OFF_MS}
-
-
-def _client(scheduler: str | None, workers: int | None):
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None)
-    return Client(cluster), cluster
 
 
 def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: str = "noisy", trials: int = 3, itl_steps: int = 50,
@@ -134,31 +121,3 @@ def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: 
     _write_json_atomic(out_dir / "report.json", report)
     write_figures(results, out_dir)
     return report
-
-
-def _check_settings(out_dir: Path, settings: dict) -> None:
-    """Finished trials are reused only with the settings they were run with (kept in ``settings.json``)."""
-    path = out_dir / "settings.json"
-    if not path.exists():
-        _write_json_atomic(path, settings)
-        return
-    try:
-        stored = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise FileFormatError(path, f"not a readable reproduce settings file ({exc})") from None
-    differ = [f"{key} {stored.get(key)!r} there, {value!r} now" for key, value in settings.items() if stored.get(key) != value]
-    if differ:
-        raise ConfigError(f"reproduce: {out_dir} holds trials run with other settings ({'; '.join(differ)}); "
-                          f"use another --out, or the settings stored in {path}")
-
-
-def _finished_trials(trial_dir: Path) -> dict[int, dict]:
-    done = {}
-    for path in trial_dir.glob("*.json"):
-        if not path.stem.isdigit():
-            continue  # not a trial file
-        try:
-            done[int(path.stem)] = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise FileFormatError(path, f"not a readable trial result ({exc}); delete it to run the trial again") from None
-    return done

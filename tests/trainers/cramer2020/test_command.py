@@ -1,0 +1,129 @@
+"""`hal reproduce cramer2020` (hal_trainers.cramer2020.command): registered, parsed, and every bad value or output
+folder refused -- with a typed error naming the value and what is valid -- before any work starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hal.cli import main
+from hal.errors import ConfigValueError, UnknownNameError
+
+pytestmark = pytest.mark.needs_torch
+
+OPTIONS = ("--dataset", "--data-dir", "--backend", "--trials", "--out", "--scheduler", "--workers", "--test-subset",
+           "--mock-epochs", "--itl-epochs", "--hidden", "--batch-size")
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fails the test if a data set is loaded or a Dask client asked for."""
+    pytest.importorskip("torch", reason="trainers need torch (pip install torch==2.13.0)")
+    import hal_trainers.cramer2020.reproduce as reproduce_module
+    import hal_trainers.datasets as datasets
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("work started")
+
+    monkeypatch.setattr(datasets, "load_dataset", refuse)
+    monkeypatch.setattr(reproduce_module, "dask_client", refuse)
+
+
+def test_the_command_and_the_trainer_are_registered(capsys):
+    assert main(["plugins", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    commands = {c["name"]: c for c in listing["commands"]}
+    assert commands["reproduce cramer2020"]["description"].startswith("Cramer et al. 2020/2022 end to end")
+    assert "reproduce schmitt2017" in commands
+    assert "cramer2020" in {t["name"] for t in listing["trainers"]}
+
+
+def test_the_command_line_names_the_options_and_the_data_sets(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["reproduce", "cramer2020", "--help"])
+    assert exit_.value.code == 0
+    usage = capsys.readouterr().out
+    assert all(option in usage for option in OPTIONS)
+    assert "--dataset {digits10,mnist16}" in usage
+
+
+def test_importing_the_command_needs_neither_torch_dask_nor_matplotlib():
+    code = ("import sys, hal_trainers.cramer2020.command, hal_trainers.plugin;"
+            "print([m for m in ('torch', 'dask', 'distributed', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--trials", "-1"], "reproduce cramer2020.trials: -1 out of range; valid integers >= 1"),
+        (["--trials", "0"], "reproduce cramer2020.trials: 0 out of range; valid integers >= 1"),
+        (["--workers", "0"], "reproduce cramer2020.workers: 0 out of range; valid integers >= 1, or None for one per core"),
+        (["--test-subset", "0"], "reproduce cramer2020.test_subset: 0 out of range; valid integers >= 1"),
+        (["--hidden", "0"], "reproduce cramer2020.hidden: 0 out of range; valid integers >= 1"),
+        (["--batch-size", "-5"], "reproduce cramer2020.batch_size: -5 out of range; valid integers >= 1"),
+        (["--mock-epochs", "0"], "reproduce cramer2020.mock_epochs: 0.0 out of range; valid finite numbers > 0"),
+        (["--itl-epochs", "nan"], "reproduce cramer2020.itl_epochs: nan out of range; valid finite numbers > 0"),
+        (["--dataset", "mnist"], "unknown cramer2020 dataset 'mnist'; did you mean 'mnist16'? known: digits10, mnist16"),
+        (["--dataset", "cifar"], "unknown cramer2020 dataset 'cifar'; known: digits10, mnist16"),
+        (["--backend", "nope"], "unknown backend 'nope'"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_value_and_what_is_valid(tmp_path, capsys, no_work, args, message):
+    assert main(["reproduce", "cramer2020", "--out", str(tmp_path / "o"), *args]) == 2
+    assert capsys.readouterr().err.startswith(f"hal: error: {message}")
+    assert not (tmp_path / "o").exists()  # refused before the output folder was made
+
+
+def test_the_errors_are_typed_with_their_facts(tmp_path, no_work):
+    from hal_trainers.cramer2020.reproduce import reproduce
+
+    with pytest.raises(ConfigValueError) as error:
+        reproduce(trials=-1, out=str(tmp_path / "o"))
+    assert (error.value.field, error.value.value, error.value.valid) == ("trials", -1, "integers >= 1")
+    with pytest.raises(UnknownNameError) as unknown:
+        reproduce(dataset="mnist", out=str(tmp_path / "o"))
+    assert (unknown.value.name, unknown.value.known) == ("mnist", ("digits10", "mnist16"))
+    with pytest.raises(UnknownNameError, match="unknown cramer2020 setting 'hiden'; did you mean 'hidden'"):
+        reproduce(hiden=16, out=str(tmp_path / "o"))
+    with pytest.raises(ConfigValueError, match="trials: True out of range"):
+        reproduce(trials=True, out=str(tmp_path / "o"))
+
+
+def test_mnist16_without_its_files_is_refused_before_workers(tmp_path, capsys):
+    pytest.importorskip("torch", reason="trainers need torch (pip install torch==2.13.0)")
+    assert main(["reproduce", "cramer2020", "--dataset", "mnist16", "--out", str(tmp_path / "o")]) == 2
+    assert "dataset 'mnist16' needs data_dir" in capsys.readouterr().err
+    assert main(["reproduce", "cramer2020", "--dataset", "mnist16", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert "train-images-idx3-ubyte" in capsys.readouterr().err
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys, no_work):
+    out = tmp_path / "report.json"
+    out.write_text("precious")
+    assert main(["reproduce", "cramer2020", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"hal: error: output folder (--out) {str(out)!r}: is a file; name a new or existing folder for the results\n"
+    assert out.read_text() == "precious"
+
+
+def test_an_out_that_cannot_be_made_is_refused_before_any_work(tmp_path, capsys, no_work):
+    (tmp_path / "a-file").write_text("")
+    assert main(["reproduce", "cramer2020", "--out", str(tmp_path / "a-file" / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "output folder (--out)" in err and "a-file/out" in err and "not writable" in err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a POSIX user for whom permissions hold (not root)")
+def test_an_out_without_write_permission_is_refused_before_any_work(tmp_path, capsys, no_work):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        assert main(["reproduce", "cramer2020", "--out", str(locked)]) == 2
+        assert "not writable" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)

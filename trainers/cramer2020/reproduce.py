@@ -1,0 +1,202 @@
+"""``hal reproduce cramer2020``: many trials of Cramer et al. on Dask, resumable, then the report and the figures.
+
+Trials (:func:`hal_trainers.cramer2020.trial.run_trial`, seeds ``0 .. trials-1``) run on Dask
+distributed: a LocalCluster with one single-threaded worker process per core by default, or any
+scheduler address (``--scheduler tcp://host:8786``; on an HPC system start the cluster with
+dask-jobqueue and pass its ``scheduler_address``). The output folder holds::
+
+    OUT/settings.json              the settings of the trials (a run with other settings is refused)
+    OUT/trials/<seed>.json         each finished trial, written atomically as it finishes
+    OUT/checkpoints/<seed>/*.pt    each trial's training checkpoints (mock, in-the-loop)
+    OUT/report.json                the summary (:func:`hal_trainers.cramer2020.report.summarize`)
+    OUT/*.png                      the figures (:func:`hal_trainers.cramer2020.figures.write_figures`)
+
+Re-running with the same ``out`` skips finished trials; a trial that was killed (the whole run,
+or its worker: Dask retries it twice) resumes from its checkpoints to the result an
+uninterrupted run gives. The checkpoints are kept after a trial finishes: deleting
+``trials/<seed>.json`` re-creates it from them without training again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from hal.errors import ConfigValueError, UnknownNameError
+from hal_trainers.cramer2020.figures import write_figures
+from hal_trainers.cramer2020.report import summarize
+from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
+from hal_trainers.reproduction import check_settings, dask_client, eta_line, finished_trials, prepare_out_dir, write_json_atomic
+
+__all__ = ["reproduce", "DATASETS", "WORKER_BACKEND_OPTIONS"]
+
+log = structlog.get_logger(__name__)
+
+#: The data sets of the reproduction: the paper's MNIST at 16x16 (needs ``data_dir``), and
+#: scikit-learn's digits at 8x8 (embedded; for quick runs).
+DATASETS = ("digits10", "mnist16")
+
+#: Backend options for trials on Dask workers, by backend: one worker per core, so the
+#: emulator's kernel runs one thread (``backend_options`` override these).
+WORKER_BACKEND_OPTIONS = {"emulator": {"threads": 1}, "noisy": {"threads": 1}}
+
+#: Dask event topic on which workers send the trials' progress messages.
+PROGRESS_TOPIC = "hal-cramer2020-progress"
+
+#: Range checks of the settings (keys of ``trial.DEFAULTS``) that are checked before any worker starts.
+_COUNTS = ("hidden", "batch_size")
+_POSITIVE = ("dt_ms", "mock_epochs", "itl_epochs", "learning_rate", "itl_learning_rate", "readout_scale_mv", "steepness", "target_rate")
+_NON_NEGATIVE = ("sparsity", "init_std")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_subset: int | None, overrides: dict) -> dict:
+    """Every argument checked before any work starts; returns the trial settings (``DEFAULTS`` and ``overrides``)."""
+    where = "reproduce cramer2020"
+    if dataset not in DATASETS:
+        raise UnknownNameError("cramer2020 dataset", dataset, DATASETS)
+    if not _is_int(trials) or trials < 1:
+        raise ConfigValueError(where, "trials", trials, "integers >= 1")
+    if workers is not None and (not _is_int(workers) or workers < 1):
+        raise ConfigValueError(where, "workers", workers, "integers >= 1, or None for one per core")
+    if test_subset is not None and (not _is_int(test_subset) or test_subset < 1):
+        raise ConfigValueError(where, "test_subset", test_subset, "integers >= 1, or None for the whole test set")
+    for key in overrides:
+        if key not in DEFAULTS:
+            raise UnknownNameError("cramer2020 setting", key, DEFAULTS)
+    for key, value in overrides.items():
+        if key in _COUNTS and (not _is_int(value) or value < 1):
+            raise ConfigValueError(where, key, value, "integers >= 1")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if key in _POSITIVE and not (number and value > 0):
+            raise ConfigValueError(where, key, value, "finite numbers > 0")
+        if key in _NON_NEGATIVE and not (number and value >= 0):
+            raise ConfigValueError(where, key, value, "finite numbers >= 0")
+    return {**DEFAULTS, **overrides}
+
+
+def _trial_task(dataset_name: str, data_dir: str | None, seed: int, checkpoint_dir: str, options: dict) -> dict:
+    """Runs on a Dask worker: load the (cached) data set, run (or resume) one trial, return its numbers."""
+    import torch
+
+    from hal.logging import configure
+    from hal_trainers.datasets import load_dataset
+
+    configure(level="warning")
+    # One worker per core: torch's own thread pool would make the workers fight over the cores.
+    torch.set_num_threads(1)
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker
+        worker = None
+    progress = (lambda message: worker.log_event(PROGRESS_TOPIC, message)) if worker is not None else None
+    dataset = load_dataset(dataset_name, data_dir)
+    return run_trial(dataset, seed=seed, checkpoint_dir=checkpoint_dir, progress=progress, **options)
+
+
+def reproduce(*, dataset: str = "digits10", data_dir: str | None = None, backend: str = "noisy", trials: int = 5,
+              out: str | Path = "cramer2020-out", scheduler: str | None = None, workers: int | None = None,
+              test_subset: int | None = None, backend_options: dict | None = None,
+              progress: Callable[[str], None] | None = None, **overrides) -> dict:
+    """Run (or finish) ``trials`` trials and write ``report.json`` and the figures into ``out``.
+
+    Parameters
+    ----------
+    dataset, data_dir
+        One of :data:`DATASETS`; ``"mnist16"`` reads the MNIST IDX files in ``data_dir``.
+    backend, backend_options
+        The hal backend the trials run on, and its options (on top of :data:`WORKER_BACKEND_OPTIONS`).
+    trials
+        Trials with seeds ``0 .. trials-1`` (seed: initial weights, batches, wafer ``100 + seed``).
+    out
+        Output folder (module docstring); finished trials there are reused if the settings match.
+    scheduler, workers
+        Address of a running Dask scheduler, or the number of LocalCluster workers (default: cores).
+    test_subset
+        Evaluate on the first ``test_subset`` test images only.
+    progress
+        Called with one line per event (trials skipped, each phase of a trial, each finished
+        trial with the ETA).
+    **overrides
+        Trial settings, keys of :data:`hal_trainers.cramer2020.trial.DEFAULTS` (``hidden``,
+        ``mock_epochs``, ``itl_epochs``, ``batch_size``, ...).
+
+    Returns
+    -------
+    dict
+        The report (as written to ``out/report.json``).
+
+    Raises
+    ------
+    ConfigError
+        An argument out of range (:class:`ConfigValueError`), an unknown data set or setting
+        (:class:`UnknownNameError`), ``out`` not a writable folder, or ``out`` holding trials of
+        other settings; all before any trial starts.
+    """
+    import hal
+    from hal_trainers.datasets import load_dataset
+
+    settings = _check_arguments(dataset=dataset, trials=trials, workers=workers, test_subset=test_subset, overrides=overrides)
+    options_of_backend = {**WORKER_BACKEND_OPTIONS.get(backend, {}), **(backend_options or {})}
+    hal.get_backend(backend, **options_of_backend)  # an unknown backend or option fails here, naming the known ones
+    out_dir = prepare_out_dir(out)
+    load_dataset(dataset, data_dir)  # fail early (and fill the cache) before starting workers
+    say = progress or (lambda message: None)
+    check_settings(out_dir, {"dataset": dataset, "backend": backend, "backend_options": options_of_backend,
+                             "test_subset": test_subset, **settings})
+    trial_dir = out_dir / "trials"
+    trial_dir.mkdir(exist_ok=True)
+    done = {seed: result for seed, result in finished_trials(trial_dir).items() if seed < trials}
+    todo = [seed for seed in range(trials) if seed not in done]
+    options = {"backend": backend, "backend_options": options_of_backend, "test_subset": test_subset, **overrides}
+    started = time.perf_counter()
+    if done:
+        say(f"{len(done)} of {trials} trial(s) already finished in {out_dir} (seeds {', '.join(map(str, sorted(done)))}): skipped")
+    if todo:
+        _run_trials(todo, trials=trials, done=done, dataset=dataset, data_dir=data_dir, options=options, out_dir=out_dir,
+                    scheduler=scheduler, workers=workers, say=say)
+    results = [done[seed] for seed in sorted(done)]
+    figures = write_figures(results, out_dir)
+    report = summarize(results, backend=backend, dataset=dataset, settings=settings,
+                       run={"test_subset": test_subset, "backend_options": options_of_backend, "wall_s": time.perf_counter() - started,
+                            "trials_run_now": len(todo), "out": str(out_dir), "figures": [p.name for p in figures]})
+    write_json_atomic(out_dir / "report.json", report)
+    log.info("reproduction_finished", paper="cramer2020", trials=trials, run_now=len(todo), out=str(out_dir))
+    return report
+
+
+def _run_trials(todo: list[int], *, trials: int, done: dict, dataset: str, data_dir: str | None, options: dict, out_dir: Path,
+                scheduler: str | None, workers: int | None, say: Callable[[str], None]) -> None:
+    """Run the trials ``todo`` on Dask; each result is written to ``trials/<seed>.json`` and put in ``done`` as it arrives."""
+    from dask.distributed import as_completed
+
+    client, cluster = dask_client(scheduler, workers)
+    try:
+        slots = max(1, sum(client.nthreads().values()))
+        client.subscribe_topic(PROGRESS_TOPIC, lambda event: say(f"  {event[1]}"))
+        say(f"running {len(todo)} trial(s) on {slots} Dask worker thread(s); unfinished ones resume from {out_dir / 'checkpoints'}")
+        futures = [client.submit(_trial_task, dataset, data_dir, seed, str(out_dir / "checkpoints" / str(seed)), options,
+                                 retries=2, pure=False, key=f"cramer2020-trial-{seed}-{time.time_ns()}") for seed in todo]
+        seconds = []
+        for future in as_completed(futures):
+            result = future.result()
+            seed = result["seed"]
+            write_json_atomic(out_dir / "trials" / f"{seed}.json", result)
+            done[seed] = result
+            seconds.append(result["wall_s"])
+            say(f"trial {seed}: twin {result['software']:.1%}, on {result['backend']} after mock {result['mock_on_backend']:.1%}, "
+                f"after in-the-loop {result['in_the_loop']:.1%} ({result['wall_s']:.0f} s); "
+                + eta_line(done=len(done), total=trials, trial_seconds=seconds, slots=slots))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

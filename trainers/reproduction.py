@@ -1,0 +1,147 @@
+"""Pieces shared by the papers' reproductions (``hal reproduce schmitt2017``, ``hal reproduce cramer2020``).
+
+A reproduction runs trials (one seed each) on Dask and keeps its state in one output folder::
+
+    OUT/settings.json        the settings the trials were run with (finished trials are reused only with them)
+    OUT/trials/<seed>.json   one finished trial, written atomically when it finishes
+    OUT/report.json          the summary, written atomically after the last trial
+
+This module holds what both reproductions need of that: the output folder checked before any
+work starts (:func:`prepare_out_dir`), atomic JSON (:func:`write_json_atomic`), the settings
+guard (:func:`check_settings`), the finished trials (:func:`finished_trials`), a Dask client
+(:func:`dask_client`), the progress line with its ETA (:func:`eta_line`) and the provenance
+of a report (:func:`provenance`).
+
+Dask is imported only inside :func:`dask_client`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from hal.errors import ConfigError, FileFormatError
+from hal.files import atomic_write
+
+__all__ = ["check_settings", "dask_client", "eta_line", "finished_trials", "prepare_out_dir", "provenance", "write_json_atomic"]
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write ``data`` as indented JSON to ``path``: to a temporary file beside it, then renamed."""
+    atomic_write(path, lambda fh: json.dump(data, fh, indent=1), mode="w")
+
+
+def prepare_out_dir(out: str | os.PathLike) -> Path:
+    """The output folder ``out``, created if missing and checked writable, before any work starts.
+
+    Raises
+    ------
+    ConfigError
+        ``out`` is a file, or cannot be created, or a file cannot be written in it; the message
+        names the folder and the reason.
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"output folder (--out) {str(path)!r}: is a file; name a new or existing folder for the results")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"output folder (--out) {str(path)!r}: not writable ({exc.strerror or exc}); name a folder you can write to") from None
+    return path
+
+
+def check_settings(out_dir: Path, settings: dict) -> None:
+    """Finished trials are reused only with the settings they were run with (kept in ``settings.json``).
+
+    The first call writes ``settings``; later calls compare (after a JSON round trip, so tuples
+    and lists compare equal) and raise :class:`ConfigError` listing every setting that differs.
+    """
+    path = out_dir / "settings.json"
+    settings = json.loads(json.dumps(settings))
+    if not path.exists():
+        write_json_atomic(path, settings)
+        return
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise FileFormatError(path, f"not a readable reproduce settings file ({exc})") from None
+    differ = [f"{key} {stored.get(key)!r} there, {value!r} now" for key, value in settings.items() if stored.get(key) != value]
+    if differ:
+        raise ConfigError(f"reproduce: {out_dir} holds trials run with other settings ({'; '.join(differ)}); "
+                          f"use another --out, or the settings stored in {path}")
+
+
+def finished_trials(trial_dir: Path) -> dict[int, dict]:
+    """The finished trials in ``trial_dir`` (``<seed>.json``), by seed; an unreadable one raises :class:`FileFormatError`."""
+    done = {}
+    for path in trial_dir.glob("*.json"):
+        if not path.stem.isdigit():
+            continue  # not a trial file
+        try:
+            done[int(path.stem)] = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise FileFormatError(path, f"not a readable trial result ({exc}); delete it to run the trial again") from None
+    return done
+
+
+def dask_client(scheduler: str | None, workers: int | None):
+    """``(client, cluster)``: a client of the scheduler at ``scheduler`` (``cluster`` None), or of a new
+    LocalCluster with ``workers`` single-threaded worker processes (default: one per core).
+
+    The caller closes both (``client.close()``, then ``cluster.close()`` if not None).
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+def eta_line(*, done: int, total: int, trial_seconds: list[float], slots: int) -> str:
+    """``"3/10 trials done, 7 to go, mean trial 2m05s, ETA 6m15s"``.
+
+    The ETA assumes the remaining trials run ``slots`` at a time, each taking the mean of
+    ``trial_seconds`` (the trials finished in this run): ``ceil(remaining / slots) * mean``.
+    """
+    remaining = total - done
+    if not trial_seconds:
+        return f"{done}/{total} trials done, {remaining} to go"
+    mean = sum(trial_seconds) / len(trial_seconds)
+    eta = math.ceil(remaining / max(1, slots)) * mean
+    return f"{done}/{total} trials done, {remaining} to go, mean trial {_duration(mean)}, ETA {_duration(eta)}"
+
+
+def _git_revision() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def provenance(distributions: tuple[str, ...] = ("wafer-hal", "numpy", "torch", "dask", "distributed", "scikit-learn", "matplotlib")) -> dict:
+    """Where a report's numbers came from: ``versions`` (Python and ``distributions``), ``git_revision``, ``command``."""
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version()}
+    for name in distributions:
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = None
+    return {"versions": versions, "git_revision": _git_revision(), "command": " ".join(sys.argv)}
