@@ -40,7 +40,10 @@ HIDDEN = 246
 #: Hyperparameters of a trial (each can be overridden by run_trial's keyword arguments).
 DEFAULTS = {
     "hidden": HIDDEN,
-    "dt_ms": 0.5,
+    # 1 ms steps over 30 ms: measured on mnist16 (0.25 epoch on the twin) as accurate as 0.5 ms
+    # over 45.5 ms (87.5 % vs 87.1 %) at a third of the time per step.
+    "dt_ms": 1.0,
+    "duration_ms": 30.0,
     "mock_epochs": 3.0,
     "itl_epochs": 1.0,
     "batch_size": 100,
@@ -55,14 +58,14 @@ DEFAULTS = {
 }
 
 
-def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: float = 0.5, init_std: float = 2.0,
-                init_mean: float = 0.5, seed: int = 0) -> SpikingModel:
+def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: float = 1.0, duration_ms: float | None = 30.0,
+                init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0) -> SpikingModel:
     """The trial's network: latency-coded inputs, ``hidden`` LIF neurons, ``n_classes`` readouts."""
     return SpikingModel(LatencyCoding(n_inputs),
                         Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed),
                         LIF(hidden),
                         Projection(hidden, n_classes, init_std=init_std, seed=seed + 1),
-                        LeakyIntegrator(n_classes), dt_ms=dt_ms, names=("hidden", "readout"))
+                        LeakyIntegrator(n_classes), dt_ms=dt_ms, duration_ms=duration_ms, names=("hidden", "readout"))
 
 
 def calibrate_input_weights(trainer: Trainer, twin, x: np.ndarray, *, target: float = 1.0) -> float:
@@ -129,7 +132,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     if test_subset is not None:
         x_test, y_test = x_test[:test_subset], y_test[:test_subset]
     n_classes = int(max(y_train.max(), y_test.max())) + 1
-    model = build_model(x_train.shape[1], n_classes, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], init_std=cfg["init_std"],
+    model = build_model(x_train.shape[1], n_classes, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"], init_std=cfg["init_std"],
                         init_mean=cfg["init_mean"], seed=seed)
     chip = hal.get_backend(backend, wafer=100 + seed, **(backend_options or {}))
     mapped = MappedModel(model, chip, wafer=100 + seed)
@@ -146,7 +149,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     transfer = trainer.evaluate(mapped, x_test, y_test)
     say(f"trial {seed}: on {backend} without in-the-loop {transfer.accuracy:.4f}")
     itl = Trainer(model, estimator=trainer.estimator, learning_rate=cfg["itl_learning_rate"], batch_size=cfg["batch_size"],
-                  readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed + 1)
+                  readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed + 1, checkpoint_every=5)
     t0 = time.perf_counter()
     itl_curve = itl.fit(mapped, x_train, y_train, epochs=cfg["itl_epochs"], label=f"trial {seed} in-the-loop",
                         checkpoint=ckpt / "in_the_loop.pt" if ckpt else None)
