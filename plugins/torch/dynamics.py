@@ -23,7 +23,9 @@ not differentiated (as in Zenke & Vogels 2021), the refractory hold neither.
 *Measured values* (in-the-loop training, Cramer et al. 2022): ``measured_v`` replaces the
 twin's membrane in the forward pass while the gradient flows through the twin's own step
 (``v = v_twin + (v_measured - v_twin).detach()``); ``measured_spikes`` replaces the spikes the
-same way, with the surrogate derivative taken at the (replaced) membrane.
+same way, with the surrogate derivative taken at the (replaced) membrane. At a step with a
+measured spike the measured membrane is raised to the threshold: a sampled trace shows the
+reset there, where the twin's membrane marks the crossing.
 """
 
 from __future__ import annotations
@@ -167,6 +169,11 @@ def integrate(neurons: NeuronTensors, g_e_in: torch.Tensor, g_i_in: torch.Tensor
     in_e, in_i = _steps(g_e_in), _steps(g_i_in)
     meas_v = _steps(measured_v) if measured_v is not None else None
     meas_s = _steps(measured_spikes) if measured_spikes is not None else None
+    if meas_v is not None and meas_s is not None and spike_fn is not None:
+        # A sampled membrane shows the reset at a spike's step, the twin's the crossing (>= V_th):
+        # put the crossing there, so the surrogate derivative at a measured spike is its peak.
+        v_th = p.v_th_mv.expand(batch, n)
+        meas_v = tuple(torch.where(s > 0, torch.maximum(v_m, v_th), v_m) for v_m, s in zip(meas_v, meas_s))
     for k in range(steps):
         g_e = g_e + in_e[k]
         g_i = g_i + in_i[k]

@@ -31,7 +31,7 @@ def _images(x, size: int) -> np.ndarray:
         raise ConfigError(f"input coding: images of shape {x.shape}; expected (samples, {size})")
     if x.size and (not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1):
         bad = x[~np.isfinite(x) | (x < 0) | (x > 1)].ravel()[0]
-        raise ConfigError(f"input coding: intensity {bad!r} out of range; valid 0..1 (scale the images first)")
+        raise ConfigError(f"input coding: intensity {float(bad)} out of range; valid 0..1 (scale the images first)")
     return x
 
 

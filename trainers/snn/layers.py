@@ -84,9 +84,13 @@ class Projection(nn.Module):
             self.weight.copy_(torch.as_tensor(b, dtype=self.weight.dtype))
 
     def clamp_(self) -> None:
-        """Keep the float weights inside the 4-bit range (after an optimiser step)."""
+        """Keep the float weights inside the 4-bit range (after an optimiser step).
+
+        Exactly at the limits: :func:`quantize`'s clamp passes the gradient there (a weight
+        beyond would get none and stay saturated for good).
+        """
         with torch.no_grad():
-            self.weight.clamp_(-MAX_WEIGHT - 0.49, MAX_WEIGHT + 0.49)
+            self.weight.clamp_(-MAX_WEIGHT, MAX_WEIGHT)
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}, ns_per_bit={self.ns_per_bit}"

@@ -69,6 +69,9 @@ class SpikingModel(nn.Module):
                 raise ConfigError(f"SpikingModel: stage {k} is a {type(proj).__name__}; expected a Projection")
             if not isinstance(layer, LIF):
                 raise ConfigError(f"SpikingModel: stage {k + 1} is a {type(layer).__name__}; expected LIF or LeakyIntegrator")
+            if not layer.spiking and k + 2 < len(stages):
+                raise ConfigError(f"SpikingModel: stage {k + 1} is a {type(layer).__name__}, which never spikes; "
+                                  f"it can only be the last stage (the readout), not feed stage {k + 2}")
             if proj.in_features != size:
                 raise ConfigError(f"SpikingModel: stage {k} takes {proj.in_features} inputs, but the stage before gives {size}")
             if proj.out_features != layer.size:
