@@ -243,6 +243,33 @@ def test_measured_spikes_replace_forward_spikes_with_the_surrogate_at_the_membra
     assert torch.all(grad_early[:, 10:] == 0)  # causal
 
 
+def test_a_sampled_reset_at_a_measured_spike_is_read_as_the_crossing():
+    """A sampled trace shows V_reset at a spike's step; the twin marks the crossing there (>= V_th).
+
+    With both measured, the forward membrane at a measured spike is raised to the threshold, so the
+    surrogate derivative is taken at its peak there, not 15 mV below (1/961 of it at 2/mV).
+    """
+    n = neurons(4)
+    g_e, g_i = _driven(seed=5)
+    spike = superspike(2.0)
+    own = integrate(n, g_e, g_i, 0.5, spike_fn=spike)
+    spikes = own.spikes.detach()
+    assert spikes.sum() > 5
+    sampled = torch.where(spikes > 0, torch.full_like(own.v, PARAMS["v_reset_mv"]), own.v.detach())
+    out = integrate(n, g_e, g_i, 0.5, spike_fn=spike, measured_v=sampled, measured_spikes=spikes)
+    fired = spikes > 0
+    exact = {"atol": 1e-12, "rtol": 0}
+    torch.testing.assert_close(out.v[fired].detach(), torch.full_like(out.v[fired], PARAMS["v_th_mv"]), **exact)  # raised to V_th
+    torch.testing.assert_close(out.v[~fired].detach(), sampled[~fired], **exact)  # elsewhere the measurement as it is
+    assert torch.equal(out.spikes, spikes)
+    # The gradient at a spike's own step is the surrogate's peak times dV/dg: as with a trace that shows the threshold.
+    at_threshold = torch.where(fired, torch.full_like(own.v, PARAMS["v_th_mv"]), own.v.detach())
+    grads = [_grads(lambda m=m: integrate(n, g_e, g_i, 0.5, spike_fn=spike, measured_v=m, measured_spikes=spikes).spikes.sum(), g_e)[0]
+             for m in (sampled, at_threshold)]
+    torch.testing.assert_close(grads[0], grads[1])
+    assert grads[0].abs().sum() > 0
+
+
 def test_measured_values_of_the_wrong_shape_raise():
     n = neurons(4)
     g = torch.zeros(2, 10, 4, dtype=torch.float64)

@@ -85,14 +85,18 @@ def test_evaluations_on_twin_and_chip(responses):
     assert np.abs(a.confusion - b.confusion).sum() <= 0.1 * n  # measured 2 of 200
 
 
-@pytest.mark.xfail(strict=True, reason="MappedModel._membrane samples the membrane at each step's end after the reset "
-                   "(V_reset at a measured spike's step), while the twin's membrane there is the pre-reset crossing (>= V_th, "
-                   "dynamics.integrate's convention); in the membrane scheme the SuperSpike derivative at every measured spike "
-                   "is taken 15 mV below threshold (x0.014 at steepness 0.5, x0.001 at 2/mV)")
-def test_measured_membrane_at_a_measured_spike_shows_the_crossing(on_reference, digits):
-    measured, _, _ = on_reference.run(digits.x_test[:50], seed=3)
+def test_the_loop_sees_the_crossing_at_a_measured_spike(on_reference, digits):
+    """A sampled membrane shows the reset at a spike's step; the twin's replaced membrane shows the
+    crossing there (>= V_th), so the surrogate derivative at a measured spike is at its peak."""
+    from hal_trainers.snn import SuperSpike, simulate
+
+    measured, grid, _ = on_reference.run(digits.x_test[:50], seed=3)
     spikes, v = measured.spikes[0], measured.v[0]
     assert spikes.sum() > 100
-    v_th = on_reference.twin.neurons[0].v_th_mv
-    at_spikes = v[spikes > 0]
-    assert float(torch.median(at_spikes - v_th.expand_as(v)[spikes > 0])) >= -0.5
+    v_th = on_reference.twin.neurons[0].v_th_mv.expand_as(v)
+    assert float(torch.median(v[spikes > 0] - v_th[spikes > 0])) < -5  # the measurement: reset
+    out = simulate(on_reference.model, on_reference.twin, grid, spike_fn=SuperSpike(2.0).spike_fn(), measured=measured)
+    assert torch.equal(out.spikes[0], spikes)
+    assert float((out.v[0].detach()[spikes > 0] - v_th[spikes > 0]).min()) >= 0
+    quiet = spikes == 0
+    assert torch.equal(out.v[0][quiet], v[quiet])

@@ -144,9 +144,6 @@ def test_a_foreign_torch_file_is_refused(build_model, twin, small, fast, tmp_pat
     assert info.value.path == str(path)
 
 
-@pytest.mark.xfail(strict=True, reason="Trainer._load catches (OSError, RuntimeError, ValueError, KeyError, EOFError), but "
-                   "torch.load(weights_only=True) of a file that is not a torch file raises pickle.UnpicklingError, which "
-                   "escapes instead of FileFormatError")
 def test_a_corrupt_checkpoint_is_refused_naming_the_path(build_model, twin, small, fast, tmp_path):
     path = tmp_path / "corrupt.pt"
     path.write_bytes(b"this is not a checkpoint\n")

@@ -143,8 +143,6 @@ def test_bad_intensities_are_named(coding, value, shown):
         coding.encode(x)
 
 
-@pytest.mark.xfail(strict=True, reason="coding._images formats the bad value with repr() of a numpy scalar: the message reads "
-                   "'intensity np.float64(1.5) out of range', not 'intensity 1.5 out of range' (STYLE.md's form)")
 def test_bad_intensity_message_shows_the_plain_value():
     with pytest.raises(ConfigError, match=r"input coding: intensity 1\.5 out of range; valid 0\.\.1"):
         LatencyCoding(3).encode(np.array([[0.2, 1.5, 0.4]]))

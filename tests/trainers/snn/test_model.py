@@ -68,18 +68,17 @@ def test_set_bits_refuses_wrong_shapes_and_values():
         proj.set_bits(np.array([[0, 1, 2, -16]] * 3))
 
 
-def test_clamp_keeps_the_float_weights_just_inside_the_4_bit_range():
+def test_clamp_keeps_the_float_weights_at_the_4_bit_limits_where_the_gradient_passes():
     proj = Projection(2, 1)
     with torch.no_grad():
         proj.weight.copy_(torch.tensor([[-20.0, 17.0]]))
     proj.clamp_()
-    assert proj.weight.detach()[0].tolist() == pytest.approx([-15.49, 15.49])
+    assert proj.weight.detach()[0].tolist() == [-15.0, 15.0]
     assert proj.bits().tolist() == [[-15, 15]]
+    proj.quantized().sum().backward()
+    assert proj.weight.grad.tolist() == [[1.0, 1.0]]
 
 
-@pytest.mark.xfail(strict=True, reason="Projection.clamp_ leaves saturated weights at +-15.49, where quantize's clamp to "
-                   "+-15 passes no gradient: a weight that once stepped past the 4-bit limit is frozen there for good "
-                   "(20 Adam steps of a loss that wants it smaller leave it at 15.49)")
 def test_a_clamped_weight_can_leave_the_limit_again():
     proj = Projection(1, 1)
     with torch.no_grad():
@@ -204,8 +203,6 @@ def test_other_model_settings_are_named():
         LeakyIntegrator(3, DEFAULT_HIDDEN)
 
 
-@pytest.mark.xfail(strict=True, reason="SpikingModel accepts a LeakyIntegrator before the last stage: it never spikes "
-                   "(simulate passes its zero spikes on), so every later layer is silent, without a ConfigError")
 def test_a_readout_before_the_last_stage_is_refused():
     with pytest.raises(ConfigError, match="stage 1"):
         SpikingModel(LatencyCoding(4), Projection(4, 3), LeakyIntegrator(3), Projection(3, 2), LIF(2))
