@@ -174,14 +174,16 @@ def simulate(model: SpikingModel, twin: Twin, inputs: torch.Tensor, *, spike_fn:
     """Run the twin on input spikes ``inputs`` (batch, steps, inputs); see the module docstring."""
     if inputs.ndim != 3 or inputs.shape[1] != model.steps or inputs.shape[2] != model.coding.size:
         raise ConfigError(f"simulate: inputs of shape {tuple(inputs.shape)}; expected (batch, {model.steps}, {model.coding.size})")
-    shift = max(1, int(round(twin.delay_ms / model.dt_ms)))
+    # A spike marked at the end of step k is at time (k + 1) dt; with the delay it arrives at the
+    # start of step k + 1 + round(delay / dt).
+    shift = 1 + int(round(twin.delay_ms / model.dt_ms))
     pre = inputs
     spikes, vs = [], []
     for l, (proj, layer) in enumerate(zip(model.projections, model.layers)):
         w = proj.quantized()
         w_e = torch.relu(w) * twin.unit_e[l]
         w_i = torch.relu(-w) * twin.unit_i[l]
-        if l > 0:  # neuron -> neuron: the spike at the end of step k arrives in step k + shift
+        if l > 0:  # neuron -> neuron
             pre = torch.nn.functional.pad(pre, (0, 0, shift, 0))[:, : model.steps]
         g_e, g_i = pre @ w_e.T, pre @ w_i.T
         rec_e = rec_i = None
