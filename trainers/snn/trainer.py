@@ -96,7 +96,7 @@ class Trainer:
         return out, info
 
     def loss(self, out: Output, y: np.ndarray) -> torch.Tensor:
-        ce = torch.nn.functional.cross_entropy(out.logits, torch.as_tensor(y, dtype=torch.int64))
+        ce = torch.nn.functional.cross_entropy(out.logits, torch.tensor(np.asarray(y), dtype=torch.int64))
         hidden = [s.sum(dim=1) for s, layer in zip(out.spikes, self.model.layers) if layer.spiking]
         reg = sum((c ** 2).mean() for c in hidden) if hidden else 0.0
         return ce + self.sparsity * reg
@@ -172,17 +172,29 @@ class Trainer:
     # -- checkpoints ---------------------------------------------------------------------------------
 
     def _save(self, path: Path, step: int, curve: list, optimizer) -> None:
-        state = {"format": "hal-snn-checkpoint", "version": 1, "step": step, "curve": curve,
+        state = {"format": "hal-snn-checkpoint", "version": 1, "step": step, "curve": curve, "settings": self._settings(),
                  "model": self.model.state_dict(), "optimizer": optimizer.state_dict()}
         atomic_write(path, lambda fh: torch.save(state, fh))
+
+    def _settings(self) -> dict:
+        """What a checkpoint must have been trained with to be continued by this trainer."""
+        return {"seed": self.seed, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                "sparsity": self.sparsity, "readout_scale_mv": self.readout_scale_mv, "estimator": repr(self.estimator)}
 
     def _load(self, path: Path, optimizer) -> tuple[int, list]:
         try:
             state = torch.load(path, weights_only=True)
             if not isinstance(state, dict) or state.get("format") != "hal-snn-checkpoint":
                 raise ValueError("not a hal-snn-checkpoint")
+            stored = state.get("settings")
+            if stored is not None and stored != self._settings():
+                differ = [f"{k} {stored.get(k)!r} there, {v!r} now" for k, v in self._settings().items() if stored.get(k) != v]
+                raise ConfigError(f"{path}: checkpoint trained with other settings ({'; '.join(differ)}); "
+                                  f"use the same settings, or another checkpoint path")
             self.model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             return int(state["step"]), list(state["curve"])
+        except ConfigError:
+            raise
         except Exception as exc:  # a damaged file can fail in the unpickler in many ways; each is the same error to the user
             raise FileFormatError(path, f"not a usable training checkpoint ({exc}); delete it to start over") from None

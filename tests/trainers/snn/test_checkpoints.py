@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="the trainer API needs torch (pip install -e '.[train]')")
 
 import hal  # noqa: E402
-from hal.errors import FileFormatError  # noqa: E402
+from hal.errors import ConfigError, FileFormatError  # noqa: E402
 from hal_trainers.snn import MappedModel, Trainer, Twin  # noqa: E402
 
 pytestmark = pytest.mark.needs_torch
@@ -150,3 +150,12 @@ def test_a_corrupt_checkpoint_is_refused_naming_the_path(build_model, twin, smal
     with pytest.raises(FileFormatError, match="not a usable training checkpoint") as info:
         Trainer(build_model(), **fast).fit(twin, *small, epochs=1, checkpoint=path)
     assert info.value.path == str(path)
+
+
+def test_a_checkpoint_trained_with_other_settings_is_refused_naming_them(build_model, twin, small, fast, tmp_path):
+    path = tmp_path / "mock.pt"
+    Trainer(build_model(), **fast).fit(twin, *small, epochs=0.5, checkpoint=path)
+    other = {**fast, "learning_rate": fast.get("learning_rate", 0.1) * 2}
+    with pytest.raises(ConfigError, match="learning_rate") as info:
+        Trainer(build_model(), **other).fit(twin, *small, epochs=1, checkpoint=path)
+    assert str(path) in str(info.value) and "other settings" in str(info.value)
