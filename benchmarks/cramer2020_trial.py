@@ -1,0 +1,49 @@
+"""One trial of Cramer et al. 2020 on 16x16 MNIST (256-246-10, noisy backend): wall time and numbers.
+
+The done-when of the trainer-API issue asks for one trial under 30 minutes on 2 cores; this
+prints the trial's accuracies (twin, transfer, in-the-loop), hidden spikes per image, the
+backend's images per second and the wall time of each phase, and writes them as JSON.
+
+Run: python benchmarks/cramer2020_trial.py [--seed 0] [--data-dir ../shared/data/mnist]
+         [--mock-epochs 3] [--itl-epochs 1] [--threads 2] [--out cramer2020_trial.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from hal.logging import configure
+from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
+from hal_trainers.datasets import load_dataset
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", default="../shared/data/mnist")
+    parser.add_argument("--mock-epochs", type=float, default=DEFAULTS["mock_epochs"])
+    parser.add_argument("--itl-epochs", type=float, default=DEFAULTS["itl_epochs"])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (the backend gets the same)")
+    parser.add_argument("--out", default="cramer2020_trial.json")
+    args = parser.parse_args()
+    configure(level="warning")
+    torch.set_num_threads(args.threads)
+    dataset = load_dataset("mnist16", args.data_dir)
+    started = time.perf_counter()
+    result = run_trial(dataset, backend="noisy", seed=args.seed, backend_options={"threads": args.threads},
+                       mock_epochs=args.mock_epochs, itl_epochs=args.itl_epochs,
+                       progress=lambda message: print(f"{time.perf_counter() - started:7.0f} s  {message}", flush=True))
+    keep = ("software", "mock_on_backend", "in_the_loop", "hidden_spikes_per_image", "hidden_spikes_per_neuron",
+            "images_per_second", "mock_s", "itl_s", "wall_s", "mapping", "scheme", "settings")
+    summary = {k: result[k] for k in keep}
+    print(json.dumps(summary, indent=1))
+    with open(args.out, "w") as fh:
+        json.dump(result, fh)
+
+
+if __name__ == "__main__":
+    main()
