@@ -37,7 +37,7 @@ import torch
 
 from hal.errors import ConfigError
 
-__all__ = ["NeuronTensors", "LayerTrace", "superspike", "integrate", "PARAMETER_NAMES"]
+__all__ = ["NeuronTensors", "LayerTrace", "surrogate_spike", "superspike", "integrate", "PARAMETER_NAMES"]
 
 #: Parameter names, as :func:`hal.netlist.bio.bio_parameters` returns them.
 PARAMETER_NAMES = ("c_m_pf", "g_l_ns", "e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv",
@@ -101,12 +101,10 @@ class LayerTrace:
     v: torch.Tensor
 
 
-def superspike(steepness: float) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Heaviside forward, SuperSpike surrogate ``1 / (steepness |x| + 1)^2`` backward (x in mV)."""
-    if not steepness > 0:
-        raise ConfigError(f"superspike: steepness {steepness!r} out of range; valid > 0 (per mV)")
+def surrogate_spike(derivative: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A spike function: Heaviside of ``x`` forward, ``derivative(x)`` times the incoming gradient backward."""
 
-    class SuperSpike(torch.autograd.Function):
+    class SurrogateSpike(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
@@ -115,9 +113,16 @@ def superspike(steepness: float) -> Callable[[torch.Tensor], torch.Tensor]:
         @staticmethod
         def backward(ctx, grad):
             (x,) = ctx.saved_tensors
-            return grad / (steepness * x.abs() + 1.0) ** 2
+            return grad * derivative(x)
 
-    return SuperSpike.apply
+    return SurrogateSpike.apply
+
+
+def superspike(steepness: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Heaviside forward, SuperSpike surrogate ``1 / (steepness |x| + 1)^2`` backward (x in mV)."""
+    if not steepness > 0:
+        raise ConfigError(f"superspike: steepness {steepness!r} out of range; valid > 0 (per mV)")
+    return surrogate_spike(lambda x: 1.0 / (steepness * x.abs() + 1.0) ** 2)
 
 
 def _steps(x: torch.Tensor) -> tuple[torch.Tensor, ...]:

@@ -10,11 +10,10 @@ An estimator is what :func:`hal_trainers.snn.twin.simulate` takes as ``spike_fn`
 from __future__ import annotations
 
 import attrs
-import torch
 
 from hal.errors import ConfigError
 from hal.validators import positive
-from hal_plugins.torch.dynamics import superspike
+from hal_plugins.torch.dynamics import superspike, surrogate_spike
 
 __all__ = ["SuperSpike", "StraightThrough", "ESTIMATORS", "estimator"]
 
@@ -39,19 +38,7 @@ class StraightThrough:
 
     def spike_fn(self):
         width = self.width_mv
-
-        class Box(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return (x >= 0).to(x.dtype)
-
-            @staticmethod
-            def backward(ctx, grad):
-                (x,) = ctx.saved_tensors
-                return grad * (x.abs() < width).to(grad.dtype)
-
-        return Box.apply
+        return surrogate_spike(lambda x: (x.abs() < width).to(x.dtype))
 
 
 #: Estimators by name (``estimator("superspike", steepness=1.0)``).
