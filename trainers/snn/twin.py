@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 import torch
 
+from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.hardware.wafer import WaferConfig
 from hal.netlist.bio import bio_parameters
@@ -90,7 +91,8 @@ class Twin:
             if any(r is None for r in rows):
                 raise ConfigError(f"Twin.from_mapping: a neuron of layer {name!r} is not in the configuration's wiring")
             neurons.append(NeuronTensors.from_mapping({k: v[np.array(rows)] for k, v in params.items()}))
-        units = {h: row_unit_conductances(config.hicann(h)) for h in {C_h for C_h in _hicanns(mapping)}}
+        used = {int(h) for hic, _, _ in mapping.synapse_location for h in np.unique(hic[hic >= 0])}
+        units = {h: row_unit_conductances(config.hicann(C.HICANNOnWafer(h))) for h in used}
 
         def unit(pair, n_post, n_pre) -> tuple[torch.Tensor, torch.Tensor]:
             out = []
@@ -100,7 +102,7 @@ class Twin:
                 ok = hic >= 0
                 for h in np.unique(hic[ok]):
                     sel = hic == h
-                    u[sel] = units[_hicann(h)][which][row[sel]]
+                    u[sel] = units[int(h)][which][row[sel]]
                 # Edges of a "matrix" projection run post-major: (post, pre).
                 out.append(torch.as_tensor(u.reshape(n_post, n_pre) / domains.speedup, dtype=torch.float32))
             return out[0], out[1]
@@ -119,18 +121,6 @@ class Twin:
                 re.append(e)
                 ri.append(i)
         return cls(tuple(neurons), tuple(ue), tuple(ui), tuple(re), tuple(ri), source="mapping")
-
-
-def _hicanns(mapping) -> set:
-    from hal import coordinates as C
-
-    return {C.HICANNOnWafer(int(h)) for hic, _, _ in mapping.synapse_location for h in np.unique(hic[hic >= 0])}
-
-
-def _hicann(enum):
-    from hal import coordinates as C
-
-    return C.HICANNOnWafer(int(enum))
 
 
 @attrs.frozen(eq=False)
