@@ -15,7 +15,7 @@ from typing import IO
 
 from hal.errors import FileFormatError
 
-__all__ = ["atomic_write", "existing_file"]
+__all__ = ["atomic_write", "existing_file", "writable_output"]
 
 
 def existing_file(path: str | os.PathLike) -> Path:
@@ -23,6 +23,34 @@ def existing_file(path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.is_file():
         raise FileFormatError(path, "no such file")
+    return path
+
+
+def writable_output(path: str | os.PathLike, *, what: str = "output", overwrite: bool = True) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if a file can be written there; checked before work starts.
+
+    Refused with :class:`FileFormatError` naming the path: a directory; a missing parent that
+    cannot be created; a parent that is no directory or not writable; an existing file that is
+    not writable, or that exists at all when ``overwrite`` is False. Creates missing parent
+    directories (as :func:`atomic_write` would) but never the file itself.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise FileFormatError(path, f"is a directory; give a file name for the {what}")
+    if path.exists() and not overwrite:
+        raise FileFormatError(path, f"exists; the {what} would replace it (choose another name or remove it)")
+    parent = path.parent
+    existing = next((p for p in [parent, *parent.parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise FileFormatError(path, f"cannot write the {what}: {existing} is not a directory")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileFormatError(path, f"cannot create the {what}'s directory ({exc.strerror or exc})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise FileFormatError(path, f"cannot write the {what}: directory {parent} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise FileFormatError(path, f"cannot replace the {what}: the file is not writable")
     return path
 
 

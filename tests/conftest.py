@@ -17,7 +17,7 @@ from hal.logging import configure as configure_logging
 #: pytester runs pytest inside tests (the pytest plugin, the marker hooks below)
 pytest_plugins = ["pytester"]
 
-# Keep test output readable; tests that check logs use structlog.testing.capture_logs.
+# Keep test output readable; tests that check logs use structlog.testing.capture_events.
 configure_logging(level="warning")
 
 # Property tests build numpy-backed configurations; keep them quick and deterministic in CI.

@@ -26,7 +26,7 @@ FACADE = "hal"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"hal.errors", "hal.registers", "hal.validators", "hal.files", "hal.logging", "hal._version"},
+        {"hal.errors", "hal.registers", "hal.validators", "hal.files", "hal.logging", "hal.progress", "hal._version"},
         {"hal.coordinates"},
         {"hal.hardware", "hal.network"},
         {"hal.analog", "hal.configuration"},
@@ -363,7 +363,7 @@ def test_importing_hal_pulls_in_neither_torch_nor_plugins_nor_trainers():
     assert out == ""
 
 
-ALLOWED_THIRD_PARTY = {"numpy", "attrs", "cattrs", "pluggy", "structlog"}
+ALLOWED_THIRD_PARTY = {"numpy", "attrs", "cattrs", "pluggy", "structlog", "tqdm"}
 
 
 def test_hal_imports_only_its_declared_dependencies():

@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
-import structlog
 
+from hal.logging import get_logger
 from hal.validators import at_least, positive
 from hal.errors import ConfigError
 
 __all__ = ["PAPER_SIZES", "ANNTrainer", "ANNResult", "initial_weights", "forward", "accuracy", "predict", "silent_label_units"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PAPER_SIZES = (100, 15, 15, 5)
 
@@ -110,7 +110,7 @@ class ANNTrainer:
         n = x_all.shape[0]
         n_hidden2 = self.sizes[-2]
         curve = []
-        from hal_trainers.progress import ProgressBar
+        from hal.progress import ProgressBar
 
         bar = ProgressBar(self.steps, "software model")
         for step in range(1, self.steps + 1):

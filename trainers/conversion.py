@@ -15,17 +15,17 @@ from collections.abc import Sequence
 
 import attrs
 import numpy as np
-import structlog
 
 import hal
 from hal import coordinates as C
 from hal.errors import ConfigError
+from hal.logging import get_logger
 from hal.mapping import MappingOptions, map_network
 from hal.network import paper_network_description
 
 __all__ = ["quantize", "pixel_rates", "SpikingNetwork", "TOTAL_RATE_HZ", "ON_MS", "OFF_MS"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 TOTAL_RATE_HZ = 2500.0
 ON_MS = 900.0

@@ -17,18 +17,18 @@ from pathlib import Path
 
 import attrs
 import numpy as np
-import structlog
 
+from hal.logging import get_logger
 from hal.validators import at_least, positive
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
 from hal_trainers.ann import PAPER_SIZES
 from hal_trainers.conversion import SpikingNetwork, quantize
-from hal_trainers.progress import ProgressBar
+from hal.progress import ProgressBar
 
 __all__ = ["InTheLoopTrainer", "InTheLoopResult", "measured_relu"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def measured_relu():

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import structlog
 
 from hal import coordinates as C
 from hal.calibration.database import CalibrationStore, Defect, SetInfo, SQLiteStore, open_store
@@ -29,6 +28,7 @@ from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import CalibrationError, ConfigError
 from hal.hardware.hicann import HICANNConfig
 from hal.analog.transfer import C_BIG_PF, nominal, synaptic_unit_conductance_ns
+from hal.logging import get_logger
 from hal.network.parameters import LIFParameters
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
     "GMAX_REFERENCE_DAC",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Calibrated parameters: name -> (FG parameter, shared per block?, hardware unit).
 PARAMETERS = {

@@ -29,17 +29,17 @@ from typing import Any, Protocol
 
 import attrs
 import numpy as np
-import structlog
 
 from hal import coordinates as C
 from hal._version import __version__
 from hal.configuration.archive import read_archive, write_archive
 from hal.calibration.transforms import CalibrationMissingError, Transform
 from hal.errors import CalibrationError, ConfigError, FileFormatError
+from hal.logging import get_logger
 
 __all__ = ["CalibrationStore", "SQLiteStore", "SetInfo", "Defect", "DEFECT_COMPONENTS", "open_store", "SCHEMA_VERSION", "APPLICATION_ID"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 APPLICATION_ID = 0x48414C43  # "HALC"
 SCHEMA_VERSION = 2

@@ -24,13 +24,13 @@ from typing import Any
 
 import attrs
 import numpy as np
-import structlog
 
 from hal.errors import CalibrationError, ConfigError
+from hal.logging import get_logger
 
 __all__ = ["Kind", "Transform", "CalibrationOutOfRangeError", "CalibrationMissingError", "fit_transform"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class CalibrationOutOfRangeError(CalibrationError):

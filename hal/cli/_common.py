@@ -1,9 +1,28 @@
-"""Helpers shared by the command modules."""
+"""Helpers shared by the command modules: output, and one parser per concept.
+
+Every command spells a concept the same way: ``--wafer ID``, ``--hicann LIST`` (``3``,
+``0,1,5`` or ``0-7,12``), ``--backend NAME`` with repeatable ``--option KEY=VALUE``,
+``--json`` for a machine-readable report on standard output, ``--seed N``. The argparse
+types below refuse what is not valid with a message naming the option's value and the
+valid range (argparse prints it as ``hal CMD: error: argument --x: ...``, exit status 2).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 from typing import Any
+
+__all__ = ["print_json", "parse_option", "wafer_id", "hicann_list", "hicann_id", "seed", "count", "positive_int",
+           "positive_float", "non_negative_float", "add_wafer", "add_backend", "add_json"]
+
+#: valid wafer ids (a name, not an index: the lab uses 3, 20..39, ...)
+WAFER_IDS = (0, 65535)
+#: HICANNOnWafer enums
+HICANNS = 384
+#: seeds numpy's default_rng takes without complaint
+SEED_MAX = 2**63 - 1
 
 
 def print_json(data: Any) -> None:
@@ -20,3 +39,96 @@ def parse_option(text: str) -> tuple[str, Any]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+def _integer(text: str, what: str) -> int:
+    try:
+        return int(text, 0)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; valid {what}") from None
+
+
+def _ranged_int(text: str, lo: int, hi: int | None, what: str) -> int:
+    value = _integer(text, what)
+    if value < lo or (hi is not None and value > hi):
+        raise argparse.ArgumentTypeError(f"{value} out of range; valid {what}")
+    return value
+
+
+def wafer_id(text: str) -> int:
+    return _ranged_int(text, *WAFER_IDS, f"wafer ids {WAFER_IDS[0]}..{WAFER_IDS[1]}")
+
+
+def hicann_id(text: str) -> int:
+    return _ranged_int(text, 0, HICANNS - 1, f"HICANN enums 0..{HICANNS - 1}")
+
+
+def hicann_list(text: str) -> list[int]:
+    """``"3"``, ``"0,1,5"``, ``"0-7,12"`` -> sorted distinct HICANN enums."""
+    valid = f"HICANN enums 0..{HICANNS - 1} as N, N,M,... or N-M"
+    found: set[int] = set()
+    for part in str(text).split(","):
+        part = part.strip()
+        first, dash, last = part.partition("-")
+        if dash and first.strip():
+            lo, hi = hicann_id(first.strip()), hicann_id(last.strip())
+            if hi < lo:
+                raise argparse.ArgumentTypeError(f"{part!r} is an empty range; valid {valid}")
+            found.update(range(lo, hi + 1))
+        elif part:
+            found.add(hicann_id(part))
+        else:
+            raise argparse.ArgumentTypeError(f"{text!r} has an empty entry; valid {valid}")
+    return sorted(found)
+
+
+def seed(text: str) -> int:
+    return _ranged_int(text, 0, SEED_MAX, "seeds 0..2**63-1")
+
+
+def count(text: str) -> int:
+    """An integer >= 0."""
+    return _ranged_int(text, 0, None, "integers >= 0")
+
+
+def positive_int(text: str) -> int:
+    return _ranged_int(text, 1, None, "integers >= 1")
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value:g} out of range; valid > 0")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value:g} out of range; valid >= 0")
+    return value
+
+
+def add_wafer(parser: argparse.ArgumentParser, *, required: bool = False, default: int | None = 0) -> None:
+    parser.add_argument("--wafer", type=wafer_id, required=required, default=None if required else default,
+                        help=f"wafer id ({WAFER_IDS[0]}..{WAFER_IDS[1]})" + ("" if required or default is None else f"; default {default}"))
+
+
+def add_backend(parser: argparse.ArgumentParser, *, default: str | None = None) -> None:
+    parser.add_argument("--backend", required=default is None, default=default,
+                        help="backend name (see `hal plugins`)" + (f"; default {default}" if default else ""))
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="backend option (repeatable), e.g. dt_ms=0.05")
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on standard output")

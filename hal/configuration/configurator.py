@@ -20,7 +20,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
-import structlog
 
 from hal import coordinates as C
 from hal.configuration.archive import read_archive, write_archive
@@ -28,6 +27,7 @@ from hal.errors import ConfigError, ConfiguratorError, FileFormatError, UnknownN
 from hal.hardware.fpga import FPGA_REGISTERS, FPGAConfig
 from hal.hardware.hicann import HICANN_REGISTERS, HICANNConfig, RepeaterBlockControl, SynapseDriverControl
 from hal.hardware.wafer import WaferConfig
+from hal.logging import get_logger
 from hal.registers import Access, RegisterFile
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
     "Configurator",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Chip = "C.HICANNOnWafer | C.FPGAOnWafer"
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import attrs
 import numpy as np
-import structlog
 
 from hal import coordinates as C
 from hal.coordinates import InputAddress
 from hal.backend import Backend, RunRequest, RunResult
 from hal.configuration.configurator import Verify
 from hal.analog.domains import PAPER_DOMAINS, Domains
+from hal.logging import get_logger
 from hal.validators import at_least, positive
 from hal.errors import ConfigError
 from hal.backend.events import HardwareEvents
@@ -32,7 +32,7 @@ from hal.netlist.wiring import LogicalNeuron, Wiring
 
 __all__ = ["PoissonInput", "SpikeArrayInput", "Experiment", "Recording"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _targets(value: Any) -> tuple[InputAddress, ...]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-import structlog
 
 from hal.backend import Backend, RunRequest
 from hal.errors import ConfigError
 from hal.experiment.model import Experiment, Recording, check_inputs
 from hal.extension.manager import default_plugins
+from hal.logging import get_logger
 from hal.netlist.wiring import extract_wiring
 
 __all__ = ["run", "predicted_link_load", "LINK_CAPACITY_HZ"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 #: One event per 56 ns hardware per HICANN link (HARDWARE_FACTS.md section 7), in biological Hz.

@@ -15,11 +15,11 @@ from typing import Any
 
 import attrs
 import pluggy
-import structlog
 
 from hal.extension import hookspecs
 from hal.extension.registry import KINDS, Registration, Registry
 from hal.errors import PluginRegistrationError, UnknownPluginError
+from hal.logging import get_logger
 
 __all__ = [
     "Plugins",
@@ -28,7 +28,7 @@ __all__ = [
     "reset_default_plugins",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 def get_plugin_manager(load_entrypoints: bool = True, blocked: Iterable[str] = ()) -> pluggy.PluginManager:
     """A fresh plugin manager with hal's hook specifications.

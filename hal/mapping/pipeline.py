@@ -20,11 +20,10 @@ much, unless ``allow_loss`` is set, in which case the lost synapses are counted 
 
 from __future__ import annotations
 
-import structlog
-
 from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.hardware.wafer import WaferConfig
+from hal.logging import get_logger
 from hal.mapping.options import MappingOptions
 from hal.mapping.placement import configure_neurons, place_populations, place_sources
 from hal.mapping.result import MappingResult
@@ -36,7 +35,7 @@ from hal.network import Network
 
 __all__ = ["map_network"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingOptions = MappingOptions()) -> tuple[WaferConfig, MappingResult]:

@@ -22,14 +22,14 @@ import tempfile
 import time
 from typing import Any
 
-import structlog
-
 from hal_plugins.bench.counting import fan_out, lost_summary, peak_rss_bytes, rates, recorded_spikes, synaptic_events
 from hal_plugins.bench.networks import MAXHW_RATE_HZ, full_wafer, paper_experiment, paper_network, wiring_and_netlist
 
+from hal.logging import get_logger
+
 __all__ = ["SCENARIOS", "in_subprocess", "profile_run", "scenario_backend", "scenario_full", "worker"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Scenario name -> "module:function" (imported in the worker only, so NEST and Brian2 load only there).
 SCENARIOS = {

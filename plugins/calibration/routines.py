@@ -31,15 +31,15 @@ from collections.abc import Callable
 
 import attrs
 import numpy as np
-import structlog
 
 from hal import coordinates as C
 from hal.calibration import Kind, Transform, fit_transform
 from hal.analog.domains import PAPER_DOMAINS
+from hal.logging import get_logger
 
 __all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _SHARED_BLOCK = np.array([C.NeuronOnHICANN.from_enum(i).to_shared_fg_block().enum for i in range(512)])
 

@@ -12,17 +12,17 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import structlog
 
 from hal import coordinates as C
 from hal.calibration import Calibration, Defect, nominal_transform
 from hal.analog.domains import PAPER_DOMAINS
+from hal.logging import get_logger
 from hal_plugins.calibration.harness import Harness
 from hal_plugins.calibration.routines import ORDER, ROUTINES, measure_parameter, run_routine
 
 __all__ = ["TARGETS", "TABLE_II", "calibrate", "spread"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _d = PAPER_DOMAINS
 #: Hardware-domain targets for the before/after report: the paper's neuron (Table II) where the chip reaches it.

@@ -12,12 +12,12 @@ the network with the independent reference integrator
 from __future__ import annotations
 
 import numpy as np
-import structlog
 
 from hal.backend import Backend, Capabilities, RunRequest, RunResult
 from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.errors import CapabilityError, ConfigError
 from hal.backend.events import HardwareEvents
+from hal.logging import get_logger
 from hal.netlist import build_netlist, trace_events
 from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import extract_wiring
@@ -25,7 +25,7 @@ from hal_plugins.reference.integrator import DEFAULT_DT_MS, Connections, NeuronP
 
 __all__ = ["ReferenceBackend"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 

@@ -89,12 +89,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import structlog
 
 from hal_plugins.reference._arguments import validate_arguments
 from hal_plugins.reference._crossing import refined_crossing, time_to_threshold
 from hal_plugins.reference._events import EventRing, InputFeed, SpikeRelay
 from hal_plugins.reference.data import SCHMITT2017_VALUES, Connections, NeuronParameters, SimulationResult, SpikeTrains
+
+from hal.logging import get_logger
 
 __all__ = [
     "DEFAULT_DT_MS",
@@ -106,7 +107,7 @@ __all__ = [
     "simulate",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Default integration step (ms); see the module docstring for its measured error.
 DEFAULT_DT_MS = 0.025

@@ -40,12 +40,12 @@ import math
 
 import attrs
 import numpy as np
-import structlog
 import torch
 
 from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.backend import Backend, Capabilities, HardwareEvents, RunRequest, RunResult
 from hal.errors import CapabilityError, ConfigValueError
+from hal.logging import get_logger
 from hal.netlist import Netlist, build_netlist, trace_events
 from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import Wiring, extract_wiring
@@ -53,7 +53,7 @@ from hal_plugins.torch.dynamics import NeuronTensors, integrate
 
 __all__ = ["TorchBackend", "DEFAULT_DT_MS", "DEFAULT_CHUNK_MIB", "TENSORS_PER_CHUNK", "DEVICES", "DTYPES", "recurrent_delay_steps"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Default step (biological ms). It divides the FPGA tick (0.04 ms) and the L1 delay (0.1 ms),
 #: so input events are exact; the agreement with the reference it buys is measured in the tests.

@@ -202,21 +202,3 @@ def test_resume_after_kill_gives_the_same_result(tmp_path):
     resumed = tmp_path / "b.npy"
     subprocess.run([sys.executable, str(script), str(tmp_path / "b.ckpt"), str(resumed)], check=True, env=env, capture_output=True)
     assert np.array_equal(np.load(straight), np.load(resumed))
-
-
-def test_progress_bar_draws_only_on_a_terminal():
-    import io
-
-    from hal_trainers.progress import ProgressBar
-
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
-    tty, pipe = Tty(), io.StringIO()
-    for stream in (tty, pipe):
-        bar = ProgressBar(4, "steps", stream=stream)
-        bar.update(2, "x")
-        bar.close()
-    assert "steps [" in tty.getvalue() and "2/4" in tty.getvalue()
-    assert pipe.getvalue() == ""

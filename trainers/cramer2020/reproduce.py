@@ -24,9 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import structlog
-
 from hal.errors import ConfigValueError, UnknownNameError
+from hal.logging import get_logger
 from hal_trainers.cramer2020.figures import write_figures
 from hal_trainers.cramer2020.report import summarize
 from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
@@ -34,7 +33,7 @@ from hal_trainers.reproduction import check_settings, dask_client, eta_line, fin
 
 __all__ = ["reproduce", "DATASETS", "WORKER_BACKEND_OPTIONS"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: The data sets of the reproduction: the paper's MNIST at 16x16 (needs ``data_dir``), and
 #: scikit-learn's digits at 8x8 (embedded; for quick runs).

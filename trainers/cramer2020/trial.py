@@ -21,15 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import structlog
 import torch
 
 from hal.errors import ConfigError
+from hal.logging import get_logger
 from hal_trainers.snn import LIF, LatencyCoding, LeakyIntegrator, MappedModel, Projection, SpikingModel, SuperSpike, Trainer
 
 __all__ = ["run_trial", "build_model", "PAPER", "HIDDEN", "DEFAULTS"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Cramer et al. 2022 on BrainScaleS-2, MNIST at 16x16 (6-bit weights): test accuracy, percent.
 PAPER = {"in_the_loop": 97.6, "images_per_second": 85_000}

@@ -10,15 +10,15 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-import structlog
 
 from hal.errors import ConfigError, HalError
+from hal.logging import get_logger
 from hal_trainers.datasets.dataset import IMAGE_SIDE, PAPER_CLASSES, Dataset
 from hal_trainers.datasets.preprocessing import check_class_subset, check_side, reduce_images, select_classes
 
 __all__ = ["DIGITS_SPLIT_SEED", "DIGITS_SIDE", "load_digits"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Seed of the fixed stratified train/test split of the digits stand-in.
 DIGITS_SPLIT_SEED = 2017

@@ -11,15 +11,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
-import structlog
 
 from hal.errors import ConfigError
 from hal.files import atomic_write
+from hal.logging import get_logger
 from hal_trainers.datasets.errors import ChecksumMismatchError, DownloadError
 
 __all__ = ["MNIST_MIRRORS", "MNIST_FILES", "FileDigest", "download_mnist", "file_sha256"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Tried in order. yann.lecun.com itself often refuses automated downloads, so the mirrors that
 #: torchvision (ossci-datasets) and TensorFlow (cvdf-datasets) use come first.

@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import structlog
 
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
+from hal.logging import get_logger
 from hal_trainers.datasets.dataset import IMAGE_SIDE, PAPER_CLASSES, Dataset
 from hal_trainers.datasets.download import file_sha256
 from hal_trainers.datasets.errors import DatasetNotFoundError
@@ -32,7 +32,7 @@ from hal_trainers.datasets.preprocessing import (PREPROCESSING_VERSION, check_cl
 
 __all__ = ["load_mnist", "default_cache_dir"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # (split, kind) -> stem of the file name; the file may be plain or end in ".gz".
 _MNIST_STEMS = {

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import structlog
 
 from hal.errors import ConfigError
+from hal.logging import get_logger
 from hal_trainers.reproduction import (check_settings as _check_settings, dask_client as _client, finished_trials as _finished_trials,
                                        write_json_atomic as _write_json_atomic)
 from hal_trainers.schmitt2017.figures import write_figures
@@ -26,7 +26,7 @@ from hal_trainers.schmitt2017.trial import run_trial, trial_backend_options
 
 __all__ = ["reproduce"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _trial_task(dataset_name: str, data_dir: str | None, seed: int, options: dict) -> dict:

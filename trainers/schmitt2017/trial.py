@@ -10,16 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import structlog
 
 import hal
+from hal.logging import get_logger
 from hal_trainers.ann import ANNTrainer, silent_label_units
 from hal_trainers.conversion import SpikingNetwork, quantize
 from hal_trainers.in_the_loop import InTheLoopTrainer
 
 __all__ = ["run_trial", "trial_backend_options", "PAPER", "FAST_OPTIONS"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: The paper's numbers (Schmitt et al. 2017, section IV): median and interquartile range, percent.
 PAPER = {"software": (97.0, 97.0, 97.0), "converted": (72.0, 62.0, 84.0), "in_the_loop": (95.0, 93.0, 96.0)}

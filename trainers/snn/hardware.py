@@ -22,13 +22,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import structlog
 import torch
 
 import hal
 from hal import coordinates as C
 from hal.backend import Backend
 from hal.errors import ConfigError
+from hal.logging import get_logger
 from hal.mapping import MappingOptions, map_network
 from hal.netlist.wiring import extract_wiring
 from hal_trainers.snn.model import INPUT, SpikingModel
@@ -36,7 +36,7 @@ from hal_trainers.snn.twin import Measured, Twin
 
 __all__ = ["MappedModel", "SCHEMES"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SCHEMES = ("membrane", "spikes")
 

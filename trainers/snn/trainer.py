@@ -20,13 +20,13 @@ from pathlib import Path
 
 import attrs
 import numpy as np
-import structlog
 import torch
 
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
+from hal.logging import get_logger
 from hal.validators import at_least, positive
-from hal_trainers.progress import ProgressBar
+from hal.progress import ProgressBar
 from hal_trainers.snn.estimators import SuperSpike
 from hal_trainers.snn.hardware import MappedModel
 from hal_trainers.snn.model import SpikingModel
@@ -34,7 +34,7 @@ from hal_trainers.snn.twin import Output, Twin, simulate
 
 __all__ = ["Trainer", "Evaluation"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @attrs.frozen

@@ -112,13 +112,13 @@ def test_store_round_trip_history_hash_diff_export_import(tmp_path):
 
 
 def test_missing_entry_raises_or_falls_back_to_nominal_with_a_warning(tmp_path):
-    from structlog.testing import capture_logs
+    from hal.logging import capture_events
 
     store = open_store(tmp_path / "cal.db")
     s = store.create_set(1, backend="x", routine="y")
     with pytest.raises(CalibrationMissingError):
         Calibration(store, s).transform(C.HICANNOnWafer(5), "e_l_mv")
-    with capture_logs() as logs:
+    with capture_events() as logs:
         t = Calibration(store, s, fallback="nominal").transform(C.HICANNOnWafer(5), "e_l_mv")
     assert t.shared and any(e["event"] == "calibration_fallback_to_nominal" for e in logs)
 

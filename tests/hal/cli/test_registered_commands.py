@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from structlog.testing import capture_logs
+from hal.logging import capture_events
 
 import hal
 from hal.cli import build_parser
@@ -37,7 +37,7 @@ def test_a_grouped_command_is_parsed_and_runs_its_handler():
 
 
 def test_a_command_that_would_hide_a_core_command_is_skipped_with_a_warning():
-    with capture_logs() as logs:
+    with capture_events() as logs:
         parser = build_parser(_plugins_with(("map", _configure), ("run extra", _configure)))
     skipped = sorted(e["command"] for e in logs if e["event"] == "command_skipped")
     assert skipped == ["map", "run extra"]

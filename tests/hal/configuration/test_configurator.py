@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from structlog.testing import capture_logs
+from hal.logging import capture_events
 
 from hal import coordinates as C
 from hal.configuration.configurator import (
@@ -150,7 +150,7 @@ def test_readback_verification(small_wafer_config):
     with pytest.raises(VerificationError, match=r"synapse_weight\[0xa000\]: wrote 0x0, read 0x1"):
         Configurator().apply(small_wafer_config, CorruptingSink())
     configurator = Configurator()
-    with capture_logs() as logs:
+    with capture_events() as logs:
         configurator.apply(small_wafer_config, CorruptingSink(), verify="warn")
     assert any(e["event"] == "readback_mismatched" for e in logs)
     assert configurator.applied is not None

@@ -156,7 +156,7 @@ def test_map_command(tmp_path, capsys):
 
 
 def test_overloaded_input_link_is_predicted_before_the_run():
-    from structlog.testing import capture_logs
+    from hal.logging import capture_events
 
     from hal.experiment import predicted_link_load
     from hal.testing.fakes import RecordingBackend
@@ -167,7 +167,7 @@ def test_overloaded_input_link_is_predicted_before_the_run():
     exp = poisson_experiment(net, np.full(100, 25.0), stop_ms=None)
     assert {a.hicann for a in net.inputs} == {hicann}
     assert predicted_link_load(exp)[hicann.enum] == pytest.approx(2500.0, rel=0.1)
-    with capture_logs() as logs:
+    with capture_events() as logs:
         hal.run(exp, RecordingBackend())
     assert any(e["event"] == "input_link_overload_predicted" for e in logs)
 

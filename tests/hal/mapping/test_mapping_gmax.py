@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 import pytest
-from structlog.testing import capture_logs
+from hal.logging import capture_events
 
 from hal import coordinates as C
 from hal.calibration import Calibration, Kind, Transform, open_store
@@ -58,7 +58,7 @@ def _relative_error(config, strength) -> np.ndarray:
 
 def test_calibrated_gmax_realises_the_declared_weight_where_nominal_misses(tmp_path):
     net = paper_network_description(seed=2)
-    with capture_logs():
+    with capture_events():
         calibrated_cfg, calibrated = map_network(net, options=MappingOptions(calibration=_calibration(tmp_path)))
     nominal_cfg, nominal = map_network(net)
     assert calibrated.synapses == nominal.synapses == 3700
@@ -86,7 +86,7 @@ def test_a_weaker_quadrant_needs_headroom_or_clipping(tmp_path):
     calibration = _calibration(tmp_path, weak)
     with pytest.raises(CalibrationOutOfRangeError, match=r"calibration gmax: target 230\.3.* for HICANN.*FG block 0 .* is outside its calibrated range"):
         map_network(net, options=MappingOptions(calibration=calibration))
-    with capture_logs() as logs:
+    with capture_events() as logs:
         _, clipped = map_network(net, options=MappingOptions(calibration=calibration, calibration_clip=True))
     assert any(e["event"] == "calibration_target_clipped" and e["parameter"] == "gmax" for e in logs)
     assert clipped.gmax[MappingOptions().hicanns[0].enum]["dac"][0] == 1023
@@ -104,11 +104,11 @@ def test_missing_or_failed_gmax_calibration_is_said(tmp_path):
     net = paper_network_description(seed=2)
     store = open_store(tmp_path / "empty.db")
     set_id = store.create_set(0, backend="test", routine="nothing")
-    with capture_logs() as logs:
+    with capture_events() as logs:
         _, result = map_network(net, options=MappingOptions(calibration=Calibration(store, set_id, fallback="nominal")))
     assert {entry["source"] for entry in result.gmax.values()} == {"nominal"}
     assert any(e["event"] == "gmax_calibration_missing" for e in logs)
     (tmp_path / "failed").mkdir()
     failed = _calibration(tmp_path / "failed", success=(False, True, True, True))
-    with capture_logs(), pytest.raises(CalibrationError, match="FG block 0 .* failed calibration"):
+    with capture_events(), pytest.raises(CalibrationError, match="FG block 0 .* failed calibration"):
         map_network(net, options=MappingOptions(calibration=failed))

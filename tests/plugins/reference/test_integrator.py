@@ -8,7 +8,7 @@ import math
 import attrs
 import numpy as np
 import pytest
-from structlog.testing import capture_logs
+from hal.logging import capture_events
 
 from hal.errors import ConfigError
 from hal_plugins.reference import data, integrator
@@ -26,7 +26,7 @@ NEVER = 1e9  # a synaptic time constant (ms) that makes a conductance constant o
 
 
 def run(*args, **kwargs) -> SimulationResult:
-    with capture_logs():
+    with capture_events():
         return simulate(*args, **kwargs)
 
 
@@ -219,7 +219,7 @@ def test_results_are_frozen_and_arrays_read_only():
 
 @pytest.mark.parametrize("module", [integrator, data], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_docstring_examples(module):
-    with capture_logs():
+    with capture_events():
         result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted >= 2
 
@@ -245,7 +245,7 @@ def _simulate(**over):
         duration_ms=10.0,
     )
     args.update(over)
-    with capture_logs():
+    with capture_events():
         return simulate(**args)
 
 

@@ -20,7 +20,7 @@ import pathlib
 import attrs
 import numpy as np
 import pytest
-from structlog.testing import capture_logs
+from hal.logging import capture_events
 
 from hal_plugins.reference.integrator import Connections, NeuronParameters, SpikeTrains, simulate
 
@@ -112,7 +112,7 @@ def stored_case(data: dict, prefix: str) -> tuple[dict, list[tuple[np.ndarray, n
 def run_ours(case: dict, **kwargs):
     params, connections = _network(case)
     trains = [SpikeTrains(times_ms=t, index=i) for t, i in case["inputs"]]
-    with capture_logs():
+    with capture_events():
         return simulate(params, connections, case["n_sources"], trains, case["duration_ms"], **kwargs)
 
 
