@@ -1,12 +1,25 @@
-"""``hal plugins`` and ``hal run``: what is registered, and running a saved experiment."""
+"""``hal plugins`` and ``hal run``: what is registered, and running a saved experiment.
+
+``hal run`` checks its output before the run starts: a directory, an unwritable place or an
+existing file (without ``--overwrite``) is refused at once, so a long run never ends in an
+error about where to put its result. The recording is written atomically: a killed run leaves
+the previous file or none, never a partial one.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from hal.cli._common import parse_option, print_json
+from hal.cli._common import add_backend, add_json, parse_option, print_json
 
-__all__ = ["add_parsers"]
+__all__ = ["add_parsers", "default_recording_path"]
+
+
+def default_recording_path(experiment: str | Path) -> Path:
+    """``EXP.recording.hal`` beside the experiment: ``runs/exp.hal`` -> ``runs/exp.recording.hal``, ``runs/exp`` ->
+    ``runs/exp.recording.hal`` (the suffix of the file's name is replaced, never a part of its folder's)."""
+    return Path(experiment).with_suffix(".recording.hal")
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
@@ -34,22 +47,29 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     import hal
     from hal.experiment.io import load_experiment, save_recording
+    from hal.errors import FileFormatError
+    from hal.files import existing_file, writable_output
 
-    experiment = load_experiment(args.experiment)
+    source = existing_file(args.experiment)
+    out = Path(args.out or default_recording_path(source))
+    if out.is_file() and not args.overwrite:
+        raise FileFormatError(out, "exists; --overwrite replaces it, or give another --out")
+    out = writable_output(out, what="recording")
     options = dict(parse_option(o) for o in args.option)
+    experiment = load_experiment(source)
     backend = hal.get_backend(args.backend, wafer=experiment.config.wafer, **options)
     recording = hal.run(experiment, backend)
-    out = args.out or str(args.experiment).rsplit(".", 1)[0] + ".recording.hal"
     save_recording(recording, out)
     counts = recording.spike_counts
     summary = {
+        "experiment": str(source),
         "backend": args.backend,
         "samples": recording.n_samples,
         "neurons": len(recording.neurons),
         "spikes": int(counts.sum()),
         "mean_rate_hz": float(counts.sum() / max(1, counts.size) / (experiment.duration_ms * 1e-3)),
         "lost_events": recording.lost_events,
-        "recording": out,
+        "recording": str(out),
     }
     if args.json:
         print_json(summary)
@@ -61,13 +81,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     """Add this module's commands to ``hal``'s sub-parsers."""
-    plugins = sub.add_parser("plugins", help="registered backends, trainers and calibration routines")
-    plugins.add_argument("--json", action="store_true")
+    plugins = sub.add_parser("plugins", help="registered backends, trainers, calibration routines and commands")
+    add_json(plugins)
     plugins.set_defaults(func=_cmd_plugins)
-    run = sub.add_parser("run", help="run a saved experiment on a backend and write the recording")
-    run.add_argument("experiment", help="an experiment file (hal.configuration.io.save_experiment)")
-    run.add_argument("--backend", required=True)
-    run.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="backend option (repeatable)")
-    run.add_argument("--out", help="recording file (default: EXPERIMENT.recording.hal)")
-    run.add_argument("--json", action="store_true")
+    run = sub.add_parser("run", help="run a saved experiment on a backend and write the recording",
+                         description="Run a saved experiment (hal.experiment.io.save_experiment, or `hal map --experiment-out`) "
+                                     "on a backend and write the recording.")
+    run.add_argument("experiment", help="an experiment file (hal.experiment.io.save_experiment, or `hal map --experiment-out`)")
+    add_backend(run)
+    run.add_argument("--out", help="recording file (default: the experiment's name with the suffix .recording.hal, beside it)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an existing recording file; without it an existing file is refused before the run starts")
+    add_json(run)
     run.set_defaults(func=_cmd_run)
