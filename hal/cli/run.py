@@ -51,13 +51,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hal.files import existing_file, writable_output
 
     source = existing_file(args.experiment)
+    options = dict(parse_option(o) for o in args.option)
+    experiment = load_experiment(source)
+    backend = hal.get_backend(args.backend, wafer=experiment.config.wafer, **options)
     out = Path(args.out or default_recording_path(source))
     if out.is_file() and not args.overwrite:
         raise FileFormatError(out, "exists; --overwrite replaces it, or give another --out")
     out = writable_output(out, what="recording")
-    options = dict(parse_option(o) for o in args.option)
-    experiment = load_experiment(source)
-    backend = hal.get_backend(args.backend, wafer=experiment.config.wafer, **options)
     recording = hal.run(experiment, backend)
     save_recording(recording, out)
     counts = recording.spike_counts
