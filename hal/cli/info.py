@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from hal.cli._common import print_json
+from hal.cli._common import add_json, count, print_json
 
 __all__ = ["add_parsers"]
 
@@ -55,6 +55,13 @@ def _cmd_info_registers(args: argparse.Namespace) -> int:
     from hal.registers import markdown_reference
 
     files = {"hicann": [HICANN_REGISTERS], "fpga": [FPGA_REGISTERS], "all": [HICANN_REGISTERS, FPGA_REGISTERS]}[args.chip]
+    if args.json:
+        print_json([{"chip": rf.chip, "name": reg.name, "address": hex(reg.address), "count": reg.count, "width": reg.width,
+                     "access": reg.access.value, "doc": reg.doc,
+                     "fields": [{"name": f.name, "lsb": f.lsb, "width": f.width, "reset": f.reset, "access": f.access.value, "doc": f.doc}
+                                for f in reg.fields]}
+                    for rf in files for reg in rf])
+        return 0
     if args.markdown:
         print(markdown_reference(files))
         return 0
@@ -132,21 +139,23 @@ def add_parsers(sub) -> None:
     """Add this module's commands to ``hal``'s sub-parsers."""
     info = sub.add_parser("info", help="facts about the hardware").add_subparsers(dest="what", required=True, metavar="WHAT")
     wafer = info.add_parser("wafer", help="counts of the wafer's resources")
-    wafer.add_argument("--json", action="store_true")
+    add_json(wafer)
     wafer.set_defaults(func=_cmd_info_wafer)
 
     registers = info.add_parser("registers", help="the register map (from the declarations)")
     registers.add_argument("--chip", choices=("hicann", "fpga", "all"), default="all")
-    registers.add_argument("--markdown", action="store_true", help="the full reference page (docs/registers.md)")
+    formats = registers.add_mutually_exclusive_group()
+    formats.add_argument("--markdown", action="store_true", help="the full reference page (docs/registers.md)")
+    formats.add_argument("--json", action="store_true", help="print the registers and their fields as JSON on standard output")
     registers.set_defaults(func=_cmd_info_registers)
     config = sub.add_parser("config", help="inspect saved wafer configurations").add_subparsers(dest="what", required=True, metavar="WHAT")
     show = config.add_parser("show", help="the non-reset registers of a configuration file")
     show.add_argument("file")
-    show.add_argument("--json", action="store_true")
+    add_json(show)
     show.set_defaults(func=_cmd_config_show)
     diff = config.add_parser("diff", help="register differences between two configuration files (exit 1 if any)")
     diff.add_argument("a")
     diff.add_argument("b")
-    diff.add_argument("--json", action="store_true")
-    diff.add_argument("--limit", type=int, default=200, help="show at most this many differences (default 200)")
+    add_json(diff)
+    diff.add_argument("--limit", type=count, default=200, help="show at most this many differences (>= 0; default 200)")
     diff.set_defaults(func=_cmd_config_diff)
