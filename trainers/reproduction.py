@@ -7,10 +7,11 @@ A reproduction runs trials (one seed each) on Dask and keeps its state in one ou
     OUT/report.json          the summary, written atomically after the last trial
 
 This module holds what both reproductions need of that: the output folder checked before any
-work starts (:func:`prepare_out_dir`), atomic JSON (:func:`write_json_atomic`), the settings
-guard (:func:`check_settings`), the finished trials (:func:`finished_trials`), a Dask client
-(:func:`dask_client`), the progress line with its ETA (:func:`eta_line`) and the provenance
-of a report (:func:`provenance`).
+work starts (:func:`check_out_dir` without creating it, :func:`prepare_out_dir` creating it),
+atomic JSON (:func:`write_json_atomic`), the settings guard (:func:`check_settings`), the
+finished trials (:func:`finished_trials`), a Dask client (:func:`dask_client`), the progress
+line with its ETA (:func:`eta_line`), the commands' progress bar over trials
+(:class:`TrialProgress`) and the provenance of a report (:func:`provenance`).
 
 Dask is imported only inside :func:`dask_client`.
 """
@@ -29,12 +30,34 @@ from pathlib import Path
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
 
-__all__ = ["check_settings", "dask_client", "eta_line", "finished_trials", "prepare_out_dir", "provenance", "write_json_atomic"]
+__all__ = ["TrialProgress", "check_out_dir", "check_settings", "dask_client", "eta_line", "finished_trials", "prepare_out_dir",
+           "provenance", "write_json_atomic"]
 
 
 def write_json_atomic(path: Path, data) -> None:
     """Write ``data`` as indented JSON to ``path``: to a temporary file beside it, then renamed."""
     atomic_write(path, lambda fh: json.dump(data, fh, indent=1), mode="w")
+
+
+def check_out_dir(out: str | os.PathLike) -> Path:
+    """The output folder ``out`` checked, without creating anything: an existing folder, or a new one whose
+    nearest existing parent is a folder this process can write in.
+
+    Raises
+    ------
+    ConfigError
+        ``out`` or one of its parents is a file, or the folder (or the parent it would be made in)
+        is not writable; the message names the folder and the reason.
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"output folder (--out) {str(path)!r}: is a file; name a new or existing folder for the results")
+    existing = next(p for p in [path, *path.absolute().parents] if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"output folder (--out) {str(path)!r}: not writable ({existing} is a file); name a folder you can write to")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"output folder (--out) {str(path)!r}: not writable ({existing} does not allow it); name a folder you can write to")
+    return path
 
 
 def prepare_out_dir(out: str | os.PathLike) -> Path:
@@ -145,3 +168,47 @@ def provenance(distributions: tuple[str, ...] = ("wafer-hal", "numpy", "torch", 
         except md.PackageNotFoundError:
             versions[name] = None
     return {"versions": versions, "git_revision": _git_revision(), "command": " ".join(sys.argv)}
+
+
+class TrialProgress:
+    """The progress of a reproduction in the parent process: one bar over its trials, and its message lines.
+
+    Pass an instance as the ``progress`` callback of a reproduction's ``reproduce``. Every
+    message is printed to standard error (above the bar, which stays intact); after each, the
+    bar shows the finished trials, counted in ``OUT/trials`` -- a reproduction writes each trial
+    there as its future completes, just before it reports it -- with the total and an ETA from
+    the trials' rate. Trials finished by an earlier run count from the start. The bar shows only
+    where someone watches (:class:`hal.progress.ProgressBar`); the lines always.
+    """
+
+    def __init__(self, out: str | os.PathLike, trials: int, label: str, *, stream=None):
+        from hal.progress import ProgressBar
+
+        self._trial_dir = Path(out) / "trials"
+        self._trials = trials
+        self._stream = stream or sys.stderr
+        self._bar = ProgressBar(trials, label, unit="trial", stream=self._stream, initial=self.done())
+
+    def done(self) -> int:
+        """The trials (seeds ``0 .. trials-1``) with a result file in ``OUT/trials``."""
+        if not self._trial_dir.is_dir():
+            return 0
+        return sum(1 for p in self._trial_dir.glob("*.json") if p.stem.isdigit() and int(p.stem) < self._trials)
+
+    def __call__(self, message: str) -> None:
+        if self._bar.enabled:
+            from tqdm.auto import tqdm
+
+            tqdm.write(message, file=self._stream)  # clears the bar, prints, redraws it
+        else:
+            print(message, file=self._stream, flush=True)
+        self._bar.update(self.done())
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __enter__(self) -> TrialProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,15 +1,18 @@
 """``hal reproduce cramer2020``: the command line of the reproduction (registered by ``hal_trainers.plugin``).
 
-Importing this module needs neither torch, Dask nor matplotlib; the handler imports
-:mod:`hal_trainers.cramer2020.reproduce`, which checks every value (typed errors, exit status 2)
+Importing this module needs neither torch, Dask nor matplotlib. argparse checks every number
+(exit status 2, naming the option, the value and the valid range); the handler imports
+:mod:`hal_trainers.cramer2020.reproduce`, which checks the rest (typed errors, exit status 2)
 and the output folder before any work starts.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
+
+from hal.cli._common import add_json, parse_option, positive_float, positive_int, print_json
+from hal.errors import ConfigError
 
 __all__ = ["DESCRIPTION", "configure"]
 
@@ -26,30 +29,42 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
                              "at 16x16, needs --data-dir")
     parser.add_argument("--data-dir", help="directory with the MNIST IDX files (for --dataset mnist16)")
     parser.add_argument("--backend", default="noisy", help="hal backend the network runs on (default: noisy; see `hal plugins`)")
-    parser.add_argument("--trials", type=int, default=5, help="trials, seeds 0..N-1 (initial weights, batches, wafer 100+seed; default 5)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="backend option (repeatable), e.g. threads=1; on top of the workers' defaults (one kernel thread)")
+    parser.add_argument("--trials", type=positive_int, default=5,
+                        help="trials (>= 1), seeds 0..N-1 (initial weights, batches, wafer 100+seed; default 5)")
     parser.add_argument("--out", default="cramer2020-out", help="folder for report.json, figures, trials and checkpoints "
                         "(default cramer2020-out; finished trials there are skipped, killed ones resume)")
     parser.add_argument("--scheduler", help="address of a running Dask scheduler (default: a LocalCluster on this machine)")
-    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
-    parser.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only")
-    parser.add_argument("--mock-epochs", type=float, default=None, help="epochs of mock training on the twin (default: run_trial's, trial.DEFAULTS)")
-    parser.add_argument("--itl-epochs", type=float, default=None, help="epochs of in-the-loop training (default: run_trial's, trial.DEFAULTS)")
-    parser.add_argument("--hidden", type=int, default=None, help="hidden neurons (default: the paper's 246)")
-    parser.add_argument("--batch-size", type=int, default=None, help="images per training step (default: run_trial's, trial.DEFAULTS)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="LocalCluster workers (>= 1; default: one per core)")
+    parser.add_argument("--test-subset", type=positive_int, default=None, help="evaluate on the first N test images only (>= 1; default all)")
+    parser.add_argument("--mock-epochs", type=positive_float, default=None,
+                        help="epochs of mock training on the twin (> 0; default: run_trial's, trial.DEFAULTS)")
+    parser.add_argument("--itl-epochs", type=positive_float, default=None,
+                        help="epochs of in-the-loop training (> 0; default: run_trial's, trial.DEFAULTS)")
+    parser.add_argument("--hidden", type=positive_int, default=None, help="hidden neurons (>= 1; default: the paper's 246)")
+    parser.add_argument("--batch-size", type=positive_int, default=None, help="images per training step (>= 1; default: run_trial's, trial.DEFAULTS)")
+    add_json(parser)
     return _handle
 
 
 def _handle(args: argparse.Namespace) -> int:
     from hal_trainers.cramer2020.reproduce import reproduce
+    from hal_trainers.reproduction import TrialProgress, check_out_dir
 
     overrides = {key: value for key, value in (("mock_epochs", args.mock_epochs), ("itl_epochs", args.itl_epochs),
                                                ("hidden", args.hidden), ("batch_size", args.batch_size)) if value is not None}
-
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    report = reproduce(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, out=args.out,
-                       scheduler=args.scheduler, workers=args.workers, test_subset=args.test_subset, progress=progress, **overrides)
+    backend_options = dict(parse_option(o) for o in args.option)
+    if args.scheduler and args.workers is not None:
+        raise ConfigError(f"--workers {args.workers} is for the LocalCluster; with --scheduler the scheduler's workers run the trials")
+    check_out_dir(args.out)  # before the bar shows; reproduce() checks it again, writing
+    with TrialProgress(args.out, args.trials, "cramer2020 trials") as progress:
+        report = reproduce(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, out=args.out,
+                           scheduler=args.scheduler, workers=args.workers, test_subset=args.test_subset,
+                           backend_options=backend_options or None, progress=progress, **overrides)
+    if args.json:
+        print_json(report)
+        return 0
     _print_summary(report)
     return 0
 
