@@ -1,5 +1,5 @@
 """Registers the trainers with hal (entry point ``hal: trainers``): ``ann``, ``conversion``, ``in_the_loop``, the
-papers end to end (``schmitt2017``, ``cramer2020``), and their ``hal reproduce`` commands."""
+papers end to end (``schmitt2017``, ``cramer2020``), their ``hal reproduce`` commands, and ``hal data download``."""
 
 from __future__ import annotations
 
@@ -44,11 +44,13 @@ class _Schmitt2017:
 
 @hal.hookimpl
 def hal_register_commands(registry) -> None:
+    from hal_trainers import data_command
     from hal_trainers.cramer2020 import command as cramer2020
     from hal_trainers.schmitt2017 import command as schmitt2017
 
     registry.add("reproduce schmitt2017", schmitt2017.configure, description=schmitt2017.DESCRIPTION)
     registry.add("reproduce cramer2020", cramer2020.configure, description=cramer2020.DESCRIPTION)
+    registry.add("data download", data_command.configure, description=data_command.DESCRIPTION)
 
 
 @hal.hookimpl

@@ -7,7 +7,7 @@ import http.client
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -17,7 +17,7 @@ from hal.files import atomic_write
 from hal.logging import get_logger
 from hal_trainers.datasets.errors import ChecksumMismatchError, DownloadError
 
-__all__ = ["MNIST_MIRRORS", "MNIST_FILES", "FileDigest", "download_mnist", "file_sha256"]
+__all__ = ["MNIST_MIRRORS", "MNIST_FILES", "FileDigest", "download_mnist", "file_sha256", "verified_on_disk"]
 
 log = get_logger(__name__)
 
@@ -83,7 +83,11 @@ class _DigestMismatch(ValueError):
         super().__init__(f"{what} {actual}, expected {expected}")
 
 
-def _fetch_verified(url: str, dest: Path, expected: FileDigest, timeout_s: float) -> None:
+#: ``progress(file_name, bytes_so_far)``: called as a file's blocks arrive (from 0 again for each URL tried).
+Progress = Callable[[str, int], None]
+
+
+def _fetch_verified(url: str, dest: Path, expected: FileDigest, timeout_s: float, progress: Progress | None = None) -> None:
     """Stream ``url`` to a temporary file next to ``dest``, verify, rename. Raises OSError or _DigestMismatch."""
     sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     size = 0
@@ -98,6 +102,8 @@ def _fetch_verified(url: str, dest: Path, expected: FileDigest, timeout_s: float
                 sha.update(block)
                 md5.update(block)
                 out.write(block)
+                if progress is not None:
+                    progress(dest.name, size)
         # Checked before the rename: a wrong download never replaces anything.
         if expected.size_bytes is not None and size != expected.size_bytes:
             raise _DigestMismatch("size", f"{size:,} bytes", f"{expected.size_bytes:,}")
@@ -109,14 +115,16 @@ def _fetch_verified(url: str, dest: Path, expected: FileDigest, timeout_s: float
     atomic_write(dest, fetch)
 
 
-def _verified_on_disk(path: Path, expected: FileDigest) -> bool:
+def verified_on_disk(path: Path, expected: FileDigest) -> bool:
+    """Whether ``path`` is a file of ``expected``'s size and SHA-256."""
     if not path.is_file() or (expected.size_bytes is not None and path.stat().st_size != expected.size_bytes):
         return False
     return file_sha256(path) == expected.sha256.lower()
 
 
 def download_mnist(data_dir: str | os.PathLike, *, base_url: str | Sequence[str] = MNIST_MIRRORS,
-                   files: Mapping[str, FileDigest] = MNIST_FILES, timeout_s: float = 60.0) -> list[Path]:
+                   files: Mapping[str, FileDigest] = MNIST_FILES, timeout_s: float = 60.0,
+                   progress: Progress | None = None) -> list[Path]:
     """Download the MNIST files into ``data_dir`` and verify every one.
 
     Each file is tried at each base URL in turn, streamed to a temporary file in ``data_dir``,
@@ -134,6 +142,9 @@ def download_mnist(data_dir: str | os.PathLike, *, base_url: str | Sequence[str]
         File name -> expected :class:`FileDigest`; default :data:`MNIST_FILES`.
     timeout_s:
         Socket timeout per request, seconds.
+    progress:
+        ``progress(file_name, bytes_so_far)``, called as each file's blocks arrive (from 0 again
+        for each URL tried); files already present are not reported.
 
     Returns
     -------
@@ -158,7 +169,7 @@ def download_mnist(data_dir: str | os.PathLike, *, base_url: str | Sequence[str]
     paths = []
     for name, expected in files.items():
         dest = data_dir / name
-        if _verified_on_disk(dest, expected):
+        if verified_on_disk(dest, expected):
             log.info("mnist_file_present", file=name, path=str(dest))
             paths.append(dest)
             continue
@@ -168,7 +179,7 @@ def download_mnist(data_dir: str | os.PathLike, *, base_url: str | Sequence[str]
             url = base if base.endswith("/") else base + "/"
             url += name
             try:
-                _fetch_verified(url, dest, expected, timeout_s)
+                _fetch_verified(url, dest, expected, timeout_s, progress)
             except _DigestMismatch as exc:
                 attempts.append((url, f"checksum mismatch: {exc}"))
                 mismatches.append(exc)
@@ -184,7 +195,7 @@ def download_mnist(data_dir: str | os.PathLike, *, base_url: str | Sequence[str]
                 raise ChecksumMismatchError(name, attempts, expected=mismatches[-1].expected, actual=mismatches[-1].actual)
             raise DownloadError(name, attempts, hint=(
                 f". Without network access, download the files on an online machine "
-                f"(download_mnist(dir) there) and copy them into {data_dir}"))
+                f"(`hal data download mnist --dir DIR`, or download_mnist(dir), there) and copy them into {data_dir}"))
     return paths
 
 
