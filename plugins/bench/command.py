@@ -2,7 +2,8 @@
 
 The same options serve ``hal bench`` (registered by :mod:`hal_plugins.bench.plugin`) and the
 standalone entry :func:`main`, which also runs one scenario in a worker process
-(``--worker SPEC OUT``, see :mod:`hal_plugins.bench.scenarios`).
+(``--worker SPEC OUT``, see :mod:`hal_plugins.bench.scenarios`). Numbers are checked by
+argparse, and ``--out`` before the benchmark starts (an existing file only with ``--overwrite``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from hal.cli._common import HICANNS, add_json, parse_option, positive_float, positive_int, seed
 from hal_plugins.bench.report import summary
 from hal_plugins.bench.scenarios import worker
 from hal_plugins.bench.suite import run_benchmarks
@@ -20,43 +23,80 @@ __all__ = ["DESCRIPTION", "configure", "main"]
 DESCRIPTION = "throughput benchmark: paper network, full HICANN, full wafer (docs/benchmarks.md)"
 
 
+def _hicann_count(text: str) -> int:
+    """1 .. 384 (argparse type of ``--wafer-hicanns``)."""
+    value = positive_int(text)
+    if value > HICANNS:
+        raise argparse.ArgumentTypeError(f"{value} out of range; valid 1..{HICANNS} (the HICANNs of a wafer)")
+    return value
+
+
 def configure(p: argparse.ArgumentParser):
     """Add the ``bench`` options to ``p`` (``hal bench``'s parser, or a standalone one); return the handler."""
-    p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.add_argument("--out", help="also write the JSON results to this file")
+    add_json(p)
+    p.add_argument("--out", help="also write the JSON results to this file (checked before the benchmark starts)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file; without it an existing file is refused")
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds): checks the code path, measures nothing useful")
-    p.add_argument("--samples", type=int, help="paper-network batch for emulator and noisy (default 1200; quick 6)")
-    p.add_argument("--reference-samples", type=int, help="samples of the batch run on the reference backend (default 60)")
-    p.add_argument("--simulator-samples", type=int, help="samples of the batch run on NEST and Brian2 (default 60)")
-    p.add_argument("--backend", action="append", dest="backends", metavar="NAME[:KEY=VALUE,...]",
-                   help="hal backend to time on the paper network, with options if any, e.g. emulator:dtype=float32 "
-                        "(repeatable; default emulator, noisy, reference)")
+    p.add_argument("--samples", type=positive_int, help="paper-network batch for emulator and noisy (>= 1; default 1200; quick 6)")
+    p.add_argument("--reference-samples", type=positive_int, help="samples of the batch run on the reference backend (>= 1; default 60)")
+    p.add_argument("--simulator-samples", type=positive_int, help="samples of the batch run on NEST and Brian2 (>= 1; default 60)")
+    p.add_argument("--backend", action="append", dest="backends", metavar="NAME",
+                   help="hal backend to time on the paper network (repeatable; default emulator, noisy, reference); "
+                        "NAME:KEY=VALUE,... gives one backend its own options, e.g. emulator:dtype=float32")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="backend option for every --backend given (repeatable), e.g. --backend emulator --option dtype=float32")
     p.add_argument("--simulator", action="append", dest="simulators", choices=("nest", "brian2"),
                    help="reference simulator to time (repeatable; default both, when installed)")
     p.add_argument("--no-simulators", action="store_true", help="skip NEST and Brian2")
     p.add_argument("--skip-hicann", action="store_true", help="skip the full-HICANN scenario")
     p.add_argument("--skip-wafer", action="store_true", help="skip the full-wafer scenario")
-    p.add_argument("--wafer-hicanns", type=int, help="HICANNs in the wafer scenario (default 384)")
-    p.add_argument("--wafer-bio-s", type=float, help="biological seconds of the wafer scenario (default 0.1)")
-    p.add_argument("--hicann-bio-s", type=float, help="biological seconds of the full-HICANN scenario (default 1.0)")
-    p.add_argument("--repeat", type=int, help="timed runs per scenario on the paper network, best reported (default 2; quick 1)")
+    p.add_argument("--wafer-hicanns", type=_hicann_count, help=f"HICANNs in the wafer scenario (1..{HICANNS}; default {HICANNS})")
+    p.add_argument("--wafer-bio-s", type=positive_float, help="biological seconds of the wafer scenario (> 0; default 0.1)")
+    p.add_argument("--hicann-bio-s", type=positive_float, help="biological seconds of the full-HICANN scenario (> 0; default 1.0)")
+    p.add_argument("--repeat", type=positive_int, help="timed runs per scenario on the paper network, best reported (>= 1; default 2; quick 1)")
     p.add_argument("--profile", action="store_true", help="profile one more emulator batch (cProfile top entries, kernel time)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="seed of the network and its input (0..2**63-1; default 0)")
     return _cmd_bench
 
 
+def _backend_specs(backends: list[str] | None, options: list[str]) -> tuple[str, ...]:
+    """The ``NAME[:KEY=VALUE,...]`` specs the suite times: each ``--backend`` with every ``--option`` appended."""
+    from hal.errors import ConfigError
+
+    if not options:
+        return tuple(backends or ("emulator", "noisy", "reference"))
+    if not backends:
+        raise ConfigError("--option needs --backend NAME: the options apply to the backends given (default backends differ in options)")
+    for text in options:
+        parse_option(text)  # KEY=VALUE, or a ConfigError naming it
+        if "," in text:
+            raise ConfigError(f"--option {text!r}: a value with ',' cannot be passed (the bench's backend specs are comma-separated)")
+    return tuple(spec + ("," if ":" in spec else ":") + ",".join(options) for spec in backends)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
+    import hal
+    from hal.errors import FileFormatError, UnknownNameError
+    from hal.files import atomic_write, writable_output
+
+    backends = _backend_specs(args.backends, args.option)
+    known = hal.list_backends()
+    for spec in backends:  # here, not minutes later in a scenario's worker process
+        if spec.partition(":")[0] not in known:
+            raise UnknownNameError("backend", spec.partition(":")[0], known)
+    if args.out:
+        if Path(args.out).is_file() and not args.overwrite:
+            raise FileFormatError(args.out, "exists; --overwrite replaces it, or give another --out")
+        writable_output(args.out, what="benchmark results")
     result = run_benchmarks(
         quick=args.quick, samples=args.samples, reference_samples=args.reference_samples, simulator_samples=args.simulator_samples,
-        backends=tuple(args.backends or ("emulator", "noisy", "reference")),
-        simulators=() if args.no_simulators else tuple(args.simulators or ("nest", "brian2")),
+        backends=backends, simulators=() if args.no_simulators else tuple(args.simulators or ("nest", "brian2")),
         skip_hicann=args.skip_hicann, skip_wafer=args.skip_wafer, wafer_hicanns=args.wafer_hicanns, wafer_bio_s=args.wafer_bio_s,
         hicann_bio_s=args.hicann_bio_s, repeat=args.repeat, profile=args.profile, seed=args.seed,
     )
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+        atomic_write(args.out, lambda fh: fh.write(text + "\n"), mode="w")
     print(text if args.json else summary(result))
     return 0
 
