@@ -16,7 +16,7 @@ __all__ = ["add_parsers", "CIRCUITS", "PLACEMENTS"]
 
 #: ``hal.mapping.CIRCUITS_PER_NEURON`` and ``hal.mapping.PLACEMENTS``, spelled out so that building the parser does
 #: not import the mapper (a test keeps them equal).
-CIRCUITS = (1, 2, 4)
+CIRCUITS = (1, 2, 4, 8, 16, 32, 64)
 PLACEMENTS = ("compact", "random", "random_hicanns")
 
 
