@@ -49,7 +49,6 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from hal_trainers.cramer2020.reproduce import reproduce
     from hal_trainers.reproduction import TrialProgress, check_out_dir
 
     overrides = {key: value for key, value in (("mock_epochs", args.mock_epochs), ("itl_epochs", args.itl_epochs),
@@ -58,6 +57,8 @@ def _handle(args: argparse.Namespace) -> int:
     if args.scheduler and args.workers is not None:
         raise ConfigError(f"--workers {args.workers} is for the LocalCluster; with --scheduler the scheduler's workers run the trials")
     check_out_dir(args.out)  # before the bar shows; reproduce() checks it again, writing
+    from hal_trainers.cramer2020.reproduce import reproduce  # torch, Dask: after the cheap checks
+
     with TrialProgress(args.out, args.trials, "cramer2020 trials") as progress:
         report = reproduce(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, out=args.out,
                            scheduler=args.scheduler, workers=args.workers, test_subset=args.test_subset,

@@ -40,7 +40,6 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
 
 def _handle(args: argparse.Namespace) -> int:
     from hal_trainers.reproduction import TrialProgress, check_out_dir
-    from hal_trainers.schmitt2017.reproduce import reproduce
 
     if args.dataset == "mnist" and not args.data_dir:
         raise ConfigError("--dataset mnist needs --data-dir DIR with the MNIST IDX files (train-images-idx3-ubyte[.gz], ...; "
@@ -50,6 +49,8 @@ def _handle(args: argparse.Namespace) -> int:
     if args.scheduler and args.workers is not None:
         raise ConfigError(f"--workers {args.workers} is for the LocalCluster; with --scheduler the scheduler's workers run the trials")
     check_out_dir(args.out)
+    from hal_trainers.schmitt2017.reproduce import reproduce  # torch, Dask: after the cheap checks
+
     with TrialProgress(args.out, args.trials, "schmitt2017 trials") as progress:
         report = reproduce(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, itl_steps=args.itl_steps,
                            out=args.out, scheduler=args.scheduler, workers=args.workers, ann_steps=args.ann_steps, itl_batch=args.itl_batch,
