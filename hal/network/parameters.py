@@ -29,7 +29,7 @@ class LIFParameters:
     tau_syn_e_ms: float = attrs.field(default=5.0, validator=_time_constant)
     tau_syn_i_ms: float = attrs.field(default=5.0, validator=_time_constant)
     tau_m_ms: float = attrs.field(default=20.0, validator=_time_constant)
-    t_ref_ms: float | None = attrs.field(default=None)  # None: as short as the chip allows
+    t_ref_ms: float | None = attrs.field(default=None, validator=attrs.validators.optional(_time_constant))  # None: as short as the chip allows
 
     def __attrs_post_init__(self):
         if self.v_reset_mv >= self.v_th_mv:

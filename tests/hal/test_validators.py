@@ -86,8 +86,8 @@ def test_in_range_raises_coordinate_error_by_default():
         (lambda: Domains(speedup=-1), "Domains.speedup: -1 out of range; valid a finite number > 0"),
         (lambda: Domains(alpha=0.0), "Domains.alpha: 0.0 out of range; valid a finite number > 0"),
         (lambda: Domains(shift_mv=math.nan), "Domains.shift_mv: nan out of range; valid a finite voltage in mV"),
-        (lambda: Population("p", 0), "Population.size: 0 out of range; valid an integer >= 1"),
-        (lambda: SourcePopulation("s", True), "SourcePopulation.size: True out of range; valid an integer >= 1"),
+        (lambda: Population("p", 0), "Population.size: 0 out of range; valid 1..196608"),
+        (lambda: SourcePopulation("s", True), "SourcePopulation.size: True out of range; valid an integer 1..196608"),
     ],
 )
 def test_hal_classes_use_the_shared_validators(build, message):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hal.errors import FileFormatError
-from hal.network import Network, Population, Projection, SourcePopulation, load_network, save_network
+from hal.network import SCHMITT2017, Network, Population, Projection, SourcePopulation, load_network, save_network
 
 _scales = st.one_of(st.none(), st.floats(0.01, 2.0, allow_nan=False, allow_infinity=False))
 
@@ -80,7 +81,8 @@ def test_a_projection_without_its_own_scale_is_written_as_before(tmp_path):
 
 def test_files_from_before_per_projection_scales_still_load(tmp_path):
     # As hal wrote networks before projections had their own scale: no such key at all.
-    old = {"format": "hal-network", "version": 1, "populations": [{"name": "a", "size": 2}, {"name": "b", "size": 2}],
+    params = attrs.asdict(SCHMITT2017)
+    old = {"format": "hal-network", "version": 1, "populations": [{"name": "a", "size": 2, "params": params}, {"name": "b", "size": 2, "params": params}],
            "sources": [], "projections": [{"pre": "a", "post": "b", "receptor": "excitatory", "connector": "all_to_all",
                                            "pairs": None, "weight_bits": 3, "weight_ns": None}],
            "ns_per_weight_bit": 0.68}
