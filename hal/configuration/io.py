@@ -6,28 +6,34 @@ differs from reset as a readable record (``{"neuron": {"12": {"l1_address": 5,
 ...}}}``), and whose ``.npy`` entries hold the bulk arrays in their typed form
 (4-bit weights as a (448, 256) uint8 array, floating-gate cells as (4, 24, 129)).
 Loading validates every value against its field, so a hand-edited file with a
-weight of 16 is an error naming the chip, register and field.
+weight of 16 is an error naming the chip, register and field. Nothing is filled in:
+``wafer``, ``hicanns``, ``fpgas``, each chip's ``registers`` and every field of a record
+are required (a record states the whole register), unknown keys are refused with the
+valid ones, and only the ``.npy`` members of configured chips' array registers, with
+exactly their shapes, are read (checked before decompressing and before allocating).
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Any
 
 import cattrs
 import numpy as np
-from cattrs.errors import ClassValidationError
-from cattrs.v import format_exception, transform_error
+from cattrs.errors import ClassValidationError, IterableValidationError
 
 from hal import coordinates as C
-from hal.configuration.archive import read_archive, write_archive
+from hal.configuration.archive import ArraySpec, read_archive, write_archive
 from hal.errors import ConfigError, FileFormatError, HalError
 from hal.hardware._chip import ChipConfig
 from hal.hardware.fpga import FPGAConfig
 from hal.hardware.hicann import HICANNConfig
 from hal.hardware.wafer import WaferConfig
+from hal.files import writable_output
 from hal.registers import ArrayRegister, RegisterValue
+from hal.validators import strict_converter, structure_errors
 
 __all__ = [
     "FORMAT",
@@ -37,6 +43,7 @@ __all__ = [
     "load_config",
     "config_to_dict",
     "config_from_dict",
+    "config_array_spec",
 ]
 
 FORMAT = "hal-wafer-config"
@@ -44,24 +51,19 @@ VERSION = 1
 
 
 def make_converter() -> cattrs.Converter:
-    """A private converter: strict about unknown keys, numpy scalars as Python numbers."""
-    conv = cattrs.Converter(forbid_extra_keys=True)
+    """A private converter on :func:`~hal.validators.strict_converter`: no coercion, no unknown or missing keys.
+
+    Its one relaxation, explicit: a bit field reads ``0``/``1`` as well as ``false``/``true``.
+    Enums are read by name (``"FORWARDING"``) or by value.
+    """
+    conv = strict_converter()
     conv.register_unstructure_hook(enum.Enum, lambda e: e.name)
     conv.register_unstructure_hook(np.generic, lambda v: v.item())
     # IntEnum before int: a repeater mode is read by name ("FORWARDING"), not as a bare number.
     conv.register_structure_hook(enum.IntEnum, _structure_enum)
     conv.register_structure_hook(enum.Enum, _structure_enum)
-    # cattrs' defaults call int()/bool(), which would turn 5.7 into 5 and "false" into True.
-    conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(bool, _structure_bool)
     return conv
-
-
-def _format_exception(exc: BaseException, type_: Any) -> str:
-    # Our hooks' ValueErrors already say what was wrong and what is valid.
-    if isinstance(exc, ValueError):
-        return str(exc)
-    return format_exception(exc, type_)
 
 
 def _structure_enum(value: Any, enum_type: type[enum.Enum]) -> enum.Enum:
@@ -75,12 +77,6 @@ def _structure_enum(value: Any, enum_type: type[enum.Enum]) -> enum.Enum:
     raise ValueError(f"{value!r} is not one of {', '.join(enum_type.__members__)}")
 
 
-def _structure_int(value: Any, _: type) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not an integer")
-    return value
-
-
 def _structure_bool(value: Any, _: type) -> bool:
     if isinstance(value, bool):
         return value
@@ -92,16 +88,24 @@ def _structure_bool(value: Any, _: type) -> bool:
 _CONVERTER = make_converter()
 
 
+#: A chip or instance key: a decimal number as :func:`config_to_dict` writes it (no sign, no
+#: leading zeros, no other digits than 0-9).
+_INDEX = re.compile(r"0|[1-9][0-9]{0,5}")
+
+
+def _index(key: Any, where: str, what: str, count: int) -> int:
+    if not isinstance(key, str) or not _INDEX.fullmatch(key) or int(key) >= count:
+        raise ConfigError(f"{where}: {what} {key!r} out of range; valid 0..{count - 1} (written as a decimal string)")
+    return int(key)
+
+
 def _structure_value(cls: type[RegisterValue], data: Any, where: str) -> RegisterValue:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected an object of {cls.__name__} fields, got {type(data).__name__}")
     try:
         return _CONVERTER.structure(data, cls)
-    except ClassValidationError as exc:
-        messages = transform_error(exc, path=where, format_exception=_format_exception)
-        raise ConfigError("; ".join(messages)) from exc
-    except HalError as exc:  # our validators raise typed errors directly
-        raise ConfigError(f"{where}: {exc}") from exc
+    except (ClassValidationError, IterableValidationError, HalError, ValueError, TypeError, KeyError) as exc:
+        raise ConfigError("; ".join(structure_errors(exc, where))) from exc
 
 
 def _chip_to_dict(chip: ChipConfig, prefix: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -121,11 +125,14 @@ def _chip_to_dict(chip: ChipConfig, prefix: str) -> tuple[dict[str, Any], dict[s
 
 
 def _chip_from_dict(cls: type[ChipConfig], data: Any, arrays: dict[str, np.ndarray], prefix: str) -> ChipConfig:
-    if not isinstance(data, dict) or set(data) - {"registers"}:
-        raise ConfigError(f"{prefix}: expected {{'registers': ...}}, got {str(data)[:80]}")
+    if not isinstance(data, dict) or set(data) != {"registers"}:
+        raise ConfigError(f"{prefix}: expected {{'registers': {{...}}}}, got {str(data)[:80]}")
+    registers = data["registers"]
+    if not isinstance(registers, dict):
+        raise ConfigError(f"{prefix}.registers: expected an object keyed by register name, got {type(registers).__name__}")
     chip = cls()
     rf = chip.register_file
-    for name, entries in data.get("registers", {}).items():
+    for name, entries in registers.items():
         kind = rf.kinds.get(name)
         if kind is None or isinstance(kind, ArrayRegister) or name not in chip.image:
             known = [n for n, k in rf.kinds.items() if not isinstance(k, ArrayRegister) and n in chip.image]
@@ -134,10 +141,9 @@ def _chip_from_dict(cls: type[ChipConfig], data: Any, arrays: dict[str, np.ndarr
             raise ConfigError(f"{prefix}.{name}: expected an object mapping instance index to fields")
         reg = rf[name]
         for key, record in entries.items():
-            if not key.isdigit() or not int(key) < reg.count:
-                raise ConfigError(f"{prefix}.{name}: instance {key!r} out of range; valid 0..{reg.count - 1}")
+            index = _index(key, f"{prefix}.{name}", "instance", reg.count)
             value = _structure_value(kind, record, f"{prefix}.{name}[{key}]")
-            chip.image[name][int(key)] = value.to_word()
+            chip.image[name][index] = value.to_word()
     for name, words in chip.image.items():
         kind = rf.kinds[name]
         path = f"{prefix}/{name}.npy"
@@ -151,6 +157,28 @@ def _chip_from_dict(cls: type[ChipConfig], data: Any, arrays: dict[str, np.ndarr
                 raise ConfigError(f"{path}: {exc}") from exc
             words[:] = kind.to_words(checked)
     return chip
+
+
+def _array_specs() -> dict[tuple[str, str], ArraySpec]:
+    specs = {}
+    for section, cls in (("hicann", HICANNConfig), ("fpga", FPGAConfig)):
+        for name, kind in cls().register_file.kinds.items():
+            if isinstance(kind, ArrayRegister):
+                specs[section, name] = ArraySpec(kinds="ub", shape=tuple(kind.shape))
+    return specs
+
+
+_ARRAY_SPECS = _array_specs()
+_ARRAY_NAME = re.compile(r"(hicann|fpga)/(0|[1-9][0-9]{0,5})/(\w+)\.npy")
+
+
+def config_array_spec(name: str) -> ArraySpec | None:
+    """What the archive member ``name`` of a configuration may hold (an array register's shape), or None.
+
+    Used by :func:`load_config` (and the experiment reader) to check members before they are read.
+    """
+    match = _ARRAY_NAME.fullmatch(name)
+    return _ARRAY_SPECS.get((match[1], match[3])) if match else None
 
 
 def config_to_dict(config: WaferConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -167,7 +195,8 @@ def config_to_dict(config: WaferConfig) -> tuple[dict[str, Any], dict[str, np.nd
 
 
 def save_config(config: WaferConfig, path: str | Path) -> None:
-    """Write ``config`` to ``path`` (atomically)."""
+    """Write ``config`` to ``path`` (atomically; the path is checked before any work)."""
+    path = writable_output(path, what="configuration")
     if not isinstance(config, WaferConfig):
         raise ConfigError(f"save_config: expected a WaferConfig, got {type(config).__name__}")
     manifest, arrays = config_to_dict(config)
@@ -176,18 +205,24 @@ def save_config(config: WaferConfig, path: str | Path) -> None:
 
 def config_from_dict(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> WaferConfig:
     """Inverse of :func:`config_to_dict`; consumes the arrays it uses. Raises :class:`ConfigError`."""
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"configuration: expected an object with keys wafer, hicanns, fpgas; got {type(manifest).__name__}")
     extra = set(manifest) - {"format", "version", "wafer", "hicanns", "fpgas"}
     if extra:
-        raise ConfigError(f"unknown top-level keys {sorted(extra)}")
-    config = WaferConfig(C.Wafer(manifest.get("wafer", 0)))
+        raise ConfigError(f"unknown top-level keys {sorted(extra)}; valid keys: wafer, hicanns, fpgas")
+    missing = [k for k in ("wafer", "hicanns", "fpgas") if k not in manifest]
+    if missing:
+        raise ConfigError(f"missing key(s) {', '.join(missing)}; required: wafer, hicanns, fpgas")
+    wafer = manifest["wafer"]
+    if isinstance(wafer, bool) or not isinstance(wafer, int):
+        raise ConfigError(f"wafer: {wafer!r} is not an integer")
+    config = WaferConfig(C.Wafer(wafer))
     for kind, coord_type, cls in (("hicanns", C.HICANNOnWafer, HICANNConfig), ("fpgas", C.FPGAOnWafer, FPGAConfig)):
-        section = manifest.get(kind, {})
+        section = manifest[kind]
         if not isinstance(section, dict):
             raise ConfigError(f"{kind}: expected an object keyed by chip number")
         for key, data in section.items():
-            if not key.isdigit():
-                raise ConfigError(f"{kind}: chip key {key!r} is not a number")
-            coord = coord_type(int(key))
+            coord = coord_type(_index(key, kind, "chip", coord_type.size))
             prefix = f"{kind[:-1]}/{key}"
             chip = _chip_from_dict(cls, data, arrays, prefix)
             (config.hicann(coord) if cls is HICANNConfig else config.fpga(coord)).image.update(chip.image)
@@ -200,7 +235,7 @@ def load_config(path: str | Path) -> WaferConfig:
     Raises :class:`~hal.errors.FileFormatError` for a missing, corrupt,
     truncated or foreign file and for any invalid content, naming the place.
     """
-    manifest, arrays = read_archive(path, FORMAT, range(1, VERSION + 1))
+    manifest, arrays = read_archive(path, FORMAT, range(1, VERSION + 1), arrays=config_array_spec)
     try:
         config = config_from_dict(manifest, arrays)
         if arrays:
