@@ -136,3 +136,20 @@ def test_run_a_saved_experiment(capsys, tmp_path):
     assert code == 2 and "unknown backend 'nope'" in err
     code, _, err = run(capsys, "run", str(path), "--backend", "reference", "--option", "dt_ms=5")
     assert code == 2 and "dt_ms: 5 out of range" in err
+
+
+def test_info_registers_json_lists_registers_and_fields(capsys):
+    from hal.hardware.fpga import FPGA_REGISTERS
+    from hal.hardware.hicann import HICANN_REGISTERS
+
+    code, out, _ = run(capsys, "info", "registers", "--chip", "hicann", "--json")
+    registers = json.loads(out)
+    assert code == 0 and len(registers) == len(list(HICANN_REGISTERS)) and {r["chip"] for r in registers} == {"hicann"}
+    neuron = next(r for r in registers if r["name"] == "neuron")
+    assert {"name": "l1_address", "lsb": 0, "width": 6, "reset": 0, "access": "rw"}.items() <= neuron["fields"][0].items()
+    assert neuron["address"].startswith("0x")
+    code, out, _ = run(capsys, "info", "registers", "--json")
+    assert len(json.loads(out)) == len(list(HICANN_REGISTERS)) + len(list(FPGA_REGISTERS))
+    with pytest.raises(SystemExit) as stop:
+        main(["info", "registers", "--json", "--markdown"])
+    assert stop.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
