@@ -167,3 +167,9 @@ def test_a_killed_download_leaves_nothing_under_the_final_name(tmp_path, monkeyp
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_importing_the_command_needs_neither_torch_nor_scikit_learn():
+    code = ("import sys, hal_trainers.data_command, hal_trainers.plugin;"
+            "print([m for m in ('torch', 'sklearn', 'dask', 'matplotlib') if m in sys.modules])")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
