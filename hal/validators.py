@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import reprlib
 import sys
 import types
 import typing
@@ -39,7 +40,7 @@ from hal.errors import ConfigValueError, CoordinateError, FieldOverflowError, Ha
 
 __all__ = [
     "ErrorFactory", "in_range", "integral", "finite", "positive", "at_least", "one_of", "instance_of", "is_finite_number",
-    "MAX_JSON_DEPTH", "parse_json", "strict_converter", "structure_errors",
+    "MAX_JSON_DEPTH", "parse_json", "strict_converter", "structure_errors", "Shown", "shown",
 ]
 
 #: Builds the exception a validator raises: ``error(owner, field, value, valid)``.
@@ -129,6 +130,25 @@ def positive(*, what: str = "number", unit: str = "", error: ErrorFactory = Conf
             raise error(type(instance).__name__, attribute.name, value, valid)
 
     return validate
+
+
+class Shown:
+    """A value as error messages show it: its repr shortened (long lists end in ``...``).
+
+    Validators keep this as the error's ``value`` where the value itself could be huge.
+    """
+
+    def __init__(self, value: object):
+        self.value = value
+        self._text = reprlib.repr(value)
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def shown(value: object) -> object:
+    """``value`` itself if its repr is short anyway (numbers, None), else :class:`Shown`."""
+    return value if value is None or isinstance(value, (bool, int, float)) else Shown(value)
 
 
 def one_of(choices: tuple[str, ...], *, error: ErrorFactory = ConfigValueError):

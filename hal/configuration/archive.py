@@ -101,7 +101,7 @@ def write_archive(path: str | os.PathLike, kind: str, version: int, manifest: di
     atomic_write(path, write)
 
 
-def _check_members(path, infos: list[zipfile.ZipInfo], kind: str, spec_of: Callable[[str], ArraySpec | None], max_bytes: int) -> None:
+def _check_directory(path, infos: list[zipfile.ZipInfo], kind: str, max_bytes: int) -> None:
     """Refuse, from the zip's directory alone, what would be costly or wrong to decompress."""
     if not any(info.filename == _MANIFEST for info in infos):
         raise FileFormatError(path, f"no {_MANIFEST} inside: not a hal {kind} file")
@@ -116,20 +116,27 @@ def _check_members(path, infos: list[zipfile.ZipInfo], kind: str, spec_of: Calla
             raise FileFormatError(path, f"member {name!r} is encrypted; hal archives are not")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise FileFormatError(path, f"member {name!r} uses compression method {info.compress_type}; hal reads stored or deflated members")
-        if name == _MANIFEST:
-            limit = MAX_MANIFEST_BYTES
-        else:
-            spec = spec_of(name)
-            if spec is None:
-                raise FileFormatError(path, f"unexpected member {name!r}: not part of a hal {kind} file")
-            limit = min(spec.max_bytes(), max_bytes)
+        limit = MAX_MANIFEST_BYTES if name == _MANIFEST else max_bytes
         if info.file_size > limit:
-            raise FileFormatError(path, f"member {name!r} declares {info.file_size} bytes uncompressed; at most {limit} fit here "
+            raise FileFormatError(path, f"member {name!r} declares {info.file_size} bytes uncompressed; at most {limit} are read "
                                         "(checked before decompressing)")
         total += info.file_size
         if total > max_bytes:
             raise FileFormatError(path, f"members declare more than {max_bytes} bytes uncompressed (the limit for a hal archive; "
                                         "checked before decompressing)")
+
+
+def _check_names(path, infos: list[zipfile.ZipInfo], kind: str, spec_of: Callable[[str], ArraySpec | None]) -> None:
+    """Every member is one the reader expects, and no larger than its spec admits (still before decompressing)."""
+    for info in infos:
+        if info.filename == _MANIFEST:
+            continue
+        spec = spec_of(info.filename)
+        if spec is None:
+            raise FileFormatError(path, f"unexpected member {info.filename!r}: not part of a hal {kind} file")
+        if info.file_size > spec.max_bytes():
+            raise FileFormatError(path, f"member {info.filename!r} declares {info.file_size} bytes uncompressed; at most "
+                                        f"{spec.max_bytes()} fit its shape (checked before decompressing)")
 
 
 class _Refused(ValueError):
@@ -199,7 +206,7 @@ def read_archive(path: str | os.PathLike, kind: str, versions: range, *, arrays:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            _check_members(path, infos, kind, spec_of, max_bytes)
+            _check_directory(path, infos, kind, max_bytes)
             try:
                 with zf.open(_MANIFEST) as fh:
                     manifest = parse_json(fh.read())
@@ -217,6 +224,7 @@ def read_archive(path: str | os.PathLike, kind: str, versions: range, *, arrays:
                     f"format version {version!r} not supported; this hal reads versions "
                     f"{versions.start}..{versions.stop - 1}" + ("; upgrade hal" if isinstance(version, int) and version >= versions.stop else ""),
                 )
+            _check_names(path, infos, kind, spec_of)
             result = {}
             for info in sorted(infos, key=lambda i: i.filename):
                 if info.filename == _MANIFEST:

@@ -1,7 +1,15 @@
-"""Saving and loading experiments and recordings (zip archives of a JSON manifest and ``.npy`` arrays)."""
+"""Saving and loading experiments and recordings (zip archives of a JSON manifest and ``.npy`` arrays).
+
+Reading is strict and bounded: the manifest's keys are exactly the ones :func:`save_experiment`
+writes (unknown ones refused with the valid ones, none filled in), integers are integers,
+numbers finite, and the archive holds exactly the arrays the manifest calls for, each checked
+(dtype, dimensions, size) before it is read. The experiment is then built through its own
+constructors, so a file cannot describe a run the Python API would refuse.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,17 +17,23 @@ import numpy as np
 
 from hal import coordinates as C
 from hal.analog.domains import Domains
-from hal.configuration.archive import read_archive, write_archive
+from hal.configuration.archive import ArraySpec, read_archive, write_archive
 from hal.configuration.configurator import Verify
-from hal.configuration.io import config_from_dict, config_to_dict
+from hal.configuration.io import config_array_spec, config_from_dict, config_to_dict
 from hal.coordinates import InputAddress
 from hal.errors import ConfigError, FileFormatError, HalError
-from hal.experiment.model import Experiment, PoissonInput, SpikeArrayInput
+from hal.experiment.model import MAX_SAMPLES, Experiment, PoissonInput, SpikeArrayInput
+from hal.files import writable_output
+from hal.validators import is_finite_number
 
 __all__ = ["EXPERIMENT_FORMAT", "RECORDING_FORMAT", "save_experiment", "load_experiment", "save_recording", "load_recording_summary"]
 
 EXPERIMENT_FORMAT = "hal-experiment"
 RECORDING_FORMAT = "hal-recording"
+
+_KEYS = ("config", "duration_ms", "n_samples", "inputs", "record_membrane", "membrane_interval_ms", "domains", "seed", "verify")
+_INPUT_KEYS = {"poisson": ("kind", "targets", "start_ms", "stop_ms", "seed"), "spike_array": ("kind", "targets", "samples")}
+_DOMAIN_KEYS = ("speedup", "alpha", "shift_mv")
 
 
 def _address_list(targets) -> list[list[int]]:
@@ -27,7 +41,11 @@ def _address_list(targets) -> list[list[int]]:
 
 
 def save_experiment(experiment, path: str | Path) -> None:
-    """Write an :class:`~hal.experiment.Experiment` (configuration, stimuli, recording spec) to ``path``."""
+    """Write an :class:`~hal.experiment.Experiment` (configuration, stimuli, recording spec) to ``path``.
+
+    The path is checked before anything is converted; the file is written atomically.
+    """
+    path = writable_output(path, what="experiment")
     if not isinstance(experiment, Experiment):
         raise ConfigError(f"save_experiment: expected an Experiment, got {type(experiment).__name__}")
     config_manifest, arrays = config_to_dict(experiment.config)
@@ -57,41 +75,153 @@ def save_experiment(experiment, path: str | Path) -> None:
     write_archive(path, EXPERIMENT_FORMAT, 1, manifest, arrays)
 
 
-def load_experiment(path: str | Path):
-    """Read an experiment written by :func:`save_experiment`."""
-    manifest, arrays = read_archive(path, EXPERIMENT_FORMAT, range(1, 2))
+_INDEX = r"(?:0|[1-9][0-9]{0,6})"
+_INPUT_ARRAY = re.compile(rf"inputs/{_INDEX}/(?:rates_hz|{_INDEX}/(times_ms|index))\.npy")
+
+
+def _experiment_array_spec(name: str) -> ArraySpec | None:
+    if name.startswith("config/"):
+        return config_array_spec(name[len("config/"):])
+    match = _INPUT_ARRAY.fullmatch(name)
+    if match is None:
+        return None
+    if match[1] is None:
+        return ArraySpec(kinds="iuf", ndims=(1, 2), what="rates_hz: (targets,) or (samples, targets) numbers")
+    if match[1] == "times_ms":
+        return ArraySpec(kinds="iuf", ndims=(1,), what="times_ms: 1-d numbers")
+    return ArraySpec(kinds="iu", ndims=(1,), what="index: 1-d integers")
+
+
+def _object(value: Any, where: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """``value`` as a dict with exactly ``keys`` (the message lists what is missing or unknown)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected an object with keys {', '.join(keys)}; got {type(value).__name__}")
+    unknown = sorted(set(value) - set(keys))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; valid keys: {', '.join(keys)}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}; required: {', '.join(keys)}")
+    return value
+
+
+def _list(value: Any, where: str) -> list:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _int(value: Any, where: str, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: {value!r} is not an integer")
+    if value < lo or (hi is not None and value > hi):
+        raise ConfigError(f"{where}: {value!r} out of range; valid {lo}..{hi if hi is not None else ''}".rstrip("."))
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    if not is_finite_number(value):
+        raise ConfigError(f"{where}: {value!r} is not a finite number")
+    return value
+
+
+def _ints(value: Any, where: str, n: int) -> list[int]:
+    items = _list(value, where)
+    if len(items) != n:
+        raise ConfigError(f"{where}: {items!r} has {len(items)} entries; expected {n}")
+    return [_int(x, f"{where}[{k}]", 0) for k, x in enumerate(items)]
+
+
+def _targets(value: Any, where: str) -> list[InputAddress]:
+    return [InputAddress(C.HICANNOnWafer(h), c, a) for k, t in enumerate(_list(value, where)) for h, c, a in [_ints(t, f"{where}[{k}]", 3)]]
+
+
+class _Arrays:
+    """The archive's arrays, taken one by one, so that both missing and left-over members are named."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+
+    def take(self, name: str) -> np.ndarray:
+        if name not in self.arrays:
+            raise ConfigError(f"missing member {name} (the manifest calls for it)")
+        return self.arrays.pop(name)
+
+    def check_used(self) -> None:
+        if self.arrays:
+            raise ConfigError(f"members the manifest does not call for: {', '.join(sorted(self.arrays)[:5])}")
+
+
+def _inputs(value: Any, arrays: _Arrays) -> list[PoissonInput | SpikeArrayInput]:
+    inputs = []
+    for i, spec in enumerate(_list(value, "inputs")):
+        where = f"inputs[{i}]"
+        kind = spec.get("kind") if isinstance(spec, dict) else None
+        if kind not in _INPUT_KEYS:
+            raise ConfigError(f"{where}.kind: {kind!r} unknown; valid {', '.join(_INPUT_KEYS)}")
+        spec = _object(spec, where, _INPUT_KEYS[kind])
+        targets = _targets(spec["targets"], f"{where}.targets")
+        if kind == "poisson":
+            stop = None if spec["stop_ms"] is None else _number(spec["stop_ms"], f"{where}.stop_ms")
+            inputs.append(PoissonInput(targets, arrays.take(f"inputs/{i}/rates_hz.npy"), _number(spec["start_ms"], f"{where}.start_ms"), stop,
+                                       _int(spec["seed"], f"{where}.seed", 0)))
+        else:
+            samples = _int(spec["samples"], f"{where}.samples", 1, MAX_SAMPLES)
+            spikes = [(arrays.take(f"inputs/{i}/{k}/times_ms.npy"), arrays.take(f"inputs/{i}/{k}/index.npy")) for k in range(samples)]
+            inputs.append(SpikeArrayInput(targets, spikes))
+    return inputs
+
+
+def _experiment(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> Experiment:
+    manifest = _object({k: v for k, v in manifest.items() if k not in ("format", "version")}, "manifest", _KEYS)
+    config_arrays = {k[len("config/"):]: arrays.pop(k) for k in [k for k in arrays if k.startswith("config/")]}
+    config = config_from_dict(manifest["config"], config_arrays)
+    if config_arrays:
+        raise ConfigError(f"members that belong to no configured chip: {', '.join('config/' + k for k in sorted(config_arrays)[:5])}")
+    taken = _Arrays(arrays)
+    inputs = _inputs(manifest["inputs"], taken)
+    taken.check_used()
+    n_samples = None if manifest["n_samples"] is None else _int(manifest["n_samples"], "n_samples", 1, MAX_SAMPLES)
+    record = []
+    for k, pair in enumerate(_list(manifest["record_membrane"], "record_membrane")):
+        h, n = _ints(pair, f"record_membrane[{k}]", 2)
+        record.append((C.HICANNOnWafer(h), C.NeuronOnHICANN.from_enum(n)))
+    d = _object(manifest["domains"], "domains", _DOMAIN_KEYS)
+    domains = Domains(**{k: _number(d[k], f"domains.{k}") for k in _DOMAIN_KEYS})
+    verify = manifest["verify"]
+    if verify not in [v.value for v in Verify]:
+        raise ConfigError(f"verify: {verify!r} unknown; valid {', '.join(v.value for v in Verify)}")
+    return Experiment(
+        config,
+        _number(manifest["duration_ms"], "duration_ms"),
+        inputs,
+        n_samples,
+        record,
+        _number(manifest["membrane_interval_ms"], "membrane_interval_ms"),
+        domains,
+        _int(manifest["seed"], "seed", 0),
+        Verify(verify),
+    )
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read an experiment written by :func:`save_experiment`.
+
+    Every problem is a :class:`~hal.errors.FileFormatError` naming the file and the place.
+    """
+    manifest, arrays = read_archive(path, EXPERIMENT_FORMAT, range(1, 2), arrays=_experiment_array_spec)
     try:
-        config_arrays = {k[len("config/"):]: v for k, v in arrays.items() if k.startswith("config/")}
-        config = config_from_dict(manifest["config"], config_arrays)
-        inputs = []
-        for i, spec in enumerate(manifest["inputs"]):
-            targets = [InputAddress(C.HICANNOnWafer(h), c, a) for h, c, a in spec["targets"]]
-            if spec["kind"] == "poisson":
-                inputs.append(PoissonInput(targets, arrays[f"inputs/{i}/rates_hz.npy"], spec["start_ms"], spec["stop_ms"], spec["seed"]))
-            elif spec["kind"] == "spike_array":
-                spikes = [(arrays[f"inputs/{i}/{k}/times_ms.npy"], arrays[f"inputs/{i}/{k}/index.npy"]) for k in range(spec["samples"])]
-                inputs.append(SpikeArrayInput(targets, spikes))
-            else:
-                raise ConfigError(f"inputs[{i}].kind: {spec['kind']!r} unknown; valid poisson, spike_array")
-        return Experiment(
-            config,
-            manifest["duration_ms"],
-            inputs,
-            manifest["n_samples"],
-            [(C.HICANNOnWafer(h), C.NeuronOnHICANN.from_enum(n)) for h, n in manifest["record_membrane"]],
-            manifest["membrane_interval_ms"],
-            Domains(**manifest["domains"]),
-            manifest["seed"],
-            Verify(manifest["verify"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FileFormatError(path, f"malformed experiment ({type(exc).__name__}: {exc})") from None
+        return _experiment(manifest, arrays)
     except HalError as exc:
         raise FileFormatError(path, f"invalid content: {exc}") from exc
 
 
 def save_recording(recording, path: str | Path) -> None:
-    """Write a :class:`~hal.experiment.Recording`: spikes per sample, counts, membranes and the raw trace."""
+    """Write a :class:`~hal.experiment.Recording`: spikes per sample, counts, membranes and the raw trace.
+
+    The path is checked before anything is converted; the file is written atomically.
+    """
+    path = writable_output(path, what="recording")
     arrays: dict[str, np.ndarray] = {"spike_counts.npy": recording.spike_counts}
     for s, (t, col) in enumerate(recording.spike_times_ms):
         arrays[f"spikes/{s}/times_ms.npy"] = t
@@ -115,6 +245,16 @@ def save_recording(recording, path: str | Path) -> None:
     write_archive(path, RECORDING_FORMAT, 1, manifest, arrays)
 
 
+_RECORDING_ARRAY = re.compile(rf"spike_counts\.npy|spikes/{_INDEX}/(?:times_ms|neuron)\.npy|trace/(?:sample|time|hicann|channel|address)\.npy"
+                              rf"|membrane/{_INDEX}/(?:times_ms|v_mv)\.npy")
+
+
+def _recording_array_spec(name: str) -> ArraySpec | None:
+    if not _RECORDING_ARRAY.fullmatch(name):
+        return None
+    return ArraySpec(kinds="iuf", ndims=(2,) if name == "spike_counts.npy" or name.endswith("v_mv.npy") else (1,))
+
+
 def load_recording_summary(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The manifest and arrays of a saved recording (for analysis outside hal)."""
-    return read_archive(path, RECORDING_FORMAT, range(1, 2))
+    """The manifest and arrays of a saved recording (for analysis outside hal); members checked as for experiments."""
+    return read_archive(path, RECORDING_FORMAT, range(1, 2), arrays=_recording_array_spec)

@@ -9,6 +9,11 @@ converts the stimuli to FPGA playback events, runs, and turns the trace back
 into a :class:`Recording`: spike times per logical neuron in biological time,
 counts and rates per sample, membrane traces, lost events — with the hardware
 events still reachable. All unit conversion goes through :mod:`hal.analog.domains`.
+
+What a run can carry is bounded before anything is allocated: a Poisson source's rate by
+one event per FPGA timestamp tick, the expected playback events by :data:`MAX_PLAYBACK_EVENTS`,
+the sampled membrane values by :data:`MAX_MEMBRANE_VALUES`, the duration by the FPGA trace's
+time range, and the batch by :data:`MAX_SAMPLES`.
 """
 
 from __future__ import annotations
@@ -22,21 +27,68 @@ from hal import coordinates as C
 from hal.coordinates import InputAddress
 from hal.backend import Backend, RunRequest, RunResult
 from hal.configuration.configurator import Verify
-from hal.analog.domains import PAPER_DOMAINS, Domains
+from hal.analog.domains import PAPER_DOMAINS, TICK_HW_S, Domains
 from hal.logging import get_logger
-from hal.validators import at_least, positive
-from hal.errors import ConfigError
+from hal.validators import at_least, finite, in_range, instance_of, positive, shown
+from hal.errors import ConfigError, ConfigValueError
 from hal.backend.events import HardwareEvents
 from hal.hardware.wafer import WaferConfig
 from hal.netlist.wiring import LogicalNeuron, Wiring
 
-__all__ = ["PoissonInput", "SpikeArrayInput", "Experiment", "Recording"]
+__all__ = ["PoissonInput", "SpikeArrayInput", "Experiment", "Recording", "max_source_rate_hz", "max_duration_ms",
+           "MAX_PLAYBACK_EVENTS", "MAX_MEMBRANE_VALUES", "MAX_SAMPLES", "MAX_RUN_TICKS"]
 
 log = get_logger(__name__)
 
+#: The expected number of Poisson playback events an experiment may ask for, over all inputs
+#: and samples (hal holds each as a 16-byte event: 2 GiB). Larger batches are split into runs.
+MAX_PLAYBACK_EVENTS = 2**27
+#: Sampled membrane values a run may return (samples x traces x time points; 2 GiB as float64).
+MAX_MEMBRANE_VALUES = 2**28
+#: Samples (independent input patterns) in one run.
+MAX_SAMPLES = 2**20
+#: The longest run in FPGA timestamp ticks: the trace's 15-bit timestamps extended by
+#: overflow entries that count up to 31 bits (HARDWARE_FACTS.md section 7).
+MAX_RUN_TICKS = 2**46
+
+
+def max_source_rate_hz(domains: Domains) -> float:
+    """The highest rate (biological Hz) one source can be played at: one event per timestamp tick.
+
+    The FPGA timestamps events in 4 ns ticks (0.04 ms biological at speed-up 10^4: 25 kHz);
+    two events of one source within a tick cannot be told apart. (A HICANN link carries far
+    less, one event per 56 ns; beyond that, events are dropped and counted, see
+    :data:`hal.experiment.LINK_CAPACITY_HZ`.)
+    """
+    return 1.0 / (TICK_HW_S * domains.speedup)
+
+
+def max_duration_ms(domains: Domains) -> float:
+    """The longest experiment (biological ms): :data:`MAX_RUN_TICKS` timestamp ticks."""
+    return float(domains.ticks_to_ms(MAX_RUN_TICKS))
+
+
+def _numbers(value: Any, owner: str, field: str, kinds: str, valid: str) -> np.ndarray:
+    """``value`` as an array of the numeric ``kinds``; strings, booleans and objects are refused, not coerced."""
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError):  # ragged
+            raise ConfigValueError(owner, field, shown(value), valid) from None
+    if array.dtype.kind not in kinds and array.size:
+        raise ConfigValueError(owner, field, shown(value), f"{valid}; not {array.dtype}")
+    return array
+
 
 def _targets(value: Any) -> tuple[InputAddress, ...]:
-    items = tuple(value)
+    if isinstance(value, (str, bytes, dict)):
+        raise ConfigError(f"input targets: {shown(value)} is not a list of InputAddress")
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise ConfigError(f"input targets: {shown(value)} is not a list of InputAddress") from None
     for i, t in enumerate(items):
         if not isinstance(t, InputAddress):
             raise ConfigError(f"input targets[{i}]: {t!r} is not an InputAddress")
@@ -57,10 +109,11 @@ class PoissonInput:
     """
 
     targets: tuple[InputAddress, ...] = attrs.field(converter=_targets)
-    rates_hz: np.ndarray = attrs.field(converter=lambda r: np.asarray(r, dtype=float))
-    start_ms: float = 0.0
-    stop_ms: float | None = None
-    seed: int = 0
+    rates_hz: np.ndarray = attrs.field(
+        converter=lambda r: _numbers(r, "PoissonInput", "rates_hz", "iuf", "a finite rate >= 0 per target").astype(float))
+    start_ms: float = attrs.field(default=0.0, validator=finite(what="time", unit="ms"))
+    stop_ms: float | None = attrs.field(default=None, validator=attrs.validators.optional(finite(what="time", unit="ms")))
+    seed: int = attrs.field(default=0, validator=at_least(0))
 
     def __attrs_post_init__(self):
         r = self.rates_hz
@@ -72,6 +125,12 @@ class PoissonInput:
         if self.start_ms < 0 or (self.stop_ms is not None and self.stop_ms < self.start_ms):
             raise ConfigError(f"PoissonInput: window [{self.start_ms}, {self.stop_ms}) ms is not valid; need 0 <= start <= stop")
 
+    def expected_events(self, n_samples: int, duration_ms: float) -> float:
+        """The mean number of spikes over ``n_samples`` samples (to bound a run before drawing them)."""
+        stop = duration_ms if self.stop_ms is None else self.stop_ms
+        per_sample = self.rates_hz.sum(axis=-1) * (stop - self.start_ms) * 1e-3
+        return float(per_sample.sum() if self.rates_hz.ndim == 2 else per_sample * n_samples)
+
     def n_samples(self) -> int | None:
         return self.rates_hz.shape[0] if self.rates_hz.ndim == 2 else None
 
@@ -79,6 +138,10 @@ class PoissonInput:
         """(times_ms, target index) of one sample, sorted by time."""
         stop = duration_ms if self.stop_ms is None else self.stop_ms
         rates = self.rates_hz[sample] if self.rates_hz.ndim == 2 else self.rates_hz
+        expected = float(rates.sum()) * (stop - self.start_ms) * 1e-3
+        if not expected <= MAX_PLAYBACK_EVENTS:  # also NaN: nothing is drawn before this holds
+            raise ConfigError(f"PoissonInput: sample {sample} expects {expected:.4g} spikes in [{self.start_ms}, {stop}) ms; "
+                              f"at most {MAX_PLAYBACK_EVENTS} playback events fit a run")
         rng = np.random.default_rng([self.seed, sample])
         window_s = (stop - self.start_ms) * 1e-3
         counts = rng.poisson(rates * window_s)
@@ -88,14 +151,30 @@ class PoissonInput:
         return times[order], index[order]
 
 
+def _spike_arrays(value: Any) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """(times as float, target indices as int64) per sample; indices must be integers, times numbers."""
+    if isinstance(value, (str, bytes, dict)):
+        raise ConfigError(f"SpikeArrayInput.spikes: {shown(value)} is not a list of (times_ms, target_index) pairs")
+    try:
+        pairs = [tuple(p) for p in value]
+    except TypeError:
+        raise ConfigError(f"SpikeArrayInput.spikes: {shown(value)} is not a list of (times_ms, target_index) pairs") from None
+    out = []
+    for k, pair in enumerate(pairs):
+        if len(pair) != 2:
+            raise ConfigError(f"SpikeArrayInput.spikes[{k}]: {shown(pair)} is not a (times_ms, target_index) pair")
+        times = _numbers(pair[0], "SpikeArrayInput", f"spikes[{k}].times_ms", "iuf", "finite times in ms")
+        index = _numbers(pair[1], "SpikeArrayInput", f"spikes[{k}].target_index", "iu", "integer target indices")
+        out.append((times.astype(float), index.astype(np.int64)))
+    return tuple(out)
+
+
 @attrs.frozen(eq=False)
 class SpikeArrayInput:
     """Explicit spike times: ``spikes[k] = (times_ms, target index)`` for sample k (one entry = all samples)."""
 
     targets: tuple[InputAddress, ...] = attrs.field(converter=_targets)
-    spikes: tuple[tuple[np.ndarray, np.ndarray], ...] = attrs.field(
-        converter=lambda s: tuple((np.asarray(t, dtype=float), np.asarray(i, dtype=np.int64)) for t, i in s)
-    )
+    spikes: tuple[tuple[np.ndarray, np.ndarray], ...] = attrs.field(converter=lambda s: _spike_arrays(s))
 
     def __attrs_post_init__(self):
         if not self.spikes:
@@ -124,23 +203,36 @@ Input = PoissonInput | SpikeArrayInput
 _positive_ms = positive(what="time", unit="ms")
 
 
+def _tuple_of(value: Any, field: str) -> Any:
+    if isinstance(value, (str, bytes, dict)):
+        raise ConfigError(f"Experiment.{field}: {shown(value)} is not a list")
+    try:
+        return tuple(value)
+    except TypeError:
+        raise ConfigError(f"Experiment.{field}: {shown(value)} is not a list") from None
+
+
 @attrs.frozen(eq=False)
 class Experiment:
     """A configured network, its stimuli, what to record and for how long (biological units)."""
 
     config: WaferConfig
     duration_ms: float = attrs.field(validator=_positive_ms)
-    inputs: tuple[Input, ...] = attrs.field(default=(), converter=tuple)
-    n_samples: int | None = attrs.field(default=None, validator=attrs.validators.optional(at_least(1)))
-    record_membrane: tuple[tuple[C.HICANNOnWafer, C.NeuronOnHICANN], ...] = attrs.field(default=(), converter=tuple)
+    inputs: tuple[Input, ...] = attrs.field(default=(), converter=lambda v: _tuple_of(v, "inputs"))
+    n_samples: int | None = attrs.field(default=None, validator=attrs.validators.optional(in_range(1, MAX_SAMPLES, error=ConfigValueError)))
+    record_membrane: tuple[tuple[C.HICANNOnWafer, C.NeuronOnHICANN], ...] = attrs.field(default=(), converter=lambda v: _tuple_of(v, "record_membrane"))
     membrane_interval_ms: float = attrs.field(default=0.1, validator=_positive_ms)
-    domains: Domains = PAPER_DOMAINS
-    seed: int = 0
-    verify: Verify = Verify.VERIFY
+    domains: Domains = attrs.field(default=PAPER_DOMAINS, validator=instance_of(Domains))
+    seed: int = attrs.field(default=0, validator=at_least(0))
+    verify: Verify = attrs.field(default=Verify.VERIFY, validator=instance_of(Verify))
 
     def __attrs_post_init__(self):
         if not isinstance(self.config, WaferConfig):
             raise ConfigError(f"Experiment.config: expected a WaferConfig, got {type(self.config).__name__}")
+        longest = max_duration_ms(self.domains)
+        if self.duration_ms > longest:
+            raise ConfigValueError("Experiment", "duration_ms", self.duration_ms,
+                                   f"a time > 0 and <= {longest:.6g} ms ({MAX_RUN_TICKS} FPGA timestamp ticks, the trace's time range)")
         for i, inp in enumerate(self.inputs):
             if not isinstance(inp, (PoissonInput, SpikeArrayInput)):
                 raise ConfigError(f"Experiment.inputs[{i}]: {type(inp).__name__} is not a PoissonInput or SpikeArrayInput")
@@ -163,6 +255,30 @@ class Experiment:
         for i, pair in enumerate(self.record_membrane):
             if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], C.HICANNOnWafer) and isinstance(pair[1], C.NeuronOnHICANN)):
                 raise ConfigError(f"Experiment.record_membrane[{i}]: {pair!r} is not a (HICANNOnWafer, NeuronOnHICANN) pair")
+        self._check_bounds()
+
+    def _check_bounds(self) -> None:
+        """What the run would allocate, from the rates and sizes alone: rates, playback events, membrane samples."""
+        top = max_source_rate_hz(self.domains)
+        expected = 0.0
+        for i, inp in enumerate(self.inputs):
+            if isinstance(inp, PoissonInput):
+                if inp.rates_hz.size and inp.rates_hz.max() > top:
+                    raise ConfigError(
+                        f"Experiment.inputs[{i}].rates_hz: {float(inp.rates_hz.max())!r} Hz out of range; valid 0..{top:.6g} Hz "
+                        f"(one event per {TICK_HW_S * 1e9:.0f} ns FPGA timestamp tick at speed-up {self.domains.speedup:g}; "
+                        f"a HICANN link carries {1e9 / 56 / self.domains.speedup:.6g} Hz without loss)")
+                expected += inp.expected_events(self.batch_size, self.duration_ms)
+        if expected > MAX_PLAYBACK_EVENTS:
+            raise ConfigError(f"Experiment: the Poisson inputs expect {expected:.4g} playback events over {self.batch_size} sample(s); "
+                              f"at most {MAX_PLAYBACK_EVENTS} fit a run (split the batch or shorten the stimulus)")
+        if self.record_membrane:
+            points = int(self.domains.ms_to_ticks(self.duration_ms)) // max(1, int(self.domains.ms_to_ticks(self.membrane_interval_ms))) + 1
+            values = points * len(self.record_membrane) * self.batch_size
+            if values > MAX_MEMBRANE_VALUES:
+                raise ConfigError(f"Experiment: recording {len(self.record_membrane)} membrane(s) every {self.membrane_interval_ms} ms for "
+                                  f"{self.duration_ms} ms in {self.batch_size} sample(s) gives {values} values; at most {MAX_MEMBRANE_VALUES} "
+                                  "fit a run (record fewer, less often, or split the batch)")
 
     @property
     def batch_size(self) -> int:

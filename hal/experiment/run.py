@@ -45,6 +45,10 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     plugins = plugins or default_plugins()
     wiring = extract_wiring(experiment.config)
     check_inputs(experiment, wiring)
+    if not any(wiring.recorded):
+        # Not an error: an empty configuration runs and records nothing, which is worth saying once.
+        log.warning("nothing_to_record", wafer=experiment.config.wafer.id,
+                    reason="no neuron's spikes reach the FPGA trace in this configuration; the recording will be empty")
     request = experiment.request()
     _warn_about_link_load(experiment, request)
     backend.check(request)  # before touching the backend's state

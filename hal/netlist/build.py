@@ -214,7 +214,8 @@ def trace_events(wiring: Wiring, sample: np.ndarray, ticks: np.ndarray, neuron: 
     Only neurons whose spikes reach an FPGA channel appear; the FPGA's trace
     filter drops address-0 events where it is enabled.
     """
-    sample, ticks, neuron = (np.asarray(a) for a in (sample, ticks, neuron))
+    # Integer arrays even when empty: a run without neurons passes plain empty lists.
+    sample, ticks, neuron = (np.asarray(a, dtype=np.int64) for a in (sample, ticks, neuron))
     keep = wiring.recorded[neuron] & (ticks >= 0) & (ticks < duration_ticks) if neuron.size else np.zeros(0, dtype=bool)
     sample, ticks, neuron = sample[keep], ticks[keep], neuron[keep]
     origin = wiring.neuron_origin[neuron]

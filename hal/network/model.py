@@ -24,7 +24,7 @@ from hal import coordinates as C
 from hal.errors import ConfigError, ConfigValueError, FileFormatError, HalError, ResourceError, UnknownNameError
 from hal.files import atomic_write, existing_file, writable_output
 from hal.network.parameters import SCHMITT2017, LIFParameters
-from hal.validators import in_range, instance_of, is_finite_number, one_of, parse_json, positive, strict_converter, structure_errors
+from hal.validators import in_range, instance_of, is_finite_number, one_of, parse_json, positive, shown, strict_converter, structure_errors
 
 __all__ = [
     "Population", "SourcePopulation", "Projection", "Network", "save_network", "load_network", "paper_network_description",
@@ -89,7 +89,7 @@ def _check_pairs(instance, attribute, value):
     if value is None:
         return
     if not isinstance(value, tuple):
-        raise ConfigValueError("Projection", "pairs", reprlib.repr(value), "a list of [pre, post] index pairs")
+        raise ConfigValueError("Projection", "pairs", shown(value), "a list of [pre, post] index pairs")
     for k, pair in enumerate(value):
         if not (len(pair) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in pair)):
             raise ConfigValueError("Projection", f"pairs[{k}]", pair, "a pair of integer indices [pre, post], each >= 0")
@@ -113,10 +113,6 @@ def _first(w: np.ndarray, bad: np.ndarray) -> tuple[str, Any]:
     return "[" + ", ".join(map(str, index)) + "]", w[index].item()
 
 
-def _short(value: Any) -> Any:
-    return reprlib.repr(value) if isinstance(value, (list, tuple, dict, str)) else value
-
-
 def _check_weight_type(instance, attribute, value):
     """Integers for ``weight_bits``, finite numbers for ``weight_ns`` (scalars or arrays).
 
@@ -131,7 +127,7 @@ def _check_weight_type(instance, attribute, value):
         if value.dtype.kind not in kinds:
             if value.size:
                 at, item = _first(value, np.ones(value.shape, dtype=bool))
-                raise ConfigValueError("Projection", f"{attribute.name}{at}", _short(item), f"{valid}; not an array of {value.dtype}")
+                raise ConfigValueError("Projection", f"{attribute.name}{at}", shown(item), f"{valid}; not an array of {value.dtype}")
             raise ConfigValueError("Projection", attribute.name, "[]", f"{valid}; not an array of {value.dtype}")
         if not integer and not np.all(np.isfinite(value)):
             at, item = _first(value, ~np.isfinite(value))
@@ -139,7 +135,7 @@ def _check_weight_type(instance, attribute, value):
         return
     ok = isinstance(value, int) and not isinstance(value, bool) if integer else is_finite_number(value)
     if not ok:
-        raise ConfigValueError("Projection", attribute.name, _short(value), valid)
+        raise ConfigValueError("Projection", attribute.name, shown(value), valid)
 
 
 @attrs.frozen(eq=False)
@@ -264,10 +260,10 @@ def _tuple(value: Any) -> Any:
 def _items_of(cls: type):
     def validate(instance, attribute, value):
         if not isinstance(value, tuple):
-            raise ConfigValueError("Network", attribute.name, reprlib.repr(value), f"a list of {cls.__name__}")
+            raise ConfigValueError("Network", attribute.name, shown(value), f"a list of {cls.__name__}")
         for k, item in enumerate(value):
             if not isinstance(item, cls):
-                raise ConfigValueError("Network", f"{attribute.name}[{k}]", reprlib.repr(item), f"a {cls.__name__}")
+                raise ConfigValueError("Network", f"{attribute.name}[{k}]", shown(item), f"a {cls.__name__}")
 
     return validate
 
