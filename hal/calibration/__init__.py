@@ -1,7 +1,9 @@
 """Calibration: per-circuit transforms from hardware-domain targets to DAC values, and their database.
 
 * :mod:`hal.calibration.transforms` -- the transforms and their fitting;
-* :mod:`hal.calibration.database` -- the SQLite store of calibration sets;
+* :mod:`hal.calibration.database` -- the SQLite store of calibration sets (each set stored,
+  checked and marked complete in one transaction; :mod:`hal.calibration.checks` are the checks,
+  :mod:`hal.calibration.setfile` the portable file);
 * :class:`Calibration` -- what parameter translation asks: "which DAC gives
   this target on this circuit?", answered from a set in a store or from the
   nominal (ideal-chip) transfer functions;
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from hal import coordinates as C
-from hal.calibration.database import CalibrationStore, Defect, SetInfo, SQLiteStore, open_store
+from hal.calibration.database import CalibrationStore, Defect, SetInfo, SQLiteStore, UnknownSetError, open_store
+from hal.calibration.parameters import PARAMETERS
 from hal.calibration.transforms import (
     CalibrationMissingError,
     CalibrationOutOfRangeError,
@@ -43,6 +46,7 @@ __all__ = [
     "SetInfo",
     "Defect",
     "open_store",
+    "UnknownSetError",
     "CalibrationMissingError",
     "CalibrationOutOfRangeError",
     "nominal_transform",
@@ -53,23 +57,6 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
-
-#: Calibrated parameters: name -> (FG parameter, shared per block?, hardware unit).
-PARAMETERS = {
-    "e_l_mv": ("E_l", False, "mV"),
-    "v_th_mv": ("V_t", False, "mV"),
-    "v_reset_mv": ("V_reset", True, "mV"),
-    "e_rev_e_mv": ("E_synx", False, "mV"),
-    "e_rev_i_mv": ("E_syni", False, "mV"),
-    "tau_m_us": ("I_gl", False, "us"),
-    "tau_syn_e_us": ("V_syntcx", False, "us"),
-    "tau_syn_i_us": ("V_syntci", False, "us"),
-    "t_ref_us": ("I_pl", False, "us"),
-    # Synaptic strength of a quadrant: how far (per mille of the way to E_exc) one weight-15 event
-    # moves a circuit's membrane with the leak off, set by the quadrant's V_gmax0.
-    "gmax": ("V_gmax0", True, "per mille per event"),
-}
-
 
 def _nominal_curve(parameter: str):
     if parameter == "gmax":
@@ -102,7 +89,9 @@ class Calibration:
 
     ``fallback="nominal"`` answers missing entries with the nominal transform
     and logs a warning each time; the default raises. There is no silent
-    "no calibration".
+    "no calibration". An unknown set id raises
+    :class:`~hal.calibration.database.UnknownSetError`; a set that is not marked complete is
+    used (it was asked for by id) with a warning.
     """
 
     def __init__(self, store: CalibrationStore | None = None, set_id: int | None = None, *, fallback: str | None = None):
@@ -110,6 +99,10 @@ class Calibration:
             raise ConfigError("Calibration: give both a store and a set id, or neither (nominal)")
         if fallback not in (None, "nominal"):
             raise ConfigError(f"Calibration fallback: {fallback!r} not valid; valid None (raise) or 'nominal'")
+        if store is not None and hasattr(store, "set_info"):
+            info = store.set_info(set_id)  # an unknown id fails here, not as "missing entry" later
+            if not info.complete:
+                log.warning("calibration_set_incomplete", set_id=set_id, wafer=info.wafer, problem=info.problem or "never completed")
         self.store = store
         self.set_id = set_id
         self.fallback = fallback

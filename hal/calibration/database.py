@@ -1,29 +1,47 @@
 """The calibration database: SQLite by default (one file, nothing to start), behind a small interface.
 
-Calibration *sets* belong to a wafer and carry their provenance (backend,
-seed, routine, hal version, time). A set holds one :class:`Transform` per
-(HICANN, parameter). Every set is kept (history per wafer); a set's content
-hash identifies what it holds; two sets can be diffed.
+Calibration *sets* belong to a wafer and carry their provenance (backend, seed, routine, hal
+version, time). A set holds one :class:`Transform` per (HICANN, parameter). Every set is kept
+(history per wafer); a set's content hash identifies what it holds; two sets can be diffed.
 
-Safety: WAL journal, every write in one ``BEGIN IMMEDIATE`` transaction, a
-busy timeout so that several processes calibrating different HICANNs into one
-file wait for each other instead of failing; a process killed mid-write leaves
-the last committed state (SQLite's atomic commit). The file carries an
-application id and a schema version; older schemas are migrated on open, newer
-or foreign files are refused with a clear error.
+Sets are transactions. :meth:`SQLiteStore.add_set` writes a set's provenance, transforms and the
+defects its calibration found, checks them (:mod:`hal.calibration.checks`: fields, ranges,
+finite values, the content hash read back from the database) and marks the set complete, all
+in one ``BEGIN IMMEDIATE`` transaction: a process killed on the way leaves the last committed
+state, never half a set. The incremental way (:meth:`~SQLiteStore.create_set`,
+:meth:`~SQLiteStore.store`, :meth:`~SQLiteStore.complete_set`) keeps a set *incomplete* until
+``complete_set`` has checked it. :meth:`~SQLiteStore.sets` and :meth:`~SQLiteStore.latest_set`
+(and so ``hal map --db``) see complete sets only; an incomplete set is used only when asked for
+by id, with a warning. An unknown set id is an :class:`UnknownSetError` naming the known ids.
 
-A lab can implement :class:`CalibrationStore` on a shared server database and
-use it wherever hal takes a store.
+Read-only opens (``open_store(path, read_only=True)``; ``hal calib show|diff|export``,
+``hal defects list``) use SQLite's ``mode=ro``: they never create, migrate or convert a file, so a
+database on a read-only share can be listed. A missing file is an error naming it; an empty or
+non-SQLite file is a :class:`~hal.errors.FileFormatError`.
+
+Writing opens use a rollback journal (``journal_mode=DELETE``; files from earlier versions in WAL
+mode are converted back): a read-only reader then needs nothing beside the file, where WAL needs
+its ``-shm``/``-wal`` files created next to it and works on one host only. Concurrent writers
+(several processes calibrating into one file) wait for each other through a busy timeout.
+
+The file carries an application id and a schema version. Older schemas are migrated on a
+writing open, inside a transaction; a read-only open reads them as they are. Schema 3 added the
+completeness mark: sets written before it are judged by today's checks (and, for ``hal
+calibrate`` sets, whether every HICANN holds every parameter the routine lists) -- complete if
+they pass, else incomplete with the reason. Newer or foreign files are refused.
+
+A lab can implement :class:`CalibrationStore` on a shared server database and use it wherever
+hal takes a store.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import io
 import os
 import sqlite3
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,19 +50,35 @@ import numpy as np
 
 from hal import coordinates as C
 from hal._version import __version__
-from hal.configuration.archive import read_archive, write_archive
+from hal.calibration.checks import check_entries, check_entry, check_provenance, check_wafer, content_hash, entry_hash_items
+from hal.calibration.setfile import Provenance, SetFile, read_set_file, write_set_file
 from hal.calibration.transforms import CalibrationMissingError, Transform
-from hal.errors import CalibrationError, ConfigError, FileFormatError
+from hal.errors import CalibrationError, ConfigError, ConfigValueError, FileFormatError, HalError, UnknownNameError
 from hal.logging import get_logger
 
-__all__ = ["CalibrationStore", "SQLiteStore", "SetInfo", "Defect", "DEFECT_COMPONENTS", "open_store", "SCHEMA_VERSION", "APPLICATION_ID"]
+__all__ = ["CalibrationStore", "SQLiteStore", "SetInfo", "Defect", "DEFECT_COMPONENTS", "UnknownSetError", "open_store",
+           "SCHEMA_VERSION", "APPLICATION_ID"]
 
 log = get_logger(__name__)
 
 APPLICATION_ID = 0x48414C43  # "HALC"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-_MIGRATIONS = {
+_CREATE_HINT = "create one with `hal calibrate --db {path} ...` or `hal calib import --db {path} FILE`"
+
+
+def _add_completeness(conn: sqlite3.Connection) -> None:
+    """Schema 3: the completeness mark, the stored content hash, and a verdict on every older set."""
+    conn.execute("ALTER TABLE calibration_sets ADD COLUMN complete INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE calibration_sets ADD COLUMN content_hash TEXT")
+    conn.execute("ALTER TABLE calibration_sets ADD COLUMN problem TEXT NOT NULL DEFAULT ''")
+    for row in conn.execute(f"SELECT {_SET_COLUMNS} FROM calibration_sets").fetchall():
+        complete, digest, problem = _judge_legacy(conn, row)
+        conn.execute("UPDATE calibration_sets SET complete = ?, content_hash = ?, problem = ? WHERE id = ?",
+                     (int(complete), digest, problem, row[0]))
+
+
+_MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     1: """
         CREATE TABLE calibration_sets (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -79,12 +113,17 @@ _MIGRATIONS = {
             PRIMARY KEY (wafer, component, hicann, item)
         );
     """,
+    3: _add_completeness,
 }
+
+_SET_COLUMNS = "id, wafer, created, backend, seed, routine, hal_version, note"
+#: the prefix of routines written by ``hal calibrate`` (hal_plugins.calibration): it lists the parameters
+_ROUTINE_PREFIX = "plugins.calibration:"
 
 
 @attrs.frozen
 class SetInfo:
-    """A calibration set and its provenance."""
+    """A calibration set, its provenance, and whether it is complete (checked, with its content hash)."""
 
     id: int
     wafer: int
@@ -94,6 +133,25 @@ class SetInfo:
     routine: str
     hal_version: str
     note: str = ""
+    complete: bool = True
+    content_hash: str | None = None
+    #: why an incomplete set is incomplete ("" when it is merely unfinished)
+    problem: str = ""
+
+    def provenance(self) -> Provenance:
+        return Provenance(self.id, self.wafer, self.created, self.backend, self.seed, self.routine, self.hal_version, self.note)
+
+
+class UnknownSetError(UnknownNameError, CalibrationError):
+    """No calibration set has this id; the message lists the ids there are."""
+
+    def __init__(self, path: object, set_id: object, known: Sequence[int]):
+        self.kind = "calibration set"
+        self.name = str(set_id)
+        self.known = tuple(str(k) for k in known)
+        self.set_id = set_id
+        self.message = f"{path}: no calibration set {set_id!r}; known sets: {', '.join(self.known) or 'none'}"
+        Exception.__init__(self, self.message)
 
 
 #: Component kinds of the defect list: name -> (what ``item`` indexes, number of items).
@@ -152,6 +210,7 @@ class Defect:
     source: str
 
     def __attrs_post_init__(self):
+        check_wafer(self.wafer, "Defect")
         check_defect(self.component, self.hicann, self.item)
 
 
@@ -165,6 +224,8 @@ class CalibrationStore(Protocol):
     def load(self, set_id: int, hicann: int, parameter: str) -> Transform: ...
 
     def sets(self, wafer: int | None = None) -> list[SetInfo]: ...
+
+    def set_info(self, set_id: int) -> SetInfo: ...
 
     def entries(self, set_id: int) -> list[tuple[int, str]]: ...
 
@@ -180,30 +241,128 @@ def _unblob(data: bytes) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _rows_hash(conn: sqlite3.Connection, set_id: int) -> str:
+    rows = conn.execute("SELECT hicann, parameter, kind, unit, data FROM transforms WHERE set_id = ?", (set_id,))
+    return content_hash((h, p, k, u, _unblob(d)) for h, p, k, u, d in rows)
+
+
+def _judge_legacy(conn: sqlite3.Connection, row: tuple) -> tuple[bool, str | None, str]:
+    """(complete, content hash, problem) of a set written before sets had a completeness mark."""
+    set_id, wafer, created, backend, seed, routine, hal_version, note = row
+    try:
+        check_provenance(wafer, seed, backend=backend, routine=routine, note=note)
+        entries = []
+        for hicann, parameter, kind, unit, data in conn.execute(
+                "SELECT hicann, parameter, kind, unit, data FROM transforms WHERE set_id = ?", (set_id,)):
+            try:
+                entries.append((hicann, Transform.from_arrays(parameter, kind, unit, _unblob(data))))
+            except (ValueError, KeyError, OSError) as exc:
+                raise ConfigError(f"HICANN {hicann} {parameter!r}: unreadable transform ({exc})") from None
+        check_entries(entries)
+        if routine.startswith(_ROUTINE_PREFIX):
+            listed = set(routine[len(_ROUTINE_PREFIX):].split(","))
+            for hicann in sorted({h for h, _ in entries}):
+                missing = sorted(listed - {t.parameter for h, t in entries if h == hicann})
+                if missing:
+                    raise ConfigError(f"HICANN {hicann} lacks {', '.join(missing)} of the routine's parameters (an interrupted calibration)")
+    except HalError as exc:
+        return False, None, f"found by the schema-3 check: {exc}"
+    return True, _rows_hash(conn, set_id), ""
+
+
 class SQLiteStore:
     """The default store: one SQLite file (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike, *, timeout_s: float = 60.0, create: bool = True):
+    def __init__(self, path: str | os.PathLike, *, timeout_s: float = 60.0, create: bool = True, read_only: bool = False):
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise CalibrationError(f"{self.path}: no calibration database here; create one with `hal calibrate --db {self.path}`")
-        existed = self.path.exists() and self.path.stat().st_size > 0
-        try:
-            self._conn = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-            app = self._conn.execute("PRAGMA application_id").fetchone()[0]
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise FileFormatError(self.path, f"not a calibration database ({exc})") from None
-        if existed and app != APPLICATION_ID:
+        self.read_only = read_only
+        self._legacy: dict[int, tuple[bool, str | None, str]] = {}
+        if self.path.is_dir():
+            raise FileFormatError(self.path, "is a directory, not a calibration database file")
+        if (read_only or not create) and not self.path.exists():
+            raise FileFormatError(self.path, "no such file: no calibration database here; " + _CREATE_HINT.format(path=self.path))
+        if read_only:
+            self._open_read_only(timeout_s)
+        else:
+            self._open_for_writing(timeout_s)
+
+    # -- opening ---------------------------------------------------------------------------------------
+
+    def _identify(self) -> tuple[int, int]:
+        app = self._conn.execute("PRAGMA application_id").fetchone()[0]
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        return app, version
+
+    def _refuse_foreign(self, app: int, version: int) -> None:
+        if app != APPLICATION_ID:
             tables = [r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             self._conn.close()
+            if not tables and not app:
+                raise FileFormatError(self.path, "an empty SQLite file, not a calibration database; " + _CREATE_HINT.format(path=self.path))
             raise FileFormatError(self.path, f"an SQLite file of another application (application id {app:#x}, tables {tables}), not a hal calibration database")
         if version > SCHEMA_VERSION:
             self._conn.close()
             raise FileFormatError(self.path, f"schema version {version} is newer than this hal supports ({SCHEMA_VERSION}); upgrade hal")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+
+    def _open_read_only(self, timeout_s: float) -> None:
+        with open(self.path, "rb") as fh:
+            header = fh.read(100)
+        if not header:
+            raise FileFormatError(self.path, "is empty, not a calibration database; " + _CREATE_HINT.format(path=self.path))
+        if not header.startswith(b"SQLite format 3\x00") or len(header) < 100:
+            raise FileFormatError(self.path, "not an SQLite file, so not a calibration database")
+        uri = "file:" + urllib.parse.quote(str(self.path.absolute())) + "?mode=ro"
+        # A WAL-mode file (written by hal before 0.x used rollback journals) with no -wal file holds
+        # everything in the main file; opened plainly, SQLite would create -wal and -shm beside it
+        # (impossible on a read-only share). Immutable reads it without them.
+        if header[18] == 2 and not Path(f"{self.path}-wal").exists():
+            uri += "&immutable=1"
+        try:
+            self._conn = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            app, version = self._identify()
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") in ("SQLITE_READONLY_ROLLBACK", "SQLITE_READONLY_RECOVERY", "SQLITE_CANTOPEN"):
+                raise FileFormatError(self.path, f"cannot be read without writing ({exc}): a writer was interrupted and left a journal "
+                                                 "that only a writing open rolls back (e.g. `hal defects add`, `hal calib import`), "
+                                                 "or the journal files cannot be created here") from None
+            raise FileFormatError(self.path, f"not a calibration database ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            raise FileFormatError(self.path, f"not a calibration database ({exc})") from None
+        self._refuse_foreign(app, version)
+        self._version = version
+
+    def _open_for_writing(self, timeout_s: float) -> None:
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        try:
+            self._conn = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            app, version = self._identify()
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN":
+                raise FileFormatError(self.path, f"cannot be opened for writing ({exc}); valid a file in an existing, writable directory") from None
+            raise FileFormatError(self.path, f"not a calibration database ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            raise FileFormatError(self.path, f"not a calibration database ({exc})") from None
+        if existed:
+            self._refuse_foreign(app, version)
+        try:
+            mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "delete":
+                self._conn.execute("PRAGMA journal_mode = DELETE")
+                log.info("calibration_database_journal_converted", path=str(self.path), from_mode=mode, to_mode="delete")
+        except sqlite3.OperationalError as exc:  # another process holds it open in WAL mode: convert another time
+            log.debug("calibration_database_journal_kept", path=str(self.path), reason=str(exc))
         self._conn.execute("PRAGMA foreign_keys = ON")
+        self._version = version
         if version < SCHEMA_VERSION:
             self._migrate(version)
 
@@ -211,13 +370,20 @@ class SQLiteStore:
         with self._transaction():
             current = self._conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
             for v in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[v].split(";"):
-                    if statement.strip():
-                        self._conn.execute(statement)
+                step = _MIGRATIONS[v]
+                if callable(step):
+                    step(self._conn)
+                else:
+                    for statement in step.split(";"):
+                        if statement.strip():
+                            self._conn.execute(statement)
                 self._conn.execute(f"PRAGMA user_version = {v}")
             self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        self._version = SCHEMA_VERSION
         if version:
-            log.info("calibration_database_migrated", path=str(self.path), from_version=version, to_version=SCHEMA_VERSION)
+            flagged = self._conn.execute("SELECT id, problem FROM calibration_sets WHERE complete = 0").fetchall()
+            log.info("calibration_database_migrated", path=str(self.path), from_version=version, to_version=SCHEMA_VERSION,
+                     incomplete_sets=[i for i, _ in flagged])
 
     class _Tx:
         def __init__(self, conn):
@@ -232,6 +398,8 @@ class SQLiteStore:
             return False
 
     def _transaction(self):
+        if self.read_only:
+            raise ConfigError(f"{self.path}: opened read-only; open it with open_store(path) to write")
         return self._Tx(self._conn)
 
     def close(self) -> None:
@@ -245,71 +413,140 @@ class SQLiteStore:
 
     # -- sets -------------------------------------------------------------------------------------------
 
+    def _infos(self, where: str = "", args: tuple = ()) -> list[SetInfo]:
+        if self._version >= 3:
+            rows = self._conn.execute(f"SELECT {_SET_COLUMNS}, complete, content_hash, problem FROM calibration_sets {where} ORDER BY id", args)
+            return [SetInfo(*r[:8], bool(r[8]), r[9], r[10]) for r in rows.fetchall()]
+        out = []
+        for row in self._conn.execute(f"SELECT {_SET_COLUMNS} FROM calibration_sets {where} ORDER BY id", args).fetchall():
+            if row[0] not in self._legacy:  # read-only open of an older schema: judged as the migration would
+                self._legacy[row[0]] = _judge_legacy(self._conn, row)
+            out.append(SetInfo(*row, *self._legacy[row[0]]))
+        return out
+
+    def set_info(self, set_id: int) -> SetInfo:
+        """The set ``set_id`` (complete or not); :class:`UnknownSetError` naming the known ids if there is none."""
+        found = self._infos("WHERE id = ?", (int(set_id),)) if _integer(set_id) else []
+        if not found:
+            known = [r[0] for r in self._conn.execute("SELECT id FROM calibration_sets ORDER BY id")]
+            raise UnknownSetError(self.path, set_id, known)
+        return found[0]
+
+    def sets(self, wafer: int | None = None, *, include_incomplete: bool = False) -> list[SetInfo]:
+        """The wafer's (or every wafer's) complete sets, oldest first; incomplete ones too when asked."""
+        found = self._infos("WHERE wafer = ?", (int(wafer),)) if wafer is not None else self._infos()
+        return found if include_incomplete else [s for s in found if s.complete]
+
+    def latest_set(self, wafer: int) -> SetInfo:
+        """The wafer's newest complete set."""
+        found = self.sets(wafer, include_incomplete=True)
+        complete = [s for s in found if s.complete]
+        if not complete:
+            skipped = f" (incomplete, not used: {', '.join(str(s.id) for s in found)})" if found else ""
+            raise CalibrationMissingError(f"{self.path}: wafer {wafer} has no complete calibration set{skipped}; "
+                                          f"run `hal calibrate --wafer {wafer} --db {self.path} ...`")
+        return complete[-1]
+
+    def add_set(self, wafer: int, entries: Sequence[tuple[int, Transform]], *, backend: str, routine: str, seed: int | None = None,
+                note: str = "", defects: Sequence[Defect] = (), expected_hash: str | None = None) -> int:
+        """Store a whole set, checked and marked complete, in one transaction; returns its id.
+
+        ``defects`` are the components the calibration found failed; they are stored with the
+        set (source ``"set <id>"``). ``expected_hash`` (an imported file's) must equal the content
+        hash. Everything is checked before the transaction starts, and the hash read back from the
+        database is checked before it commits: a failure raises and leaves the database as it was.
+        """
+        check_provenance(wafer, seed, backend=backend, routine=routine, note=note)
+        entries = [(int(h), t) for h, t in entries]
+        check_entries(entries)
+        for d in defects:
+            if d.wafer != wafer:
+                raise ConfigValueError("Defect", "wafer", d.wafer, f"{wafer} (the set's wafer)")
+        digest = content_hash(entry_hash_items(h, t) for h, t in entries)
+        if expected_hash is not None and digest != expected_hash:
+            raise CalibrationError(f"calibration set: content hash {digest[:12]}... differs from the expected {str(expected_hash)[:12]}...")
+        rows = [(h, t.parameter, t.kind.value, t.unit, _blob(t)) for h, t in entries]
+        with self._transaction() as c:
+            set_id = int(c.execute(
+                "INSERT INTO calibration_sets (wafer, created, backend, seed, routine, hal_version, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (int(wafer), _now(), backend, seed, routine, __version__, note)).lastrowid)
+            c.executemany("INSERT INTO transforms (set_id, hicann, parameter, kind, unit, data) VALUES (?, ?, ?, ?, ?, ?)",
+                          [(set_id, *r) for r in rows])
+            if defects:
+                self._insert_defects(c, [attrs.evolve(d, source=f"set {set_id}") for d in defects])
+            stored = _rows_hash(c, set_id)
+            if stored != digest:
+                raise CalibrationError(f"{self.path}: set {set_id} reads back with content hash {stored[:12]}..., written {digest[:12]}...; not stored")
+            c.execute("UPDATE calibration_sets SET complete = 1, content_hash = ? WHERE id = ?", (digest, set_id))
+        log.info("calibration_set_stored", path=str(self.path), set_id=set_id, wafer=int(wafer), entries=len(entries),
+                 defects=len(defects), content_hash=digest[:12])
+        return set_id
+
     def create_set(self, wafer: int, *, backend: str, routine: str, seed: int | None = None, note: str = "") -> int:
-        created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        """Start an *incomplete* set, to be filled with :meth:`store` and closed with :meth:`complete_set`."""
+        check_provenance(wafer, seed, backend=backend, routine=routine, note=note)
         with self._transaction() as c:
             cur = c.execute(
                 "INSERT INTO calibration_sets (wafer, created, backend, seed, routine, hal_version, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (int(wafer), created, backend, seed, routine, __version__, note),
+                (int(wafer), _now(), backend, seed, routine, __version__, note),
             )
             return int(cur.lastrowid)
 
-    def set_info(self, set_id: int) -> SetInfo:
-        row = self._conn.execute("SELECT id, wafer, created, backend, seed, routine, hal_version, note FROM calibration_sets WHERE id = ?", (set_id,)).fetchone()
-        if row is None:
-            known = [r[0] for r in self._conn.execute("SELECT id FROM calibration_sets ORDER BY id")]
-            raise CalibrationMissingError(f"{self.path}: no calibration set {set_id}; known sets: {known or 'none'}")
-        return SetInfo(*row)
-
-    def sets(self, wafer: int | None = None) -> list[SetInfo]:
-        query = "SELECT id, wafer, created, backend, seed, routine, hal_version, note FROM calibration_sets"
-        rows = self._conn.execute(query + (" WHERE wafer = ? ORDER BY id" if wafer is not None else " ORDER BY id"), (() if wafer is None else (int(wafer),))).fetchall()
-        return [SetInfo(*r) for r in rows]
-
-    def latest_set(self, wafer: int) -> SetInfo:
-        found = self.sets(wafer)
-        if not found:
-            raise CalibrationMissingError(f"{self.path}: wafer {wafer} has no calibration set; run `hal calibrate --wafer {wafer} --db {self.path}`")
-        return found[-1]
+    def complete_set(self, set_id: int) -> str:
+        """Check an incomplete set's entries and mark it complete, in one transaction; returns its content hash."""
+        with self._transaction() as c:
+            info = self.set_info(set_id)
+            if info.complete:
+                return info.content_hash
+            entries = [(h, self._load(c, set_id, h, p)) for h, p in self._entries(c, set_id)]
+            check_entries(entries)
+            digest = _rows_hash(c, set_id)
+            c.execute("UPDATE calibration_sets SET complete = 1, content_hash = ?, problem = '' WHERE id = ?", (digest, set_id))
+        return digest
 
     # -- transforms ----------------------------------------------------------------------------------
 
     def store(self, set_id: int, hicann: int, transform: Transform) -> None:
-        self.set_info(set_id)
+        """Add (or replace) one entry of an incomplete set; a complete set's content is fixed."""
+        info = self.set_info(set_id)
+        if info.complete:
+            raise ConfigError(f"{self.path}: calibration set {set_id} is complete (content hash {info.content_hash[:12]}...); "
+                              "its content is fixed: store into a new set")
+        check_entry(hicann, transform)
         with self._transaction() as c:
             c.execute(
                 "INSERT OR REPLACE INTO transforms (set_id, hicann, parameter, kind, unit, data) VALUES (?, ?, ?, ?, ?, ?)",
                 (set_id, int(hicann), transform.parameter, transform.kind.value, transform.unit, _blob(transform)),
             )
 
+    def _load(self, conn, set_id: int, hicann: int, parameter: str) -> Transform | None:
+        row = conn.execute("SELECT kind, unit, data FROM transforms WHERE set_id = ? AND hicann = ? AND parameter = ?",
+                           (set_id, int(hicann), parameter)).fetchone()
+        return None if row is None else Transform.from_arrays(parameter, row[0], row[1], _unblob(row[2]))
+
     def load(self, set_id: int, hicann: int, parameter: str) -> Transform:
-        row = self._conn.execute(
-            "SELECT kind, unit, data FROM transforms WHERE set_id = ? AND hicann = ? AND parameter = ?", (set_id, int(hicann), parameter)
-        ).fetchone()
-        if row is None:
+        transform = self._load(self._conn, set_id, hicann, parameter)
+        if transform is None:
             info = self.set_info(set_id)
             have = sorted({p for h, p in self.entries(set_id) if h == int(hicann)})
             raise CalibrationMissingError(
                 f"calibration set {set_id} (wafer {info.wafer}) has no {parameter!r} for HICANN {hicann}; "
                 f"it holds for that HICANN: {', '.join(have) or 'nothing'}"
             )
-        kind, unit, data = row
-        return Transform.from_arrays(parameter, kind, unit, _unblob(data))
+        return transform
+
+    @staticmethod
+    def _entries(conn, set_id: int) -> list[tuple[int, str]]:
+        return [(int(h), p) for h, p in conn.execute("SELECT hicann, parameter FROM transforms WHERE set_id = ? ORDER BY hicann, parameter", (set_id,))]
 
     def entries(self, set_id: int) -> list[tuple[int, str]]:
-        return [(int(h), p) for h, p in self._conn.execute("SELECT hicann, parameter FROM transforms WHERE set_id = ? ORDER BY hicann, parameter", (set_id,))]
+        self.set_info(set_id)
+        return self._entries(self._conn, set_id)
 
     def content_hash(self, set_id: int) -> str:
         """sha256 over the set's transforms (not its provenance): equal content, equal hash."""
-        h = hashlib.sha256()
-        for hicann, parameter, kind, unit, data in self._conn.execute(
-            "SELECT hicann, parameter, kind, unit, data FROM transforms WHERE set_id = ? ORDER BY hicann, parameter", (set_id,)
-        ):
-            h.update(f"{hicann}|{parameter}|{kind}|{unit}|".encode())
-            for name, arr in sorted(_unblob(data).items()):
-                h.update(name.encode())
-                h.update(np.ascontiguousarray(arr).tobytes())
-        return h.hexdigest()
+        info = self.set_info(set_id)
+        return info.content_hash if info.content_hash else _rows_hash(self._conn, set_id)
 
     def iter_transforms(self, set_id: int) -> Iterator[tuple[int, Transform]]:
         for hicann, parameter in self.entries(set_id):
@@ -317,15 +554,20 @@ class SQLiteStore:
 
     # -- defects ---------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _insert_defects(conn, defects: Sequence[Defect]) -> None:
+        now = _now()
+        conn.executemany(
+            "INSERT OR REPLACE INTO defects (wafer, component, hicann, item, reason, source, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(d.wafer, d.component, d.hicann, d.item, d.reason, d.source, now) for d in defects],
+        )
+
     def add_defects(self, defects: list[Defect]) -> None:
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         with self._transaction() as c:
-            c.executemany(
-                "INSERT OR REPLACE INTO defects (wafer, component, hicann, item, reason, source, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(d.wafer, d.component, d.hicann, d.item, d.reason, d.source, now) for d in defects],
-            )
+            self._insert_defects(c, defects)
 
     def remove_defects(self, wafer: int, component: str, hicann: int, items: list[int]) -> None:
+        check_wafer(wafer, "Defect")
         for i in items:
             check_defect(component, hicann, i)
         with self._transaction() as c:
@@ -337,49 +579,44 @@ class SQLiteStore:
         args: tuple = (wafer,)
         if component is not None:
             if component not in DEFECT_COMPONENTS:
-                from hal.errors import UnknownNameError
-
                 raise UnknownNameError("defect component", str(component), DEFECT_COMPONENTS)
             query += " AND component = ?"
             args += (component,)
+        if self._version < 2:  # a read-only open of a schema-1 file: it has no defect list yet
+            return []
         return [Defect(*r) for r in self._conn.execute(query + " ORDER BY component, hicann, item", args)]
 
     # -- portable files --------------------------------------------------------------------------------
 
     def export_set(self, set_id: int, path: str | os.PathLike) -> None:
+        """Write a complete set to a portable file (:mod:`hal.calibration.setfile`)."""
         info = self.set_info(set_id)
-        manifest = {"set": attrs.asdict(info), "content_hash": self.content_hash(set_id), "entries": []}
-        arrays = {}
-        for i, (hicann, transform) in enumerate(self.iter_transforms(set_id)):
-            manifest["entries"].append({"hicann": hicann, "parameter": transform.parameter, "kind": transform.kind.value, "unit": transform.unit})
-            for name, arr in transform.to_arrays().items():
-                arrays[f"{i}/{name}.npy"] = arr
-        write_archive(path, "hal-calibration-set", 1, manifest, arrays)
+        if not info.complete:
+            raise ConfigError(f"{self.path}: calibration set {set_id} is incomplete ({info.problem or 'never completed'}); "
+                              f"valid for export: complete sets ({', '.join(str(s.id) for s in self.sets()) or 'none'})")
+        write_set_file(path, info.provenance(), list(self.iter_transforms(set_id)), self.content_hash(set_id))
 
     def import_set(self, path: str | os.PathLike) -> int:
-        """Import an exported set as a new set (its provenance kept, its id new); returns the id."""
-        manifest, arrays = read_archive(path, "hal-calibration-set", range(1, 2))
-        try:
-            info = manifest["set"]
-            transforms = []
-            for i, e in enumerate(manifest["entries"]):
-                prefix = f"{i}/"
-                data = {k[len(prefix):-4]: v for k, v in arrays.items() if k.startswith(prefix)}
-                transforms.append((e["hicann"], Transform.from_arrays(e["parameter"], e["kind"], e["unit"], data)))
-        except (KeyError, ValueError, TypeError, ConfigError) as exc:
-            raise FileFormatError(path, f"malformed calibration set ({type(exc).__name__}: {exc})") from None
-        new_id = self.create_set(info["wafer"], backend=info["backend"], routine=info["routine"], seed=info["seed"],
-                                 note=f"imported from {Path(path).name} (set {info['id']}, {info['created']}) {info.get('note', '')}".strip())
-        for hicann, t in transforms:
-            self.store(new_id, hicann, t)
-        if self.content_hash(new_id) != manifest.get("content_hash"):
-            raise FileFormatError(path, "content hash mismatch after import: the file was altered")
-        return new_id
+        """Import an exported set as a new complete set (provenance kept, id new); returns the id.
+
+        The file is read and checked completely first (:func:`~hal.calibration.setfile.read_set_file`);
+        a file that fails any check leaves the database untouched.
+        """
+        return self.add_imported(read_set_file(path), Path(path).name)
+
+    def add_imported(self, found: SetFile, source: str) -> int:
+        """Store a set file already read (and so checked) by :func:`~hal.calibration.setfile.read_set_file`."""
+        p = found.provenance
+        note = f"imported from {source} (set {p.id}, {p.created}) {p.note}".strip()
+        return self.add_set(p.wafer, found.entries, backend=p.backend, routine=p.routine, seed=p.seed, note=note,
+                            expected_hash=found.content_hash)
 
     # -- diff ------------------------------------------------------------------------------------------
 
     def diff(self, set_a: int, set_b: int, circuit_dac_samples: Any = None) -> list[dict[str, Any]]:
         """Which parameters of which circuits moved between two sets, and by how much (in DAC at mid-domain)."""
+        self.set_info(set_a)
+        self.set_info(set_b)
         a = dict(((h, p), None) for h, p in self.entries(set_a))
         b = dict(((h, p), None) for h, p in self.entries(set_b))
         out = []
@@ -408,5 +645,11 @@ class SQLiteStore:
         return out
 
 
-def open_store(path: str | os.PathLike, *, create: bool = True) -> SQLiteStore:
-    return SQLiteStore(path, create=create)
+
+def open_store(path: str | os.PathLike, *, create: bool = True, read_only: bool = False) -> SQLiteStore:
+    """Open (by default: create if missing) the calibration database at ``path``; see :class:`SQLiteStore`.
+
+    ``read_only=True`` opens an existing file with SQLite's ``mode=ro``: nothing is created,
+    migrated or converted, and writes are refused.
+    """
+    return SQLiteStore(path, create=create, read_only=read_only)

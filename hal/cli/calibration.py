@@ -1,59 +1,48 @@
-"""``hal calibrate`` and ``hal calib``: measuring calibration sets and inspecting the database."""
+"""``hal calibrate`` and ``hal calib``: measuring calibration sets and inspecting the database.
+
+Everything a user gives is checked before work starts: options by the shared argparse types
+(``--wafer``, ``--hicann 0-7,12``, set ids), the backend and routine by name, output files
+(``--report-json``, the export target) by :func:`hal.files.writable_output`, an imported file
+completely (:func:`hal.calibration.setfile.read_set_file`). ``calib show|diff|export`` open the
+database read-only and never create or change a file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 import numpy as np
 
-from hal.cli._common import parse_option, print_json
+from hal.cli._common import add_backend, add_json, add_wafer, hicann_list, parse_option, positive_int, print_json
 
 __all__ = ["add_parsers"]
 
 
-def _parse_hicanns(text: str):
-    from hal import coordinates as C
-    from hal.errors import ConfigError
-
-    out = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit():
-            raise ConfigError(f"--hicann {text!r}: {part!r} is not a HICANN number; give enums 0..383 separated by commas")
-        out.append(C.HICANNOnWafer(int(part)))
-    return out
-
-
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     import hal
+    from hal import coordinates as C
     from hal.calibration import open_store
     from hal.extension.manager import default_plugins
+    from hal.files import atomic_write, writable_output
 
-    hicanns = _parse_hicanns(args.hicann)
-    routine = default_plugins().create("calibration", args.routine)
+    hicanns = [C.HICANNOnWafer(h) for h in args.hicann]
     options = dict(parse_option(o) for o in args.option)
+    report_path = writable_output(args.report_json, what="report") if args.report_json else None
+    routine = default_plugins().create("calibration", args.routine)
     backend = hal.get_backend(args.backend, wafer=args.wafer, **options)
     if not backend.capabilities.membrane_readout:
         from hal.errors import CapabilityError
 
         raise CapabilityError(f"backend {args.backend!r} has no membrane readout (capability membrane_readout); the routines measure membranes")
     with open_store(args.db) as store:
-        steps = [0]
-
-        def progress(message: str) -> None:
-            steps[0] += 1
-            print(f"[{steps[0]:>3}] {message}", file=sys.stderr, flush=True)
-
-        report = routine.run(backend, args.backend, args.wafer, hicanns, store, progress=progress)
+        report = routine.run(backend, args.backend, args.wafer, hicanns, store)
         report.pop("calibration", None)
         report["db"] = str(args.db)
         report["content_hash"] = store.content_hash(report["set_id"])
-    if args.report_json:
-        with open(args.report_json, "w") as fh:
-            json.dump(report, fh, indent=2, sort_keys=True)
-    print(f"calibration set {report['set_id']} for wafer {args.wafer}, HICANN(s) {args.hicann}: {report['wall_s']:.1f} s")
+    if report_path is not None:
+        atomic_write(report_path, lambda fh: fh.write(json.dumps(report, indent=2, sort_keys=True) + "\n"), mode="w")
+    print(f"calibration set {report['set_id']} for wafer {args.wafer}, HICANN(s) {_ranges(args.hicann)}: {report['wall_s']:.1f} s")
     print(f"{'parameter':<14} {'spread before':>14} {'after':>10} {'Table II':>9} {'failed':>7}")
     for name, entry in report["parameters"].items():
         table = "-" if entry["table_ii"] is None else f"{entry['table_ii']:.1%}"
@@ -61,29 +50,42 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ranges(enums: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2,5"`` (the syntax ``--hicann`` takes)."""
+    parts, start = [], None
+    for i, e in enumerate(enums):
+        start = e if start is None else start
+        if i + 1 == len(enums) or enums[i + 1] != e + 1:
+            parts.append(str(e) if start == e else f"{start}-{e}")
+            start = None
+    return ",".join(parts)
+
+
+def _entry_summary(store, set_id: int, hicann: int, parameter: str) -> dict:
+    t = store.load(set_id, hicann, parameter)
+    ok = t.success
+    return {
+        "hicann": hicann, "parameter": parameter, "kind": t.kind.value, "unit": t.unit, "circuits": t.n_circuits,
+        "failed": int((~ok).sum()),
+        "domain": [float(np.min(t.domain_lo[ok])) if ok.any() else None, float(np.max(t.domain_hi[ok])) if ok.any() else None],
+        "median_rms_dac": float(np.median(t.rms_dac[ok])) if ok.any() else None,
+    }
+
+
 def _cmd_calib_show(args: argparse.Namespace) -> int:
     from hal.calibration import open_store
 
-    with open_store(args.db, create=False) as store:
-        sets = store.sets(args.wafer)
+    wanted = None if args.hicann is None else set(args.hicann)
+    with open_store(args.db, read_only=True) as store:
         listing = []
-        for info in sets:
-            entries = store.entries(info.id)
-            if args.hicann is not None:
-                entries = [e for e in entries if e[0] == args.hicann]
-            item = {**{k: getattr(info, k) for k in ("id", "wafer", "created", "backend", "seed", "routine", "hal_version", "note")},
-                    "content_hash": store.content_hash(info.id), "entries": []}
-            for hicann, parameter in entries:
-                t = store.load(info.id, hicann, parameter)
-                ok = t.success
-                item["entries"].append({
-                    "hicann": hicann, "parameter": parameter, "kind": t.kind.value, "unit": t.unit, "circuits": t.n_circuits,
-                    "failed": int((~ok).sum()),
-                    "domain": [float(np.min(t.domain_lo[ok])) if ok.any() else None, float(np.max(t.domain_hi[ok])) if ok.any() else None],
-                    "median_rms_dac": float(np.median(t.rms_dac[ok])) if ok.any() else None,
-                })
+        for info in store.sets(args.wafer, include_incomplete=True):
+            entries = [e for e in store.entries(info.id) if wanted is None or e[0] in wanted]
+            item = {**{k: getattr(info, k) for k in ("id", "wafer", "created", "backend", "seed", "routine", "hal_version", "note",
+                                                     "complete", "problem")},
+                    "content_hash": store.content_hash(info.id),
+                    "entries": [_entry_summary(store, info.id, h, p) for h, p in entries]}
             listing.append(item)
-        defects = [vars(d) if hasattr(d, "__dict__") else {"wafer": d.wafer, "component": d.component, "hicann": d.hicann, "item": d.item, "reason": d.reason}
+        defects = [{"wafer": d.wafer, "component": d.component, "hicann": d.hicann, "item": d.item, "reason": d.reason, "source": d.source}
                    for d in (store.defects(args.wafer) if args.wafer is not None else [])]
     if args.json:
         print_json({"sets": listing, "defects": defects})
@@ -91,8 +93,9 @@ def _cmd_calib_show(args: argparse.Namespace) -> int:
     if not listing:
         print("no calibration sets" + (f" for wafer {args.wafer}" if args.wafer is not None else ""))
     for item in listing:
+        flag = "" if item["complete"] else f" INCOMPLETE, not used by latest_set/hal map ({item['problem'] or 'never completed'})"
         print(f"set {item['id']}: wafer {item['wafer']}, {item['created']}, backend {item['backend']}, {item['routine']} "
-              f"(hal {item['hal_version']}) hash {item['content_hash'][:12]}")
+              f"(hal {item['hal_version']}) hash {item['content_hash'][:12]}{flag}")
         for e in item["entries"]:
             print(f"  HICANN {e['hicann']:>3} {e['parameter']:<14} {e['kind']:<18} {e['circuits']} circuits, {e['failed']} failed, "
                   f"range {e['domain'][0]}..{e['domain'][1]} {e['unit']}")
@@ -104,7 +107,7 @@ def _cmd_calib_show(args: argparse.Namespace) -> int:
 def _cmd_calib_diff(args: argparse.Namespace) -> int:
     from hal.calibration import open_store
 
-    with open_store(args.db, create=False) as store:
+    with open_store(args.db, read_only=True) as store:
         changes = store.diff(args.a, args.b)
     if args.json:
         print_json({"a": args.a, "b": args.b, "changes": changes})
@@ -121,18 +124,24 @@ def _cmd_calib_diff(args: argparse.Namespace) -> int:
 
 def _cmd_calib_export(args: argparse.Namespace) -> int:
     from hal.calibration import open_store
+    from hal.files import writable_output
 
-    with open_store(args.db, create=False) as store:
-        store.export_set(args.set, args.file)
-    print(f"set {args.set} written to {args.file}")
+    target = writable_output(args.file, what="calibration set file")
+    with open_store(args.db, read_only=True) as store:
+        store.export_set(args.set, target)
+    print(f"set {args.set} written to {target}")
     return 0
 
 
 def _cmd_calib_import(args: argparse.Namespace) -> int:
     from hal.calibration import open_store
+    from hal.calibration.setfile import read_set_file
 
+    from pathlib import Path
+
+    found = read_set_file(args.file)  # every check, before the database is opened (or created)
     with open_store(args.db) as store:
-        new_id = store.import_set(args.file)
+        new_id = store.add_imported(found, Path(args.file).name)
     print(f"imported {args.file} as set {new_id}")
     return 0
 
@@ -140,34 +149,33 @@ def _cmd_calib_import(args: argparse.Namespace) -> int:
 def add_parsers(sub) -> None:
     """Add this module's commands to ``hal``'s sub-parsers."""
     calibrate = sub.add_parser("calibrate", help="calibrate HICANNs on a backend into a calibration database")
-    calibrate.add_argument("--backend", required=True)
-    calibrate.add_argument("--wafer", type=int, required=True)
-    calibrate.add_argument("--hicann", required=True, help="HICANN enum(s), comma separated")
+    add_backend(calibrate)
+    add_wafer(calibrate, required=True)
+    calibrate.add_argument("--hicann", type=hicann_list, required=True, help="HICANN enums: N, N,M,... or N-M (0..383)")
     calibrate.add_argument("--db", required=True, help="calibration database file (SQLite; created if missing)")
     calibrate.add_argument("--routine", default="neuron", help="registered calibration routine (default: neuron = all parameters)")
-    calibrate.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="backend option (repeatable)")
     calibrate.add_argument("--report-json", help="write the report (spreads before/after per parameter) here")
     calibrate.set_defaults(func=_cmd_calibrate)
 
     calib = sub.add_parser("calib", help="inspect and move calibration sets").add_subparsers(dest="what", required=True, metavar="WHAT")
-    cshow = calib.add_parser("show", help="calibration sets, their entries and defects")
+    cshow = calib.add_parser("show", help="calibration sets (incomplete ones flagged), their entries and defects")
     cshow.add_argument("--db", required=True)
-    cshow.add_argument("--wafer", type=int)
-    cshow.add_argument("--hicann", type=int)
-    cshow.add_argument("--json", action="store_true")
+    add_wafer(cshow, default=None)
+    cshow.add_argument("--hicann", type=hicann_list, help="only these HICANNs' entries: N, N,M,... or N-M")
+    add_json(cshow)
     cshow.set_defaults(func=_cmd_calib_show)
     cdiff = calib.add_parser("diff", help="which parameters of which circuits moved between two sets (exit 1 if any)")
     cdiff.add_argument("--db", required=True)
-    cdiff.add_argument("a", type=int)
-    cdiff.add_argument("b", type=int)
-    cdiff.add_argument("--json", action="store_true")
+    cdiff.add_argument("a", type=positive_int, help="set id")
+    cdiff.add_argument("b", type=positive_int, help="set id")
+    add_json(cdiff)
     cdiff.set_defaults(func=_cmd_calib_diff)
-    cexp = calib.add_parser("export", help="write a set to a portable file")
+    cexp = calib.add_parser("export", help="write a complete set to a portable file")
     cexp.add_argument("--db", required=True)
-    cexp.add_argument("set", type=int)
+    cexp.add_argument("set", type=positive_int, help="set id")
     cexp.add_argument("file")
     cexp.set_defaults(func=_cmd_calib_export)
-    cimp = calib.add_parser("import", help="import a portable file as a new set")
+    cimp = calib.add_parser("import", help="import a portable file as a new set (checked completely first)")
     cimp.add_argument("--db", required=True)
     cimp.add_argument("file")
     cimp.set_defaults(func=_cmd_calib_import)

@@ -14,6 +14,7 @@ class NeuronCalibration:
         self.parameters = tuple(parameters or ORDER)
 
     def run(self, backend, backend_name, wafer, hicanns, store, *, report=True, progress=None) -> dict:
+        """Calibrate and store one complete set; ``progress(done, total, info)`` after each measurement."""
         from hal_plugins.calibration.runner import calibrate
 
         return calibrate(backend, backend_name, wafer, hicanns, store, parameters=self.parameters, report=report, progress=progress)

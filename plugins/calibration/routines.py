@@ -37,7 +37,7 @@ from hal.calibration import Kind, Transform, fit_transform
 from hal.analog.domains import PAPER_DOMAINS
 from hal.logging import get_logger
 
-__all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter"]
+__all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter", "run_routine", "measurements"]
 
 log = get_logger(__name__)
 
@@ -284,6 +284,11 @@ ROUTINES: dict[str, Routine] = {
 ORDER = ("e_l_mv", "v_th_mv", "v_reset_mv", "e_rev_e_mv", "e_rev_i_mv", "tau_m_us", "tau_syn_e_us", "tau_syn_i_us", "t_ref_us", "gmax")
 
 
+def measurements(routine: Routine, *, report: bool) -> int:
+    """How many measurements (set-up, write, run, read) calibrating ``routine`` on one HICANN takes."""
+    return len(routine.sweep) + (2 if report else 0)  # the report measures before and after
+
+
 def measure_parameter(harness, backend, routine: Routine, dac, previous: dict) -> np.ndarray:
     """Set up, write ``dac`` (scalar, per circuit, or per block for shared parameters), measure."""
     routine.setup(harness, previous)
@@ -299,9 +304,14 @@ def measure_parameter(harness, backend, routine: Routine, dac, previous: dict) -
     return routine.measure(times, v)
 
 
-def run_routine(harness, backend, routine: Routine, previous: dict) -> Transform:
-    """Sweep, measure and fit one parameter on one HICANN."""
-    columns = [measure_parameter(harness, backend, routine, dac, previous) for dac in routine.sweep]
+def run_routine(harness, backend, routine: Routine, previous: dict, *, measured: Callable[[], None] | None = None) -> Transform:
+    """Sweep, measure and fit one parameter on one HICANN; ``measured()`` is called after each sweep point."""
+    columns = []
+    for dac in routine.sweep:
+        columns.append(measure_parameter(harness, backend, routine, dac, previous))
+        log.debug("calibration_point_measured", parameter=routine.parameter, hicann=harness.hicann.enum, dac=dac)
+        if measured:
+            measured()
     measured = np.stack(columns, axis=1)
     transform = fit_transform(routine.parameter, routine.kind, np.array(routine.sweep, dtype=float), measured,
                               degree=routine.degree, unit=routine.unit, max_rms_dac=routine.max_rms_dac)

@@ -1,5 +1,8 @@
 """Calibrating HICANNs end to end: run the routines, store the set, list failures as defects, report.
 
+The set is stored once, complete, at the end (one transaction with its defects), so an
+interrupted calibration leaves the database as it was.
+
 The report compares each parameter's spread over the circuits (std / mean of
 the measured hardware-domain value) with every circuit at the *nominal* DAC
 for a target (before) and at its *calibrated* DAC (after), next to the
@@ -17,8 +20,9 @@ from hal import coordinates as C
 from hal.calibration import Calibration, Defect, nominal_transform
 from hal.analog.domains import PAPER_DOMAINS
 from hal.logging import get_logger
+from hal.progress import ProgressBar
 from hal_plugins.calibration.harness import Harness
-from hal_plugins.calibration.routines import ORDER, ROUTINES, measure_parameter, run_routine
+from hal_plugins.calibration.routines import ORDER, ROUTINES, measure_parameter, measurements, run_routine
 
 __all__ = ["TARGETS", "TABLE_II", "calibrate", "spread"]
 
@@ -52,51 +56,80 @@ def spread(values: np.ndarray) -> float:
 
 
 def calibrate(backend, backend_name: str, wafer: int, hicanns: Sequence[C.HICANNOnWafer], store, *, parameters: Sequence[str] = ORDER,
-              report: bool = True, progress: Callable[[str], None] | None = None) -> dict:
-    """Calibrate ``parameters`` of every circuit of ``hicanns`` on ``backend``; store one set; return the report."""
+              report: bool = True, progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Calibrate ``parameters`` of every circuit of ``hicanns`` on ``backend``; store one set; return the report.
+
+    Everything is measured first and stored at the end as one complete set, with the failed
+    circuits as defects, in one transaction (:meth:`~hal.calibration.SQLiteStore.add_set`): a run
+    that is interrupted stores nothing. Progress (measurements done of all, with ETA) is shown on a
+    terminal; ``progress(done, total, info)`` is called after each measurement as well.
+    """
     unknown = [p for p in parameters if p not in ROUTINES]
     if unknown:
         from hal.errors import UnknownNameError
 
         raise UnknownNameError("calibration routine", unknown[0], ROUTINES)
     started = time.perf_counter()
-    set_id = store.create_set(wafer, backend=backend_name, routine="plugins.calibration:" + ",".join(parameters))
-    result: dict = {"set_id": set_id, "wafer": wafer, "hicanns": [h.enum for h in hicanns], "parameters": {}}
-    for hicann in hicanns:
-        harness = Harness(wafer, hicann)
-        previous: dict = {}
-        for name in parameters:
-            routine = ROUTINES[name]
+    total = len(hicanns) * sum(measurements(ROUTINES[p], report=report) for p in parameters)
+    done = 0
+    entries, defects = [], []
+    result: dict = {"wafer": wafer, "hicanns": [h.enum for h in hicanns], "parameters": {}}
+    with ProgressBar(total, "calibrate", unit="measurement") as bar:
+        info = ""
+
+        def measured() -> None:
+            nonlocal done
+            done += 1
+            bar.update(done, info)
             if progress:
-                progress(f"HICANN {hicann.enum}: {name}")
-            transform = run_routine(harness, backend, routine, previous)
-            store.store(set_id, hicann.enum, transform)
-            previous[name] = transform
-            failed = np.flatnonzero(~transform.success)
-            if failed.size:
+                progress(done, total, info)
+
+        for hicann in hicanns:
+            harness = Harness(wafer, hicann)
+            previous: dict = {}
+            failed_here = 0
+            for name in parameters:
+                info = f"HICANN {hicann.enum} {name}"
+                routine = ROUTINES[name]
+                transform = run_routine(harness, backend, routine, previous, measured=measured)
+                entries.append((hicann.enum, transform))
+                previous[name] = transform
+                failed = np.flatnonzero(~transform.success)
+                failed_here += failed.size
                 component = "fg_block" if routine.shared else "neuron"
-                store.add_defects([Defect(wafer, component, hicann.enum, int(i), f"{name} calibration failed", f"set {set_id}") for i in failed])
-            entry = result["parameters"].setdefault(name, {"failed_circuits": 0, "table_ii": TABLE_II[name], "unit": routine.unit})
-            entry["failed_circuits"] += int(failed.size)
-            if report:
-                target = TARGETS[name]
-                n = 4 if routine.shared else 512
-                before = measure_parameter(harness, backend, routine, nominal_transform(name, n).dac(target), previous)
-                ok = transform.success
-                after_dac = transform.dac(target, np.flatnonzero(ok), clip=True)
-                dac = nominal_transform(name, n).dac(target)
-                dac[ok] = after_dac
-                after = measure_parameter(harness, backend, routine, dac, previous)
-                entry.setdefault("spread_before", []).append(spread(before))
-                entry.setdefault("spread_after", []).append(spread(after[ok]))
-                entry.setdefault("mean_before", []).append(float(np.nanmean(before)))
-                entry.setdefault("mean_after", []).append(float(np.nanmean(after[ok])))
-                entry["target"] = target
+                defects += [Defect(wafer, component, hicann.enum, int(i), f"{name} calibration failed", "calibration") for i in failed]
+                entry = result["parameters"].setdefault(name, {"failed_circuits": 0, "table_ii": TABLE_II[name], "unit": routine.unit})
+                entry["failed_circuits"] += int(failed.size)
+                if report:
+                    _before_after(entry, harness, backend, routine, transform, previous, measured)
+            log.info("calibration_hicann_finished", hicann=hicann.enum, parameters=len(parameters), failed_circuits=int(failed_here))
     for entry in result["parameters"].values():
         for key in ("spread_before", "spread_after", "mean_before", "mean_after"):
             if key in entry:
                 entry[key] = float(np.mean(entry[key]))
+    set_id = store.add_set(wafer, entries, backend=backend_name, routine="plugins.calibration:" + ",".join(parameters), defects=defects)
+    result["set_id"] = set_id
     result["wall_s"] = time.perf_counter() - started
     result["calibration"] = Calibration(store, set_id)
     log.info("calibration_finished", set_id=set_id, wafer=wafer, hicanns=len(hicanns), wall_s=round(result["wall_s"], 1))
     return result
+
+
+def _before_after(entry: dict, harness, backend, routine, transform, previous: dict, measured: Callable[[], None]) -> None:
+    """Measure the spread at the nominal DAC for the target (before) and at the calibrated one (after)."""
+    name = routine.parameter
+    target = TARGETS[name]
+    n = 4 if routine.shared else 512
+    nominal_dac = nominal_transform(name, n).dac(target)
+    before = measure_parameter(harness, backend, routine, nominal_dac, previous)
+    measured()
+    ok = transform.success
+    dac = nominal_dac.copy()
+    dac[ok] = transform.dac(target, np.flatnonzero(ok), clip=True)
+    after = measure_parameter(harness, backend, routine, dac, previous)
+    measured()
+    entry.setdefault("spread_before", []).append(spread(before))
+    entry.setdefault("spread_after", []).append(spread(after[ok]))
+    entry.setdefault("mean_before", []).append(float(np.nanmean(before)))
+    entry.setdefault("mean_after", []).append(float(np.nanmean(after[ok])))
+    entry["target"] = target

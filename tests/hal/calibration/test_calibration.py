@@ -25,6 +25,7 @@ from hal.calibration import (
     apply_parameters,
     fit_transform,
     nominal_transform,
+    UnknownSetError,
     open_store,
 )
 from hal.errors import CalibrationError, FileFormatError
@@ -91,11 +92,14 @@ def test_store_round_trip_history_hash_diff_export_import(tmp_path):
     store = open_store(tmp_path / "cal.db")
     a = store.create_set(3, backend="emulator", routine="test")
     b = store.create_set(3, backend="emulator", routine="test")
-    t = fit_transform("e_l_mv", Kind.POLYNOMIAL, np.array([200.0, 500.0, 800.0]), np.outer(np.linspace(0.9, 1.1, 512), [352.0, 880.0, 1408.0]))
+    t = fit_transform("e_l_mv", Kind.POLYNOMIAL, np.array([200.0, 500.0, 800.0]), np.outer(np.linspace(0.9, 1.1, 512), [352.0, 880.0, 1408.0]), unit="mV")
     store.store(a, 12, t)
-    moved = fit_transform("e_l_mv", Kind.POLYNOMIAL, np.array([200.0, 500.0, 800.0]), np.outer(np.linspace(0.9, 1.1, 512), [352.0, 880.0, 1408.0]) + 10)
+    moved = fit_transform("e_l_mv", Kind.POLYNOMIAL, np.array([200.0, 500.0, 800.0]), np.outer(np.linspace(0.9, 1.1, 512), [352.0, 880.0, 1408.0]) + 10, unit="mV")
     store.store(b, 12, moved)
     assert store.load(a, 12, "e_l_mv") == t
+    assert store.sets(3) == [] and [s.id for s in store.sets(3, include_incomplete=True)] == [a, b]  # drafts until completed
+    store.complete_set(a)
+    store.complete_set(b)
     assert [s.id for s in store.sets(3)] == [a, b] and store.latest_set(3).id == b
     assert store.content_hash(a) != store.content_hash(b)
     diff = store.diff(a, b)
@@ -105,7 +109,7 @@ def test_store_round_trip_history_hash_diff_export_import(tmp_path):
     assert store.content_hash(c) == store.content_hash(a) and "imported" in store.set_info(c).note
     with pytest.raises(CalibrationMissingError, match="has no 'tau_m_us' for HICANN 12; it holds for that HICANN: e_l_mv"):
         store.load(a, 12, "tau_m_us")
-    with pytest.raises(CalibrationMissingError, match="no calibration set 99"):
+    with pytest.raises(UnknownSetError, match=r"no calibration set 99; known sets: 1, 2, 3"):
         store.load(99, 12, "e_l_mv")
     store.add_defects([Defect(3, "neuron", 12, 5, "test", "set 1")])
     assert [(d.hicann, d.item) for d in store.defects(3, "neuron")] == [(12, 5)]
@@ -154,16 +158,16 @@ def test_corrupt_and_foreign_database_files(tmp_path):
     con.close()
     with pytest.raises(FileFormatError, match="schema version 99 is newer than this hal supports"):
         open_store(newer)
-    with pytest.raises(CalibrationError, match="no calibration database here"):
+    with pytest.raises(FileFormatError, match="absent.db: no such file: no calibration database here"):
         open_store(tmp_path / "absent.db", create=False)
 
 
 def _writer(path, hicann, n):
     store = open_store(path)
     set_id = store.create_set(0, backend="test", routine=f"writer {hicann}")
-    t = fit_transform("e_l_mv", Kind.POLYNOMIAL, np.array([1.0, 2.0]), np.tile([10.0, 20.0], (512, 1)))
-    for parameter in range(n):
-        store.store(set_id, hicann, t.__class__(f"p{parameter}", t.kind, t.coefficients, t.domain_lo, t.domain_hi, t.rms_dac, t.success))
+    t = fit_transform("e_l_mv", Kind.POLYNOMIAL, np.array([1.0, 2.0]), np.tile([10.0, 20.0], (512, 1)), unit="mV")
+    for k in range(n):
+        store.store(set_id, hicann * n + k, t)
     store.close()
 
 
@@ -178,8 +182,9 @@ def test_concurrent_writers_lose_nothing(tmp_path):
         p.join(60)
         assert p.exitcode == 0
     store = open_store(path)
-    assert len(store.sets(0)) == 4
-    assert sum(len(store.entries(s.id)) for s in store.sets(0)) == 60
+    drafts = store.sets(0, include_incomplete=True)
+    assert len(drafts) == 4
+    assert sum(len(store.entries(s.id)) for s in drafts) == 60
 
 
 def test_a_writer_killed_mid_transaction_leaves_the_last_committed_state(tmp_path):
@@ -200,4 +205,4 @@ def test_a_writer_killed_mid_transaction_leaves_the_last_committed_state(tmp_pat
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     store = open_store(path)
-    assert [s.routine for s in store.sets(0)] == ["kept"] and store.sets(0)[0].id == kept
+    assert [s.routine for s in store.sets(0, include_incomplete=True)] == ["kept"] and store.sets(0, include_incomplete=True)[0].id == kept

@@ -71,13 +71,22 @@ def test_calibrate_command_reports_spreads_and_stores_a_set(tmp_path, capsys):
     assert main(["calib", "diff", "--db", str(db), "1", "2"]) == 0  # identical content
 
 
+def _usage_error(argv, capsys) -> str:
+    """argparse refuses ``argv``: exit status 2; returns its message."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    return capsys.readouterr().err
+
+
 def test_calibrate_bad_arguments(tmp_path, capsys):
-    assert main(["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "1x", "--db", str(tmp_path / "c.db")]) == 2
-    assert "'1x' is not a HICANN number" in capsys.readouterr().err
-    assert main(["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "400", "--db", str(tmp_path / "c.db")]) == 2
-    assert "HICANNOnWafer.enum: 400 out of range; valid 0..383" in capsys.readouterr().err
-    assert main(["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "1", "--db", str(tmp_path / "c.db"), "--routine", "nope"]) == 2
+    db = tmp_path / "c.db"
+    base = ["calibrate", "--backend", "emulator", "--wafer", "3", "--db", str(db)]
+    assert "argument --hicann: '1x' is not an integer; valid HICANN enums 0..383" in _usage_error(base + ["--hicann", "1x"], capsys)
+    assert "argument --hicann: 400 out of range; valid HICANN enums 0..383" in _usage_error(base + ["--hicann", "400"], capsys)
+    assert main(base + ["--hicann", "1", "--routine", "nope"]) == 2
     assert "unknown calibration 'nope'" in capsys.readouterr().err
+    assert not db.exists()  # refused before the database was created
 
 
 def test_a_backend_with_few_readout_channels_is_measured_in_groups():
