@@ -95,25 +95,25 @@ def positive_int(text: str) -> int:
     return _ranged_int(text, 1, None, "integers >= 1")
 
 
-def _float(text: str) -> float:
+def _float(text: str, valid: str) -> float:
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; valid {valid}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; valid {valid}")
     return value
 
 
 def positive_float(text: str) -> float:
-    value = _float(text)
+    value = _float(text, "> 0")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value:g} out of range; valid > 0")
     return value
 
 
 def non_negative_float(text: str) -> float:
-    value = _float(text)
+    value = _float(text, ">= 0")
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value:g} out of range; valid >= 0")
     return value

@@ -28,7 +28,7 @@ def _refused(capsys, argv: list[str]) -> str:
 CASES = [
     # (command words, option, bad value, what the message says is valid)
     (["map", "NET"], "--source-rate-hz", "-5", "-5 out of range; valid >= 0"),
-    (["map", "NET"], "--source-rate-hz", "inf", "'inf' is not a finite number"),
+    (["map", "NET"], "--source-rate-hz", "inf", "'inf' is not a finite number; valid >= 0"),
     (["map", "NET"], "--seed", "-1", "-1 out of range; valid seeds 0..2**63-1"),
     (["map", "NET"], "--seed", "1.5", "'1.5' is not an integer; valid seeds 0..2**63-1"),
     (["map", "NET"], "--seed", str(2**63), f"{2**63} out of range; valid seeds 0..2**63-1"),
@@ -53,7 +53,7 @@ CASES = [
     (["reproduce", "cramer2020"], "--hidden", "0", "0 out of range; valid integers >= 1"),
     (["reproduce", "cramer2020"], "--batch-size", "-5", "-5 out of range; valid integers >= 1"),
     (["reproduce", "cramer2020"], "--mock-epochs", "0", "0 out of range; valid > 0"),
-    (["reproduce", "cramer2020"], "--itl-epochs", "nan", "'nan' is not a finite number"),
+    (["reproduce", "cramer2020"], "--itl-epochs", "nan", "'nan' is not a finite number; valid > 0"),
     (["bench"], "--seed", "-3", "-3 out of range; valid seeds 0..2**63-1"),
     (["bench"], "--seed", "2.5", "'2.5' is not an integer; valid seeds 0..2**63-1"),
     (["bench"], "--samples", "0", "0 out of range; valid integers >= 1"),

@@ -48,12 +48,17 @@ def test_tiny_run_writes_report_and_figures_and_skips_finished_trials(tmp_path, 
         (["--dataset", "mnist"], "--dataset mnist needs --data-dir"),
         (["--dataset", "digits", "--data-dir", "/nowhere"], "--data-dir is for --dataset mnist"),
         (["--backend", "nope"], "unknown backend 'nope'"),
-        (["--trials", "0"], "need trials >= 1"),
+        (["--trials", "0"], "argument --trials: 0 out of range; valid integers >= 1"),
     ],
 )
 def test_bad_arguments(tmp_path, capsys, args, fragment):
-    assert main(["reproduce", "schmitt2017", "--out", str(tmp_path / "o"), *args]) == 2
+    try:
+        status = main(["reproduce", "schmitt2017", "--out", str(tmp_path / "o"), *args])
+    except SystemExit as stop:  # argparse refuses bad numbers itself
+        status = stop.code
+    assert status == 2
     assert fragment in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_mnist_directory_says_where_to_put_the_files(tmp_path, capsys):
