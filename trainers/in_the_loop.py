@@ -18,13 +18,13 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from hal.logging import get_logger
-from hal.validators import at_least, positive
 from hal.errors import ConfigError, FileFormatError
 from hal.files import atomic_write
+from hal.logging import get_logger
+from hal.progress import ProgressBar
+from hal.validators import at_least, one_of, positive
 from hal_trainers.ann import PAPER_SIZES
 from hal_trainers.conversion import SpikingNetwork, quantize
-from hal.progress import ProgressBar
 
 __all__ = ["InTheLoopTrainer", "InTheLoopResult", "measured_relu"]
 
@@ -80,6 +80,10 @@ class InTheLoopTrainer:
     # Largest change of one weight per step (a trust region): two 4-bit steps. Without it, small
     # training sets (digits) oscillated between 30 % and 88 % from step to step.
     max_step: float = 2.0 / 15.0
+    # "constant", or "linear": learning rate and trust region fall linearly to zero over the
+    # steps, so that training ends in a settled state rather than at a random point of the
+    # step-to-step oscillation that measurement noise drives.
+    schedule: str = attrs.field(default="constant", validator=one_of(("constant", "linear")))
 
     def fit(self, dataset, weights: list[np.ndarray], *, network: SpikingNetwork | None = None,
             progress: Callable[[dict], None] | None = None, test_subset: int | None = None,
@@ -116,9 +120,10 @@ class InTheLoopTrainer:
             target = torch.nn.functional.one_hot(torch.tensor(labels), num_classes=PAPER_SIZES[-1]).to(torch.float64)
             cost = ((a - target) ** 2).sum() / PAPER_SIZES[-1] + 0.5 * self.l2 * sum((w**2).sum() for w in w_t)
             grads = torch.autograd.grad(cost, w_t)
+            scale = 1.0 if self.schedule == "constant" else 1.0 - step / self.steps
             for k, g in enumerate(grads):
-                step_k = self.learning_rate * g.numpy() / len(x) * self.gradient_samples
-                velocity[k] = self.momentum * velocity[k] + np.clip(step_k, -self.max_step, self.max_step)
+                step_k = scale * self.learning_rate * g.numpy() / len(x) * self.gradient_samples
+                velocity[k] = self.momentum * velocity[k] + np.clip(step_k, -scale * self.max_step, scale * self.max_step)
                 shadow[k] = np.clip(shadow[k] - velocity[k], -1.0, 1.0)
             network.set_weights(quantize(shadow))
             label = rates["label"]

@@ -133,6 +133,21 @@ def test_in_the_loop_step_follows_the_gradient_and_writes_only_weights(digits, t
 
 
 @needs_kernel
+def test_linear_schedule_shrinks_the_steps_to_zero(digits, trained):
+    # Step k of n moves each weight by at most (1 - k/n) x max_step: the first step is the
+    # constant schedule's, the second of two at most half a trust region.
+    def fit(steps, schedule):
+        backend = hal.get_backend("emulator", wafer=3)
+        return InTheLoopTrainer(backend, batch_size=150, steps=steps, schedule=schedule).fit(digits, trained.weights).weights
+
+    first = fit(1, "constant")
+    linear, constant = fit(2, "linear"), fit(2, "constant")
+    limit = InTheLoopTrainer(None).max_step
+    assert max(np.abs(b - a).max() for a, b in zip(first, linear)) <= limit / 2 + 1e-12
+    assert max(np.abs(b - a).max() for a, b in zip(first, constant)) > limit / 2
+
+
+@needs_kernel
 def test_in_the_loop_improves_a_badly_converted_network(digits, trained):
     backend = hal.get_backend("emulator", wafer=3)
     net = SpikingNetwork(backend, quantize(trained.weights))
@@ -162,6 +177,7 @@ def test_bad_inputs():
         (lambda: InTheLoopTrainer(None, steps=-1), "InTheLoopTrainer.steps: -1 out of range; valid an integer >= 0"),
         (lambda: InTheLoopTrainer(None, batch_size=True), "InTheLoopTrainer.batch_size: True out of range; valid an integer >= 1"),
         (lambda: InTheLoopTrainer(None, rate_scale_hz=0.0), "InTheLoopTrainer.rate_scale_hz: 0.0 out of range; valid a finite rate > 0 Hz"),
+        (lambda: InTheLoopTrainer(None, schedule="cosine"), "InTheLoopTrainer.schedule: 'cosine' out of range; valid one of constant, linear"),
     ],
 )
 def test_hyperparameters_are_checked_with_hals_validators(make, message):
