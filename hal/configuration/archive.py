@@ -61,7 +61,7 @@ class ArraySpec:
     def max_bytes(self) -> int:
         """The largest member this spec admits (exact shapes), else the archive's limit."""
         if self.shape is None:
-            return MAX_ARCHIVE_BYTES
+            return MAX_ARCHIVE_BYTES  # the archive's total bounds it
         return 12 + _MAX_NPY_HEADER + math.prod(self.shape) * 8
 
     def problem(self, shape: tuple[int, ...], dtype: np.dtype) -> str | None:
@@ -167,7 +167,10 @@ def _read_npy(fh: IO[bytes], size: int, spec: ArraySpec) -> np.ndarray:
         raise ValueError(f".npy header of {header_len} bytes; at most {_MAX_NPY_HEADER}")
     header = io.BytesIO(length_field + _read_exactly(fh, header_len))
     reader = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-    shape, fortran_order, dtype = reader(header, max_header_size=_MAX_NPY_HEADER)
+    try:
+        shape, fortran_order, dtype = reader(header, max_header_size=_MAX_NPY_HEADER)
+    except (SyntaxError, TypeError, KeyError, MemoryError) as exc:  # numpy evaluates the header as a Python literal
+        raise ValueError(f"the .npy header is not readable ({type(exc).__name__}: {exc})") from None
     if dtype.hasobject or dtype.names is not None or dtype.shape != ():
         raise _Refused(f"dtype {dtype}: objects, records and sub-arrays are not read (hal stores plain numbers)")
     problem = spec.problem(tuple(shape), dtype)
@@ -189,7 +192,7 @@ _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struc
 
 
 def read_archive(path: str | os.PathLike, kind: str, versions: range, *, arrays: Callable[[str], ArraySpec | None] | None = None,
-                 max_bytes: int = MAX_ARCHIVE_BYTES) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                 max_bytes: int | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read a file written by :func:`write_archive`, checking its kind and version.
 
     Every way a file can be wrong (missing, not a zip, truncated, CRC error, foreign format,
@@ -197,12 +200,14 @@ def read_archive(path: str | os.PathLike, kind: str, versions: range, *, arrays:
     and the problem. Bounded: from the zip's directory, before anything is decompressed, every
     member must be expected (``arrays(name)`` gives its :class:`ArraySpec`, ``None`` for a name
     that does not belong; without ``arrays`` any numeric array is read), no member may declare
-    more than its spec admits and all together no more than ``max_bytes``; each array's
+    more than its spec admits and all together no more than ``max_bytes`` (default
+    :data:`MAX_ARCHIVE_BYTES`), the manifest no more than :data:`MAX_MANIFEST_BYTES`; each array's
     header (dtype, shape) is checked against its spec and against the bytes that follow
     before the array is allocated; the manifest's JSON nesting is bounded.
     """
     path = existing_file(path)
     spec_of = arrays or (lambda name: ANY_NUMERIC)
+    max_bytes = MAX_ARCHIVE_BYTES if max_bytes is None else max_bytes
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()

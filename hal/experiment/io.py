@@ -157,7 +157,7 @@ def _inputs(value: Any, arrays: _Arrays) -> list[PoissonInput | SpikeArrayInput]
     for i, spec in enumerate(_list(value, "inputs")):
         where = f"inputs[{i}]"
         kind = spec.get("kind") if isinstance(spec, dict) else None
-        if kind not in _INPUT_KEYS:
+        if not isinstance(kind, str) or kind not in _INPUT_KEYS:
             raise ConfigError(f"{where}.kind: {kind!r} unknown; valid {', '.join(_INPUT_KEYS)}")
         spec = _object(spec, where, _INPUT_KEYS[kind])
         targets = _targets(spec["targets"], f"{where}.targets")
