@@ -52,9 +52,10 @@ def check_provenance(wafer: object, seed: object, **texts: object) -> None:
             raise ConfigValueError("CalibrationSet", name, text, "a string")
 
 
-def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[int, float]:
-    flat = np.flatnonzero(bad.ravel())[0]
-    return int(flat), values.ravel()[flat].item()
+def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[str, float]:
+    """The first flagged element: its index as ``"3"`` or ``"3, 0"``, and its value."""
+    where = np.unravel_index(np.flatnonzero(bad.ravel())[0], values.shape)
+    return ", ".join(str(int(i)) for i in where), values[where].item()
 
 
 def check_entry(hicann: object, transform: Transform) -> None:

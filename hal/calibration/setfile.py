@@ -27,7 +27,7 @@ from hal.calibration.checks import SEED_MAX, check_entries, check_entry, content
 from hal.calibration.parameters import PARAMETERS
 from hal.calibration.transforms import Kind, Transform
 from hal.configuration.archive import read_archive, write_archive
-from hal.errors import FileFormatError, HalError
+from hal.errors import ConfigValueError, FileFormatError, HalError
 from hal.validators import at_least, in_range, one_of, strict_converter, structure_errors
 
 __all__ = ["SetFile", "read_set_file", "write_set_file", "FORMAT", "VERSION"]
@@ -45,7 +45,7 @@ def _seed(instance, attribute, value):
 
 def _sha256(instance, attribute, value):
     if not _HASH.fullmatch(value):
-        raise ValueError(f"{value!r} is not a sha256 digest (64 lowercase hex digits)")
+        raise ConfigValueError(type(instance).__name__, attribute.name, value, "a sha256 digest (64 lowercase hex digits)")
 
 
 @attrs.frozen
