@@ -126,7 +126,9 @@ def _check_weight_type(instance, attribute, value):
         kinds = "iu" if integer else "iuf"
         if value.dtype.kind not in kinds:
             if value.size:
-                at, item = _first(value, np.ones(value.shape, dtype=bool))
+                # Name a value that is no whole number if there is one: that is the likelier mistake.
+                whole = np.equal(np.mod(value, 1), 0) if value.dtype.kind == "f" else np.zeros(value.shape, dtype=bool)
+                at, item = _first(value, ~whole if not whole.all() else np.ones(value.shape, dtype=bool))
                 raise ConfigValueError("Projection", f"{attribute.name}{at}", shown(item), f"{valid}; not an array of {value.dtype}")
             raise ConfigValueError("Projection", attribute.name, "[]", f"{valid}; not an array of {value.dtype}")
         if not integer and not np.all(np.isfinite(value)):
