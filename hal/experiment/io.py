@@ -115,7 +115,7 @@ def _int(value: Any, where: str, lo: int, hi: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{where}: {value!r} is not an integer")
     if value < lo or (hi is not None and value > hi):
-        raise ConfigError(f"{where}: {value!r} out of range; valid {lo}..{hi if hi is not None else ''}".rstrip("."))
+        raise ConfigError(f"{where}: {value!r} out of range; valid " + (f"{lo}..{hi}" if hi is not None else f"an integer >= {lo}"))
     return value
 
 
