@@ -190,9 +190,9 @@ def _json_depth(data: bytes) -> int:
     Vectorised, in chunks, because it runs on every manifest before the parser. Escaped
     backslashes, then escaped quotes are dropped first (``bytes.replace`` pairs backslashes
     from the left, as JSON does), so that every remaining quote starts or ends a string; a
-    bracket counts when an even number of quotes precedes it. Where
-    this scan and a parser could disagree (a backslash outside a string, a raw control
-    character inside one), the parser stops there with an error.
+    bracket counts when an even number of quotes precedes it. Where this scan and a parser
+    could disagree (a backslash outside a string, a raw control character inside one), the
+    parser stops there with an error.
     """
     data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     depth = deepest = 0

@@ -6,6 +6,12 @@ scale :attr:`Network.ns_per_weight_bit` (the conductance of weight 1 for the
 mapping's synapse driver setting). A projection may declare its own scale
 (:attr:`Projection.ns_per_weight_bit`); the mapping realises it through the gmax
 divisor of the projection's synapse rows (:mod:`hal.mapping.scales`).
+
+Files and constructors are strict alike: sizes and ``weight_bits`` are integers (3.7 and
+``true`` are refused, not rounded), ``pairs`` come only with connector ``list``, and a network
+is bounded by one wafer (:data:`MAX_NEURONS`, :data:`MAX_SOURCES`, :data:`MAX_SYNAPSES`),
+checked from the sizes before any synapse is built. :func:`load_network` reports the
+validators' own messages at their place in the file (``populations[1].size: ...``).
 """
 
 from __future__ import annotations
