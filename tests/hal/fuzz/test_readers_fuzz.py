@@ -29,7 +29,7 @@ from hal.hardware.wafer import WaferConfig
 from hal.network import Network, Population, Projection, SourcePopulation, load_network, save_network
 from hal.testing.networks import layered_network, poisson_experiment
 
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 SLOW = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
