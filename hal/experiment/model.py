@@ -36,7 +36,7 @@ from hal.hardware.wafer import WaferConfig
 from hal.netlist.wiring import LogicalNeuron, Wiring
 
 __all__ = ["PoissonInput", "SpikeArrayInput", "Experiment", "Recording", "max_source_rate_hz", "max_duration_ms",
-           "MAX_PLAYBACK_EVENTS", "MAX_MEMBRANE_VALUES", "MAX_SAMPLES", "MAX_RUN_TICKS"]
+           "MAX_PLAYBACK_EVENTS", "MAX_MEMBRANE_VALUES", "MAX_SAMPLES", "MAX_RUN_TICKS", "LINK_EVENTS_PER_HW_S"]
 
 log = get_logger(__name__)
 
@@ -47,6 +47,8 @@ MAX_PLAYBACK_EVENTS = 2**27
 MAX_MEMBRANE_VALUES = 2**28
 #: Samples (independent input patterns) in one run.
 MAX_SAMPLES = 2**20
+#: Events a HICANN's FPGA link carries per second of hardware time: one per 56 ns (HARDWARE_FACTS.md section 7).
+LINK_EVENTS_PER_HW_S = 1e9 / 56
 #: The longest run in FPGA timestamp ticks: the trace's 15-bit timestamps extended by
 #: overflow entries that count up to 31 bits (HARDWARE_FACTS.md section 7).
 MAX_RUN_TICKS = 2**46
@@ -267,7 +269,7 @@ class Experiment:
                     raise ConfigError(
                         f"Experiment.inputs[{i}].rates_hz: {float(inp.rates_hz.max())!r} Hz out of range; valid 0..{top:.6g} Hz "
                         f"(one event per {TICK_HW_S * 1e9:.0f} ns FPGA timestamp tick at speed-up {self.domains.speedup:g}; "
-                        f"a HICANN link carries {1e9 / 56 / self.domains.speedup:.6g} Hz without loss)")
+                        f"a HICANN link carries {LINK_EVENTS_PER_HW_S / self.domains.speedup:.6g} Hz without loss)")
                 expected += inp.expected_events(self.batch_size, self.duration_ms)
         if expected > MAX_PLAYBACK_EVENTS:
             raise ConfigError(f"Experiment: the Poisson inputs expect {expected:.4g} playback events over {self.batch_size} sample(s); "

@@ -6,7 +6,7 @@ import numpy as np
 
 from hal.backend import Backend, RunRequest
 from hal.errors import ConfigError
-from hal.experiment.model import Experiment, Recording, check_inputs
+from hal.experiment.model import LINK_EVENTS_PER_HW_S, Experiment, Recording, check_inputs
 from hal.extension.manager import default_plugins
 from hal.logging import get_logger
 from hal.netlist.wiring import extract_wiring
@@ -16,8 +16,8 @@ __all__ = ["run", "predicted_link_load", "LINK_CAPACITY_HZ"]
 log = get_logger(__name__)
 
 
-#: One event per 56 ns hardware per HICANN link (HARDWARE_FACTS.md section 7), in biological Hz.
-LINK_CAPACITY_HZ = 1e9 / 56 / 1e4
+#: One event per 56 ns hardware per HICANN link, in biological Hz at the default speed-up 10^4.
+LINK_CAPACITY_HZ = LINK_EVENTS_PER_HW_S / 1e4
 
 
 def predicted_link_load(experiment: Experiment, request: RunRequest | None = None) -> dict[int, float]:
