@@ -363,8 +363,23 @@ class SQLiteStore:
             log.debug("calibration_database_journal_kept", path=str(self.path), reason=str(exc))
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._version = version
+        # A file that cannot be written fails here, before any work, as a FileFormatError -- not when a
+        # calibration of an hour wants to store its result.
         if version < SCHEMA_VERSION:
             self._migrate(version)
+        else:
+            try:  # takes the write lock and gives it back: readers do not block this, a read-only file fails it
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                self._conn.close()
+                why = (f"another process holds its write lock (waited {timeout_s:g} s)" if getattr(exc, "sqlite_errorname", "") == "SQLITE_BUSY"
+                       else "the file is read-only")
+                raise FileFormatError(self.path, f"cannot be written ({exc}): {why}") from exc
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.absolute().parent, os.W_OK | os.X_OK):
+            self._conn.close()
+            raise FileFormatError(self.path, "cannot be written (the file or its directory, where SQLite keeps its journal, "
+                                             "is read-only); read-only commands (hal calib show|diff|export) can still read it")
 
     def _migrate(self, version: int) -> None:
         with self._transaction():
@@ -386,21 +401,35 @@ class SQLiteStore:
                      incomplete_sets=[i for i, _ in flagged])
 
     class _Tx:
-        def __init__(self, conn):
-            self.conn = conn
+        """One ``BEGIN IMMEDIATE`` transaction; SQLite's own failures (busy, read-only, disk full) become typed errors."""
+
+        def __init__(self, conn, path):
+            self.conn, self.path = conn, path
 
         def __enter__(self):
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise FileFormatError(self.path, f"cannot start writing ({exc}); nothing was stored") from exc
             return self.conn
 
         def __exit__(self, exc_type, exc, tb):
-            self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+            if exc_type is None:
+                try:
+                    self.conn.execute("COMMIT")
+                    return False
+                except sqlite3.OperationalError as failed:
+                    exc = failed
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise FileFormatError(self.path, f"writing failed ({exc}); nothing was stored") from exc
             return False
 
     def _transaction(self):
         if self.read_only:
             raise ConfigError(f"{self.path}: opened read-only; open it with open_store(path) to write")
-        return self._Tx(self._conn)
+        return self._Tx(self._conn, self.path)
 
     def close(self) -> None:
         self._conn.close()

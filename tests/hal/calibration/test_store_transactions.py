@@ -130,3 +130,25 @@ def test_unknown_set_ids_are_errors_naming_the_known_ids(db):
         with capture_events() as events:
             assert calibration.transform(C.HICANNOnWafer(200), "e_l_mv").shared
         assert any(e["event"] == "calibration_fallback_to_nominal" for e in events)
+
+
+def test_a_database_locked_by_another_writer_is_a_typed_error_and_nothing_is_stored(db, setfiles):
+    import sqlite3
+
+    from hal.calibration import SQLiteStore
+    from hal.errors import FileFormatError
+
+    before = _state(db)
+    store = SQLiteStore(db, timeout_s=0.2)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process in the middle of its write
+    try:
+        with pytest.raises(FileFormatError, match="cannot start writing \\(database is locked\\); nothing was stored"):
+            store.add_set(3, setfiles.entries(), backend="b", routine="r")
+        with pytest.raises(FileFormatError, match="cannot be written \\(database is locked\\): another process holds its write lock \\(waited 0.2 s\\)"):
+            SQLiteStore(db, timeout_s=0.2)
+    finally:
+        store.close()
+        other.execute("ROLLBACK")
+        other.close()
+    assert _state(db) == before

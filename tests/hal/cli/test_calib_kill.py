@@ -107,9 +107,10 @@ def test_calib_import_killed_inside_its_transaction_leaves_the_old_state(db, big
     reader.execute("SELECT count(*) FROM transforms").fetchone()
     proc = _hal("calib", "import", "--db", str(path), str(big_file), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = path.parent / (path.name + "-journal")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 30
     while not (journal.exists() and journal.stat().st_size > 0) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert journal.exists() and journal.stat().st_size > 0, "the import never began writing"
     time.sleep(0.2)
     assert proc.poll() is None, "the import ended before it could be killed inside its transaction"
     os.kill(proc.pid, signal.SIGKILL)
