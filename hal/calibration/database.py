@@ -50,10 +50,24 @@ import numpy as np
 
 from hal import coordinates as C
 from hal._version import __version__
-from hal.calibration.checks import check_entries, check_entry, check_provenance, check_wafer, content_hash, entry_hash_items
+from hal.calibration.checks import (
+    check_entries,
+    check_entry,
+    check_provenance,
+    check_wafer,
+    content_hash,
+    entry_hash_items,
+)
 from hal.calibration.setfile import Provenance, SetFile, read_set_file, write_set_file
 from hal.calibration.transforms import CalibrationMissingError, Transform
-from hal.errors import CalibrationError, ConfigError, ConfigValueError, FileFormatError, HalError, UnknownNameError
+from hal.errors import (
+    CalibrationError,
+    ConfigError,
+    ConfigValueError,
+    FileFormatError,
+    HalError,
+    UnknownNameError,
+)
 from hal.logging import get_logger
 
 __all__ = ["CalibrationStore", "SQLiteStore", "SetInfo", "Defect", "DEFECT_COMPONENTS", "UnknownSetError", "open_store",
@@ -256,7 +270,7 @@ def _rows_hash(conn: sqlite3.Connection, set_id: int) -> str:
 
 def _judge_legacy(conn: sqlite3.Connection, row: tuple) -> tuple[bool, str | None, str]:
     """(complete, content hash, problem) of a set written before sets had a completeness mark."""
-    set_id, wafer, created, backend, seed, routine, hal_version, note = row
+    set_id, wafer, _created, backend, seed, routine, _hal_version, note = row
     try:
         check_provenance(wafer, seed, backend=backend, routine=routine, note=note)
         entries = []
@@ -320,7 +334,7 @@ class SQLiteStore:
         if not header.startswith(b"SQLite format 3\x00") or len(header) < 100:
             raise FileFormatError(self.path, "not an SQLite file, so not a calibration database")
         uri = "file:" + urllib.parse.quote(str(self.path.absolute())) + "?mode=ro"
-        # A WAL-mode file (written by hal before 0.x used rollback journals) with no -wal file holds
+        # A WAL-mode file (as earlier hal versions wrote them) with no -wal file holds
         # everything in the main file; opened plainly, SQLite would create -wal and -shm beside it
         # (impossible on a read-only share). Immutable reads it without them.
         if header[18] == 2 and not Path(f"{self.path}-wal").exists():

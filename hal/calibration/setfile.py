@@ -23,12 +23,24 @@ import attrs
 import cattrs
 import numpy as np
 
-from hal.calibration.checks import SEED_MAX, check_entries, check_entry, content_hash, entry_hash_items
+from hal.calibration.checks import (
+    SEED_MAX,
+    check_entries,
+    check_entry,
+    content_hash,
+    entry_hash_items,
+)
 from hal.calibration.parameters import PARAMETERS
 from hal.calibration.transforms import Kind, Transform
 from hal.configuration.archive import read_archive, write_archive
 from hal.errors import ConfigValueError, FileFormatError, HalError
-from hal.validators import at_least, in_range, one_of, strict_converter, structure_errors
+from hal.validators import (
+    at_least,
+    in_range,
+    one_of,
+    strict_converter,
+    structure_errors,
+)
 
 __all__ = ["SetFile", "read_set_file", "write_set_file", "FORMAT", "VERSION"]
 

@@ -14,7 +14,15 @@ import json
 
 import numpy as np
 
-from hal.cli._common import add_backend, add_json, add_wafer, hicann_list, parse_option, positive_int, print_json
+from hal.cli._common import (
+    add_backend,
+    add_json,
+    add_wafer,
+    hicann_list,
+    parse_option,
+    positive_int,
+    print_json,
+)
 
 __all__ = ["add_parsers"]
 
@@ -134,10 +142,10 @@ def _cmd_calib_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_calib_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from hal.calibration import open_store
     from hal.calibration.setfile import read_set_file
-
-    from pathlib import Path
 
     found = read_set_file(args.file)  # every check, before the database is opened (or created)
     with open_store(args.db) as store:

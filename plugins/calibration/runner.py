@@ -15,14 +15,20 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from hal_plugins.calibration.harness import Harness
+from hal_plugins.calibration.routines import (
+    ORDER,
+    ROUTINES,
+    measure_parameter,
+    measurements,
+    run_routine,
+)
 
 from hal import coordinates as C
-from hal.calibration import Calibration, Defect, nominal_transform
 from hal.analog.domains import PAPER_DOMAINS
+from hal.calibration import Calibration, Defect, nominal_transform
 from hal.logging import get_logger
 from hal.progress import ProgressBar
-from hal_plugins.calibration.harness import Harness
-from hal_plugins.calibration.routines import ORDER, ROUTINES, measure_parameter, measurements, run_routine
 
 __all__ = ["TARGETS", "TABLE_II", "calibrate", "spread"]
 

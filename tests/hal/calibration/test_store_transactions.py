@@ -7,8 +7,20 @@ import pytest
 
 import hal.calibration.database as database
 from hal import coordinates as C
-from hal.calibration import Calibration, CalibrationMissingError, Defect, UnknownSetError, open_store
-from hal.errors import CalibrationError, ConfigError, ConfigValueError, CoordinateError, UnknownNameError
+from hal.calibration import (
+    Calibration,
+    CalibrationMissingError,
+    Defect,
+    UnknownSetError,
+    open_store,
+)
+from hal.errors import (
+    CalibrationError,
+    ConfigError,
+    ConfigValueError,
+    CoordinateError,
+    UnknownNameError,
+)
 from hal.logging import capture_events
 
 

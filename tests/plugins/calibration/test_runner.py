@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
+from hal_plugins.calibration import runner
+from hal_plugins.calibration.routines import ROUTINES
+from hal_plugins.emulator.kernel import kernel_available
 
 import hal
 from hal import coordinates as C
 from hal.calibration import open_store
 from hal.logging import capture_events
-from hal_plugins.calibration import runner
-from hal_plugins.calibration.routines import ROUTINES
-from hal_plugins.emulator.kernel import kernel_available
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel 
 class _RecordingBar:
     """Stands in for hal.progress.ProgressBar and keeps what it was told."""
 
-    made: list = []
+    made: ClassVar[list] = []
 
     def __init__(self, total, label, *, unit="step", **_):
         self.total, self.label, self.unit, self.updates = total, label, unit, []
