@@ -63,7 +63,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     if args.db:
         from hal.calibration import Calibration, open_store
 
-        store = open_store(existing_file(args.db), create=False)
+        store = open_store(existing_file(args.db), create=False, read_only=True)  # map only reads: a read-only share works
         options = MappingOptions.with_defects(store, args.wafer, calibration=Calibration(store, store.latest_set(args.wafer).id, fallback="nominal")
                                               if store.sets(args.wafer) else None, **kwargs)
     else:

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -169,7 +170,7 @@ def _read_npy(fh: IO[bytes], size: int, spec: ArraySpec) -> np.ndarray:
     reader = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
     try:
         shape, fortran_order, dtype = reader(header, max_header_size=_MAX_NPY_HEADER)
-    except (SyntaxError, TypeError, KeyError, MemoryError) as exc:  # numpy evaluates the header as a Python literal
+    except (SyntaxError, TypeError, KeyError, MemoryError, tokenize.TokenError) as exc:  # numpy evaluates the header as a Python literal
         raise ValueError(f"the .npy header is not readable ({type(exc).__name__}: {exc})") from None
     if dtype.hasobject or dtype.names is not None or dtype.shape != ():
         raise _Refused(f"dtype {dtype}: objects, records and sub-arrays are not read (hal stores plain numbers)")

@@ -45,10 +45,10 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     plugins = plugins or default_plugins()
     wiring = extract_wiring(experiment.config)
     check_inputs(experiment, wiring)
-    if not any(wiring.recorded):
+    if not any(wiring.recorded) and not experiment.record_membrane:
         # Not an error: an empty configuration runs and records nothing, which is worth saying once.
         log.warning("nothing_to_record", wafer=experiment.config.wafer.id,
-                    reason="no neuron's spikes reach the FPGA trace in this configuration; the recording will be empty")
+                    reason="no neuron's spikes reach the FPGA trace and no membrane is recorded; the recording will be empty")
     request = experiment.request()
     _warn_about_link_load(experiment, request)
     backend.check(request)  # before touching the backend's state
@@ -58,7 +58,8 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     plugins.after_run(backend=backend, request=request, result=result)
     recording = Recording.from_result(experiment, wiring, result)
     counts = recording.spike_counts
-    log.info(
+    # debug: calibration and training run thousands of experiments; their own events summarise them
+    log.debug(
         "experiment_finished",
         backend=backend.name,
         wafer=experiment.config.wafer.id,

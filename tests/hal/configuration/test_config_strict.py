@@ -96,6 +96,17 @@ def test_an_npy_header_declaring_a_huge_array_is_refused_before_allocation(saved
         assert peak < 20 * 2**20
 
 
+@pytest.mark.parametrize(("offset", "flip"), [(10, 1), (10, 32), (21, 16)])
+def test_a_damaged_npy_header_is_a_file_format_error(saved, offset, flip):
+    # numpy parses the header as a Python literal; a damaged one fails in the tokenizer
+    # (TokenError), the parser (SyntaxError) or numpy's own check (ValueError)
+    path, entries = saved
+    member = bytearray(entries["hicann/100/synapse_weight.npy"])
+    member[offset] ^= flip
+    _write(path, {**entries, "hicann/100/synapse_weight.npy": bytes(member)})
+    assert "array hicann/100/synapse_weight.npy" in _refused(path)
+
+
 def _declare_size(data: bytes, name: str, size: int) -> bytes:
     """The zip ``data`` with the central directory's uncompressed size of ``name`` set to ``size``."""
     raw = bytearray(data)
