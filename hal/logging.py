@@ -87,7 +87,15 @@ class _EventFormatter(logging.Formatter):
 
 
 class _HalHandler(logging.StreamHandler):
-    """The handler :func:`configure` installs (recognised so that a second call replaces it)."""
+    """The handler :func:`configure` installs (recognised so that a second call replaces it).
+
+    It shows hal's events at the configured level and other libraries' warnings and errors:
+    Dask, for one, logs every connection at info, which would bury hal's lines.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ours = record.name.split(".", 1)[0] in PACKAGES
+        return (ours or record.levelno >= logging.WARNING) and super().filter(record)
 
 
 def configure(*, json: bool = False, level: str = "info", stream: TextIO | None = None) -> None:

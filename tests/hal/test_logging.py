@@ -75,6 +75,22 @@ def test_configure_refuses_an_unknown_level():
         configure(level="loud")
 
 
+def test_configure_shows_other_libraries_warnings_but_not_their_info():
+    stream = io.StringIO()
+    configure(level="debug", stream=stream)
+    chatty = logging.getLogger("distributed.core")
+    old = chatty.level
+    chatty.setLevel(logging.INFO)  # as Dask configures its loggers
+    try:
+        chatty.info("Starting established connection")
+        chatty.warning("Worker restarted")
+    finally:
+        chatty.setLevel(old)
+        configure(level="warning")
+    shown = stream.getvalue()
+    assert "Worker restarted" in shown and "established connection" not in shown
+
+
 def test_configure_leaves_other_libraries_levels_alone():
     other = logging.getLogger("someone.else")
     before = other.getEffectiveLevel()
