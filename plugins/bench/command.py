@@ -3,7 +3,8 @@
 The same options serve ``hal bench`` (registered by :mod:`hal_plugins.bench.plugin`) and the
 standalone entry :func:`main`, which also runs one scenario in a worker process
 (``--worker SPEC OUT``, see :mod:`hal_plugins.bench.scenarios`). Numbers are checked by
-argparse, and ``--out`` before the benchmark starts (an existing file only with ``--overwrite``).
+argparse; backends and their options (each backend is made once, as a scenario makes it) and
+``--out`` before the benchmark starts (an existing file only with ``--overwrite``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from hal.cli._common import HICANNS, add_json, parse_option, positive_float, positive_int, seed
 from hal_plugins.bench.report import summary
 from hal_plugins.bench.scenarios import worker
-from hal_plugins.bench.suite import run_benchmarks
+from hal_plugins.bench.suite import _backend_spec, run_benchmarks
 
 __all__ = ["DESCRIPTION", "configure", "main"]
 
@@ -82,8 +83,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     backends = _backend_specs(args.backends, args.option)
     known = hal.list_backends()
     for spec in backends:  # here, not minutes later in a scenario's worker process
-        if spec.partition(":")[0] not in known:
-            raise UnknownNameError("backend", spec.partition(":")[0], known)
+        name, options = _backend_spec(spec)
+        if name not in known:
+            raise UnknownNameError("backend", name, known)
+        hal.get_backend(name, **options)  # as the scenario makes it: an unknown or invalid option fails now, named
     if args.out:
         if Path(args.out).is_file() and not args.overwrite:
             raise FileFormatError(args.out, "exists; --overwrite replaces it, or give another --out")
