@@ -25,6 +25,18 @@ DESCRIPTION = "download a data set's files, verified by checksum, into a folder 
 #: What ``hal data download`` fetches, and what ``--dataset`` of the reproductions reads it as.
 DATASETS = ("mnist",)
 
+#: The longest socket timeout taken (one day): a longer wait on a stalled mirror is no timeout, and the
+#: socket layer itself refuses timeouts past its clock's range with an OverflowError (found by the CLI fuzz).
+MAX_TIMEOUT_S = 86_400.0
+
+
+def _timeout_s(text: str) -> float:
+    """Seconds, > 0 and at most :data:`MAX_TIMEOUT_S` (argparse type of ``--timeout-s``)."""
+    value = positive_float(text)
+    if value > MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"{value:g} out of range; valid > 0 and <= {MAX_TIMEOUT_S:g} (seconds; one day)")
+    return value
+
 
 def _base_url(text: str) -> str:
     """An ``http://``, ``https://`` or ``file://`` URL (argparse type of ``--mirror``)."""
@@ -43,7 +55,8 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
                         "pass it as --data-dir to `hal reproduce`")
     parser.add_argument("--mirror", action="append", type=_base_url, metavar="URL",
                         help="base URL to fetch from (repeatable, tried in order; default: the known MNIST mirrors)")
-    parser.add_argument("--timeout-s", type=positive_float, default=60.0, help="socket timeout per request (s, > 0; default 60)")
+    parser.add_argument("--timeout-s", type=_timeout_s, default=60.0,
+                        help=f"socket timeout per request (s, > 0 and <= {MAX_TIMEOUT_S:g}; default 60)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace files under the final names that do not match the checksums; without it they are "
                              "refused before anything is downloaded (verified files are always kept)")
