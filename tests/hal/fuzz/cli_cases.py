@@ -110,8 +110,9 @@ HICANN_LISTS = st.one_of(
 URLS = st.sampled_from(["http://example.invalid/mnist/", "https://example.invalid/", "file:///nonexistent/", "file://", "ftp://example.org/",
                         "http://", "not a url", "", "http://[::1"])
 OPTIONS = st.one_of(
-    st.sampled_from(["threads=1", "dt_ms=0.05", "dtype=float32", "dtype=float16", "threads=-1", "threads=nan", "threads=1e999", "nonsense=1",
-                     "seed=-1", "wafer=3", "=", "x", "=1", "k=", "x=[1,2", "a=b=c", 'threads="1"', "threads=true", "threads=[]"]),
+    st.sampled_from(["threads=1", "dt_ms=0.05", "dt_ms=1e-300", "dt_ms=0", "dtype=float32", "dtype=float16", "threads=-1", "threads=nan",
+                     "threads=1e999", "nonsense=1", "seed=-1", "wafer=3", "=", "x", "=1", "k=", "x=[1,2", "a=b=c", 'threads="1"', "threads=true",
+                     "threads=[]"]),
     st.builds(lambda k, v: f"{k}={v}", _TEXT, _TEXT),
 )
 SCHEDULERS = st.sampled_from(["tcp://127.0.0.1:1", "nonsense", "", "tcp://", "inproc://x"])
@@ -403,6 +404,8 @@ def _named(message: str, argv: tuple[str, ...], command: Command) -> bool:
     given = [t.split("=", 1)[1] if t.startswith("--") and "=" in t else t for t in argv[len(command.words):]]
     given += [t.split("=", 1)[0] for t in argv if t.startswith("--")]
     for token in given:
+        if token == "" and ("''" in message or '""' in message):  # an empty value, quoted
+            return True
         token = token.rstrip("/")
         if token and re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", message):
             return True
