@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 __all__ = ["print_json", "parse_option", "wafer_id", "hicann_list", "hicann_id", "seed", "count", "positive_int",
-           "positive_float", "non_negative_float", "add_wafer", "add_backend", "add_json"]
+           "positive_float", "non_negative_float", "unit_interval", "add_wafer", "add_backend", "add_json"]
 
 #: valid wafer ids (a name, not an index: the lab uses 3, 20..39, ...)
 WAFER_IDS = (0, 65535)
@@ -116,6 +116,14 @@ def non_negative_float(text: str) -> float:
     value = _float(text, ">= 0")
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value:g} out of range; valid >= 0")
+    return value
+
+
+def unit_interval(text: str) -> float:
+    """A number in 0..1 (a fraction, a slope)."""
+    value = _float(text, "0..1")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{value:g} out of range; valid 0..1")
     return value
 
 

@@ -99,18 +99,20 @@ def test_converted_network_holds_the_4bit_weights_in_its_registers(trained):
 
 
 @needs_kernel
-def test_in_the_loop_step_follows_the_gradient_and_writes_only_weights(digits, trained):
+@pytest.mark.parametrize("leak", [0.0, 0.1])
+def test_in_the_loop_step_follows_the_gradient_and_writes_only_weights(digits, trained, leak):
     backend = hal.get_backend("emulator", wafer=3)
     net = SpikingNetwork(backend, quantize(trained.weights))
     predicted, rates = net.classify(digits.x_test[:60])
     assert predicted.shape == (60,) and set(rates) >= {"input", "hidden1", "hidden2", "label", "lost_events"}
     before = len(backend.write_log)
-    trainer = InTheLoopTrainer(backend, batch_size=150, steps=1)
+    trainer = InTheLoopTrainer(backend, batch_size=150, steps=1, leak=leak)
     result = trainer.fit(digits, trained.weights, network=net)
     written = {w.register for w in backend.write_log[before:]}
     assert written <= {"synapse_weight"}, written
     # The step is -eta x the gradient of the software model's cost with the *measured* activities forward
-    # and the ReLU derivative of the model's own pre-activations backward (computed here by hand).
+    # and the ReLU derivative of the model's own pre-activations backward, ``leak`` below zero
+    # (computed here by hand).
     rng = np.random.default_rng([0, 0])
     idx = rng.choice(len(digits.x_train), size=150, replace=False)
     x, labels = digits.x_train[idx].astype(float), digits.y_train[idx]
@@ -123,13 +125,29 @@ def test_in_the_loop_step_follows_the_gradient_and_writes_only_weights(digits, t
     grads = [None] * 3
     for k in (2, 1, 0):
         z = acts[k] @ w[k].T
-        delta = delta * (z > 0)
+        delta = delta * np.where(z > 0, 1.0, leak)
         grads[k] = delta.T @ acts[k] + 0.001 * w[k]
         delta = delta @ w[k]
     for k in range(3):
         step = np.clip(0.05 * grads[k] / 150 * trainer.gradient_samples, -trainer.max_step, trainer.max_step)
         expected = np.clip(w[k] - step, -1, 1)
         assert np.allclose(result.weights[k], expected, atol=1e-9)
+
+
+@needs_kernel
+def test_a_silenced_label_unit_gets_a_gradient_only_with_a_leak(digits, trained):
+    # Label unit 2 with all-negative weights never fires: with the paper's ReLU derivative its
+    # weights get no gradient and it stays silent for good; the leak lets its images pull it up.
+    weights = [w.copy() for w in trained.weights]
+    weights[2][2] = -1.0
+
+    def after_one_step(leak):
+        backend = hal.get_backend("emulator", wafer=3)
+        return InTheLoopTrainer(backend, batch_size=150, steps=1, leak=leak).fit(digits, weights).weights[2][2]
+
+    paper, leaky = after_one_step(0.0), after_one_step(0.1)
+    assert np.allclose(paper, weights[2][2] * (1 - 0.05 * 0.001 * 10 / 150), rtol=0, atol=1e-12)  # only the l2 decay
+    assert (leaky >= paper - 1e-12).all() and leaky.mean() > paper.mean() + 5e-4  # pulled up, never pushed down
 
 
 @needs_kernel
@@ -178,6 +196,8 @@ def test_bad_inputs():
         (lambda: InTheLoopTrainer(None, batch_size=True), "InTheLoopTrainer.batch_size: True out of range; valid an integer >= 1"),
         (lambda: InTheLoopTrainer(None, rate_scale_hz=0.0), "InTheLoopTrainer.rate_scale_hz: 0.0 out of range; valid a finite rate > 0 Hz"),
         (lambda: InTheLoopTrainer(None, schedule="cosine"), "InTheLoopTrainer.schedule: 'cosine' out of range; valid one of constant, linear"),
+        (lambda: InTheLoopTrainer(None, leak=1.5), "InTheLoopTrainer.leak: 1.5 out of range; valid a derivative 0..1"),
+        (lambda: InTheLoopTrainer(None, leak=float("nan")), "InTheLoopTrainer.leak: nan out of range; valid a finite derivative"),
     ],
 )
 def test_hyperparameters_are_checked_with_hals_validators(make, message):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from hal.cli._common import add_json, count, positive_int, print_json
+from hal.cli._common import add_json, count, positive_int, print_json, unit_interval
 from hal.errors import ConfigError
 
 __all__ = ["DESCRIPTION", "configure"]
@@ -27,8 +27,14 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     parser.add_argument("--data-dir", help="directory with the MNIST IDX files (for --dataset mnist)")
     parser.add_argument("--trials", type=positive_int, default=4, help="trials (>= 1; seeds 0..N-1: initial weights and hardware neurons; default 4)")
     parser.add_argument("--itl-steps", type=count, default=20, help="in-the-loop training steps per trial (>= 0; default 20)")
-    parser.add_argument("--ann-steps", type=positive_int, default=15_000, help="software training steps of 100 images (>= 1; default 15000, the paper's)")
-    parser.add_argument("--itl-batch", type=positive_int, default=1200, help="training images per in-the-loop step (>= 1; default 1200, the paper's)")
+    parser.add_argument("--ann-steps", type=positive_int, default=None,
+                        help="software training steps of 100 images (>= 1; default: 15000 for mnist, the paper's; 4000 for digits)")
+    parser.add_argument("--itl-batch", type=positive_int, default=None,
+                        help="training images per in-the-loop step (>= 1; default: 1200 for mnist, the paper's; 360 for digits, half its set)")
+    parser.add_argument("--itl-schedule", choices=("linear", "constant"), default="linear",
+                        help="in-the-loop step sizes: linear (default) falls to zero over the steps, constant is the paper's")
+    parser.add_argument("--itl-leak", type=unit_interval, default=0.1,
+                        help="in-the-loop ReLU derivative below zero (0..1; default 0.1; 0 is the paper's, with which a silenced unit stays silent)")
     parser.add_argument("--test-subset", type=positive_int, default=None, help="evaluate on the first N test images only (>= 1; default all)")
     parser.add_argument("--out", default="schmitt2017-out", help="folder for report.json, figures and per-trial files (default schmitt2017-out; "
                         "finished trials there are skipped)")
@@ -54,7 +60,8 @@ def _handle(args: argparse.Namespace) -> int:
     with TrialProgress(args.out, args.trials, "schmitt2017 trials") as progress:
         report = reproduce(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, itl_steps=args.itl_steps,
                            out=args.out, scheduler=args.scheduler, workers=args.workers, ann_steps=args.ann_steps, itl_batch=args.itl_batch,
-                           test_subset=args.test_subset, progress=progress)
+                           test_subset=args.test_subset, itl_schedule=args.itl_schedule, itl_leak=args.itl_leak,
+                           progress=progress)
     if args.json:
         print_json(report)
         return 0

@@ -66,7 +66,7 @@ def _software_model(dataset, seed: int, ann_steps: int, say) -> tuple:
 def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, ann_steps: int = 15_000, itl_steps: int = 50,
               itl_batch: int = 1200, test_subset: int | None = None, eval_every: int = 0,
               checkpoint: str | None = None, progress: Callable[[str], None] | None = None,
-              backend_options: dict | None = None, itl_schedule: str = "constant") -> dict:
+              backend_options: dict | None = None, itl_schedule: str = "linear", itl_leak: float = 0.1) -> dict:
     """Run one trial; returns every number (accuracies in [0, 1])."""
     started = time.perf_counter()
     say = progress or (lambda message: None)
@@ -81,7 +81,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, ann_steps: int 
     say(f"trial {seed}: converted {converted:.3f}")
     weights_before = [w.copy() for w in quantize(ann.weights)]
     trainer = InTheLoopTrainer(chip, batch_size=itl_batch, steps=itl_steps, seed=seed, checkpoint=checkpoint, eval_test_every=eval_every,
-                               schedule=itl_schedule)
+                               schedule=itl_schedule, leak=itl_leak)
     result = trainer.fit(dataset, ann.weights, network=net, test_subset=test_subset,
                          progress=lambda e: say(f"trial {seed}: step {e['step']} train {e['train_accuracy']:.3f}"))
     # As the paper's Fig. 9: the accuracy on each training batch, measured before that step's update
