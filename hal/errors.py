@@ -8,6 +8,7 @@ as attributes so that programs need not parse messages.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 
 __all__ = [
@@ -96,13 +97,20 @@ class ConfigValueError(ConfigError):
         super().__init__(f"{owner}.{field}: {value!r} out of range; valid {valid}")
 
 
+def _printable(path: str) -> str:
+    """``path`` as it can be shown on one line: quoted (Python's escapes) when empty or holding control characters."""
+    if not path or any(unicodedata.category(c).startswith("C") for c in path):
+        return repr(path)
+    return path
+
+
 class FileFormatError(ConfigError):
     """A file is corrupt, truncated, of a foreign format or of an unsupported version."""
 
     def __init__(self, path: object, problem: str):
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        super().__init__(f"{_printable(self.path)}: {problem}")
 
 
 class ConfiguratorError(HalError):

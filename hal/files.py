@@ -20,6 +20,8 @@ __all__ = ["atomic_write", "existing_file", "writable_output"]
 
 def existing_file(path: str | os.PathLike) -> Path:
     """``path`` as a :class:`~pathlib.Path` if it names a file, else :class:`FileFormatError` "no such file"."""
+    if os.fspath(path) == "":
+        raise FileFormatError("", "empty path; give a file name")  # Path("") would be "." (a directory)
     path = Path(path)
     if not path.is_file():
         raise FileFormatError(path, "no such file")
@@ -34,6 +36,8 @@ def writable_output(path: str | os.PathLike, *, what: str = "output", overwrite:
     not writable, or that exists at all when ``overwrite`` is False. Creates missing parent
     directories (as :func:`atomic_write` would) but never the file itself.
     """
+    if os.fspath(path) == "":
+        raise FileFormatError("", f"empty path; give a file name for the {what}")
     path = Path(path)
     if path.is_dir():
         raise FileFormatError(path, f"is a directory; give a file name for the {what}")

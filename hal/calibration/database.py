@@ -695,4 +695,6 @@ def open_store(path: str | os.PathLike, *, create: bool = True, read_only: bool 
     ``read_only=True`` opens an existing file with SQLite's ``mode=ro``: nothing is created,
     migrated or converted, and writes are refused.
     """
+    if os.fspath(path) == "":
+        raise FileFormatError("", "empty path; give the calibration database's file name")  # Path("") would be "."
     return SQLiteStore(path, create=create, read_only=read_only)

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 __all__ = ["print_json", "parse_option", "wafer_id", "hicann_list", "hicann_id", "seed", "count", "positive_int",
-           "positive_float", "non_negative_float", "unit_interval", "add_wafer", "add_backend", "add_json"]
+           "positive_float", "non_negative_float", "unit_interval", "scheduler_address", "add_wafer", "add_backend", "add_json"]
 
 #: valid wafer ids (a name, not an index: the lab uses 3, 20..39, ...)
 WAFER_IDS = (0, 65535)
@@ -125,6 +125,16 @@ def unit_interval(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{value:g} out of range; valid 0..1")
     return value
+
+
+def scheduler_address(text: str) -> str:
+    """A Dask scheduler's address, ``[PROTOCOL://]HOST:PORT`` (``tcp://10.0.0.5:8786``), checked before any work."""
+    valid = "[tcp://]HOST:PORT with PORT 1..65535, e.g. tcp://10.0.0.5:8786"
+    protocol, sep, rest = str(text).rpartition("://")
+    host, colon, port = rest.rpartition(":")
+    if (sep and not protocol.isalnum()) or not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address; valid {valid}")
+    return str(text)
 
 
 def add_wafer(parser: argparse.ArgumentParser, *, required: bool = False, default: int | None = 0) -> None:

@@ -67,8 +67,9 @@ class EmulatorBackend(Backend):
         self.mismatch = _choose("mismatch", mismatch, _MISMATCH, MismatchModel)
         self.table_ii_voltages = self.mismatch is TABLE_II
         self.links = _choose("links", links, _LINKS, LinkModel)
-        if not (isinstance(dt_ms, (int, float)) and 0 < dt_ms <= 0.2):
-            raise ConfigError(f"emulator dt_ms: {dt_ms!r} out of range; valid 0 < dt_ms <= 0.2 (biological ms)")
+        # Below 1 us biological (0.1 ns on the chip) a step only multiplies time and memory.
+        if not (isinstance(dt_ms, (int, float)) and not isinstance(dt_ms, bool) and 0.001 <= dt_ms <= 0.2):
+            raise ConfigError(f"emulator dt_ms: {dt_ms!r} out of range; valid 0.001 <= dt_ms <= 0.2 (biological ms)")
         if dtype not in ("float64", "float32"):
             raise ConfigError(f"emulator dtype: {dtype!r} not valid; valid float64, float32")
         if threads is not None and (not isinstance(threads, int) or threads < 1):

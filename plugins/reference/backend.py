@@ -37,8 +37,9 @@ class ReferenceBackend(Backend):
 
     def __init__(self, wafer=0, *, dt_ms: float = DEFAULT_DT_MS, domains: Domains = PAPER_DOMAINS, **options):
         super().__init__(wafer, **options)
-        if not (isinstance(dt_ms, (int, float)) and 0 < dt_ms <= 0.1):
-            raise ConfigError(f"reference backend dt_ms: {dt_ms!r} out of range; valid 0 < dt_ms <= 0.1 (biological ms)")
+        # Below 1 us biological (0.1 ns on the chip) a step only multiplies time and memory.
+        if not (isinstance(dt_ms, (int, float)) and not isinstance(dt_ms, bool) and 0.001 <= dt_ms <= 0.1):
+            raise ConfigError(f"reference backend dt_ms: {dt_ms!r} out of range; valid 0.001 <= dt_ms <= 0.1 (biological ms)")
         self.dt_ms = float(dt_ms)
         self.domains = domains
 

@@ -213,8 +213,8 @@ class TorchBackend(Backend):
                  threads: int | None = None, chunk_mib: float = DEFAULT_CHUNK_MIB, domains: Domains = PAPER_DOMAINS,
                  **options):
         super().__init__(wafer, **options)
-        if not (isinstance(dt_ms, (int, float)) and not isinstance(dt_ms, bool) and 0 < dt_ms <= 0.1):
-            raise ConfigValueError("torch backend", "dt_ms", dt_ms, "0 < dt_ms <= 0.1 (biological ms)")
+        if not (isinstance(dt_ms, (int, float)) and not isinstance(dt_ms, bool) and 0.001 <= dt_ms <= 0.1):
+            raise ConfigValueError("torch backend", "dt_ms", dt_ms, "0.001 <= dt_ms <= 0.1 (biological ms)")
         if dtype not in DTYPES:
             raise ConfigValueError("torch backend", "dtype", dtype, ", ".join(DTYPES))
         if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):

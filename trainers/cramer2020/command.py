@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from hal.cli._common import add_json, parse_option, positive_float, positive_int, print_json
+from hal.cli._common import add_json, parse_option, positive_float, positive_int, print_json, scheduler_address
 from hal.errors import ConfigError
 
 __all__ = ["DESCRIPTION", "configure"]
@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
                         help="trials (>= 1), seeds 0..N-1 (initial weights, batches, wafer 100+seed; default 5)")
     parser.add_argument("--out", default="cramer2020-out", help="folder for report.json, figures, trials and checkpoints "
                         "(default cramer2020-out; finished trials there are skipped, killed ones resume)")
-    parser.add_argument("--scheduler", help="address of a running Dask scheduler (default: a LocalCluster on this machine)")
+    parser.add_argument("--scheduler", type=scheduler_address, help="address of a running Dask scheduler (default: a LocalCluster on this machine)")
     parser.add_argument("--workers", type=positive_int, default=None, help="LocalCluster workers (>= 1; default: one per core)")
     parser.add_argument("--test-subset", type=positive_int, default=None, help="evaluate on the first N test images only (>= 1; default all)")
     parser.add_argument("--mock-epochs", type=positive_float, default=None,

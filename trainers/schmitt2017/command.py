@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from hal.cli._common import add_json, count, positive_int, print_json, unit_interval
+from hal.cli._common import add_json, count, positive_int, print_json, scheduler_address, unit_interval
 from hal.errors import ConfigError
 
 __all__ = ["DESCRIPTION", "configure"]
@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     parser.add_argument("--test-subset", type=positive_int, default=None, help="evaluate on the first N test images only (>= 1; default all)")
     parser.add_argument("--out", default="schmitt2017-out", help="folder for report.json, figures and per-trial files (default schmitt2017-out; "
                         "finished trials there are skipped)")
-    parser.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster on this machine)")
+    parser.add_argument("--scheduler", type=scheduler_address, help="address of an existing Dask scheduler (default: a LocalCluster on this machine)")
     parser.add_argument("--workers", type=positive_int, default=None, help="LocalCluster workers (>= 1; default: the machine's cores)")
     add_json(parser)
     return _handle

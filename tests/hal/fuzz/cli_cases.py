@@ -29,7 +29,6 @@ import shutil
 import sqlite3
 import tempfile
 import traceback
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -192,17 +191,6 @@ def valid_strategy(action: argparse.Action) -> st.SearchStrategy[str]:
     return st.sampled_from(_VALID_BY_DEST.get(action.dest, ["1", "x"]))
 
 
-def known_finding(action: argparse.Action, text: str) -> bool:
-    """Whether ``text`` for ``action`` exposes a finding already reported and not yet fixed.
-
-    Such values are drawn as another path until the fix lands; ``test_cli_fuzz.py`` pins each one
-    with a strict xfail, so that the fix shows up (as XPASS) and this exclusion goes with it.
-    An empty path is named ``.`` in the message (``hal/files.py``: ``Path("")``), and a control
-    character in a path is printed raw, which breaks the one-line message (``FileFormatError``).
-    """
-    return action.dest in _PATH_DESTS and (text == "" or any(unicodedata.category(c) == "Cc" for c in text))
-
-
 def _many(action: argparse.Action) -> bool:
     return action.nargs in ("*", "+") or isinstance(action.nargs, int) and action.nargs > 1
 
@@ -218,7 +206,7 @@ def argv_for(draw, command: Command) -> list[str]:
 
     def value(action):
         text = draw(value_strategy(action) if draw(st.integers(0, 9)) < hostile_tenths else valid_strategy(action))
-        return "missing.hal" if known_finding(action, text) else text
+        return text
 
     positionals, options = [], []
     for action in command.actions:
@@ -405,6 +393,8 @@ def _named(message: str, argv: tuple[str, ...], command: Command) -> bool:
     given += [t.split("=", 1)[0] for t in argv if t.startswith("--")]
     for token in given:
         if token == "" and ("''" in message or '""' in message):  # an empty value, quoted
+            return True
+        if repr(token) in message:  # a value with control characters, shown with Python's escapes
             return True
         token = token.rstrip("/")
         if token and re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", message):

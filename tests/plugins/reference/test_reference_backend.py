@@ -155,7 +155,7 @@ def test_trace_events_carry_the_firing_neurons_hardware_coordinates(chain):
 
 
 def test_bad_option():
-    with pytest.raises(hal.errors.ConfigError, match="dt_ms: 1.0 out of range; valid 0 < dt_ms <= 0.1"):
+    with pytest.raises(hal.errors.ConfigError, match="dt_ms: 1.0 out of range; valid 0.001 <= dt_ms <= 0.1"):
         hal.get_backend("reference", dt_ms=1.0)
 
 

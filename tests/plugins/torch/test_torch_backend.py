@@ -101,7 +101,8 @@ def test_listed_and_created_through_the_registry():
     [
         ({"device": "gpu"}, "device: 'gpu' out of range; valid auto, cpu, cuda"),
         ({"dtype": "float16"}, "dtype: 'float16' out of range; valid float32, float64"),
-        ({"dt_ms": 0.5}, "dt_ms: 0.5 out of range; valid 0 < dt_ms <= 0.1"),
+        ({"dt_ms": 0.5}, "dt_ms: 0.5 out of range; valid 0.001 <= dt_ms <= 0.1"),
+        ({"dt_ms": 1e-300}, "dt_ms: 1e-300 out of range; valid 0.001 <= dt_ms <= 0.1"),
         ({"threads": 0}, "threads: 0 out of range; valid None or an integer >= 1"),
         ({"chunk_mib": 0}, "chunk_mib: 0 out of range; valid > 0"),
         ({"dt": 0.02}, "unknown option\\(s\\) dt"),
