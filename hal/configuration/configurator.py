@@ -620,7 +620,8 @@ class Configurator:
             raise ConfiguratorError(f"applying the configuration failed; hardware state now unknown: {exc}") from exc
         self._applied = snapshot
         self._invalidated.clear()
-        log.info("configuration_applied", writes=len(stream), words=stream.word_count, stages=stream.stages())
+        # debug: a training loop or a calibration applies thousands of (mostly weight-only) configurations
+        log.debug("configuration_applied", writes=len(stream), words=stream.word_count, stages=stream.stages())
         return stream
 
     @staticmethod
