@@ -72,7 +72,7 @@ class EmulatorBackend(Backend):
             raise ConfigError(f"emulator dt_ms: {dt_ms!r} out of range; valid 0.001 <= dt_ms <= 0.2 (biological ms)")
         if dtype not in ("float64", "float32"):
             raise ConfigError(f"emulator dtype: {dtype!r} not valid; valid float64, float32")
-        if threads is not None and (not isinstance(threads, int) or threads < 1):
+        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
             raise ConfigError(f"emulator threads: {threads!r} out of range; valid an integer >= 1")
         self.dt_ms = float(dt_ms)
         self.dtype = np.float64 if dtype == "float64" else np.float32

@@ -102,6 +102,7 @@ def test_adaptation_reduces_firing():
         (dict(links="perfect"), UnknownNameError, "unknown links preset 'perfect'"),
         (dict(dt_ms=0.5), ConfigError, "dt_ms: 0.5 out of range"),
         (dict(dt_ms=1e-300), ConfigError, "dt_ms: 1e-300 out of range; valid 0.001 <= dt_ms <= 0.2"),
+        (dict(threads=True), ConfigError, "emulator threads: True out of range; valid an integer >= 1"),
         (dict(dtype="float16"), ConfigError, "dtype: 'float16' not valid"),
         (dict(threads=0), ConfigError, "threads: 0 out of range"),
     ],
