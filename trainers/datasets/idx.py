@@ -29,13 +29,15 @@ _IDX_CODES = {dt.newbyteorder("="): code for code, dt in _IDX_TYPES.items()}
 _IDX_TYPES_TEXT = ", ".join(f"0x{code:02x} ({dt.name})" for code, dt in _IDX_TYPES.items())
 
 
-def _foreign_hint(head: bytes, path: Path) -> str:
+def _foreign_hint(head: bytes, path: Path, compressed: bool) -> str:
     if head.startswith(b"\x89PNG"):
         return " (this is a PNG image)"
     if head.startswith(b"PK"):
         return " (this is a zip archive; unpack it first)"
     if head.lstrip()[:1] == b"<":
         return " (this looks like HTML or XML: an error page saved instead of the data?)"
+    if compressed:
+        return " (the file is gzip-compressed, but what it holds is not IDX data)"
     if path.suffix == ".gz":
         return " (the name ends in .gz, but the content is not gzip-compressed)"
     return ""
@@ -68,7 +70,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise DatasetNotFoundError(f"{path}: no such file", path=path, missing=(path.name,)) from None
     except IsADirectoryError:
         raise FileFormatError(path, "is a directory, not an IDX file") from None
-    if raw[:2] == b"\x1f\x8b":
+    compressed = raw[:2] == b"\x1f\x8b"
+    if compressed:
         try:
             data = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
@@ -81,7 +84,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     zero, code, ndim = data[:2], data[2], data[3]
     if zero != b"\x00\x00":
         raise FileFormatError(path, f"wrong magic number 0x{magic:08x}; not an IDX file, whose magic is 0x0000TTNN "
-                                    f"(type code TT, NN dimensions; MNIST images 0x00000803){_foreign_hint(data[:16], path)}")
+                                    f"(type code TT, NN dimensions; MNIST images 0x00000803){_foreign_hint(data[:16], path, compressed)}")
     if code not in _IDX_TYPES:
         raise FileFormatError(path, f"unknown IDX type code 0x{code:02x} (magic 0x{magic:08x}); valid {_IDX_TYPES_TEXT}")
     if ndim == 0:

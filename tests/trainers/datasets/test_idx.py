@@ -90,6 +90,15 @@ def test_read_idx_names_a_plain_file_called_gz(tmp_path):
         D.read_idx(path)
 
 
+def test_read_idx_names_a_gzip_file_holding_something_else(tmp_path):
+    import gzip
+
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(b"garbage, not an IDX header"))
+    with pytest.raises(FileFormatError, match="the file is gzip-compressed, but what it holds is not IDX data"):
+        D.read_idx(path)
+
+
 def test_read_idx_missing_file(tmp_path):
     with pytest.raises(D.DatasetNotFoundError, match="no such file") as info:
         D.read_idx(tmp_path / "nope")
