@@ -26,26 +26,27 @@ from hal.calibration.parameters import PARAMETERS, circuits_of
 from hal.calibration.transforms import Kind, Transform
 from hal.errors import ConfigError, ConfigValueError, CoordinateError, UnknownNameError
 
-__all__ = ["check_wafer", "check_provenance", "check_entry", "check_entries", "content_hash", "entry_hash_items", "SEED_MAX"]
+__all__ = ["check_wafer", "check_provenance", "check_entry", "check_entries", "content_hash", "entry_hash_items", "integer", "SEED_MAX"]
 
 #: the largest seed SQLite's INTEGER (signed 64 bit) and numpy's default_rng both take
 SEED_MAX = 2**63 - 1
 
 
-def _integer(value: object) -> bool:
+def integer(value: object) -> bool:
+    """An int or numpy integer that is not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def check_wafer(wafer: object, owner: str = "CalibrationSet") -> None:
     """A wafer id 0..65535 (an integer; ``True`` is not one)."""
-    if not _integer(wafer) or not 0 <= int(wafer) <= 65535:
+    if not integer(wafer) or not 0 <= int(wafer) <= 65535:
         raise CoordinateError(owner, "wafer", wafer, "a wafer id 0..65535")
 
 
 def check_provenance(wafer: object, seed: object, **texts: object) -> None:
     """Wafer id, seed and the text fields (backend, routine, note, ...) of a set."""
     check_wafer(wafer)
-    if seed is not None and (not _integer(seed) or not 0 <= int(seed) <= SEED_MAX):
+    if seed is not None and (not integer(seed) or not 0 <= int(seed) <= SEED_MAX):
         raise ConfigValueError("CalibrationSet", "seed", seed, "None or an integer 0..2**63-1")
     for name, text in texts.items():
         if not isinstance(text, str):
@@ -60,7 +61,7 @@ def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[str, float]:
 
 def check_entry(hicann: object, transform: Transform) -> None:
     """One (HICANN, transform) entry of a set (see the module docstring)."""
-    if not _integer(hicann) or not 0 <= int(hicann) < C.HICANNOnWafer.size:
+    if not integer(hicann) or not 0 <= int(hicann) < C.HICANNOnWafer.size:
         raise CoordinateError("HICANNOnWafer", "enum", hicann, f"0..{C.HICANNOnWafer.size - 1}")
     parameter = transform.parameter
     if parameter not in PARAMETERS:

@@ -37,11 +37,10 @@ hal takes a store.
 from __future__ import annotations
 
 import datetime
-import io
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,7 +56,9 @@ from hal.calibration.checks import (
     check_wafer,
     content_hash,
     entry_hash_items,
+    integer,
 )
+from hal.calibration.schema import APPLICATION_ID, SCHEMA_VERSION, SET_COLUMNS, from_blob, judge_legacy, migrate, rows_hash, to_blob
 from hal.calibration.setfile import Provenance, SetFile, read_set_file, write_set_file
 from hal.calibration.transforms import CalibrationMissingError, Transform
 from hal.errors import (
@@ -65,7 +66,6 @@ from hal.errors import (
     ConfigError,
     ConfigValueError,
     FileFormatError,
-    HalError,
     UnknownNameError,
 )
 from hal.logging import get_logger
@@ -75,64 +75,9 @@ __all__ = ["CalibrationStore", "SQLiteStore", "SetInfo", "Defect", "DEFECT_COMPO
 
 log = get_logger(__name__)
 
-APPLICATION_ID = 0x48414C43  # "HALC"
-SCHEMA_VERSION = 3
-
 _CREATE_HINT = "create one with `hal calibrate --db {path} ...` or `hal calib import --db {path} FILE`"
 
 
-def _add_completeness(conn: sqlite3.Connection) -> None:
-    """Schema 3: the completeness mark, the stored content hash, and a verdict on every older set."""
-    conn.execute("ALTER TABLE calibration_sets ADD COLUMN complete INTEGER NOT NULL DEFAULT 0")
-    conn.execute("ALTER TABLE calibration_sets ADD COLUMN content_hash TEXT")
-    conn.execute("ALTER TABLE calibration_sets ADD COLUMN problem TEXT NOT NULL DEFAULT ''")
-    for row in conn.execute(f"SELECT {_SET_COLUMNS} FROM calibration_sets").fetchall():
-        complete, digest, problem = _judge_legacy(conn, row)
-        conn.execute("UPDATE calibration_sets SET complete = ?, content_hash = ?, problem = ? WHERE id = ?",
-                     (int(complete), digest, problem, row[0]))
-
-
-_MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
-    1: """
-        CREATE TABLE calibration_sets (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            wafer INTEGER NOT NULL,
-            created TEXT NOT NULL,
-            backend TEXT NOT NULL,
-            seed INTEGER,
-            routine TEXT NOT NULL,
-            hal_version TEXT NOT NULL,
-            note TEXT NOT NULL DEFAULT ''
-        );
-        CREATE TABLE transforms (
-            set_id INTEGER NOT NULL REFERENCES calibration_sets(id),
-            hicann INTEGER NOT NULL,
-            parameter TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            unit TEXT NOT NULL,
-            data BLOB NOT NULL,
-            PRIMARY KEY (set_id, hicann, parameter)
-        );
-        CREATE INDEX sets_by_wafer ON calibration_sets (wafer, id);
-    """,
-    2: """
-        CREATE TABLE defects (
-            wafer INTEGER NOT NULL,
-            component TEXT NOT NULL,
-            hicann INTEGER NOT NULL,
-            item INTEGER NOT NULL,
-            reason TEXT NOT NULL,
-            source TEXT NOT NULL,
-            created TEXT NOT NULL,
-            PRIMARY KEY (wafer, component, hicann, item)
-        );
-    """,
-    3: _add_completeness,
-}
-
-_SET_COLUMNS = "id, wafer, created, backend, seed, routine, hal_version, note"
-#: the prefix of routines written by ``hal calibrate`` (hal_plugins.calibration): it lists the parameters
-_ROUTINE_PREFIX = "plugins.calibration:"
 
 
 @attrs.frozen
@@ -244,52 +189,8 @@ class CalibrationStore(Protocol):
     def entries(self, set_id: int) -> list[tuple[int, str]]: ...
 
 
-def _blob(transform: Transform) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **transform.to_arrays())
-    return buf.getvalue()
-
-
-def _unblob(data: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _rows_hash(conn: sqlite3.Connection, set_id: int) -> str:
-    rows = conn.execute("SELECT hicann, parameter, kind, unit, data FROM transforms WHERE set_id = ?", (set_id,))
-    return content_hash((h, p, k, u, _unblob(d)) for h, p, k, u, d in rows)
-
-
-def _judge_legacy(conn: sqlite3.Connection, row: tuple) -> tuple[bool, str | None, str]:
-    """(complete, content hash, problem) of a set written before sets had a completeness mark."""
-    set_id, wafer, _created, backend, seed, routine, _hal_version, note = row
-    try:
-        check_provenance(wafer, seed, backend=backend, routine=routine, note=note)
-        entries = []
-        for hicann, parameter, kind, unit, data in conn.execute(
-                "SELECT hicann, parameter, kind, unit, data FROM transforms WHERE set_id = ?", (set_id,)):
-            try:
-                entries.append((hicann, Transform.from_arrays(parameter, kind, unit, _unblob(data))))
-            except (ValueError, KeyError, OSError) as exc:
-                raise ConfigError(f"HICANN {hicann} {parameter!r}: unreadable transform ({exc})") from None
-        check_entries(entries)
-        if routine.startswith(_ROUTINE_PREFIX):
-            listed = set(routine[len(_ROUTINE_PREFIX):].split(","))
-            for hicann in sorted({h for h, _ in entries}):
-                missing = sorted(listed - {t.parameter for h, t in entries if h == hicann})
-                if missing:
-                    raise ConfigError(f"HICANN {hicann} lacks {', '.join(missing)} of the routine's parameters (an interrupted calibration)")
-    except HalError as exc:
-        return False, None, f"found by the schema-3 check: {exc}"
-    return True, _rows_hash(conn, set_id), ""
 
 
 class SQLiteStore:
@@ -397,17 +298,7 @@ class SQLiteStore:
 
     def _migrate(self, version: int) -> None:
         with self._transaction():
-            current = self._conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
-            for v in range(current + 1, SCHEMA_VERSION + 1):
-                step = _MIGRATIONS[v]
-                if callable(step):
-                    step(self._conn)
-                else:
-                    for statement in step.split(";"):
-                        if statement.strip():
-                            self._conn.execute(statement)
-                self._conn.execute(f"PRAGMA user_version = {v}")
-            self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            migrate(self._conn)
         self._version = SCHEMA_VERSION
         if version:
             flagged = self._conn.execute("SELECT id, problem FROM calibration_sets WHERE complete = 0").fetchall()
@@ -458,18 +349,18 @@ class SQLiteStore:
 
     def _infos(self, where: str = "", args: tuple = ()) -> list[SetInfo]:
         if self._version >= 3:
-            rows = self._conn.execute(f"SELECT {_SET_COLUMNS}, complete, content_hash, problem FROM calibration_sets {where} ORDER BY id", args)
+            rows = self._conn.execute(f"SELECT {SET_COLUMNS}, complete, content_hash, problem FROM calibration_sets {where} ORDER BY id", args)
             return [SetInfo(*r[:8], bool(r[8]), r[9], r[10]) for r in rows.fetchall()]
         out = []
-        for row in self._conn.execute(f"SELECT {_SET_COLUMNS} FROM calibration_sets {where} ORDER BY id", args).fetchall():
+        for row in self._conn.execute(f"SELECT {SET_COLUMNS} FROM calibration_sets {where} ORDER BY id", args).fetchall():
             if row[0] not in self._legacy:  # read-only open of an older schema: judged as the migration would
-                self._legacy[row[0]] = _judge_legacy(self._conn, row)
+                self._legacy[row[0]] = judge_legacy(self._conn, row)
             out.append(SetInfo(*row, *self._legacy[row[0]]))
         return out
 
     def set_info(self, set_id: int) -> SetInfo:
         """The set ``set_id`` (complete or not); :class:`UnknownSetError` naming the known ids if there is none."""
-        found = self._infos("WHERE id = ?", (int(set_id),)) if _integer(set_id) else []
+        found = self._infos("WHERE id = ?", (int(set_id),)) if integer(set_id) else []
         if not found:
             known = [r[0] for r in self._conn.execute("SELECT id FROM calibration_sets ORDER BY id")]
             raise UnknownSetError(self.path, set_id, known)
@@ -508,7 +399,7 @@ class SQLiteStore:
         digest = content_hash(entry_hash_items(h, t) for h, t in entries)
         if expected_hash is not None and digest != expected_hash:
             raise CalibrationError(f"calibration set: content hash {digest[:12]}... differs from the expected {str(expected_hash)[:12]}...")
-        rows = [(h, t.parameter, t.kind.value, t.unit, _blob(t)) for h, t in entries]
+        rows = [(h, t.parameter, t.kind.value, t.unit, to_blob(t)) for h, t in entries]
         with self._transaction() as c:
             set_id = int(c.execute(
                 "INSERT INTO calibration_sets (wafer, created, backend, seed, routine, hal_version, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -517,7 +408,7 @@ class SQLiteStore:
                           [(set_id, *r) for r in rows])
             if defects:
                 self._insert_defects(c, [attrs.evolve(d, source=f"set {set_id}") for d in defects])
-            stored = _rows_hash(c, set_id)
+            stored = rows_hash(c, set_id)
             if stored != digest:
                 raise CalibrationError(f"{self.path}: set {set_id} reads back with content hash {stored[:12]}..., written {digest[:12]}...; not stored")
             c.execute("UPDATE calibration_sets SET complete = 1, content_hash = ? WHERE id = ?", (digest, set_id))
@@ -543,7 +434,7 @@ class SQLiteStore:
                 return info.content_hash
             entries = [(h, self._load(c, set_id, h, p)) for h, p in self._entries(c, set_id)]
             check_entries(entries)
-            digest = _rows_hash(c, set_id)
+            digest = rows_hash(c, set_id)
             c.execute("UPDATE calibration_sets SET complete = 1, content_hash = ?, problem = '' WHERE id = ?", (digest, set_id))
         return digest
 
@@ -559,13 +450,13 @@ class SQLiteStore:
         with self._transaction() as c:
             c.execute(
                 "INSERT OR REPLACE INTO transforms (set_id, hicann, parameter, kind, unit, data) VALUES (?, ?, ?, ?, ?, ?)",
-                (set_id, int(hicann), transform.parameter, transform.kind.value, transform.unit, _blob(transform)),
+                (set_id, int(hicann), transform.parameter, transform.kind.value, transform.unit, to_blob(transform)),
             )
 
     def _load(self, conn, set_id: int, hicann: int, parameter: str) -> Transform | None:
         row = conn.execute("SELECT kind, unit, data FROM transforms WHERE set_id = ? AND hicann = ? AND parameter = ?",
                            (set_id, int(hicann), parameter)).fetchone()
-        return None if row is None else Transform.from_arrays(parameter, row[0], row[1], _unblob(row[2]))
+        return None if row is None else Transform.from_arrays(parameter, row[0], row[1], from_blob(row[2]))
 
     def load(self, set_id: int, hicann: int, parameter: str) -> Transform:
         transform = self._load(self._conn, set_id, hicann, parameter)
@@ -589,7 +480,7 @@ class SQLiteStore:
     def content_hash(self, set_id: int) -> str:
         """sha256 over the set's transforms (not its provenance): equal content, equal hash."""
         info = self.set_info(set_id)
-        return info.content_hash if info.content_hash else _rows_hash(self._conn, set_id)
+        return info.content_hash if info.content_hash else rows_hash(self._conn, set_id)
 
     def iter_transforms(self, set_id: int) -> Iterator[tuple[int, Transform]]:
         for hicann, parameter in self.entries(set_id):

@@ -85,7 +85,7 @@ def test_a_bad_set_is_refused_before_anything_is_written(db, setfiles, what, cha
 
 def test_a_failed_check_inside_the_transaction_rolls_everything_back(db, setfiles, monkeypatch):
     before = _state(db)
-    monkeypatch.setattr(database, "_rows_hash", lambda conn, set_id: "0" * 64)  # as if the blobs read back altered
+    monkeypatch.setattr(database, "rows_hash", lambda conn, set_id: "0" * 64)  # as if the blobs read back altered
     with open_store(db) as store, pytest.raises(CalibrationError, match=r"set 2 reads back with content hash 000000000000\.\.\., written"):
         store.add_set(3, setfiles.entries(), backend="b", routine="r", defects=[Defect(3, "neuron", 12, 7, "failed", "x")])
     assert _state(db) == before
