@@ -85,3 +85,18 @@ def test_a_corrupt_trial_file_is_named_not_overwritten(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "0.json" in err and "not a readable trial result" in err
     assert (out / "trials" / "0.json").read_text() == "{ half a trial"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"itl_schedule": "cosine"}, "reproduce: itl_schedule 'cosine' not valid; valid linear, constant"),
+    ({"itl_leak": 1.5}, "reproduce: itl_leak 1.5 out of range; valid 0..1"),
+    ({"itl_leak": "0.1"}, "reproduce: itl_leak '0.1' out of range; valid 0..1"),
+])
+def test_in_the_loop_settings_are_checked_before_any_work(tmp_path, kwargs, message):
+    from hal.errors import ConfigError
+    from hal_trainers.schmitt2017.reproduce import reproduce
+
+    with pytest.raises(ConfigError) as refused:
+        reproduce(out=str(tmp_path / "o"), **kwargs)
+    assert str(refused.value) == message
+    assert not (tmp_path / "o").exists()
