@@ -14,7 +14,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["print_json", "parse_option", "wafer_id", "hicann_list", "hicann_id", "seed", "count", "positive_int",
+__all__ = ["print_json", "parse_option", "checked_output", "wafer_id", "hicann_list", "hicann_id", "seed", "count", "positive_int",
            "positive_float", "non_negative_float", "unit_interval", "scheduler_address", "add_wafer", "add_backend", "add_json"]
 
 #: valid wafer ids (a name, not an index: the lab uses 3, 20..39, ...)
@@ -39,6 +39,20 @@ def parse_option(text: str) -> tuple[str, Any]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+def checked_output(path, *, what: str, overwrite: bool, option: str = "--out"):
+    """A command's output path, checked before its work: not a directory, writable, and an existing
+    file only with ``--overwrite`` (the message names ``option`` as the way out)."""
+    from pathlib import Path
+
+    from hal.errors import FileFormatError
+    from hal.files import writable_output
+
+    path = Path(path)
+    if path.is_file() and not overwrite:
+        raise FileFormatError(path, f"exists; --overwrite replaces it, or give another {option}")
+    return writable_output(path, what=what)
 
 
 def _integer(text: str, what: str) -> int:

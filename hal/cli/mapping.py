@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hal.cli._common import add_json, add_wafer, hicann_list, non_negative_float, positive_float, positive_int, print_json, seed
+from hal.cli._common import add_json, add_wafer, checked_output, hicann_list, non_negative_float, positive_float, positive_int, print_json, seed
 
 __all__ = ["add_parsers", "CIRCUITS", "PLACEMENTS"]
 
@@ -22,16 +22,14 @@ PLACEMENTS = ("compact", "random", "random_hicanns")
 
 def _outputs(args: argparse.Namespace) -> dict[str, Path]:
     """The files this run will write, checked before any work: ``{"config": path, "experiment": path}`` (those asked for)."""
-    from hal.errors import ConfigError, FileFormatError
-    from hal.files import writable_output
+    from hal.errors import ConfigError
 
     outputs = {what: Path(path) for what, path in (("config", args.out), ("experiment", args.experiment_out)) if path}
     if len(outputs) == 2 and outputs["config"].resolve() == outputs["experiment"].resolve():
         raise ConfigError(f"--out and --experiment-out both name {str(outputs['config'])!r}; give two files")
     for what, path in outputs.items():
-        if path.is_file() and not args.overwrite:
-            raise FileFormatError(path, f"exists; --overwrite replaces it, or give another {'--out' if what == 'config' else '--experiment-out'}")
-        writable_output(path, what="wafer configuration" if what == "config" else what)
+        checked_output(path, what="wafer configuration" if what == "config" else what, overwrite=args.overwrite,
+                       option="--out" if what == "config" else "--experiment-out")
     return outputs
 
 

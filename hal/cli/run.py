@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hal.cli._common import add_backend, add_json, parse_option, print_json
+from hal.cli._common import add_backend, add_json, checked_output, parse_option, print_json
 
 __all__ = ["add_parsers", "default_recording_path"]
 
@@ -47,17 +47,13 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     import hal
     from hal.experiment.io import load_experiment, save_recording
-    from hal.errors import FileFormatError
-    from hal.files import existing_file, writable_output
+    from hal.files import existing_file
 
     source = existing_file(args.experiment)
     options = dict(parse_option(o) for o in args.option)
     experiment = load_experiment(source)
     backend = hal.get_backend(args.backend, wafer=experiment.config.wafer, **options)
-    out = Path(args.out or default_recording_path(source))
-    if out.is_file() and not args.overwrite:
-        raise FileFormatError(out, "exists; --overwrite replaces it, or give another --out")
-    out = writable_output(out, what="recording")
+    out = checked_output(args.out or default_recording_path(source), what="recording", overwrite=args.overwrite)
     recording = hal.run(experiment, backend)
     save_recording(recording, out)
     counts = recording.spike_counts

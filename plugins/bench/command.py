@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from hal.cli._common import HICANNS, add_json, parse_option, positive_float, positive_int, seed
+from hal.cli._common import HICANNS, add_json, checked_output, parse_option, positive_float, positive_int, seed
 from hal_plugins.bench.report import summary
 from hal_plugins.bench.scenarios import worker
 from hal_plugins.bench.suite import _backend_spec, run_benchmarks
@@ -77,8 +76,8 @@ def _backend_specs(backends: list[str] | None, options: list[str]) -> tuple[str,
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     import hal
-    from hal.errors import FileFormatError, UnknownNameError
-    from hal.files import atomic_write, writable_output
+    from hal.errors import UnknownNameError
+    from hal.files import atomic_write
 
     backends = _backend_specs(args.backends, args.option)
     known = hal.list_backends()
@@ -88,9 +87,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise UnknownNameError("backend", name, known)
         hal.get_backend(name, **options)  # as the scenario makes it: an unknown or invalid option fails now, named
     if args.out:
-        if Path(args.out).is_file() and not args.overwrite:
-            raise FileFormatError(args.out, "exists; --overwrite replaces it, or give another --out")
-        writable_output(args.out, what="benchmark results")
+        checked_output(args.out, what="benchmark results", overwrite=args.overwrite)
     result = run_benchmarks(
         quick=args.quick, samples=args.samples, reference_samples=args.reference_samples, simulator_samples=args.simulator_samples,
         backends=backends, simulators=() if args.no_simulators else tuple(args.simulators or ("nest", "brian2")),
