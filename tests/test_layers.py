@@ -34,13 +34,13 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"hal.mapping", "hal.netlist", "hal.extension"},
         {"hal.experiment"},
         {FACADE},
-        {"hal.cli", "hal.testing", "hal.pynn"},
+        {"hal.cli", "hal.testing", "hal.pynn", "hal.nir"},
     )
 )
 LAYER_OF: dict[str, int] = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}
 
 #: who may import the facade
-FACADE_IMPORTERS = {"hal.cli", "hal.testing", "hal.pynn"}
+FACADE_IMPORTERS = {"hal.cli", "hal.testing", "hal.pynn", "hal.nir"}
 
 
 # ---------------------------------------------------------------------------------------------
