@@ -431,6 +431,17 @@ class Recording:
         d = self.experiment.domains
         return d.ticks_to_ms(self.hardware.membrane_times), d.hw_mv_to_mv(self.hardware.membrane[:, k, :])
 
+    def to_neo(self, mapping=None) -> Any:
+        """This recording as a :class:`neo.Block`, one segment per sample (:func:`hal.experiment.neo.to_neo`).
+
+        ``mapping`` (a :class:`~hal.mapping.MappingResult` or
+        :class:`~hal.experiment.populations.PopulationMap`) adds population and index to each train.
+        Needs the optional extra ``interop`` (neo).
+        """
+        from hal.experiment.neo import to_neo  # neo.py builds on this module, and neo is optional
+
+        return to_neo(self, mapping)
+
     @property
     def lost_events(self) -> dict[str, Any]:
         """Events lost on the links (per link) and trace events that no single neuron explains."""
