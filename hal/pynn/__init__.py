@@ -1,0 +1,48 @@
+"""PyNN on hal: ``import hal.pynn as sim``.
+
+A PyNN 0.13 backend (built on :mod:`pyNN.common`, as PyNN's own backends are) whose networks
+run on any hal backend: ``sim.setup(backend="emulator" | "noisy" | "reference" | any
+registered name, wafer=..., calibration=...)``, populations of :class:`IF_cond_exp`,
+:class:`SpikeSourceArray` and :class:`SpikeSourcePoisson`, projections with PyNN's connectors
+and :class:`StaticSynapse` weights in uS, ``record("spikes")`` and ``record("v")``, and
+``get_data()`` returning Neo (built by :func:`hal.experiment.neo.to_neo`). The network is mapped
+at ``run()`` with :func:`hal.mapping.map_network`; what the hardware cannot do is a
+:class:`~hal.errors.CapabilityError` naming it. ``docs/pynn.md`` has the details and the
+validation against PyNN's own scenarios and against NEST.
+
+Needs the optional extra ``interop`` (PyNN, Neo).
+"""
+
+from pyNN import errors, random, space  # noqa: F401
+from pyNN.connectors import *  # noqa: F401,F403
+from pyNN.network import Network  # noqa: F401
+from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution  # noqa: F401
+from pyNN.recording import *  # noqa: F401,F403
+from pyNN.space import Space  # noqa: F401
+from pyNN.standardmodels import StandardCellType
+
+from hal.pynn.control import (  # noqa: F401
+    end,
+    get_current_time,
+    get_max_delay,
+    get_min_delay,
+    get_time_step,
+    initialize,
+    num_processes,
+    rank,
+    reset,
+    run,
+    run_for,
+    run_until,
+    setup,
+)
+from hal.pynn.populations import Assembly, Population, PopulationView  # noqa: F401
+from hal.pynn.procedural_api import connect, create, record, record_v  # noqa: F401
+from hal.pynn.projections import Projection  # noqa: F401
+from hal.pynn.standardmodels import *  # noqa: F401,F403
+from hal.pynn.standardmodels import UNSUPPORTED, IF_cond_exp, SpikeSourceArray, SpikeSourcePoisson, StaticSynapse  # noqa: F401
+
+
+def list_standard_models():
+    """The standard cell types this backend realises."""
+    return [obj.__name__ for obj in (IF_cond_exp, SpikeSourceArray, SpikeSourcePoisson) if issubclass(obj, StandardCellType)]

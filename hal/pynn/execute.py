@@ -1,0 +1,211 @@
+"""Running a PyNN model on a hal backend: map when the network changed, play the sources, record.
+
+The wafer runs every experiment from t = 0 (there is no pausing the analog chip). So
+``run(a); run(b)`` runs the experiment again from 0 to ``a + b``: the sources replay what they
+played up to ``a`` (a Poisson source keeps its spikes) and continue with their current
+parameters, and on a deterministic backend (``reference``, ``emulator``) the neurons repeat the
+first part exactly. Neurons and synapses cannot change between two such runs (that would change
+the past); ``reset()`` first, as the error says.
+
+Hardware options come from ``setup()`` (:class:`Session`): the backend by name, the wafer, a
+calibration, the mapping's options (circuits per neuron, HICANNs, placement, loss policy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+import hal
+from hal import coordinates as C
+from hal.analog.domains import PAPER_DOMAINS
+from hal.errors import CapabilityError, ConfigError
+from hal.experiment.populations import PopulationMap
+from hal.logging import get_logger
+from hal.mapping import MappingOptions, MappingResult, map_network
+from hal.netlist.bio import L1_DELAY_HW_S
+from hal.pynn.network import Built, build_network
+
+__all__ = ["Session", "LastRun", "run_until", "hardware_delay_ms"]
+
+log = get_logger(__name__)
+
+
+def hardware_delay_ms(domains=PAPER_DOMAINS) -> float:
+    """The one delay of every on-wafer connection, biological ms (0.1 ms at speed-up 10^4)."""
+    return float(domains.hw_s_to_ms(L1_DELAY_HW_S))
+
+
+@attrs.define
+class Session:
+    """What ``setup()`` chose, and the mapping of the current network (remade when it changes)."""
+
+    backend_name: str
+    backend: hal.Backend
+    wafer: int
+    options: MappingOptions
+    seed: int = 0
+    _mapped: tuple | None = None  # (state version, Built, config, MappingResult, PopulationMap)
+
+    def forget(self) -> None:
+        self._mapped = None
+
+    def check_membranes(self, state) -> None:
+        """Refuse recording more membranes than the backend reads out (before any run)."""
+        wanted = _membranes_asked(state)
+        caps = self.backend.capabilities
+        if wanted and not caps.membrane_readout:
+            raise CapabilityError(f"hal.pynn: recording 'v' of {wanted} neuron(s): backend {self.backend_name!r} has no membrane "
+                                  "readout; record spikes only, or choose a backend with membrane_readout")
+        if caps.max_membrane_traces is not None and wanted > caps.max_membrane_traces:
+            raise CapabilityError(f"hal.pynn: recording 'v' of {wanted} neurons: backend {self.backend_name!r} records at most "
+                                  f"{caps.max_membrane_traces} membranes per run; record fewer")
+
+    def mapped(self, state) -> tuple[Built, Any, MappingResult, PopulationMap]:
+        if self._mapped is None or self._mapped[0] != state.version:
+            built = build_network(state.populations, state.projections, delay_ms=state.min_delay)
+            config, mapping = map_network(built.network, C.Wafer(self.wafer), self.options)
+            self._mapped = (state.version, built, config, mapping, PopulationMap(mapping))
+            log.info("pynn_network_mapped", populations=len(built.network.populations), sources=len(built.network.sources),
+                     synapses=mapping.synapses, synapses_lost=mapping.synapses_lost)
+        return self._mapped[1:]
+
+
+def _membranes_asked(state) -> int:
+    return sum(len(ids) for r in state.recorders for var, ids in r.recorded.items() if var.name == "v")
+
+
+@attrs.frozen(eq=False)
+class LastRun:
+    """The current segment's run: its recording, the mapping it ran on, and the stimuli played."""
+
+    version: int
+    t_stop: float
+    built: Built
+    mapping: MappingResult
+    populations: PopulationMap
+    recording: hal.Recording
+    played: dict  # PyNN source population -> list of spike-time arrays (ms), by index
+    _block: list = attrs.field(factory=list)  # the Neo block, made on first use
+
+    def block(self):
+        if not self._block:
+            self._block.append(self.recording.to_neo(self.populations))
+        return self._block[0]
+
+    def spike_trains(self, population) -> list[np.ndarray]:
+        if population in self.played:
+            return self.played[population]
+        name = self.built.name_of[population]
+        trains = [np.zeros(0) for _ in range(population.size)]
+        for train in self.block().segments[0].spiketrains:
+            if train.annotations.get("population") == name:
+                trains[train.annotations["index"]] = np.asarray(train.magnitude, dtype=float)
+        return trains
+
+    def hardware_notes(self, population, index: int) -> dict:
+        """HICANN and circuits of a neuron (empty for a source)."""
+        if population in self.played:
+            return {}
+        h, denmems = self.populations.circuits(self.built.name_of[population])[index]
+        return {"hicann": h.enum, "neuron": denmems[0].enum, "circuits": [d.enum for d in denmems]}
+
+    def membranes(self, population, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(times_ms, (times, len(index)) mV) of recorded neurons of ``population``."""
+        name = self.built.name_of[population]
+        by_index = {s.annotations["index"]: s for s in self.block().segments[0].analogsignals if s.annotations.get("population") == name}
+        missing = [int(i) for i in index if int(i) not in by_index]
+        if missing:
+            raise ConfigError(f"hal.pynn: membrane of {population.label!r}[{missing[0]}] was not recorded in this run; "
+                              "record('v') before run()")
+        signals = [by_index[int(i)] for i in index]
+        times = np.asarray(signals[0].times.rescale("ms").magnitude, dtype=float)
+        return times, np.concatenate([np.asarray(s.magnitude, dtype=float) for s in signals], axis=1)
+
+
+def _source_trains(population, t_from: float, t_to: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Spikes of a source population in ``[t_from, t_to)`` from its current parameters."""
+    kind = type(population.celltype).__name__
+    if kind == "SpikeSourceArray":
+        out = []
+        for i, seq in enumerate(np.broadcast_to(np.asarray(population._parameters["spike_times"], dtype=object), (population.size,))):
+            times = np.asarray(getattr(seq, "value", seq), dtype=float).ravel()
+            if not np.all(np.isfinite(times)) or (times < 0).any():
+                raise ConfigError(f"hal.pynn: {population.label!r}[{i}] spike_times: {times[~np.isfinite(times) | (times < 0)][0]!r} ms "
+                                  "out of range; valid finite times >= 0")
+            out.append(np.sort(times[(times >= t_from) & (times < t_to)]))
+        return out
+    rate, start, duration = (np.broadcast_to(np.asarray(population._parameters[k], dtype=float), (population.size,))
+                             for k in ("rate", "start", "duration"))
+    out = []
+    for i in range(population.size):
+        lo, hi = max(t_from, start[i]), min(t_to, start[i] + duration[i])
+        if not (rate[i] >= 0 and np.isfinite(rate[i])):
+            raise ConfigError(f"hal.pynn: {population.label!r}[{i}] rate {rate[i]!r} Hz out of range; valid a finite rate >= 0")
+        if hi <= lo or rate[i] == 0:
+            out.append(np.zeros(0))
+            continue
+        n = rng.poisson(rate[i] * (hi - lo) * 1e-3)
+        out.append(np.sort(lo + rng.random(n) * (hi - lo)))
+    return out
+
+
+def run_until(state, tstop: float) -> None:
+    """Run the model from 0 to ``tstop`` (see the module docstring); keep the result as ``state.last``."""
+    session: Session | None = state.hardware
+    if session is None:
+        raise ConfigError("hal.pynn: run() before setup(); call hal.pynn.setup(backend=...) first")
+    last = state.last
+    if last is not None and last.version != state.version:
+        raise CapabilityError("hal.pynn: neurons or synapses changed since the last run() of this segment; the wafer runs every "
+                              "experiment from t = 0, so it cannot change them mid-run: call reset() first")
+    if tstop <= 0:
+        state.t = max(state.t, float(tstop))
+        return
+    built, config, mapping, where = session.mapped(state)
+    t_prev = last.t_stop if last is not None else 0.0
+    inputs, played = [], {}
+    sources = [p for p in state.populations if not p.celltype.injectable]
+    for k, pop in enumerate(sources):
+        rng = np.random.default_rng([session.seed, state.segment_counter, k, int(round(t_prev * 1e3))])
+        new = _source_trains(pop, t_prev, tstop, rng)
+        old = last.played[pop] if last is not None else [np.zeros(0)] * pop.size
+        trains = [np.concatenate([o[o < t_prev], n]) for o, n in zip(old, new)]
+        played[pop] = trains
+        stimulus = where.spike_input(built.name_of[pop], trains)
+        if stimulus is not None:
+            inputs.append(stimulus)
+    membranes, interval = [], None
+    for pop in state.populations:
+        for var, ids in pop.recorder.recorded.items():
+            if var.name == "v" and ids:
+                index = sorted(pop.id_to_index(int(i)) for i in ids)
+                membranes += where.membrane_targets(built.name_of[pop], index)
+                interval = pop.recorder.sampling_interval
+    session.check_membranes(state)
+    experiment = hal.Experiment(config, float(tstop), inputs, record_membrane=membranes,
+                                membrane_interval_ms=interval or state.dt, seed=session.seed + state.segment_counter)
+    recording = hal.run(experiment, session.backend)
+    _check_readout(state, built, where, recording)
+    state.t = float(tstop)
+    state.running = True
+    state.last = LastRun(state.version, float(tstop), built, mapping, where, recording, played)
+
+
+def _check_readout(state, built: Built, where: PopulationMap, recording) -> None:
+    """Every neuron whose spikes PyNN records must reach the FPGA trace (otherwise it would look silent)."""
+    for pop in state.populations:
+        if not pop.celltype.injectable:
+            continue
+        ids = [i for var, cells in pop.recorder.recorded.items() if var.name == "spikes" for i in cells]
+        if not ids:
+            continue
+        columns = where.columns(recording, built.name_of[pop])
+        index = np.array(sorted(pop.id_to_index(int(i)) for i in ids))
+        unread = index[columns[index] < 0]
+        if unread.size:
+            raise CapabilityError(f"hal.pynn: spikes of {pop.label!r}[{int(unread[0])}] ({unread.size} neuron(s)) do not reach the "
+                                  "FPGA trace in this mapping, so they cannot be recorded; record fewer neurons per HICANN or "
+                                  "spread the population (setup(hicanns=...))")
