@@ -88,3 +88,5 @@ def _refusing(name: str, reason: str) -> type:
 
 for _name, _reason in UNSUPPORTED.items():
     globals()[_name] = _refusing(_name, _reason)
+
+__all__ += list(UNSUPPORTED)
