@@ -39,6 +39,7 @@ from hal.pynn.control import (  # noqa: F401
 from hal.pynn.populations import Assembly, Population, PopulationView  # noqa: F401
 from hal.pynn.procedural_api import connect, create, record, record_v  # noqa: F401
 from hal.pynn.projections import Projection  # noqa: F401
+from hal.pynn.realised import realised_parameters, realised_weights  # noqa: F401
 from hal.pynn.standardmodels import *  # noqa: F401,F403
 from hal.pynn.standardmodels import UNSUPPORTED, IF_cond_exp, SpikeSourceArray, SpikeSourcePoisson, StaticSynapse  # noqa: F401
 from hal.pynn import standardmodels as _standardmodels
@@ -48,7 +49,7 @@ import pyNN.recording as _recording
 __all__ = [
     "setup", "end", "run", "run_until", "run_for", "reset", "initialize", "get_current_time", "get_time_step",
     "get_min_delay", "get_max_delay", "num_processes", "rank",
-    "Population", "PopulationView", "Assembly", "Projection", "create", "connect", "record", "record_v",
+    "Population", "PopulationView", "Assembly", "Projection", "realised_parameters", "realised_weights", "create", "connect", "record", "record_v",
     "IF_cond_exp", "SpikeSourceArray", "SpikeSourcePoisson", "StaticSynapse", "UNSUPPORTED",
     "Network", "Space", "NumpyRNG", "GSLRNG", "RandomDistribution", "errors", "random", "space", "list_standard_models",
     *(name for name in dir(_connectors) if name.endswith("Connector")),

@@ -21,12 +21,13 @@ import numpy as np
 import hal
 from hal import coordinates as C
 from hal.analog.domains import PAPER_DOMAINS
-from hal.errors import CapabilityError, ConfigError
+from hal.errors import CalibrationError, CapabilityError, ConfigError
 from hal.experiment.populations import PopulationMap
 from hal.logging import get_logger
 from hal.mapping import MappingOptions, MappingResult, map_network
 from hal.netlist.bio import L1_DELAY_HW_S
-from hal.pynn.network import Built, build_network
+from hal.pynn.network import NF_PER_CIRCUIT, Built, build_network, nominal_ranges
+from hal.pynn.weights import refine_weights
 
 __all__ = ["Session", "LastRun", "run_until", "hardware_delay_ms"]
 
@@ -65,8 +66,17 @@ class Session:
 
     def mapped(self, state) -> tuple[Built, Any, MappingResult, PopulationMap]:
         if self._mapped is None or self._mapped[0] != state.version:
-            built = build_network(state.populations, state.projections, delay_ms=state.min_delay)
-            config, mapping = map_network(built.network, C.Wafer(self.wafer), self.options)
+            # Without a calibration the nominal chip's reach is known up front: refuse in PyNN's terms.
+            ranges = nominal_ranges(self.options.domains) if self.options.calibration is None else None
+            built = build_network(state.populations, state.projections, delay_ms=state.min_delay,
+                                  circuits_per_neuron=self.options.circuits_per_neuron, ranges=ranges)
+            try:
+                config, mapping = map_network(built.network, C.Wafer(self.wafer), self.options)
+            except CalibrationError as exc:
+                raise type(exc)(f"hal.pynn: a neuron parameter is outside what the calibrated chip realises: {exc} "
+                                f"(hardware time = biological / {self.options.domains.speedup:g})") from exc
+            refine_weights(built.network, config, mapping, hal_cm_nf=NF_PER_CIRCUIT * self.options.circuits_per_neuron,
+                           speedup=self.options.domains.speedup)
             self._mapped = (state.version, built, config, mapping, PopulationMap(mapping))
             log.info("pynn_network_mapped", populations=len(built.network.populations), sources=len(built.network.sources),
                      synapses=mapping.synapses, synapses_lost=mapping.synapses_lost)

@@ -5,9 +5,12 @@ Translation (PyNN -> hal):
 * ``IF_cond_exp``: ``v_rest`` -> ``e_l_mv``, ``v_thresh`` -> ``v_th_mv``, ``v_reset``,
   ``e_rev_E``/``e_rev_I``, ``tau_m``, ``tau_syn_E``/``tau_syn_I``, ``tau_refrac`` -> ``t_ref_ms``.
   One parameter set per population (the mapping translates it per circuit); ``i_offset`` must be 0.
-* ``cm``: hal's conductances are declared for a membrane of :data:`HAL_CM_NF` (what matters
-  for the dynamics is g/C), so a weight of ``w`` uS onto a cell of ``cm`` nF becomes
-  ``w * 1000 * HAL_CM_NF / cm`` nS: any ``cm`` is realised exactly through the weights.
+* ``cm``: what matters for the dynamics is g/C. A hal weight of ``x`` nS acts on a neuron of
+  ``k`` circuits as ``x`` nS on a membrane of ``k x`` :data:`NF_PER_CIRCUIT` (measured: the
+  PSP of a fixed weight halves from 2 to 4 circuits per neuron, and 2 circuits agree with
+  NEST's ``iaf_cond_exp`` at C_m = 0.2 nF; ``benchmarks/pynn_vs_nest.py``). So a weight of
+  ``w`` uS onto a cell of ``cm`` nF becomes ``w * 1000 * k * NF_PER_CIRCUIT / cm`` nS: any ``cm``
+  is realised through the weights.
 * ``StaticSynapse`` weights (uS, >= 0; inhibition through ``receptor_type="inhibitory"``) become
   4-bit weights: each hal projection takes the finest weight scale (the network's nS per bit
   divided by a gmax divisor 1..15) that holds its largest weight; the rest is rounded. Delays
@@ -28,17 +31,19 @@ from collections import defaultdict
 import attrs
 import numpy as np
 
+from hal.analog.domains import PAPER_DOMAINS
+from hal.analog.transfer import nominal
 from hal.errors import CapabilityError, ConfigError, HalError
 from hal.logging import get_logger
 from hal.network import LIFParameters, Network, Population, Projection, SourcePopulation
 
-__all__ = ["HAL_CM_NF", "Built", "build_network", "roots"]
+__all__ = ["NF_PER_CIRCUIT", "Built", "build_network", "nominal_ranges", "roots"]
 
 log = get_logger(__name__)
 
-#: The membrane capacitance (biological nF) that hal's conductances (nS) are declared for: the
-#: network's 0.68 nS per weight bit is a 4.33 pF circuit scaled to 200 pF (hal.network.Network).
-HAL_CM_NF = 0.2
+#: The biological membrane capacitance (nF) per circuit of a logical neuron that hal's weights
+#: in nS act on (hal.network.Network's 0.68 nS per bit is declared for two circuits, 0.2 nF).
+NF_PER_CIRCUIT = 0.1
 
 #: PyNN parameter -> hal LIFParameters field
 _LIF_NAMES = {"v_rest": "e_l_mv", "v_thresh": "v_th_mv", "v_reset": "v_reset_mv", "e_rev_E": "e_rev_e_mv",
@@ -54,6 +59,10 @@ class Built:
     name_of: dict  # PyNN Population -> hal population name
     #: per hal projection: the PyNN projections it realises
     projection_sources: tuple
+    #: PyNN projection -> (hal projection, synapse in its edge order) per connection; -1: a zero weight, not realised
+    synapse_of: dict
+    cm_of: dict  # PyNN neuron Population -> cm (nF)
+    hal_cm_nf: float  # the membrane hal's nS act on (NF_PER_CIRCUIT x circuits per neuron)
     #: synapses whose weight is below half a bit of their projection's scale (realised as 0)
     weights_rounded_to_zero: int
 
@@ -77,7 +86,35 @@ def _one_value(population, name: str):
     return float(values[0])
 
 
-def lif_parameters(population) -> tuple[LIFParameters, float]:
+def nominal_ranges(domains=PAPER_DOMAINS) -> dict[str, tuple[float, float]]:
+    """What the nominal chip realises of each PyNN parameter (biological units): voltages through
+    ``V_hw = alpha V + shift`` within the floating gates' 0..1800 mV, times through the speed-up."""
+    out = {}
+    for name, field in _LIF_NAMES.items():
+        hw = field.replace("_ms", "_us")
+        if hw == "tau_m_us":
+            continue  # set through g_l, which depends on the circuits merged: the mapper checks it
+        t = nominal(hw)
+        reach = sorted(float(t.forward(d)) for d in t.domain)
+        if field.endswith("_mv"):
+            out[name] = tuple(float(domains.hw_mv_to_mv(v)) for v in reach)
+        elif hw in ("tau_syn_e_us", "tau_syn_i_us", "t_ref_us"):
+            out[name] = tuple(v * 1e-3 * domains.speedup for v in reach)
+    return out
+
+
+def _check_ranges(population, values: dict, ranges: dict) -> None:
+    for name, field in _LIF_NAMES.items():
+        if name in ranges:
+            lo, hi = ranges[name]
+            v = values[field]
+            if not lo - 1e-9 <= v <= hi + 1e-9:
+                raise CapabilityError(f"hal.pynn: population {population.label!r}: {name} {v:g} out of range; the chip realises "
+                                      f"{lo:.4g}..{hi:.4g} {'mV' if field.endswith('_mv') else 'ms'} (nominal, speed-up "
+                                      f"{PAPER_DOMAINS.speedup:g})")
+
+
+def lif_parameters(population, ranges: dict | None = None) -> tuple[LIFParameters, float]:
     """(hal parameters, cm in nF) of an ``IF_cond_exp`` population."""
     offset = _one_value(population, "i_offset")
     if offset != 0:
@@ -87,6 +124,8 @@ def lif_parameters(population) -> tuple[LIFParameters, float]:
     if not cm > 0:
         raise ConfigError(f"hal.pynn: population {population.label!r}: cm {cm:g} nF out of range; valid > 0")
     values = {field: _one_value(population, name) for name, field in _LIF_NAMES.items()}
+    if ranges:
+        _check_ranges(population, values, ranges)
     try:
         return LIFParameters(**values), cm
     except HalError as exc:
@@ -113,22 +152,28 @@ def roots(cells) -> tuple[list, np.ndarray, np.ndarray]:
     return [cells], np.zeros(cells.size, dtype=np.int64), np.arange(cells.size)
 
 
-def build_network(populations, projections, *, delay_ms: float, ns_per_weight_bit: float = 0.68) -> Built:
-    """The hal :class:`Network` of PyNN ``populations`` (in creation order) and ``projections``."""
+def build_network(populations, projections, *, delay_ms: float, circuits_per_neuron: int, ns_per_weight_bit: float = 0.68,
+                  ranges: dict | None = None) -> Built:
+    """The hal :class:`Network` of PyNN ``populations`` (in creation order) and ``projections``.
+
+    ``ranges`` (PyNN name -> (low, high), e.g. :func:`nominal_ranges`) refuses parameters outside them.
+    """
+    hal_cm_nf = NF_PER_CIRCUIT * circuits_per_neuron
     taken: set = set()
     name_of, neurons, sources, cm_of = {}, [], [], {}
     for pop in populations:
         name = name_of[pop] = _hal_name(pop.label, taken)
         kind = type(pop.celltype).__name__
         if kind == "IF_cond_exp":
-            params, cm_of[pop] = lif_parameters(pop)
+            params, cm_of[pop] = lif_parameters(pop, ranges)
             neurons.append(Population(name, pop.size, params))
         elif kind in ("SpikeSourceArray", "SpikeSourcePoisson"):
             sources.append(SourcePopulation(name, pop.size))
         else:
             raise CapabilityError(f"hal.pynn: population {pop.label!r}: cell type {kind} not available; "
                                   "valid IF_cond_exp, SpikeSourceArray, SpikeSourcePoisson")
-    groups: dict = defaultdict(lambda: ([], [], [], []))  # (pre, post, receptor) -> pre idx, post idx, weight nS, PyNN projections
+    # (pre, post, receptor) -> pre idx, post idx, weight nS, (PyNN projection, its connection numbers)
+    groups: dict = defaultdict(lambda: ([], [], [], []))
     for prj in projections:
         label = prj.label or f"{prj.pre.label}->{prj.post.label}"
         if len(prj) == 0:
@@ -158,10 +203,12 @@ def build_network(populations, projections, *, delay_ms: float, ns_per_weight_bi
                 group = groups[(name_of[pre_pop], name_of[post_pop], receptor)]
                 group[0].append(pi[sel])
                 group[1].append(qi[sel])
-                group[2].append(weights[sel] * 1000.0 * HAL_CM_NF / cm_of[post_pop])
-                group[3].append(prj)
+                group[2].append(weights[sel] * 1000.0 * hal_cm_nf / cm_of[post_pop])
+                group[3].append((prj, np.flatnonzero(sel)))
     hal_projections, sources_of, zeros = [], [], 0
-    for (pre, post, receptor), (pi, qi, w, prjs) in groups.items():
+    synapse_of = {prj: (np.full(len(prj), -1, np.int64), np.full(len(prj), -1, np.int64)) for prj in projections}
+    for (pre, post, receptor), (pi, qi, w, pieces) in groups.items():
+        prjs = [prj for prj, _ in pieces]
         pi, qi, w = np.concatenate(pi), np.concatenate(qi), np.concatenate(w)
         n_post = next(p.size for p in neurons if p.name == post)
         key = pi * n_post + qi
@@ -170,24 +217,30 @@ def build_network(populations, projections, *, delay_ms: float, ns_per_weight_bi
         keep = total > 0
         if not keep.any():
             continue
+        position = np.where(keep, np.cumsum(keep) - 1, -1)[inverse]  # each connection's synapse in the hal projection
+        start = 0
+        for prj, connections in pieces:
+            synapse_of[prj][0][connections] = len(hal_projections)
+            synapse_of[prj][1][connections] = position[start:start + connections.size]
+            start += connections.size
         unique, total = unique[keep], total[keep]
         largest = float(total.max())
         if largest > 15.5 * ns_per_weight_bit:
             labels = ", ".join(sorted({repr(p.label or f"{p.pre.label}->{p.post.label}") for p in prjs}))
             cm = [cm_of[p] for p in cm_of if name_of[p] == post][0]
-            top_us = 15 * ns_per_weight_bit / 1000.0 * cm / HAL_CM_NF
-            raise CapabilityError(f"hal.pynn: projection {labels}: weight {largest / 1000.0 * cm / HAL_CM_NF:.6g} uS onto "
-                                  f"{post!r} (cm {cm:g} nF) out of range; valid 0..{top_us:.6g} uS (4-bit weights, "
-                                  f"15 x {ns_per_weight_bit:g} nS per bit on hal's {HAL_CM_NF:g} nF membrane)")
+            top_us = 15 * ns_per_weight_bit / 1000.0 * cm / hal_cm_nf
+            raise CapabilityError(f"hal.pynn: projection {labels}: weight {largest / 1000.0 * cm / hal_cm_nf:.6g} uS onto "
+                                  f"{post!r} (cm {cm:g} nF) out of range; valid 0..{top_us:.6g} uS (4-bit weights: 15 x "
+                                  f"{ns_per_weight_bit:g} nS per bit on {circuits_per_neuron} circuits = {hal_cm_nf:g} nF)")
         divisor = int(min(15, max(1, np.floor(15.49 * ns_per_weight_bit / largest))))
         scale = ns_per_weight_bit / divisor
         zeros += int(np.count_nonzero(np.rint(total / scale) == 0))
         pairs = np.stack([unique // n_post, unique % n_post], axis=1)
         hal_projections.append(Projection(pre, post, receptor, "list", pairs=pairs, weight_ns=total,
                                           ns_per_weight_bit=None if divisor == 1 else scale))
-        sources_of.append(tuple(prjs))
+        sources_of.append(tuple(dict.fromkeys(prjs)))
     if zeros:
         log.warning("weights_rounded_to_zero", synapses=zeros,
                     note="their conductance is below half a weight bit of their projection's scale; they have no effect")
     network = Network(neurons, sources, hal_projections, ns_per_weight_bit=ns_per_weight_bit)
-    return Built(network, name_of, tuple(sources_of), zeros)
+    return Built(network, name_of, tuple(sources_of), synapse_of, cm_of, hal_cm_nf, zeros)

@@ -25,8 +25,24 @@ def _identity(cls) -> tuple:
     return build_translations(*((name, name) for name in cls.default_parameters))
 
 
+def _shortest_refractory_ms() -> float:
+    """The shortest refractory period the nominal chip realises (biological ms, rounded up to 0.01 ms)."""
+    import math
+
+    from hal.analog.domains import PAPER_DOMAINS
+    from hal.analog.transfer import nominal
+
+    t = nominal("t_ref_us")
+    shortest_us = min(float(t.forward(d)) for d in t.domain)
+    return math.ceil(shortest_us * 1e-3 * PAPER_DOMAINS.speedup * 100) / 100
+
+
 class IF_cond_exp(cells.IF_cond_exp):
-    __doc__ = cells.IF_cond_exp.__doc__
+    __doc__ = (cells.IF_cond_exp.__doc__ or "") + """
+    On hal the default ``tau_refrac`` is the chip's shortest refractory period (0.17 ms), not
+    PyNN's 0.1 ms, which the chip cannot realise (asking for it explicitly is an error).
+    """
+    default_parameters = {**cells.IF_cond_exp.default_parameters, "tau_refrac": _shortest_refractory_ms()}
     translations = _identity(cells.IF_cond_exp)
 
 
