@@ -9,8 +9,13 @@ there:
   ``sys.path``) and with any other distribution that ships a ``plugins`` package.
 * The Cython extensions. Compiler directives are set once here; ``HAL_CYTHON_DEBUG=1``
   turns the safety checks back on. The default build runs on any x86-64 (a virtual
-  environment built on a cluster's login node is used by workers with other CPUs);
-  ``HAL_NATIVE=1`` adds ``-march=native`` for the machine it is built on.
+  environment built on a cluster's login node is used by workers with other CPUs): the
+  emulator's hot loop is compiled for AVX-512, AVX2 and the baseline in the same module and
+  picked at run time; ``HAL_NATIVE=1`` adds ``-march=native`` for the machine it is built on.
+* Floating point: fast-math's parts that cannot change a result (no errno, no traps, no
+  infinities or NaNs, no signed zeros), but neither reassociation nor FMA contraction: with them
+  the vectorised loop and its scalar variants round differently, and a sample's spikes would
+  depend on its neighbours in a block and on the CPU (tests/plugins/emulator check that they do not).
 """
 
 import os
@@ -33,6 +38,9 @@ def _packages() -> list[str]:
     return packages
 
 
+_FLOAT_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffinite-math-only", "-fno-signed-zeros", "-ffp-contract=off"]
+
+
 def _extensions():
     if not CYTHON_EXTENSIONS:
         return []
@@ -50,7 +58,7 @@ def _extensions():
         "cdivision": not debug,
     }
     extensions = [
-        Extension(name, [source], include_dirs=[numpy.get_include()], extra_compile_args=["-O3", "-ffast-math", *native])
+        Extension(name, [source], include_dirs=[numpy.get_include()], extra_compile_args=[*_FLOAT_FLAGS, *native])
         for name, source in CYTHON_EXTENSIONS
     ]
     return cythonize(extensions, compiler_directives=directives)

@@ -1,4 +1,3 @@
-# cython: language_level=3
 """Numeric core of the emulator: conductance-based LIF / AdEx neurons, a block of samples.
 
 Numeric loops only: no Python objects, validation or logging inside (the
@@ -7,8 +6,8 @@ wrapper in ``kernel.py`` does all of that). State is laid out
 
 Scheme per step of ``dt`` (all times in units of dt inside the kernel):
 conductances decay exactly; the membrane sees the conductances' step average
-(exact for exponential decay) and is advanced with the (2,2)-Pade form of the
-exponential integrator, ``V1 = (V0 (1 - x/2) + h I) / (1 + x/2)`` with
+(exact for exponential decay) and is advanced with the (1,1)-Pade form of the
+exponential integrator, ``V1 = (V0 (2 - x) + 2 h I) / (2 + x)`` with
 ``x = h g_tot``, ``h = dt / C`` -- second order and unconditionally stable.
 A threshold crossing is placed inside the step by linear interpolation; the
 refractory clamp ends inside a step too. Events (inputs, and neuron spikes
@@ -16,6 +15,17 @@ after the synaptic delay) arriving inside a step make the conductance exact
 from the step's end on and add their exact share to the step's average (see
 ``_arrive``), as the reference integrator does. AdEx terms (adaptation current, exponential term) are
 integrated with forward Euler when enabled.
+
+The LIF step is one branch-free pass per neuron over its samples (refractory
+clamps included, as selects), written in C so that the compiler vectorises it;
+it is compiled three times -- AVX-512, AVX2+FMA, and the portable x86-64 baseline
+(or plain C elsewhere) -- and :func:`simd_levels` says which of them this CPU runs;
+the caller picks one per call (``simd``). Only samples that crossed threshold
+leave the pass for the scalar spike code.
+
+Refractoriness is kept relative to the current step (``refr``: how much of the
+refractory period is left at the step's start, in steps; <= 0: none), so that
+float32 keeps its precision however long the run.
 """
 
 cimport cython
@@ -23,44 +33,97 @@ from libc.math cimport exp
 
 cdef extern from *:
     """
-    /* The vectorisable part of a LIF step for one neuron across its samples. Written in C for
-       `restrict`: without it the compiler must assume the arrays alias and will not vectorise. */
-    #define HAL_LIF_PASS(NAME, T, EXTRA_E, EXTRA_I)                                                 \
-    static int NAME(Py_ssize_t m, T* restrict v, T* restrict ge, T* restrict gi,                     \
-                    const T* restrict ae, const T* restrict ai, T* restrict v_old, T avg_e,          \
-                    T avg_i, T h, T g_l, T e_l, T e_e, T e_i, T de, T di, T v_th) {                  \
-        const T c_l = g_l * e_l;                                                                    \
-        T highest = v_th - 1;                                                                       \
-        for (Py_ssize_t s = 0; s < m; s++) {                                                        \
-            T gei = ge[s] * avg_e + EXTRA_E;                                                        \
-            T gii = gi[s] * avg_i + EXTRA_I;                                                        \
-            T x = h * (g_l + gei + gii);                                                            \
-            T v0 = v[s];                                                                            \
-            T v1 = (v0 * (1 - x / 2) + h * (c_l + gei * e_e + gii * e_i)) / (1 + x / 2);            \
-            v_old[s] = v0; v[s] = v1;                                                               \
-            ge[s] *= de; gi[s] *= di;                                                               \
-            highest = highest > v1 ? highest : v1;  /* a max reduction vectorises; an OR of masks less well */ \
-        }                                                                                           \
-        return highest >= v_th;                                                                     \
+    #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    #include <xmmintrin.h>
+    /* Flush denormals to zero while the kernel runs (restored after): a decaying float32 conductance
+       becomes denormal after a few thousand quiet steps, and every operation on it then costs ~100 cycles. */
+    static unsigned int hal_flush_denormals(void) { unsigned int old = _mm_getcsr(); _mm_setcsr(old | 0x8040); return old; }
+    static void hal_restore_fp(unsigned int old) { _mm_setcsr(old); }
+    #define HAL_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma")))
+    #define HAL_TARGET_AVX2 __attribute__((target("avx2,fma")))
+    static int hal_simd_supported(int level) {
+        __builtin_cpu_init();
+        if (level == 2) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+        if (level == 1) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return level == 0;
     }
-    /* With events in this step (ae/ai: their extra share of the step's conductance average) and without. */
-    HAL_LIF_PASS(hal_lif_pass_d, double, ae[s], ai[s])
-    HAL_LIF_PASS(hal_lif_pass_f, float, ae[s], ai[s])
-    HAL_LIF_PASS(hal_lif_pass_quiet_d, double, 0, 0)
-    HAL_LIF_PASS(hal_lif_pass_quiet_f, float, 0, 0)
+    #else
+    #define HAL_TARGET_AVX512
+    #define HAL_TARGET_AVX2
+    static int hal_simd_supported(int level) { return level == 0; }
+    static unsigned int hal_flush_denormals(void) { return 0; }
+    static void hal_restore_fp(unsigned int old) { (void)old; }
+    #endif
+
+    /* One LIF step of one neuron across its m samples, refractory clamps as selects (branch-free, so
+       that it vectorises; `restrict`: without it the compiler must assume the arrays alias). EVENTS:
+       ae/ai hold the extra share of events arriving in this step (then cleared). Returns whether any
+       sample reached threshold; v_old gets each sample's start value for the crossing. */
+    #define HAL_LIF_PASS(NAME, T, TARGET, EVENTS)                                                         \
+    static TARGET int NAME(Py_ssize_t m, T* restrict v, T* restrict ge, T* restrict gi,                  \
+                    T* restrict ae, T* restrict ai, T* restrict refr, T* restrict v_old, T avg_e,          \
+                    T avg_i, T h, T g_l, T e_l, T e_e, T e_i, T de, T di, T v_th, T v_reset) {             \
+        const T c_l = g_l * e_l;                                                                         \
+        T highest = v_th - 1;                                                                            \
+        for (Py_ssize_t s = 0; s < m; s++) {                                                             \
+            T r = refr[s];                                                                               \
+            T start = r > 0 ? (r < 1 ? r : (T)1) : (T)0;                                                 \
+            T rem = 1 - start;                                                                           \
+            T gei = ge[s] * avg_e;                                                                       \
+            T gii = gi[s] * avg_i;                                                                       \
+            if (EVENTS) { gei += ae[s]; gii += ai[s]; ae[s] = 0; ai[s] = 0; }                            \
+            T v0 = r > 0 ? v_reset : v[s];                                                               \
+            T x = h * rem * (g_l + gei + gii);                                                           \
+            T v1 = (v0 * (2 - x) + 2 * h * rem * (c_l + gei * e_e + gii * e_i)) / (2 + x);              \
+            v1 = r >= 1 ? v_reset : v1;                                                                  \
+            v_old[s] = v0; v[s] = v1;                                                                    \
+            ge[s] *= de; gi[s] *= di;                                                                    \
+            refr[s] = r > 0 ? r - 1 : (T)-1;                                                             \
+            highest = highest > v1 ? highest : v1;  /* a max reduction vectorises; an OR of masks less well */ \
+        }                                                                                                \
+        return highest >= v_th;                                                                          \
+    }
+    #define HAL_LIF_PASSES(SUFFIX, TARGET) \
+        HAL_LIF_PASS(hal_lif_d_##SUFFIX, double, TARGET, 1) HAL_LIF_PASS(hal_lif_quiet_d_##SUFFIX, double, TARGET, 0) \
+        HAL_LIF_PASS(hal_lif_f_##SUFFIX, float, TARGET, 1) HAL_LIF_PASS(hal_lif_quiet_f_##SUFFIX, float, TARGET, 0)
+    HAL_LIF_PASSES(base, )
+    HAL_LIF_PASSES(avx2, HAL_TARGET_AVX2)
+    HAL_LIF_PASSES(avx512, HAL_TARGET_AVX512)
+
+    typedef int (*hal_lif_d_t)(Py_ssize_t, double*, double*, double*, double*, double*, double*, double*, double, double, double,
+                               double, double, double, double, double, double, double, double);
+    typedef int (*hal_lif_f_t)(Py_ssize_t, float*, float*, float*, float*, float*, float*, float*, float, float, float,
+                               float, float, float, float, float, float, float, float);
+    static hal_lif_d_t hal_lif_d(int level, int events) {
+        if (level == 2) return events ? hal_lif_d_avx512 : hal_lif_quiet_d_avx512;
+        if (level == 1) return events ? hal_lif_d_avx2 : hal_lif_quiet_d_avx2;
+        return events ? hal_lif_d_base : hal_lif_quiet_d_base;
+    }
+    static hal_lif_f_t hal_lif_f(int level, int events) {
+        if (level == 2) return events ? hal_lif_f_avx512 : hal_lif_quiet_f_avx512;
+        if (level == 1) return events ? hal_lif_f_avx2 : hal_lif_quiet_f_avx2;
+        return events ? hal_lif_f_base : hal_lif_quiet_f_base;
+    }
     """
-    int hal_lif_pass_d(Py_ssize_t m, double* v, double* ge, double* gi, const double* ae, const double* ai, double* v_old,
-                       double avg_e, double avg_i, double h, double g_l, double e_l, double e_e, double e_i, double de,
-                       double di, double v_th) noexcept nogil
-    int hal_lif_pass_f(Py_ssize_t m, float* v, float* ge, float* gi, const float* ae, const float* ai, float* v_old,
-                       float avg_e, float avg_i, float h, float g_l, float e_l, float e_e, float e_i, float de,
-                       float di, float v_th) noexcept nogil
-    int hal_lif_pass_quiet_d(Py_ssize_t m, double* v, double* ge, double* gi, const double* ae, const double* ai, double* v_old,
-                             double avg_e, double avg_i, double h, double g_l, double e_l, double e_e, double e_i, double de,
-                             double di, double v_th) noexcept nogil
-    int hal_lif_pass_quiet_f(Py_ssize_t m, float* v, float* ge, float* gi, const float* ae, const float* ai, float* v_old,
-                             float avg_e, float avg_i, float h, float g_l, float e_l, float e_e, float e_i, float de,
-                             float di, float v_th) noexcept nogil
+    int hal_simd_supported(int level) noexcept nogil
+    unsigned int hal_flush_denormals() noexcept nogil
+    void hal_restore_fp(unsigned int old) noexcept nogil
+    ctypedef int (*hal_lif_d_t)(Py_ssize_t, double*, double*, double*, double*, double*, double*, double*, double, double, double,
+                                double, double, double, double, double, double, double, double) noexcept nogil
+    ctypedef int (*hal_lif_f_t)(Py_ssize_t, float*, float*, float*, float*, float*, float*, float*, float, float, float,
+                                float, float, float, float, float, float, float, float) noexcept nogil
+    hal_lif_d_t hal_lif_d(int level, int events) noexcept nogil
+    hal_lif_f_t hal_lif_f(int level, int events) noexcept nogil
+
+
+#: SIMD levels by name (the ``simd`` argument of :func:`run_block`).
+SIMD_LEVELS = {"baseline": 0, "avx2": 1, "avx512": 2}
+
+
+def simd_levels():
+    """The SIMD levels this CPU runs, best last (names of :data:`SIMD_LEVELS`)."""
+    return [name for name, level in SIMD_LEVELS.items() if hal_simd_supported(level)]
+
 
 ctypedef fused real:
     float
@@ -143,8 +206,8 @@ def run_block(
     # input events of this block, sorted by (sample, step): step, source, offset in the step (0..1); each sample's
     # next event and end (in_cursor advances as the block runs; it is state, like the membranes)
     int[::1] in_step, int[::1] in_source, real[::1] in_offset, long long[::1] in_cursor, long long[::1] in_end,
-    # state [neuron, sample], updated in place
-    real[:, ::1] v, real[:, ::1] ge, real[:, ::1] gi, real[:, ::1] ae, real[:, ::1] ai, real[:, ::1] w_ad, real[:, ::1] refr_end,
+    # state [neuron, sample], updated in place; refr: refractory time left at the current step's start (steps)
+    real[:, ::1] v, real[:, ::1] ge, real[:, ::1] gi, real[:, ::1] ae, real[:, ::1] ai, real[:, ::1] w_ad, real[:, ::1] refr,
     int step0, int n_steps,
     # membrane recording
     int[::1] rec_neuron, int rec_every, real[:, :, ::1] rec_v,
@@ -152,14 +215,18 @@ def run_block(
     int[::1] out_step, int[::1] out_neuron, int[::1] out_sample, real[::1] out_offset,
     # ring buffer for delayed neuron spikes: [slot, entry] = (neuron, sample, offset)
     int[:, ::1] ring_neuron, int[:, ::1] ring_sample, real[:, ::1] ring_offset, int[::1] ring_count,
-    # scratch, one entry per sample: the membrane before this step's pass
+    # scratch, one entry per sample: the membrane at this step's start (after a clamp: the reset)
     real[::1] tmp_v,
-    # scratch, one entry per neuron: events arrived in this step; end of the latest refractory period
-    signed char[::1] touched, real[::1] refr_until,
+    # scratch, one entry per neuron: events arrived in this step
+    signed char[::1] touched,
+    # which compiled LIF pass (SIMD_LEVELS; must be one of simd_levels())
+    int simd=0,
 ):
-    """Advance the block from step ``step0`` by ``n_steps``; returns the number of spikes written, or -1 on overflow.
+    """Advance the block from step ``step0`` by up to ``n_steps``; returns (spikes written, steps done).
 
-    On overflow the state is partly advanced: the caller restores its copy and retries with more room.
+    It stops early, at the end of a step, when the spike buffer could not hold one more step's
+    worst case (every neuron of every sample): the state is then consistent and the caller
+    continues from ``step0 + steps done`` with a fresh buffer.
     """
     cdef Py_ssize_t n_neurons = v.shape[0]
     cdef Py_ssize_t n_samples = v.shape[1]
@@ -169,19 +236,26 @@ def run_block(
     cdef int delay_steps = <int>delay
     cdef real delay_frac = delay - delay_steps
     cdef Py_ssize_t step, n, s, k, e, slot, tgt, idx, ev, n_out = 0
-    cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, arrive
+    cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, arrive, r
     cdef int pre, sample
-    cdef int overflow = 0
     cdef int flagged
+    cdef hal_lif_d_t pass_d_events = hal_lif_d(simd, 1)
+    cdef hal_lif_d_t pass_d_quiet = hal_lif_d(simd, 0)
+    cdef hal_lif_f_t pass_f_events = hal_lif_f(simd, 1)
+    cdef hal_lif_f_t pass_f_quiet = hal_lif_f(simd, 0)
+    cdef Py_ssize_t worst = n_neurons * n_samples
+    cdef unsigned int fp_state
 
+    if not hal_simd_supported(simd):
+        raise ValueError(f"simd level {simd} is not supported by this CPU; supported: {simd_levels()}")
+    if capacity < worst:
+        raise ValueError(f"spike buffer of {capacity} entries; needs at least {worst} (neurons x samples)")
     with nogil:
+        fp_state = hal_flush_denormals()
         for n in range(n_neurons):
             touched[n] = 0
-            refr_until[n] = -1
-            for s in range(n_samples):
-                if refr_end[n, s] > refr_until[n]:
-                    refr_until[n] = refr_end[n, s]
-        for step in range(step0, step0 + n_steps):
+        step = step0
+        while step < step0 + n_steps and n_out + worst <= capacity:
             # 1. inputs arriving in this step, sample by sample
             for sample in range(n_samples):
                 ev = in_cursor[sample]
@@ -213,59 +287,30 @@ def run_block(
             # 3. membranes
             for n in range(n_neurons):
                 if not adex:
-                    # 3a. the common case for all samples, branch-free so that it vectorises; it reports
-                    # whether any sample crossed threshold. tmp_v keeps the old membrane for 3b.
+                    # 3a. all samples in one vectorised pass (refractory clamps included); it reports whether
+                    # any sample reached threshold, and leaves each sample's start value in tmp_v.
                     if real is double:
-                        if touched[n]:
-                            flagged = hal_lif_pass_d(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
-                                                     avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
-                        else:
-                            flagged = hal_lif_pass_quiet_d(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
-                                                           avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
+                        flagged = (pass_d_events if touched[n] else pass_d_quiet)(
+                            n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &refr[n, 0], &tmp_v[0],
+                            avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n], v_reset[n])
                     else:
-                        if touched[n]:
-                            flagged = hal_lif_pass_f(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
-                                                     avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
-                        else:
-                            flagged = hal_lif_pass_quiet_f(n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &tmp_v[0],
-                                                           avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n])
-                    if flagged or refr_until[n] > step:
-                        # 3b. refractory clamps and spikes (rare): fix up sample by sample
+                        flagged = (pass_f_events if touched[n] else pass_f_quiet)(
+                            n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &refr[n, 0], &tmp_v[0],
+                            avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n], v_reset[n])
+                    touched[n] = 0
+                    if flagged:
+                        # 3b. spikes (rare): the samples at or above threshold that were not clamped all step
                         for s in range(n_samples):
-                            v0 = tmp_v[s]
                             v1 = v[n, s]
-                            start = 0
-                            if refr_end[n, s] > step:
-                                if refr_end[n, s] >= step + 1:
-                                    v[n, s] = v_reset[n]
-                                    continue
-                                # the period ends inside the step: integrate from its end (this step's
-                                # conductance average, recovered from the decayed conductance)
-                                start = refr_end[n, s] - step
-                                v0 = v_reset[n]
-                                remaining = 1 - start
-                                gei = ge[n, s] / decay_e[n] * avg_e[n] + ae[n, s]
-                                gii = gi[n, s] / decay_i[n] * avg_i[n] + ai[n, s]
-                                x = h[n] * (g_l[n] + gei + gii) * remaining
-                                v1 = (v0 * (1 - x / 2) + h[n] * (g_l[n] * e_l[n] + gei * e_e[n] + gii * e_i[n]) * remaining) / (1 + x / 2)
-                            if v1 < v_th[n]:
-                                v[n, s] = v1
+                            r = refr[n, s] + 1  # the pass counted the step off already
+                            if v1 < v_th[n] or r >= 1:
                                 continue
-                            frac = _crossing(v0, v1, v_th[n], start)
+                            start = r if r > 0 else 0
+                            frac = _crossing(tmp_v[s], v1, v_th[n], start)
                             v[n, s] = v_reset[n]
-                            refr_end[n, s] = step + frac + t_ref[n]
-                            if refr_end[n, s] > refr_until[n]:
-                                refr_until[n] = refr_end[n, s]
-                            if n_out >= capacity:
-                                overflow = 1
-                                break
+                            refr[n, s] = frac + t_ref[n] - 1
                             n_out = _emit(n_out, step, n, s, frac, out_step, out_neuron, out_sample, out_offset,
                                           nrn_ptr[n + 1] > nrn_ptr[n], delay_steps, delay_frac, ring_neuron, ring_sample, ring_offset, ring_count)
-                    if touched[n]:
-                        touched[n] = 0
-                        for s in range(n_samples):
-                            ae[n, s] = 0
-                            ai[n, s] = 0
                 else:
                     # AdEx: adaptation and exponential terms, one sample at a time
                     touched[n] = 0
@@ -276,14 +321,16 @@ def run_block(
                         ai[n, s] = 0
                         v0 = v[n, s]
                         start = 0
-                        if refr_end[n, s] > step:
-                            if refr_end[n, s] >= step + 1:
+                        r = refr[n, s]
+                        refr[n, s] = r - 1 if r > 0 else -1
+                        if r > 0:
+                            if r >= 1:
                                 v[n, s] = v_reset[n]
                                 ge[n, s] *= decay_e[n]
                                 gi[n, s] *= decay_i[n]
                                 w_ad[n, s] -= w_ad[n, s] * inv_tau_w[n]
                                 continue
-                            start = refr_end[n, s] - step
+                            start = r
                             v0 = v_reset[n]
                         remaining = 1 - start
                         g_tot = g_l[n] + gei + gii
@@ -300,17 +347,10 @@ def run_block(
                             continue
                         frac = _crossing(v0, v1, v_th[n], start)
                         v[n, s] = v_reset[n]
-                        refr_end[n, s] = step + frac + t_ref[n]
+                        refr[n, s] = frac + t_ref[n] - 1
                         w_ad[n, s] += b[n]
-                        if n_out >= capacity:
-                            overflow = 1
-                            break
                         n_out = _emit(n_out, step, n, s, frac, out_step, out_neuron, out_sample, out_offset,
                                       nrn_ptr[n + 1] > nrn_ptr[n], delay_steps, delay_frac, ring_neuron, ring_sample, ring_offset, ring_count)
-                if overflow:
-                    break
-            if overflow:
-                break
             # 4. membrane samples at the end of every rec_every-th step
             if n_rec > 0 and (step + 1) % rec_every == 0:
                 idx = (step + 1) // rec_every - 1
@@ -318,7 +358,9 @@ def run_block(
                     for e in range(n_rec):
                         for s in range(n_samples):
                             rec_v[e, s, idx] = v[rec_neuron[e], s]
-    return -1 if overflow else n_out
+            step += 1
+        hal_restore_fp(fp_state)
+    return n_out, step - step0
 
 
 @cython.boundscheck(False)

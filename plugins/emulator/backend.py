@@ -9,7 +9,9 @@ batch side by side on all cores.
 
 Options: ``mismatch`` (a :class:`MismatchModel`, or ``"uncalibrated"``,
 ``"table2"``, ``"none"``), ``links`` (a :class:`LinkModel`, or ``"lossless"``),
-``dt_ms``, ``dtype`` (``"float64"`` or ``"float32"``), ``threads``, and
+``dt_ms``, ``dtype`` (``"float64"`` or ``"float32"``), ``threads``, ``simd`` (the compiled
+pass: ``"avx512"``, ``"avx2"`` or ``"baseline"``; default the best this CPU runs -- all give
+the same numbers), and
 ``perturbation`` (a :class:`~hal_plugins.emulator.perturbation.Perturbation`:
 trial-to-trial changes on top of the fixed pattern; ``None``, the default, for none).
 """
@@ -28,7 +30,7 @@ from hal.errors import BackendError, ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
 from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
 from hal.netlist.wiring import Wiring, extract_wiring
-from hal_plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simulate
+from hal_plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simd_levels, simulate
 from hal_plugins.emulator.links import LOSSLESS, LinkModel, pass_events
 from hal_plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
 from hal_plugins.emulator.perturbation import FLOATING_GATE_CELLS, Events, Perturbation, RunContext, Trial
@@ -62,7 +64,7 @@ class EmulatorBackend(Backend):
 
     def __init__(self, wafer=0, *, mismatch: MismatchModel | str = "uncalibrated", links: LinkModel | str = "realistic",
                  dt_ms: float = DEFAULT_DT_MS, dtype: str = "float64", threads: int | None = None,
-                 domains: Domains = PAPER_DOMAINS, perturbation: Perturbation | None = None, **options):
+                 domains: Domains = PAPER_DOMAINS, perturbation: Perturbation | None = None, simd: str | None = None, **options):
         super().__init__(wafer, **options)
         self.mismatch = _choose("mismatch", mismatch, _MISMATCH, MismatchModel)
         self.table_ii_voltages = self.mismatch is TABLE_II
@@ -74,6 +76,9 @@ class EmulatorBackend(Backend):
             raise ConfigError(f"emulator dtype: {dtype!r} not valid; valid float64, float32")
         if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
             raise ConfigError(f"emulator threads: {threads!r} out of range; valid an integer >= 1")
+        if simd is not None and simd not in simd_levels():
+            raise ConfigError(f"emulator simd: {simd!r} not available on this CPU; valid {', '.join(simd_levels()) or 'none (kernel not built)'}")
+        self.simd = simd
         self.dt_ms = float(dt_ms)
         self.dtype = np.float64 if dtype == "float64" else np.float32
         self.threads = threads
@@ -195,7 +200,7 @@ class EmulatorBackend(Backend):
         record = membrane_neurons(wiring, request)
         dt, membrane_dt = integration_step(self.dt_ms, request, d, record is not None)
         result = simulate(emulated, request.n_samples, float(d.ticks_to_ms(request.duration)), dt_ms=dt, record=record,
-                          record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads)
+                          record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads, simd=self.simd)
         trace, lost_out = self._outputs(wiring, config, result, trial, request)
         membrane = times = None
         if record is not None:

@@ -25,11 +25,11 @@ import numpy as np
 from hal.errors import BackendError, ConfigError
 from hal.backend.events import sort_order
 
-__all__ = ["EmulatorNetwork", "EmulatorResult", "simulate", "simulate_numpy", "kernel_available", "DEFAULT_DT_MS"]
+__all__ = ["EmulatorNetwork", "EmulatorResult", "simulate", "simulate_numpy", "simd_levels", "kernel_available", "DEFAULT_DT_MS"]
 
 DEFAULT_DT_MS = 0.05
-_CHUNK_STEPS = 2000
 _BLOCK_SAMPLES = 64
+_PAD_SAMPLES = 16
 
 try:  # the compiled kernel is optional at import time, so that `hal plugins` works without a build
     from hal_plugins.emulator import _kernel
@@ -42,6 +42,20 @@ else:
 
 def kernel_available() -> bool:
     return _kernel is not None
+
+
+def simd_levels() -> list[str]:
+    """The SIMD levels of the compiled LIF pass that this CPU runs, best last (``[]`` without a kernel)."""
+    return _kernel.simd_levels() if _kernel is not None else []
+
+
+def _simd_level(kernel, simd: str | None) -> int:
+    supported = kernel.simd_levels()
+    if simd is None:
+        simd = supported[-1]
+    if simd not in supported:
+        raise ConfigError(f"emulator simd: {simd!r} not available on this CPU; valid {', '.join(supported)}")
+    return kernel.SIMD_LEVELS[simd]
 
 
 def _require_kernel():
@@ -166,6 +180,7 @@ class _Plan:
     record: np.ndarray
     rec_every: int
     n_rec_t: int
+    simd: int
 
 
 def _inputs(net: EmulatorNetwork, dt: float, n_steps: int):
@@ -183,22 +198,44 @@ def _inputs(net: EmulatorNetwork, dt: float, n_steps: int):
     return in_step, in_offset, in_sample, in_source
 
 
+def _aligned(shape: tuple[int, ...], dtype, fill=0.0) -> np.ndarray:
+    """A C-ordered array starting on a 64-byte boundary, filled with ``fill`` (broadcast).
+
+    With rows of whole vectors, every row starts aligned too: the compiler's loop then never
+    peels a different number of scalar iterations for different rows or runs.
+    """
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    raw = np.empty(size * dtype.itemsize + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start:start + size * dtype.itemsize].view(dtype).reshape(shape)
+    out[...] = fill
+    return out
+
+
 def _run_block(plan: _Plan, block: int):
-    """Run samples ``bounds[block]:bounds[block + 1]`` through all steps, chunk by chunk, on their own state."""
+    """Run samples ``bounds[block]:bounds[block + 1]`` through all steps on their own state.
+
+    The kernel runs until its spike buffer could not take another step's worst case; the
+    buffer is then set aside and a larger one continues (no state is copied or re-run).
+    """
     dtype, neuron = plan.dtype, plan.neuron
     n = neuron["e_l"].size
     s0, s1 = plan.bounds[block], plan.bounds[block + 1]
-    m = s1 - s0
+    # The block is padded to a whole number of the widest SIMD vector (16 floats) with samples that get no
+    # input: every sample then goes through the vectorised loop body, never through its scalar remainder
+    # (which rounds differently with FMA), so a sample's result does not depend on its place in a block.
+    m = -(-(s1 - s0) // _PAD_SAMPLES) * _PAD_SAMPLES
     lo, hi = np.searchsorted(plan.in_sample, [s0, s1])
     b_step = plan.in_step[lo:hi].astype(np.int32)
     b_source = plan.in_source[lo:hi].astype(np.int32)
     b_offset = np.ascontiguousarray(plan.in_offset[lo:hi], dtype=dtype)
-    bounds_in_block = np.searchsorted(plan.in_sample[lo:hi], np.arange(s0, s1 + 1))
+    bounds_in_block = np.searchsorted(plan.in_sample[lo:hi], np.arange(s0, s0 + m + 1))
     state = {
-        "v": np.repeat(neuron["e_l"][:, None], m, axis=1).astype(dtype),
-        "ge": np.zeros((n, m), dtype), "gi": np.zeros((n, m), dtype),
-        "ae": np.zeros((n, m), dtype), "ai": np.zeros((n, m), dtype), "w_ad": np.zeros((n, m), dtype),
-        "refr_end": np.full((n, m), -1.0, dtype),
+        "v": _aligned((n, m), dtype, neuron["e_l"][:, None]),
+        "ge": _aligned((n, m), dtype), "gi": _aligned((n, m), dtype),
+        "ae": _aligned((n, m), dtype), "ai": _aligned((n, m), dtype), "w_ad": _aligned((n, m), dtype),
+        "refr": _aligned((n, m), dtype, -1.0),
         "in_cursor": bounds_in_block[:-1].astype(np.int64),
     }
     n_slots = int(math.ceil(plan.delay)) + 3
@@ -207,37 +244,25 @@ def _run_block(plan: _Plan, block: int):
         "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
     }
     rec_v = np.zeros((plan.record.size, m, plan.n_rec_t), dtype)
-    scratch = {"tmp_v": np.zeros(m, dtype), "touched": np.zeros(n, np.int8), "refr_until": np.zeros(n, dtype)}
-    capacity = max(4096, int(n * m * _CHUNK_STEPS * plan.dt * 1e-3 * 100))
+    scratch = {"tmp_v": _aligned((m,), dtype), "touched": np.zeros(n, np.int8)}
+    # Room for about 50 Hz per neuron over the whole run, and always for one step's worst case.
+    capacity = n * m + max(4096, int(n * m * plan.n_steps * plan.dt * 1e-3 * 50))
     out = []
     step = 0
     while step < plan.n_steps:
-        chunk = min(_CHUNK_STEPS, plan.n_steps - step)
-        saved = ({k: v.copy() for k, v in state.items()}, {k: v.copy() for k, v in ring.items()})
-        while True:
-            buf = (np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity, dtype))
-            count = plan.kernel.run_block(
-                **neuron, adex=int(plan.adex_on), **plan.adex, **plan.conn, delay=dtype.type(plan.delay),
-                in_step=b_step, in_source=b_source, in_offset=b_offset, in_end=bounds_in_block[1:].astype(np.int64),
-                **state, step0=step, n_steps=chunk, rec_neuron=plan.record, rec_every=plan.rec_every, rec_v=rec_v,
-                out_step=buf[0], out_neuron=buf[1], out_sample=buf[2], out_offset=buf[3], **ring, **scratch,
-            )
-            if count >= 0:
-                break
-            for k, v in saved[0].items():
-                state[k][...] = v
-            for k, v in saved[1].items():
-                ring[k][...] = v
-            capacity *= 4
+        buf = (np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty(capacity, dtype))
+        count, done = plan.kernel.run_block(
+            **neuron, adex=int(plan.adex_on), **plan.adex, **plan.conn, delay=dtype.type(plan.delay),
+            in_step=b_step, in_source=b_source, in_offset=b_offset, in_end=bounds_in_block[1:].astype(np.int64),
+            **state, step0=step, n_steps=plan.n_steps - step, rec_neuron=plan.record, rec_every=plan.rec_every, rec_v=rec_v,
+            out_step=buf[0], out_neuron=buf[1], out_sample=buf[2], out_offset=buf[3], **ring, **scratch, simd=plan.simd,
+        )
         out.append(tuple(a[:count] for a in buf))
-        step += chunk
-    steps = np.concatenate([o[0] for o in out])
-    return (
-        np.concatenate([o[2] for o in out]) + s0,
-        (steps + np.concatenate([o[3] for o in out]).astype(float)) * plan.dt,
-        np.concatenate([o[1] for o in out]),
-        rec_v,
-    )
+        step += done
+        capacity *= 2
+    step_, neuron_, sample_, offset_ = (np.concatenate([o[i] for o in out]) for i in range(4))
+    real = sample_ < s1 - s0  # padding samples fire only if a resting membrane is above threshold
+    return sample_[real] + s0, (step_[real] + offset_[real].astype(float)) * plan.dt, neuron_[real], rec_v[:, : s1 - s0]
 
 
 def simulate(
@@ -250,9 +275,15 @@ def simulate(
     record_every_ms: float = 0.1,
     dtype=np.float64,
     threads: int | None = None,
+    simd: str | None = None,
 ) -> EmulatorResult:
-    """Run ``net`` for ``n_samples`` independent samples of ``duration_ms`` (biological ms)."""
+    """Run ``net`` for ``n_samples`` independent samples of ``duration_ms`` (biological ms).
+
+    ``simd`` picks the compiled LIF pass (``"avx512"``, ``"avx2"``, ``"baseline"``; one of
+    :func:`simd_levels`); ``None``, the default, the best this CPU runs.
+    """
     kernel = _require_kernel()
+    level = _simd_level(kernel, simd)
     net.validate()
     if n_samples < 1:
         raise ConfigError(f"emulator n_samples: {n_samples} out of range; valid >= 1")
@@ -273,7 +304,7 @@ def simulate(
     bounds = np.append(np.arange(0, n_samples, block), n_samples)
     in_step, in_offset, in_sample, in_source = _inputs(net, dt, n_steps)
     plan = _Plan(kernel, neuron, adex, conn, net.adex, dtype, dt, n_steps, float(net.delay_ms / dt), bounds,
-                 in_step, in_offset, in_sample, in_source, record, rec_every, n_steps // rec_every)
+                 in_step, in_offset, in_sample, in_source, record, rec_every, n_steps // rec_every, level)
 
     n_blocks = bounds.size - 1
     if threads == 1:

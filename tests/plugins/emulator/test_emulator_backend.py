@@ -9,7 +9,7 @@ import hal
 from hal import coordinates as C
 from hal.errors import ConfigError, UnknownNameError
 from hal.testing.networks import layered_network, paper_network, poisson_experiment
-from hal_plugins.emulator.kernel import kernel_available
+from hal_plugins.emulator.kernel import kernel_available, simd_levels
 from hal_plugins.emulator.mismatch import UNCALIBRATED, CircuitDeviations
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
@@ -20,12 +20,20 @@ def paper_rates(n_samples, seed=0):
     return rates / rates.sum(1, keepdims=True) * 2500.0
 
 
-def test_agrees_with_the_reference_without_mismatch_and_losses():
-    """Issue 4's agreement criterion: per-neuron spike counts within 2% (or 1 spike), 1 s bio per sample."""
+def _paths():
+    """Every integration path: float64 and float32, each SIMD level this CPU runs; the default path runs in the fast suite."""
+    levels = simd_levels()
+    return [pytest.param(dtype, level, marks=() if (dtype, level) == ("float64", levels[-1]) else pytest.mark.slow, id=f"{dtype}-{level}")
+            for dtype in ("float64", "float32") for level in levels]
+
+
+@pytest.mark.parametrize(("dtype", "simd"), _paths())
+def test_agrees_with_the_reference_without_mismatch_and_losses(dtype, simd):
+    """Issue 4's agreement criterion: per-neuron spike counts within 2% (or 1 spike), 1 s bio per sample, on every path."""
     net = paper_network(seed=3)
     exp = poisson_experiment(net, paper_rates(6), seed=4)
     ref = hal.run(exp, hal.get_backend("reference")).spike_counts
-    emu = hal.run(exp, hal.get_backend("emulator", mismatch="none", links="lossless")).spike_counts
+    emu = hal.run(exp, hal.get_backend("emulator", mismatch="none", links="lossless", dtype=dtype, simd=simd)).spike_counts
     assert ref.sum() > 3000
     diff = np.abs(emu - ref)
     assert np.all(diff <= np.maximum(0.02 * ref, 1)), f"worst: {diff.max()} spikes where reference had {ref[np.unravel_index(diff.argmax(), diff.shape)]}"
@@ -105,6 +113,7 @@ def test_adaptation_reduces_firing():
         (dict(threads=True), ConfigError, "emulator threads: True out of range; valid an integer >= 1"),
         (dict(dtype="float16"), ConfigError, "dtype: 'float16' not valid"),
         (dict(threads=0), ConfigError, "threads: 0 out of range"),
+        (dict(simd="sse9"), ConfigError, "emulator simd: 'sse9' not available on this CPU; valid baseline"),
     ],
 )
 def test_bad_options(options, error, fragment):

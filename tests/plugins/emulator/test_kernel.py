@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hal.errors import ConfigError
-from hal_plugins.emulator.kernel import EmulatorNetwork, kernel_available, simulate, simulate_numpy
+from hal_plugins.emulator.kernel import EmulatorNetwork, kernel_available, simd_levels, simulate, simulate_numpy
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 
@@ -84,3 +84,46 @@ def test_bad_networks(change, fragment):
         simulate(attrs.evolve(net, **change), 3, 10.0)
     with pytest.raises(ConfigError, match="dtype"):
         simulate(net, 3, 10.0, dtype=np.int32)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_simd_level_gives_the_same_numbers(dtype):
+    """The compiled passes (AVX-512, AVX2, baseline: those this CPU runs) round alike: no reassociation, no FMA."""
+    net = small_network(n_samples=21)
+    runs = {level: simulate(net, 21, 200.0, dtype=dtype, threads=1, simd=level, record=np.array([1]), record_every_ms=0.05)
+            for level in simd_levels()}
+    first = runs[simd_levels()[0]]
+    assert first.spike_time_ms.size > 100
+    for level, r in runs.items():
+        assert np.array_equal(r.spike_time_ms, first.spike_time_ms) and np.array_equal(r.spike_neuron, first.spike_neuron), level
+        assert np.array_equal(r.membrane, first.membrane), level
+
+
+def test_a_samples_result_does_not_depend_on_its_block():
+    """Blocks are padded to whole vectors: sample 5 alone and as one of 37 gives the same spikes, bit for bit."""
+    net = small_network(n_samples=37)
+    alone = small_network(n_samples=37)
+    keep = alone.in_sample == 5
+    import attrs
+
+    alone = attrs.evolve(alone, in_sample=alone.in_sample[keep] * 0, in_time_ms=alone.in_time_ms[keep], in_source=alone.in_source[keep])
+    together = simulate(net, 37, 200.0, threads=1)
+    single = simulate(alone, 1, 200.0, threads=1)
+    mine = together.spike_sample == 5
+    assert single.spike_time_ms.size == mine.sum() > 5
+    assert np.array_equal(single.spike_time_ms, together.spike_time_ms[mine])
+
+
+def test_padding_samples_never_show_up():
+    """A resting membrane above threshold fires in every sample, including the block's padding: only real samples are reported."""
+    import attrs
+
+    net = small_network(n_samples=3)
+    params = dict(net.params, e_l_mv=np.full(6, -30.0))
+    r = simulate(attrs.evolve(net, params=params), 3, 20.0, threads=1)
+    assert set(np.unique(r.spike_sample).tolist()) == {0, 1, 2}
+
+
+def test_unknown_simd_level_is_refused():
+    with pytest.raises(ConfigError, match=r"emulator simd: 'avx1024' not available on this CPU; valid baseline"):
+        simulate(small_network(), 3, 10.0, simd="avx1024")
