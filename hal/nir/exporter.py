@@ -121,7 +121,13 @@ def to_nir(network: Network, *, outputs: Sequence[str] | None = None, circuits_p
                                    "ns_per_weight_bit": network.ns_per_weight_bit}),
         "hal_mapping": json.dumps({"dt_s": dt_s, "time_scale": time_scale, "circuits_per_neuron": circuits_per_neuron}),
     }
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
+    try:
+        return nir.NIRGraph(nodes=dict(nodes), edges=list(edges), metadata=dict(metadata))
+    except ValueError:
+        # NIR's type inference starts from Input nodes and fails on a recurrent population that no
+        # input reaches; every node here has its size already, so the graph stands without it
+        # (read such a file with nir.read(path, type_check=False)).
+        return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False)
 
 
 def _free(name: str, taken: set[str]) -> str:

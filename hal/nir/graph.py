@@ -106,6 +106,8 @@ def read_graph(graph) -> GraphParts:
         if kind(node) != "Output":
             continue
         for source in into[name]:
+            if kind(nodes[source]) == "Input":
+                continue  # an input nothing reads (NIR's type inference gives every leaf an Output)
             if kind(nodes[source]) not in NEURON_TYPES:
                 raise ConfigError(f"NIR Output {name!r} is fed by {kind(nodes[source])} {source!r}; hal records neurons, "
                                   f"so an Output must follow a neuron node ({', '.join(NEURON_TYPES)})")
