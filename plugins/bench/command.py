@@ -16,7 +16,7 @@ import sys
 from hal.cli._common import HICANNS, add_json, checked_output, parse_option, positive_float, positive_int, seed
 from hal_plugins.bench.report import summary
 from hal_plugins.bench.scenarios import worker
-from hal_plugins.bench.suite import _backend_spec, run_benchmarks
+from hal_plugins.bench.suite import DEFAULT_BACKENDS, _backend_spec, run_benchmarks
 
 __all__ = ["DESCRIPTION", "configure", "main"]
 
@@ -31,6 +31,14 @@ def _hicann_count(text: str) -> int:
     return value
 
 
+def _dt_ms(text: str) -> float:
+    """0.001 .. 0.1 ms (argparse type of ``--dt-ms``: the reference backend's range)."""
+    value = positive_float(text)
+    if not 0.001 <= value <= 0.1:
+        raise argparse.ArgumentTypeError(f"{value} out of range; valid 0.001..0.1 (biological ms)")
+    return value
+
+
 def configure(p: argparse.ArgumentParser):
     """Add the ``bench`` options to ``p`` (``hal bench``'s parser, or a standalone one); return the handler."""
     add_json(p)
@@ -39,9 +47,15 @@ def configure(p: argparse.ArgumentParser):
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds): checks the code path, measures nothing useful")
     p.add_argument("--samples", type=positive_int, help="paper-network batch for emulator and noisy (>= 1; default 1200; quick 6)")
     p.add_argument("--reference-samples", type=positive_int, help="samples of the batch run on the reference backend (>= 1; default 60)")
-    p.add_argument("--simulator-samples", type=positive_int, help="samples of the batch run on NEST and Brian2 (>= 1; default 60)")
+    p.add_argument("--simulator-samples", type=positive_int,
+                   help="samples of the batch run on NEST and Brian2 (>= 1; default all; NEST cut to its time budget, said in the JSON)")
+    p.add_argument("--dt-ms", type=_dt_ms, default=0.1,
+                   help="integration step of every paper-network run: emulator, noisy, reference, NEST, Brian2 (0.001..0.1; default 0.1)")
+    p.add_argument("--brian2-target", choices=("cpp_standalone", "cython", "numpy"), default="cpp_standalone",
+                   help="Brian2's device or code generation (default cpp_standalone: OpenMP threads = cores, compile time apart)")
     p.add_argument("--backend", action="append", dest="backends", metavar="NAME",
-                   help="hal backend to time on the paper network (repeatable; default emulator, noisy, reference); "
+                   help="hal backend to time on the paper network (repeatable; default emulator, emulator without mismatch "
+                        "and link losses, noisy, reference); "
                         "NAME:KEY=VALUE,... gives one backend its own options, e.g. emulator:dtype=float32")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option for every --backend given (repeatable), e.g. --backend emulator --option dtype=float32")
@@ -64,7 +78,7 @@ def _backend_specs(backends: list[str] | None, options: list[str]) -> tuple[str,
     from hal.errors import ConfigError
 
     if not options:
-        return tuple(backends or ("emulator", "noisy", "reference"))
+        return tuple(backends or DEFAULT_BACKENDS)
     if not backends:
         raise ConfigError("--option needs --backend NAME: the options apply to the backends given (default backends differ in options)")
     for text in options:
@@ -92,7 +106,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         quick=args.quick, samples=args.samples, reference_samples=args.reference_samples, simulator_samples=args.simulator_samples,
         backends=backends, simulators=() if args.no_simulators else tuple(args.simulators or ("nest", "brian2")),
         skip_hicann=args.skip_hicann, skip_wafer=args.skip_wafer, wafer_hicanns=args.wafer_hicanns, wafer_bio_s=args.wafer_bio_s,
-        hicann_bio_s=args.hicann_bio_s, repeat=args.repeat, profile=args.profile, seed=args.seed,
+        hicann_bio_s=args.hicann_bio_s, repeat=args.repeat, profile=args.profile, seed=args.seed, dt_ms=args.dt_ms,
+        brian2_target=args.brian2_target,
     )
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.out:

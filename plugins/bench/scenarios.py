@@ -51,8 +51,15 @@ def _timed_runs(call, repeat: int) -> tuple[list[float], list[float], Any]:
     return walls, load, result
 
 
-def scenario_backend(backend: str, samples: int, seed: int, profile: bool = False, repeat: int = 1, options: dict | None = None) -> dict:
-    """One hal backend on the paper network: a configuring 1-sample run, then the timed batch (best of ``repeat``)."""
+def scenario_backend(backend: str, samples: int, seed: int, profile: bool = False, repeat: int = 1, options: dict | None = None,
+                     count_samples: int | None = None) -> dict:
+    """One hal backend on the paper network: a configuring 1-sample run, then the timed batch (best of ``repeat``).
+
+    ``counts``: spikes per wiring neuron of the batch's first ``count_samples`` samples (all by
+    default), for the comparison with the reference (:func:`hal_plugins.bench.suite.agreement`).
+    """
+    import numpy as np
+
     import hal
 
     paper = paper_network(seed)
@@ -69,6 +76,9 @@ def scenario_backend(backend: str, samples: int, seed: int, profile: bool = Fals
     total_spikes = recording.hardware.info.get("spikes")
     events = synaptic_events(netlist, recorded_spikes(wiring, recording), lost["input"], total_spikes)
     bio_s = samples * experiment.duration_ms * 1e-3
+    counted = min(samples, count_samples or samples)
+    counts = np.zeros(len(wiring.neurons), dtype=np.int64)
+    counts[np.flatnonzero(wiring.recorded)] = np.asarray(recording.spike_counts)[:counted].sum(axis=0)
     out = {
         **rates(bio_s, wall_s, events),
         "samples": samples,
@@ -84,6 +94,8 @@ def scenario_backend(backend: str, samples: int, seed: int, profile: bool = Fals
         "lost_events": lost,
         "peak_rss_bytes": rss,
         "options": options or {},
+        "counted_samples": counted,
+        "counts": counts.tolist(),
         "info": {k: v for k, v in recording.hardware.info.items() if isinstance(v, (int, float, str))},
     }
     if profile:

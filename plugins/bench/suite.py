@@ -1,8 +1,11 @@
 """The whole benchmark: sizes, the scenarios in their worker processes, one JSON-ready result.
 
 :func:`run_benchmarks` times the paper network on each requested hal backend and on NEST and
-Brian2 (when importable), then a full HICANN and a (part of the) full wafer, and reports the
-machine and the targets (:mod:`hal_plugins.bench.report`).
+Brian2 (when importable), each peer in its strongest configuration (Brian2's C++ standalone
+device with OpenMP threads = cores, NEST with threads = cores, all samples as copies of the
+network in one simulation), all at one step ``dt_ms``; then a full HICANN and a (part of the)
+full wafer; and reports every result's spike counts against the ``reference`` backend's
+(:func:`agreement`), the machine and the targets (:mod:`hal_plugins.bench.report`).
 """
 
 from __future__ import annotations
@@ -19,11 +22,20 @@ from hal_plugins.bench.networks import describe_paper_network
 from hal_plugins.bench.report import machine, targets
 from hal_plugins.bench.scenarios import in_subprocess
 
-__all__ = ["FULL", "QUICK", "run_benchmarks"]
+__all__ = ["DEFAULT_BACKENDS", "FULL", "QUICK", "agreement", "run_benchmarks"]
 
 #: Sizes of the full benchmark and of ``--quick`` (seconds, for tests: checks the code path only).
-FULL = dict(samples=1200, reference_samples=60, simulator_samples=60, hicann_bio_s=1.0, wafer_bio_s=0.1, wafer_hicanns=384, repeat=2)
+FULL = dict(samples=1200, reference_samples=60, simulator_samples=1200, hicann_bio_s=1.0, wafer_bio_s=0.1, wafer_hicanns=384, repeat=2)
 QUICK = dict(samples=6, reference_samples=2, simulator_samples=2, hicann_bio_s=0.02, wafer_bio_s=0.01, wafer_hicanns=2, repeat=1)
+
+#: The default hal backends: the chip as manufactured, the same kernel without mismatch and link losses
+#: (the one whose spike counts can be compared with the reference), the noisy chip, the reference.
+DEFAULT_BACKENDS = ("emulator", "emulator:mismatch=none,links=lossless", "noisy", "reference")
+
+#: Wall-clock budget of NEST's batch (s): NEST needs minutes for the 1,200 samples even on an idle
+#: machine; a short probe estimates its rate and the batch is cut to what fits (the JSON says so).
+NEST_BUDGET_S = 300.0
+NEST_PROBE_SAMPLES = 12
 
 
 def _settings(quick: bool, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -71,21 +83,50 @@ def _importable(module: str) -> tuple[bool, str | None]:
     return True, None
 
 
-def _time_backends(paper: dict, backends, preset: dict, seed: int, profile: bool, timeout_s: float) -> None:
-    """The paper network on each hal backend (``reference`` on the first ``reference_samples`` of the batch)."""
+_DT_BACKENDS = ("emulator", "noisy", "reference")  # the backends with a dt_ms option
+
+
+def _time_backends(paper: dict, backends, preset: dict, seed: int, profile: bool, timeout_s: float, dt_ms: float) -> None:
+    """The paper network on each hal backend (``reference`` on the first ``reference_samples`` of the batch), at ``dt_ms``."""
     batch = preset["samples"]
     for spec in backends:
         name, options = _backend_spec(spec)
+        if name in _DT_BACKENDS:
+            options = {"dt_ms": dt_ms, **options}
         n = preset["reference_samples"] if name == "reference" else batch
         paper[spec] = in_subprocess(f"paper_network/{spec}", timeout_s, scenario="backend", backend=name, options=options,
-                                    samples=min(n, batch), seed=seed, profile=profile and spec == "emulator", repeat=preset["repeat"])
+                                    samples=min(n, batch), seed=seed, profile=profile and spec == "emulator", repeat=preset["repeat"],
+                                    count_samples=preset["reference_samples"])
     if "emulator" in paper:
         paper["network"]["synapses_realised"] = paper["emulator"]["info"].get("synapses")
 
 
-def _time_simulators(paper: dict, simulators, preset: dict, seed: int, dt_ms: float, brian2_target: str, timeout_s: float) -> None:
+def _nest_samples(n: int, seed: int, dt_ms: float, threads: int, env: dict, timeout_s: float, quick: bool) -> tuple[int, dict | None]:
+    """How many samples NEST runs: all ``n``, unless a probe's rate says they would not fit in :data:`NEST_BUDGET_S`."""
+    if quick or n <= NEST_PROBE_SAMPLES:
+        return n, None
+    probe = in_subprocess("paper_network/nest-probe", timeout_s, env=env, scenario="nest", samples=NEST_PROBE_SAMPLES, seed=seed,
+                          dt_ms=dt_ms, threads=threads, repeat=1)
+    rate = probe["bio_s_per_wall_s"]
+    fits = int(NEST_BUDGET_S * rate / (probe["bio_s"] / probe["samples"]))
+    if fits >= n:
+        return n, None
+    fits = max(NEST_PROBE_SAMPLES, fits)
+    why = (f"NEST ran {probe['samples']} samples at {rate:.3g} bio-s per wall-s (load {probe['load_average_1min'][0]:.1f}); "
+           f"all {n} would take about {n * probe['bio_s'] / probe['samples'] / rate:.0f} s, so it ran the first {fits} "
+           f"(its budget: {NEST_BUDGET_S:.0f} s)")
+    return fits, {"probe_samples": probe["samples"], "probe_bio_s_per_wall_s": rate, "reason": why}
+
+
+def _time_simulators(paper: dict, simulators, preset: dict, seed: int, dt_ms: float, brian2_target: str, timeout_s: float,
+                     quick: bool) -> None:
     """The paper network on NEST and Brian2 (``None`` with the reason under ``unavailable`` when not run)."""
     n = min(preset["simulator_samples"], preset["samples"])
+    cores = os.cpu_count() or 1
+    # Passive OpenMP waiting: with spinning barriers, NEST's 2 threads slowed down 4-7x whenever anything
+    # else wants a core (measured on the 2-core machine, docs/benchmarks.md); Brian2's OpenMP program likewise.
+    policy = os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
+    env = {"OMP_WAIT_POLICY": policy}
     for name in ("nest", "brian2"):
         paper[name] = None
         if name not in simulators:
@@ -96,21 +137,61 @@ def _time_simulators(paper: dict, simulators, preset: dict, seed: int, dt_ms: fl
             paper["unavailable"][name] = why
             continue
         if name == "nest":
-            # Passive OpenMP waiting: with spinning barriers, NEST's 2 threads slowed down 4-7x whenever
-            # anything else wants a core (measured on the 2-core machine, docs/benchmarks.md).
-            policy = os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
-            paper[name] = in_subprocess("paper_network/nest", timeout_s, env={"OMP_WAIT_POLICY": policy}, scenario="nest", samples=n,
-                                        seed=seed, dt_ms=dt_ms, threads=os.cpu_count() or 1, repeat=preset["repeat"])
-            paper[name]["omp_wait_policy"] = policy
+            samples, cut = _nest_samples(n, seed, dt_ms, cores, env, timeout_s, quick)
+            paper[name] = in_subprocess("paper_network/nest", timeout_s, env=env, scenario="nest", samples=samples, seed=seed, dt_ms=dt_ms,
+                                        threads=cores, repeat=1 if samples > 60 else preset["repeat"], count_samples=preset["reference_samples"])
+            if cut is not None:
+                paper[name]["samples_cut"] = cut
         else:
-            paper[name] = in_subprocess("paper_network/brian2", timeout_s, scenario="brian2", samples=n, seed=seed, dt_ms=dt_ms,
-                                        target=brian2_target, repeat=preset["repeat"])
+            threads = cores if brian2_target == "cpp_standalone" else 1
+            paper[name] = in_subprocess("paper_network/brian2", timeout_s, env=env, scenario="brian2", samples=n, seed=seed, dt_ms=dt_ms,
+                                        target=brian2_target, repeat=preset["repeat"], threads=threads,
+                                        count_samples=preset["reference_samples"])
+        paper[name]["omp_wait_policy"] = policy
+        if n < preset["samples"]:
+            paper[name].setdefault("samples_cut", {"reason": f"--simulator-samples {n} of the batch of {preset['samples']}"})
+
+
+def agreement(result: dict | None, reference: dict | None) -> dict | None:
+    """Per-neuron spike counts of ``result`` against the reference's, over the samples both counted.
+
+    Both scenarios report ``counts``: per wiring neuron, the spikes of the batch's first
+    ``counted_samples`` samples (the reference runs those; same seeds, same input spikes).
+    ``within_2_percent``: the share of neurons whose count is within 2 % (or 1 spike) of the
+    reference's -- issue 4's agreement band.
+    """
+    import numpy as np
+
+    if not result or not reference or "counts" not in result or "counts" not in reference:
+        return None
+    k = min(result["counted_samples"], reference["counted_samples"])
+    if k != reference["counted_samples"] or k != result["counted_samples"]:
+        return {"samples": k, "comparable": False, "why": "different sample counts were counted"}
+    ours, ref = np.asarray(result["counts"], dtype=float), np.asarray(reference["counts"], dtype=float)
+    if ours.shape != ref.shape:
+        return {"samples": k, "comparable": False, "why": f"{ours.size} neurons counted against the reference's {ref.size}"}
+    diff = np.abs(ours - ref)
+    relative = diff / np.maximum(ref, 1.0)
+    return {
+        "samples": k,
+        "comparable": True,
+        "spikes": int(ours.sum()),
+        "reference_spikes": int(ref.sum()),
+        "total_relative": float((ours.sum() - ref.sum()) / max(ref.sum(), 1.0)),
+        "worst_neuron_relative": float(relative.max()) if relative.size else 0.0,
+        "within_2_percent": float(np.mean(diff <= np.maximum(0.02 * ref, 1.0))) if ref.size else 1.0,
+    }
 
 
 def _speedups(paper: dict) -> dict[str, float | None]:
     emulator = (paper.get("emulator") or {}).get("bio_s_per_wall_s")
-    return {f"emulator_vs_{other}": (emulator / paper[other]["bio_s_per_wall_s"]) if emulator and paper.get(other) else None
-            for other in ("reference", "nest", "brian2")}
+    out = {f"emulator_vs_{other}": (emulator / paper[other]["bio_s_per_wall_s"]) if emulator and paper.get(other) else None
+           for other in ("reference", "nest", "brian2")}
+    peers = {name: paper[name]["bio_s_per_wall_s"] for name in ("nest", "brian2") if paper.get(name)}
+    strongest = max(peers, key=peers.get) if peers else None
+    out["strongest_peer"] = strongest
+    out["emulator_vs_strongest_peer"] = emulator / peers[strongest] if emulator and strongest else None
+    return out
 
 
 def run_benchmarks(
@@ -119,15 +200,15 @@ def run_benchmarks(
     samples: int | None = None,
     reference_samples: int | None = None,
     simulator_samples: int | None = None,
-    backends: tuple[str, ...] = ("emulator", "noisy", "reference"),
+    backends: tuple[str, ...] = DEFAULT_BACKENDS,
     simulators: tuple[str, ...] = ("nest", "brian2"),
     skip_hicann: bool = False,
     skip_wafer: bool = False,
     wafer_hicanns: int | None = None,
     wafer_bio_s: float | None = None,
     hicann_bio_s: float | None = None,
-    simulator_dt_ms: float = 0.05,
-    brian2_target: str = "cython",
+    dt_ms: float = 0.1,
+    brian2_target: str = "cpp_standalone",
     repeat: int | None = None,
     profile: bool = False,
     seed: int = 0,
@@ -135,8 +216,9 @@ def run_benchmarks(
 ) -> dict:
     """Run the benchmark (docs/benchmarks.md) and return its results as a JSON-ready dict.
 
-    ``quick`` shrinks every size (for tests: seconds, not minutes); explicit
-    sizes override either preset. Simulators that are not importable are
+    ``quick`` shrinks every size (for tests: seconds, not minutes; its targets are not
+    judged); explicit sizes override either preset. Every paper-network run uses the step
+    ``dt_ms`` (a backend spec's own ``dt_ms`` wins). Simulators that are not importable are
     reported as ``None`` (with the reason under ``paper_network.unavailable``).
     """
     from hal.errors import ConfigError
@@ -148,9 +230,14 @@ def run_benchmarks(
         raise ConfigError(f"bench simulators: {sorted(unknown)} unknown; known: brian2, nest")
     started, load_start = time.perf_counter(), os.getloadavg()
     paper: dict[str, Any] = {"network": describe_paper_network(seed, preset["samples"]), "unavailable": {}}
-    _time_backends(paper, backends, preset, seed, profile, timeout_s)
-    _time_simulators(paper, simulators, preset, seed, simulator_dt_ms, brian2_target, timeout_s)
+    if not (isinstance(dt_ms, (int, float)) and 0.001 <= dt_ms <= 0.1):
+        raise ConfigError(f"bench dt_ms: {dt_ms!r} out of range; valid 0.001..0.1 ms (the reference backend's range)")
+    _time_backends(paper, backends, preset, seed, profile, timeout_s, dt_ms)
+    _time_simulators(paper, simulators, preset, seed, dt_ms, brian2_target, timeout_s, quick)
     paper["speedup"] = _speedups(paper)
+    reference = next((paper[spec] for spec in backends if _backend_spec(spec)[0] == "reference"), None)
+    paper["agreement_with_reference"] = {name: agreement(paper.get(name), reference)
+                                         for name in (*backends, "nest", "brian2") if paper.get(name) and paper.get(name) is not reference}
     result: dict[str, Any] = {"paper_network": paper, "hicann": None, "wafer": None}
     if not skip_hicann:
         result["hicann"] = in_subprocess("hicann", timeout_s, scenario="full", n_hicanns=1, bio_s=preset["hicann_bio_s"], seed=seed,
@@ -161,7 +248,7 @@ def run_benchmarks(
     result["total_wall_s"] = time.perf_counter() - started
     result["quick"] = quick
     result["machine"] = {**machine(), "load_average_start": load_start, "load_average_end": os.getloadavg()}
-    result["settings"] = {**preset, "simulator_dt_ms": simulator_dt_ms, "brian2_target": brian2_target, "seed": seed,
+    result["settings"] = {**preset, "dt_ms": dt_ms, "brian2_target": brian2_target, "seed": seed,
                           "backends": list(backends), "simulators": list(simulators)}
-    result["targets"] = targets(result)
+    result["targets"] = targets(result, judged=not quick)
     return result

@@ -85,9 +85,24 @@ def test_hicann_and_wafer_report_wall_time_and_memory(result):
             assert _positive(r[key]), (name, key, r[key])
 
 
-def test_targets_and_machine_are_reported(result):
-    assert "emulator_bio_s_per_wall_s" in result["targets"]
+def test_targets_and_machine_are_reported_but_quick_judges_nothing(result):
+    """--quick measures nothing useful: its targets carry the numbers, never 'missed' (met is None)."""
+    assert {"emulator_bio_s_per_wall_s", "emulator_bio_s_per_wall_s_stretch", "total_wall_s"} <= set(result["targets"])
     for t in result["targets"].values():
-        assert set(t) == {"target", "measured", "met"} and isinstance(t["met"], bool)
+        assert {"target", "measured", "met"} <= set(t) and t["met"] is None
     assert "wafer_wall_s" not in result["targets"]  # only judged on the full 384-HICANN wafer
     assert result["machine"]["cores"] >= 1 and result["quick"] is True
+
+
+def test_every_run_uses_one_step_and_is_compared_with_the_reference(result):
+    """dt 0.1 ms everywhere by default; each backend's spike counts next to the reference's, over the reference's samples."""
+    paper = result["paper_network"]
+    assert result["settings"]["dt_ms"] == 0.1
+    for name in ("emulator", "emulator:mismatch=none,links=lossless", "noisy", "reference"):
+        assert paper[name]["info"]["dt_ms"] == 0.1, name
+        assert paper[name]["counted_samples"] == 1 and len(paper[name]["counts"]) == 135
+    agree = paper["agreement_with_reference"]
+    assert "reference" not in agree
+    ideal = agree["emulator:mismatch=none,links=lossless"]
+    assert ideal["comparable"] and ideal["samples"] == 1 and ideal["reference_spikes"] == sum(paper["reference"]["counts"])
+    assert abs(ideal["total_relative"]) < 0.05 and ideal["within_2_percent"] > 0.8

@@ -1,0 +1,48 @@
+"""The bench's comparison with the reference and its targets (no simulation: hand-made results)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hal_plugins.bench.report import TARGETS, targets
+from hal_plugins.bench.suite import agreement
+
+
+def _run(counts, samples=60):
+    return {"counts": counts, "counted_samples": samples}
+
+
+def test_agreement_counts_neurons_within_two_percent_or_one_spike():
+    reference = _run([100, 100, 0, 50])
+    ours = _run([102, 97, 1, 50])  # +2 % (in), -3 % (out), 1 spike where the reference had none (in), equal (in)
+    a = agreement(ours, reference)
+    assert a["comparable"] and a["samples"] == 60
+    assert a["within_2_percent"] == pytest.approx(0.75)
+    assert a["spikes"] == 250 and a["reference_spikes"] == 250 and a["total_relative"] == 0.0
+    assert a["worst_neuron_relative"] == pytest.approx(1.0)  # the 1 spike against 0 (divided by max(0, 1))
+
+
+def test_agreement_refuses_to_compare_different_samples_or_neurons():
+    assert agreement(_run([1, 2], samples=12), _run([1, 2])) == {"samples": 12, "comparable": False,
+                                                                "why": "different sample counts were counted"}
+    assert agreement(_run([1, 2, 3]), _run([1, 2]))["comparable"] is False
+    assert agreement(None, _run([1])) is None and agreement(_run([1]), None) is None
+
+
+def _result(emulator: float, brian2: float | None, total: float = 100.0):
+    paper = {"emulator": {"bio_s_per_wall_s": emulator}, "speedup": {"strongest_peer": "brian2" if brian2 else None,
+                                                                      "emulator_vs_strongest_peer": emulator / brian2 if brian2 else None}}
+    return {"paper_network": paper, "wafer": None, "total_wall_s": total}
+
+
+def test_targets_are_judged_against_the_issue_16_goals():
+    t = targets(_result(2500.0, 300.0))
+    assert t["emulator_bio_s_per_wall_s"] == {"target": TARGETS["emulator_bio_s_per_wall_s"], "measured": 2500.0, "met": True}
+    assert t["emulator_bio_s_per_wall_s_stretch"]["met"] is False
+    assert t["emulator_vs_strongest_peer"]["met"] is True and t["emulator_vs_strongest_peer"]["peer"] == "brian2"
+    assert targets(_result(1500.0, 300.0))["emulator_vs_strongest_peer"]["met"] is False  # 5x < 6x
+
+
+def test_unjudged_targets_report_numbers_but_never_a_miss():
+    t = targets(_result(10.0, 300.0, total=9999.0), judged=False)
+    assert all(v["met"] is None for v in t.values()) and t["total_wall_s"]["measured"] == 9999.0
