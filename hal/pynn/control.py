@@ -41,6 +41,11 @@ from hal.pynn.execute import Session, hardware_delay_ms
 __all__ = ["setup", "end", "run", "run_until", "run_for", "reset", "initialize", "get_current_time", "get_time_step",
            "get_min_delay", "get_max_delay", "num_processes", "rank", "MAPPING_KEYWORDS"]
 
+#: setup() keywords of PyNN or of other PyNN backends, ignored here (as PyNN's backends ignore each other's)
+OTHER_SIMULATORS_KEYWORDS = ("max_delay", "rank", "num_processes", "verbosity", "spike_precision", "t_flush", "threads",
+                             "rng_seeds", "rng_seeds_seed", "grng_seed", "recording_precision", "use_cvode", "rtol", "atol",
+                             "default_maxstep", "returned_spike_precision", "allow_offgrid_spikes", "build_dir")
+
 #: setup() keywords that go to :class:`hal.mapping.MappingOptions`
 MAPPING_KEYWORDS = ("circuits_per_neuron", "hicanns", "placement", "allow_loss", "source_rate_hz", "max_neurons_per_hicann",
                     "spread_sources")
@@ -67,8 +72,8 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, *, backend: st
           seed: int = 0, **extra_params):
     """Start a new model on a hal backend (see the module docstring for the keywords)."""
     mapping = {k: extra_params.pop(k) for k in MAPPING_KEYWORDS if k in extra_params}
-    for ignored in ("max_delay", "rank", "num_processes", "verbosity", "spike_precision", "t_flush"):
-        extra_params.pop(ignored, None)  # PyNN's or other simulators' knobs that do not apply here
+    for ignored in OTHER_SIMULATORS_KEYWORDS:
+        extra_params.pop(ignored, None)  # PyNN's convention: a backend ignores the keywords of other backends
     if extra_params:
         raise ConfigError(f"hal.pynn setup: unknown keyword(s) {', '.join(sorted(extra_params))}; valid backend, wafer, calibration, "
                           f"mapping_options, backend_options, seed, {', '.join(MAPPING_KEYWORDS)}")

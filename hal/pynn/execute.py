@@ -122,8 +122,13 @@ class LastRun:
         h, denmems = self.populations.circuits(self.built.name_of[population])[index]
         return {"hicann": h.enum, "neuron": denmems[0].enum, "circuits": [d.enum for d in denmems]}
 
-    def membranes(self, population, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(times_ms, (times, len(index)) mV) of recorded neurons of ``population``."""
+    def membranes(self, population, index: np.ndarray, interval_ms: float, t_start: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(times_ms, (times, len(index)) mV) of recorded neurons of ``population`` on the grid
+        ``t_start, t_start + interval_ms, ... <= t_stop`` (PyNN's: both ends included).
+
+        The chip samples on whole FPGA ticks (4 ns: 0.04 ms biological); where the grid falls
+        between two samples the value is interpolated linearly, and the end holds the last sample.
+        """
         name = self.built.name_of[population]
         by_index = {s.annotations["index"]: s for s in self.block().segments[0].analogsignals if s.annotations.get("population") == name}
         missing = [int(i) for i in index if int(i) not in by_index]
@@ -131,8 +136,22 @@ class LastRun:
             raise ConfigError(f"hal.pynn: membrane of {population.label!r}[{missing[0]}] was not recorded in this run; "
                               "record('v') before run()")
         signals = [by_index[int(i)] for i in index]
-        times = np.asarray(signals[0].times.rescale("ms").magnitude, dtype=float)
-        return times, np.concatenate([np.asarray(s.magnitude, dtype=float) for s in signals], axis=1)
+        sampled = np.asarray(signals[0].times.rescale("ms").magnitude, dtype=float)
+        grid = t_start + interval_ms * np.arange(int(np.floor((self.t_stop - t_start) / interval_ms + 1e-9)) + 1)
+        values = np.stack([np.interp(grid, sampled, np.asarray(s.magnitude, dtype=float).ravel()) for s in signals], axis=1)
+        return grid, values
+
+
+def membrane_interval_ticks(intervals_ms, domains) -> int:
+    """The chip's sampling interval (ticks) for the requested ones: their common divisor when all are whole
+    ticks, else one tick (the values between are interpolated)."""
+    import math
+
+    tick_ms = float(domains.ticks_to_ms(1))
+    ticks = [interval / tick_ms for interval in intervals_ms]
+    if ticks and all(abs(t - round(t)) < 1e-6 and round(t) >= 1 for t in ticks):
+        return math.gcd(*(int(round(t)) for t in ticks))
+    return 1
 
 
 def _source_trains(population, t_from: float, t_to: float, rng: np.random.Generator) -> list[np.ndarray]:
@@ -187,16 +206,18 @@ def run_until(state, tstop: float) -> None:
         stimulus = where.spike_input(built.name_of[pop], trains)
         if stimulus is not None:
             inputs.append(stimulus)
-    membranes, interval = [], None
+    membranes, intervals = [], []
     for pop in state.populations:
         for var, ids in pop.recorder.recorded.items():
             if var.name == "v" and ids:
                 index = sorted(pop.id_to_index(int(i)) for i in ids)
                 membranes += where.membrane_targets(built.name_of[pop], index)
-                interval = pop.recorder.sampling_interval
+                intervals.append(pop.recorder.sampling_interval)
     session.check_membranes(state)
-    experiment = hal.Experiment(config, float(tstop), inputs, record_membrane=membranes,
-                                membrane_interval_ms=interval or state.dt, seed=session.seed + state.segment_counter)
+    domains = session.options.domains
+    interval = float(domains.ticks_to_ms(membrane_interval_ticks(intervals, domains)))
+    experiment = hal.Experiment(config, float(tstop), inputs, record_membrane=membranes, membrane_interval_ms=interval,
+                                seed=session.seed + state.segment_counter, domains=domains)
     recording = hal.run(experiment, session.backend)
     _check_readout(state, built, where, recording)
     state.t = float(tstop)

@@ -12,11 +12,29 @@ from pyNN import common, errors
 from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
-from hal.errors import CapabilityError
+from hal.errors import CapabilityError, ConfigError
 from hal.pynn import simulator
 from hal.pynn.recording import Recorder
 
-__all__ = ["Population", "PopulationView", "Assembly"]
+__all__ = ["Population", "PopulationView", "Assembly", "SpikeTimesError"]
+
+
+class SpikeTimesError(ConfigError, errors.InvalidParameterValueError):
+    """Spike times of a SpikeSourceArray that are not finite, not >= 0 or not in ascending order (also PyNN's error type)."""
+
+
+def _check_spike_times(population) -> None:
+    if "spike_times" not in population._parameters:
+        return
+    for i, seq in enumerate(np.broadcast_to(np.asarray(population._parameters["spike_times"], dtype=object), (population.size,))):
+        times = np.asarray(getattr(seq, "value", seq), dtype=float).ravel()
+        if not np.all(np.isfinite(times)) or (times < 0).any():
+            bad = times[~np.isfinite(times) | (times < 0)][0]
+            raise SpikeTimesError(f"hal.pynn: {population.label!r}[{i}] spike_times: {bad!r} ms out of range; valid finite times >= 0")
+        if times.size > 1 and (np.diff(times) < 0).any():
+            k = int(np.flatnonzero(np.diff(times) < 0)[0])
+            raise SpikeTimesError(f"hal.pynn: {population.label!r}[{i}] spike_times: {times[k + 1]!r} ms follows {times[k]!r} ms; "
+                                  "valid: times in ascending order")
 
 
 class Assembly(common.Assembly):
@@ -78,6 +96,7 @@ class Population(common.Population):
 
     def _touched(self):
         if not self.celltype.injectable:  # sources: their spikes are stimuli, not configuration
+            _check_spike_times(self)
             return
         simulator.state.changed()
 

@@ -21,13 +21,22 @@ __all__ = ["Projection", "Connection"]
 
 
 class Connection(common.Connection):
-    """One connection of a projection, read from its arrays."""
+    """One connection of a projection: a view of its arrays (setting weight or delay changes the projection)."""
 
     def __init__(self, projection, k):
+        self._projection, self._k = projection, k
         self.presynaptic_index = int(projection._pre[k])
         self.postsynaptic_index = int(projection._post[k])
-        self.weight = float(projection._weight[k])
-        self.delay = float(projection._delay[k])
+
+    def _get(self, column: int) -> float:
+        return float(self._projection._columns()[column][self._k])
+
+    def _set(self, column: int, value) -> None:
+        self._projection._columns()[column][self._k] = float(value)
+        simulator.state.changed()
+
+    weight = property(lambda self: self._get(2), lambda self, v: self._set(2, v))
+    delay = property(lambda self: self._get(3), lambda self, v: self._set(3, v))
 
     def as_tuple(self, *attribute_names):
         return tuple(getattr(self, name) for name in attribute_names)

@@ -6,8 +6,9 @@ a population takes its trains and membranes from there and adds PyNN's annotatio
 (``source_population``, ``channel_id``, ``source_index``; for signals ``channel_ids`` and the
 ``channel_index`` array annotation). Sources' spikes are the stimulus that was played.
 
-Membranes are sampled on the FPGA's timestamp grid: the sampling period is the requested interval
-rounded down to whole 4 ns ticks (0.08 ms for 0.1 ms at speed-up 10^4), and the signal says so.
+Membranes are sampled by the chip on whole FPGA ticks (4 ns: 0.04 ms biological at speed-up
+10^4) and given on PyNN's grid (``sampling_interval``, both ends included), interpolated
+linearly where a grid point falls between two ticks (see :meth:`hal.pynn.execute.LastRun.membranes`).
 """
 
 from __future__ import annotations
@@ -53,19 +54,20 @@ class Recorder(recording.Recorder):
             if not ids:
                 continue
             index = np.array([self.population.id_to_index(int(i)) for i in ids], dtype=np.int64)
+            start = float(pq.Quantity(self._recording_start_time, pq.ms).magnitude)
             if variable.name == "spikes":
                 trains = last.spike_trains(self.population)
                 for cell, i in zip(ids, index):
-                    train = neo.SpikeTrain(trains[i] * pq.ms, t_start=self._recording_start_time, t_stop=t_stop,
+                    times = trains[i][trains[i] >= start]  # after get_data(clear=True): only what came since
+                    train = neo.SpikeTrain(times * pq.ms, t_start=start * pq.ms, t_stop=t_stop,
                                            source_population=self.population.label, channel_id=int(cell), source_index=int(i),
                                            **last.hardware_notes(self.population, int(i)))
                     train.segment = segment
                     segment.spiketrains.append(train)
             else:
-                times, values = last.membranes(self.population, index)
-                period = float(times[1] - times[0]) if times.size > 1 else self.sampling_interval
-                signal = neo.AnalogSignal(values * pq.mV, t_start=float(times[0]) * pq.ms if times.size else 0 * pq.ms,
-                                          sampling_period=period * pq.ms, name=variable.name,
+                times, values = last.membranes(self.population, index, self.sampling_interval, start)
+                signal = neo.AnalogSignal(values * pq.mV, t_start=start * pq.ms, sampling_period=self.sampling_interval * pq.ms,
+                                          name=variable.name,
                                           channel_ids=np.array(ids, dtype=int), source_population=self.population.label,
                                           array_annotations={"channel_index": index})
                 signal.segment = segment
