@@ -100,7 +100,7 @@ class ImportedNetwork:
         return MappingOptions(circuits_per_neuron=self.circuits_per_neuron, **overrides)
 
 
-def from_nir(graph, *, operating_point: OperatingPoint | None = None, dt_s: float = DEFAULT_DT_S, circuits_per_neuron: int = 2,
+def from_nir(graph, *, operating_point: OperatingPoint | None = None, dt_s: float = DEFAULT_DT_S, circuits_per_neuron: int = 4,
              ns_per_weight_bit: float | None = None, domains: Domains = PAPER_DOMAINS) -> ImportedNetwork:
     """A hal network from the NIR graph ``graph`` (a ``nir.NIRGraph``, e.g. from ``nir.read(path)``); see the module docstring.
 
