@@ -4,6 +4,10 @@
 existing file (without ``--overwrite``) is refused at once, so a long run never ends in an
 error about where to put its result. The recording is written atomically: a killed run leaves
 the previous file or none, never a partial one.
+
+An ``--out`` ending in ``.nix`` or ``.nwb`` writes the recording as a Neo file
+(:func:`hal.experiment.neo.to_neo`: one segment per sample) that ``neo.io`` reads; the optional
+packages it needs (extra ``interop``) are checked before the run as well.
 """
 
 from __future__ import annotations
@@ -44,6 +48,18 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _neo_output(path: Path) -> bool:
+    """True if ``path`` names a Neo file (``.nix``, ``.nwb``); its packages must be importable (checked before the run)."""
+    from hal.experiment.neo import NEO_SUFFIXES, require
+
+    suffix = path.suffix.lower()
+    if suffix not in NEO_SUFFIXES:
+        return False
+    require("neo", f"--out {path.name}")
+    require(NEO_SUFFIXES[suffix], f"--out {path.name}")
+    return True
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import hal
     from hal.experiment.io import load_experiment, save_recording
@@ -54,8 +70,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     experiment = load_experiment(source)
     backend = hal.get_backend(args.backend, wafer=experiment.config.wafer, **options)
     out = checked_output(args.out or default_recording_path(source), what="recording", overwrite=args.overwrite)
+    as_neo = _neo_output(out)
     recording = hal.run(experiment, backend)
-    save_recording(recording, out)
+    if as_neo:
+        from hal.experiment.neo import save_neo
+
+        save_neo(recording.to_neo(), out, overwrite=True)  # the --overwrite rule was applied before the run
+    else:
+        save_recording(recording, out)
     counts = recording.spike_counts
     summary = {
         "experiment": str(source),
@@ -85,7 +107,8 @@ def add_parsers(sub) -> None:
                                      "on a backend and write the recording.")
     run.add_argument("experiment", help="an experiment file (hal.experiment.io.save_experiment, or `hal map --experiment-out`)")
     add_backend(run)
-    run.add_argument("--out", help="recording file (default: the experiment's name with the suffix .recording.hal, beside it)")
+    run.add_argument("--out", help="recording file (default: the experiment's name with the suffix .recording.hal, beside it); "
+                                   "a name ending in .nix or .nwb writes a Neo file (needs the extra 'interop')")
     run.add_argument("--overwrite", action="store_true",
                      help="replace an existing recording file; without it an existing file is refused before the run starts")
     add_json(run)

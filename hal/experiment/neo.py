@@ -15,8 +15,9 @@ The block's annotations say what was lost (``lost_input``, ``lost_output``, ``un
 events) and the wafer; nothing is silently dropped. :func:`save_neo` writes a block to a NIX file
 (``.nix``, through nixio) or an NWB file (``.nwb``, through pynwb), atomically.
 
-Neo, quantities and the file libraries are optional (the extra ``interop``): they are imported
-when first needed, and their absence is a :class:`~hal.errors.ConfigError` naming the extra.
+Neo, quantities and nixio are optional (the extra ``interop``; pynwb is not part of it): they
+are imported when first needed, and their absence is a :class:`~hal.errors.ConfigError` saying
+how to install them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from hal.files import writable_output
 from hal.logging import get_logger
 from hal.mapping import MappingResult
 
-__all__ = ["to_neo", "save_neo", "NEO_SUFFIXES"]
+__all__ = ["to_neo", "save_neo", "require", "NEO_SUFFIXES"]
 
 log = get_logger(__name__)
 
@@ -43,15 +44,19 @@ log = get_logger(__name__)
 NEO_SUFFIXES = {".nix": "nixio", ".nwb": "pynwb"}
 
 
-def _require(module: str, what: str) -> Any:
-    """Import an optional package, or say which extra provides it."""
+#: How to install the optional packages this module uses
+_INSTALL = {"pynwb": "pip install pynwb"}
+
+
+def require(module: str, what: str) -> Any:
+    """Import the optional package ``module`` for ``what``, or raise :class:`ConfigError` saying how to install it."""
     import importlib
 
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ConfigError(f"{what} needs the optional package {module!r}, which is not installed; "
-                          "install hal with the extra 'interop' (pip install 'hal[interop]')") from None
+        how = _INSTALL.get(module, "install hal with the extra 'interop': pip install 'hal[interop]'")
+        raise ConfigError(f"{what} needs the optional package {module!r}, which is not installed; {how}") from None
 
 
 def _populations(mapping: MappingResult | PopulationMap | None) -> PopulationMap | None:
@@ -64,8 +69,8 @@ def _populations(mapping: MappingResult | PopulationMap | None) -> PopulationMap
 
 def to_neo(recording: Recording, mapping: MappingResult | PopulationMap | None = None) -> Any:
     """The recording as a :class:`neo.Block`: one segment per sample (see the module docstring)."""
-    neo = _require("neo", "Recording.to_neo")
-    pq = _require("quantities", "Recording.to_neo")
+    neo = require("neo", "Recording.to_neo")
+    pq = require("quantities", "Recording.to_neo")
     if not isinstance(recording, Recording):
         raise ConfigError(f"to_neo: expected a Recording, got {type(recording).__name__}")
     where = _populations(mapping)
@@ -118,8 +123,8 @@ def save_neo(block: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     suffix = path.suffix.lower()
     if suffix not in NEO_SUFFIXES:
         raise ConfigError(f"Neo file {str(path)!r}: suffix {path.suffix or '(none)'!r} not supported; valid {', '.join(NEO_SUFFIXES)}")
-    neo = _require("neo", f"writing {suffix} files")
-    _require(NEO_SUFFIXES[suffix], f"writing {suffix} files")
+    neo = require("neo", f"writing {suffix} files")
+    require(NEO_SUFFIXES[suffix], f"writing {suffix} files")
     if not isinstance(block, neo.Block):
         raise ConfigError(f"save_neo: expected a neo.Block, got {type(block).__name__}")
     path = writable_output(path, what="Neo file", overwrite=overwrite)
