@@ -75,7 +75,7 @@ class MappedNIR:
             if a.ndim != 3 or a.shape[2] != size:
                 raise ConfigError(f"MappedNIR.run: spikes of input {name!r} of shape {a.shape}; expected (samples, steps, {size})")
             if a.size and not np.all((a == 0) | (a == 1)):
-                bad = a[(a != 0) & (a != 1)].ravel()[0]
+                bad = a[(a != 0) & (a != 1)].ravel()[0].item()
                 raise ConfigError(f"MappedNIR.run: spikes of input {name!r} hold {bad!r}; valid 0 or 1 per step and source")
             out[name] = a
         missing = [n for n in inputs if n not in out]
