@@ -162,7 +162,7 @@ def _source_trains(population, t_from: float, t_to: float, rng: np.random.Genera
         for i, seq in enumerate(np.broadcast_to(np.asarray(population._parameters["spike_times"], dtype=object), (population.size,))):
             times = np.asarray(getattr(seq, "value", seq), dtype=float).ravel()
             if not np.all(np.isfinite(times)) or (times < 0).any():
-                raise ConfigError(f"hal.pynn: {population.label!r}[{i}] spike_times: {times[~np.isfinite(times) | (times < 0)][0]!r} ms "
+                raise ConfigError(f"hal.pynn: {population.label!r}[{i}] spike_times: {float(times[~np.isfinite(times) | (times < 0)][0])!r} ms "
                                   "out of range; valid finite times >= 0")
             out.append(np.sort(times[(times >= t_from) & (times < t_to)]))
         return out
@@ -172,7 +172,7 @@ def _source_trains(population, t_from: float, t_to: float, rng: np.random.Genera
     for i in range(population.size):
         lo, hi = max(t_from, start[i]), min(t_to, start[i] + duration[i])
         if not (rate[i] >= 0 and np.isfinite(rate[i])):
-            raise ConfigError(f"hal.pynn: {population.label!r}[{i}] rate {rate[i]!r} Hz out of range; valid a finite rate >= 0")
+            raise ConfigError(f"hal.pynn: {population.label!r}[{i}] rate {float(rate[i])!r} Hz out of range; valid a finite rate >= 0")
         if hi <= lo or rate[i] == 0:
             out.append(np.zeros(0))
             continue

@@ -30,10 +30,10 @@ def _check_spike_times(population) -> None:
         times = np.asarray(getattr(seq, "value", seq), dtype=float).ravel()
         if not np.all(np.isfinite(times)) or (times < 0).any():
             bad = times[~np.isfinite(times) | (times < 0)][0]
-            raise SpikeTimesError(f"hal.pynn: {population.label!r}[{i}] spike_times: {bad!r} ms out of range; valid finite times >= 0")
+            raise SpikeTimesError(f"hal.pynn: {population.label!r}[{i}] spike_times: {float(bad)!r} ms out of range; valid finite times >= 0")
         if times.size > 1 and (np.diff(times) < 0).any():
             k = int(np.flatnonzero(np.diff(times) < 0)[0])
-            raise SpikeTimesError(f"hal.pynn: {population.label!r}[{i}] spike_times: {times[k + 1]!r} ms follows {times[k]!r} ms; "
+            raise SpikeTimesError(f"hal.pynn: {population.label!r}[{i}] spike_times: {float(times[k + 1])!r} ms follows {float(times[k])!r} ms; "
                                   "valid: times in ascending order")
 
 
