@@ -57,35 +57,43 @@ cdef extern from *:
 
     /* One LIF step of one neuron across its m samples, refractory clamps as selects (branch-free, so
        that it vectorises; `restrict`: without it the compiler must assume the arrays alias). EVENTS:
-       ae/ai hold the extra share of events arriving in this step (then cleared). Returns whether any
-       sample reached threshold; v_old gets each sample's start value for the crossing. */
-    #define HAL_LIF_PASS(NAME, T, TARGET, EVENTS)                                                         \
+       ae/ai hold the extra share of events arriving in this step (then cleared). REFR: some sample may
+       be refractory (without: refr is neither read nor written -- all its entries are <= 0 and stay
+       so; with rem = 1 the arithmetic is the same, bit for bit). Returns whether any sample reached
+       threshold; v_old gets each sample's start value for the crossing. */
+    #define HAL_LIF_PASS(NAME, T, TARGET, EVENTS, REFR)                                                   \
     static TARGET int NAME(Py_ssize_t m, T* restrict v, T* restrict ge, T* restrict gi,                  \
                     T* restrict ae, T* restrict ai, T* restrict refr, T* restrict v_old, T avg_e,          \
                     T avg_i, T h, T g_l, T e_l, T e_e, T e_i, T de, T di, T v_th, T v_reset) {             \
         const T c_l = g_l * e_l;                                                                         \
         T highest = v_th - 1;                                                                            \
         for (Py_ssize_t s = 0; s < m; s++) {                                                             \
-            T r = refr[s];                                                                               \
-            T start = r > 0 ? (r < 1 ? r : (T)1) : (T)0;                                                 \
-            T rem = 1 - start;                                                                           \
             T gei = ge[s] * avg_e;                                                                       \
             T gii = gi[s] * avg_i;                                                                       \
             if (EVENTS) { gei += ae[s]; gii += ai[s]; ae[s] = 0; ai[s] = 0; }                            \
-            T v0 = r > 0 ? v_reset : v[s];                                                               \
-            T x = h * rem * (g_l + gei + gii);                                                           \
-            T v1 = (v0 * (2 - x) + 2 * h * rem * (c_l + gei * e_e + gii * e_i)) / (2 + x);              \
-            v1 = r >= 1 ? v_reset : v1;                                                                  \
+            T v0 = v[s], v1;                                                                             \
+            if (REFR) {                                                                                  \
+                T r = refr[s];                                                                           \
+                T rem = 1 - (r > 0 ? (r < 1 ? r : (T)1) : (T)0);                                         \
+                v0 = r > 0 ? v_reset : v0;                                                               \
+                T x = h * rem * (g_l + gei + gii);                                                       \
+                v1 = (v0 * (2 - x) + 2 * h * rem * (c_l + gei * e_e + gii * e_i)) / (2 + x);            \
+                v1 = r >= 1 ? v_reset : v1;                                                              \
+                refr[s] = r > 0 ? r - 1 : (T)-1;                                                         \
+            } else {                                                                                     \
+                T x = h * (g_l + gei + gii);                                                             \
+                v1 = (v0 * (2 - x) + 2 * h * (c_l + gei * e_e + gii * e_i)) / (2 + x);                  \
+            }                                                                                            \
             v_old[s] = v0; v[s] = v1;                                                                    \
             ge[s] *= de; gi[s] *= di;                                                                    \
-            refr[s] = r > 0 ? r - 1 : (T)-1;                                                             \
             highest = highest > v1 ? highest : v1;  /* a max reduction vectorises; an OR of masks less well */ \
         }                                                                                                \
         return highest >= v_th;                                                                          \
     }
-    #define HAL_LIF_PASSES(SUFFIX, TARGET) \
-        HAL_LIF_PASS(hal_lif_d_##SUFFIX, double, TARGET, 1) HAL_LIF_PASS(hal_lif_quiet_d_##SUFFIX, double, TARGET, 0) \
-        HAL_LIF_PASS(hal_lif_f_##SUFFIX, float, TARGET, 1) HAL_LIF_PASS(hal_lif_quiet_f_##SUFFIX, float, TARGET, 0)
+    #define HAL_LIF_PASSES_T(SUFFIX, TARGET, T, C) \
+        HAL_LIF_PASS(hal_lif_##C##_##SUFFIX##_11, T, TARGET, 1, 1) HAL_LIF_PASS(hal_lif_##C##_##SUFFIX##_10, T, TARGET, 1, 0) \
+        HAL_LIF_PASS(hal_lif_##C##_##SUFFIX##_01, T, TARGET, 0, 1) HAL_LIF_PASS(hal_lif_##C##_##SUFFIX##_00, T, TARGET, 0, 0)
+    #define HAL_LIF_PASSES(SUFFIX, TARGET) HAL_LIF_PASSES_T(SUFFIX, TARGET, double, d) HAL_LIF_PASSES_T(SUFFIX, TARGET, float, f)
     HAL_LIF_PASSES(base, )
     HAL_LIF_PASSES(avx2, HAL_TARGET_AVX2)
     HAL_LIF_PASSES(avx512, HAL_TARGET_AVX512)
@@ -94,15 +102,13 @@ cdef extern from *:
                                double, double, double, double, double, double, double, double);
     typedef int (*hal_lif_f_t)(Py_ssize_t, float*, float*, float*, float*, float*, float*, float*, float, float, float,
                                float, float, float, float, float, float, float, float);
-    static hal_lif_d_t hal_lif_d(int level, int events) {
-        if (level == 2) return events ? hal_lif_d_avx512 : hal_lif_quiet_d_avx512;
-        if (level == 1) return events ? hal_lif_d_avx2 : hal_lif_quiet_d_avx2;
-        return events ? hal_lif_d_base : hal_lif_quiet_d_base;
+    #define HAL_PICK(C, SUFFIX) (events ? (refr ? hal_lif_##C##_##SUFFIX##_11 : hal_lif_##C##_##SUFFIX##_10) \
+                                        : (refr ? hal_lif_##C##_##SUFFIX##_01 : hal_lif_##C##_##SUFFIX##_00))
+    static hal_lif_d_t hal_lif_d(int level, int events, int refr) {
+        return level == 2 ? HAL_PICK(d, avx512) : level == 1 ? HAL_PICK(d, avx2) : HAL_PICK(d, base);
     }
-    static hal_lif_f_t hal_lif_f(int level, int events) {
-        if (level == 2) return events ? hal_lif_f_avx512 : hal_lif_quiet_f_avx512;
-        if (level == 1) return events ? hal_lif_f_avx2 : hal_lif_quiet_f_avx2;
-        return events ? hal_lif_f_base : hal_lif_quiet_f_base;
+    static hal_lif_f_t hal_lif_f(int level, int events, int refr) {
+        return level == 2 ? HAL_PICK(f, avx512) : level == 1 ? HAL_PICK(f, avx2) : HAL_PICK(f, base);
     }
     """
     int hal_simd_supported(int level) noexcept nogil
@@ -112,8 +118,8 @@ cdef extern from *:
                                 double, double, double, double, double, double, double, double) noexcept nogil
     ctypedef int (*hal_lif_f_t)(Py_ssize_t, float*, float*, float*, float*, float*, float*, float*, float, float, float,
                                 float, float, float, float, float, float, float, float) noexcept nogil
-    hal_lif_d_t hal_lif_d(int level, int events) noexcept nogil
-    hal_lif_f_t hal_lif_f(int level, int events) noexcept nogil
+    hal_lif_d_t hal_lif_d(int level, int events, int refr) noexcept nogil
+    hal_lif_f_t hal_lif_f(int level, int events, int refr) noexcept nogil
 
 
 #: SIMD levels by name (the ``simd`` argument of :func:`run_block`).
@@ -217,8 +223,8 @@ def run_block(
     int[:, ::1] ring_neuron, int[:, ::1] ring_sample, real[:, ::1] ring_offset, int[::1] ring_count,
     # scratch, one entry per sample: the membrane at this step's start (after a clamp: the reset)
     real[::1] tmp_v,
-    # scratch, one entry per neuron: events arrived in this step
-    signed char[::1] touched,
+    # scratch, one entry per neuron: events arrived in this step; the longest refractory time left of its samples
+    signed char[::1] touched, real[::1] refr_max,
     # which compiled LIF pass (SIMD_LEVELS; must be one of simd_levels())
     int simd=0,
 ):
@@ -239,10 +245,12 @@ def run_block(
     cdef real x, g_tot, current, v0, v1, frac, start, remaining, gei, gii, arrive, r
     cdef int pre, sample
     cdef int flagged
-    cdef hal_lif_d_t pass_d_events = hal_lif_d(simd, 1)
-    cdef hal_lif_d_t pass_d_quiet = hal_lif_d(simd, 0)
-    cdef hal_lif_f_t pass_f_events = hal_lif_f(simd, 1)
-    cdef hal_lif_f_t pass_f_quiet = hal_lif_f(simd, 0)
+    cdef hal_lif_d_t[4] pass_d
+    cdef hal_lif_f_t[4] pass_f
+    cdef int variant, any_refr
+    for variant in range(4):  # index: 2 * events + refractory
+        pass_d[variant] = hal_lif_d(simd, variant >> 1, variant & 1)
+        pass_f[variant] = hal_lif_f(simd, variant >> 1, variant & 1)
     cdef Py_ssize_t worst = n_neurons * n_samples
     cdef unsigned int fp_state
 
@@ -254,6 +262,10 @@ def run_block(
         fp_state = hal_flush_denormals()
         for n in range(n_neurons):
             touched[n] = 0
+            refr_max[n] = -1
+            for s in range(n_samples):
+                if refr[n, s] > refr_max[n]:
+                    refr_max[n] = refr[n, s]
         step = step0
         while step < step0 + n_steps and n_out + worst <= capacity:
             # 1. inputs arriving in this step, sample by sample
@@ -289,26 +301,32 @@ def run_block(
                 if not adex:
                     # 3a. all samples in one vectorised pass (refractory clamps included); it reports whether
                     # any sample reached threshold, and leaves each sample's start value in tmp_v.
+                    any_refr = refr_max[n] > 0
+                    variant = 2 * touched[n] + any_refr
                     if real is double:
-                        flagged = (pass_d_events if touched[n] else pass_d_quiet)(
+                        flagged = pass_d[variant](
                             n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &refr[n, 0], &tmp_v[0],
                             avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n], v_reset[n])
                     else:
-                        flagged = (pass_f_events if touched[n] else pass_f_quiet)(
+                        flagged = pass_f[variant](
                             n_samples, &v[n, 0], &ge[n, 0], &gi[n, 0], &ae[n, 0], &ai[n, 0], &refr[n, 0], &tmp_v[0],
                             avg_e[n], avg_i[n], h[n], g_l[n], e_l[n], e_e[n], e_i[n], decay_e[n], decay_i[n], v_th[n], v_reset[n])
                     touched[n] = 0
+                    if any_refr:
+                        refr_max[n] -= 1
                     if flagged:
                         # 3b. spikes (rare): the samples at or above threshold that were not clamped all step
                         for s in range(n_samples):
                             v1 = v[n, s]
-                            r = refr[n, s] + 1  # the pass counted the step off already
+                            r = refr[n, s] + 1 if any_refr else 0  # the pass counted the step off already
                             if v1 < v_th[n] or r >= 1:
                                 continue
                             start = r if r > 0 else 0
                             frac = _crossing(tmp_v[s], v1, v_th[n], start)
                             v[n, s] = v_reset[n]
                             refr[n, s] = frac + t_ref[n] - 1
+                            if refr[n, s] > refr_max[n]:
+                                refr_max[n] = refr[n, s]
                             n_out = _emit(n_out, step, n, s, frac, out_step, out_neuron, out_sample, out_offset,
                                           nrn_ptr[n + 1] > nrn_ptr[n], delay_steps, delay_frac, ring_neuron, ring_sample, ring_offset, ring_count)
                 else:

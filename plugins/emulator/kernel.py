@@ -259,7 +259,7 @@ def _run_block(plan: _Plan, block: int):
         "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
     }
     rec_v = np.zeros((plan.record.size, m, plan.n_rec_t), dtype)
-    scratch = {"tmp_v": _aligned((m,), dtype), "touched": np.zeros(n, np.int8)}
+    scratch = {"tmp_v": _aligned((m,), dtype), "touched": np.zeros(n, np.int8), "refr_max": np.zeros(n, dtype)}
     # Room for about 50 Hz per neuron over the whole run, and always for one step's worst case.
     capacity = n * m + max(4096, int(n * m * plan.n_steps * plan.dt * 1e-3 * 50))
     out = []
