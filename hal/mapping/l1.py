@@ -21,6 +21,20 @@ __all__ = ["L1Line", "L1Occupancy", "DEFECT", "sending_line"]
 #: Owner of a line on the defect list.
 DEFECT = ("defect",)
 
+#: The registers a route writes (what a rollback restores).
+_ROUTING_REGISTERS = ("h_repeater", "v_repeater", "crossbar_switch")
+#: Previous owner of a line that had none.
+_FREE = object()
+
+
+@attrs.define
+class _Journal:
+    """What changed since :meth:`L1Occupancy.checkpoint`: (line, previous owner) in order; per HICANN its routing registers before."""
+
+    owners: list = attrs.Factory(list)
+    chips: dict = attrs.Factory(dict)
+
+
 #: Register field of a repeater that drives towards each direction.
 _STEPS = {"east": "towards_east", "west": "towards_west", "north": "towards_north", "south": "towards_south"}
 
@@ -69,7 +83,9 @@ class L1Occupancy:
 
     def __init__(self, config: WaferConfig, options):
         self.config = config
+        self._journal: _Journal | None = None  # changes since checkpoint(), while a tentative route is built
         self.owner: dict[L1Line, object] = {}
+        self.by_origin: dict[object, set[L1Line]] = defaultdict(set)  # the lines each origin (or DEFECT) holds
         self.per_chip: dict[C.HICANNOnWafer, dict[C.HLineOnHICANN | C.VLineOnHICANN, object]] = defaultdict(dict)
         for h, line in options.disabled_hlines:
             self.claim(L1Line.horizontal(C.HICANNOnWafer(h), line), DEFECT)
@@ -85,6 +101,12 @@ class L1Occupancy:
         return key.hicann.enum not in self.dead and self.owner.get(key, origin) == origin
 
     def claim(self, key: L1Line, origin) -> None:
+        before = self.owner.get(key, _FREE)
+        if self._journal is not None:
+            self._journal.owners.append((key, before))
+        if before is not _FREE:
+            self.by_origin[before].discard(key)
+        self.by_origin[origin].add(key)
         self.owner[key] = origin
         self.per_chip[key.hicann][key.line] = origin
 
@@ -95,31 +117,57 @@ class L1Occupancy:
         self.outputs.add(key)
 
     def horizontal_lines_of(self, origin) -> list[L1Line]:
-        """The horizontal lines ``origin``'s bus holds (a scan of every line: for the rare detours, not per hop)."""
-        return [key for key, o in self.owner.items() if o == origin and key.is_horizontal]
+        """The horizontal lines ``origin``'s bus holds."""
+        return [key for key in self.by_origin.get(origin, ()) if key.is_horizontal]
 
-    def checkpoint(self) -> tuple:
-        """The occupancy and the configured HICANNs' registers as they are now, for :meth:`rollback`.
+    def checkpoint(self) -> _Journal:
+        """Start recording changes, for :meth:`rollback` (or :meth:`keep`).
 
         A tentative route (:func:`hal.mapping.routing.route_detour`) claims lines and sets
         repeaters and switches step by step; if it does not get through, rolling back leaves
-        no half-built branch behind.
+        no half-built branch behind. Only what changes is recorded -- each line's previous
+        owner, and the routing registers (repeaters, crossbar switches) of each HICANN the
+        first time the route touches it -- so a checkpoint costs nothing on a full wafer.
         """
-        images = {h: {name: words.copy() for name, words in chip.image.items()} for h, chip in self.config.hicanns()}
-        return dict(self.owner), {h: dict(lines) for h, lines in self.per_chip.items()}, set(self.outputs), images
+        self._journal = _Journal()
+        return self._journal
 
-    def rollback(self, checkpoint: tuple) -> None:
+    def keep(self, journal: _Journal) -> None:
+        """The tentative route stays: stop recording."""
+        if self._journal is journal:
+            self._journal = None
+
+    def rollback(self, journal: _Journal) -> None:
         """Back to the state of :meth:`checkpoint` (lines, repeaters, switches; HICANNs configured since are dropped)."""
-        owner, per_chip, outputs, images = checkpoint
-        self.owner = owner
-        self.per_chip = defaultdict(dict, per_chip)
-        self.outputs = outputs
-        for h, chip in list(self.config.hicanns()):
-            if h not in images:
+        for key, before in reversed(journal.owners):
+            self.by_origin[self.owner[key]].discard(key)
+            if before is _FREE:
+                self.owner.pop(key, None)
+                self.per_chip[key.hicann].pop(key.line, None)
+            else:
+                self.by_origin[before].add(key)
+                self.owner[key] = before
+                self.per_chip[key.hicann][key.line] = before
+        for h, images in journal.chips.items():
+            if images is None:
                 self.config.remove_hicann(h)
                 continue
-            for name, words in images[h].items():
+            chip = self.config.hicann(h)
+            for name, words in images.items():
                 chip.image[name][...] = words
+        if self._journal is journal:
+            self._journal = None
+
+    def touch(self, hicann: C.HICANNOnWafer):
+        """The configuration of ``hicann``, for a routing write (repeaters, crossbar switches): recorded first when journaling."""
+        journal = self._journal
+        if journal is not None and hicann not in journal.chips:
+            if self.config.has_hicann(hicann):
+                image = self.config.hicann(hicann).image
+                journal.chips[hicann] = {name: image[name].copy() for name in _ROUTING_REGISTERS}
+            else:
+                journal.chips[hicann] = None
+        return self.config.hicann(hicann)
 
     def vline_owner(self, hicann: C.HICANNOnWafer) -> dict[int, object]:
         """Vertical lines of ``hicann`` already taken (by buses passing through, or broken): line -> owner."""
@@ -148,7 +196,7 @@ class L1Occupancy:
         repeater = self.repeater_between(here, there, direction)
         if repeater in self.bad_repeaters:
             return None
-        chip = self.config.hicann(repeater.hicann)
+        chip = self.touch(repeater.hicann)
         repeaters = chip.h_repeaters if here.is_horizontal else chip.v_repeaters
         sending = repeater in self.outputs
         if sending and not (repeater == here and direction == "west"):

@@ -7,6 +7,8 @@ Algorithm (one page in ``docs/mapping.md``):
    default); the sources' FPGA channels.
 2. **Row demand** (:mod:`hal.mapping.synapses`): which (pre, sign, gmax divisor) rows each target
    HICANN needs; the divisor realises a projection's own weight scale (:mod:`hal.mapping.scales`).
+   The resource bound (:mod:`hal.mapping.bound`): the most synapses the target HICANNs' drivers
+   and rows can hold for this placement, reported as ``MappingResult.bound``.
 3. **Buses** (:mod:`hal.mapping.routing` over :mod:`hal.mapping.l1`): one L1 bus per origin to
    every HICANN that holds rows for it.
 4. **Drivers and rows** (:mod:`hal.mapping.rows` over :mod:`hal.mapping.drivers`): one row per
@@ -24,6 +26,7 @@ from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.hardware.wafer import WaferConfig
 from hal.logging import get_logger
+from hal.mapping.bound import summarise, synapse_bound
 from hal.mapping.options import MappingOptions
 from hal.mapping.placement import configure_neurons, place_populations, place_sources
 from hal.mapping.result import MappingResult
@@ -47,12 +50,14 @@ def map_network(network: Network, wafer: C.Wafer = C.Wafer(0), options: MappingO
     configure_neurons(state)
     place_sources(state)
     collect_row_needs(state)
+    state.bound = synapse_bound(state)
     route_buses(state)
     allocate_rows(state)
     set_gmax(state)
     write_synapses(state)
     result = _result(state)
-    log.info("network_mapped", hicanns=len(result.hicanns_used), fpgas=len(result.fpgas_used), synapses=state.realised, lost=state.lost)
+    log.info("network_mapped", hicanns=len(result.hicanns_used), fpgas=len(result.fpgas_used), synapses=state.realised, lost=state.lost,
+             bound=result.bound.bound)
     return state.config, result
 
 
@@ -74,4 +79,5 @@ def _result(state: MappingState) -> MappingResult:
                          lost_reasons=dict(state.lost_reasons), hicanns_used=used, fpgas_used=fpgas, resources=resources,
                          input_load_hz=input_load, gmax=state.gmax,
                          projection_ns_per_bit=tuple(state.network.ns_per_weight_bit / d for d in state.divisors),
-                         row_packing={h.enum: slots for h, slots in state.packing.items()})
+                         row_packing={h.enum: slots for h, slots in state.packing.items()},
+                         bound=summarise(state.bound, state.realised + state.lost, state.realised))

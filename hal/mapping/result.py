@@ -8,6 +8,7 @@ import numpy as np
 from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.hardware.wafer import WaferConfig
+from hal.mapping.bound import SynapseBound
 from hal.mapping.options import INPUT_BUDGET_HZ_PER_HICANN
 from hal.network import Network
 
@@ -36,6 +37,9 @@ class MappingResult:
     projection_ns_per_bit: tuple[float, ...] = ()
     #: per HICANN (enum) whose rows are packed: addresses per row (absent: one address per row)
     row_packing: dict = attrs.field(factory=dict)
+    #: the most synapses this placement permits and what the mapping realised of it (:mod:`hal.mapping.bound`);
+    #: not part of :meth:`summary` (which stays as it was), ``hal map --json`` adds it as "bound"
+    bound: SynapseBound | None = None
 
     def neurons_of(self, population: str) -> list:
         return self.placement[population]

@@ -120,6 +120,7 @@ def route_detour(l1: L1Occupancy, origin: tuple, target: C.HICANNOnWafer) -> Arr
             checkpoint = l1.checkpoint()
             arrival = _detour(l1, origin, start, row, target)
             if arrival is not None:
+                l1.keep(checkpoint)
                 return arrival
             l1.rollback(checkpoint)
     return None
@@ -167,7 +168,7 @@ def _serve_row(l1: L1Occupancy, origin, vertical: L1Line, in_row: list) -> dict[
 
 
 def _close_crossbar(l1: L1Occupancy, chip: C.HICANNOnWafer, hline: C.HLineOnHICANN, vline: C.VLineOnHICANN) -> None:
-    l1.config.hicann(chip).set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value), True)
+    l1.touch(chip).set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value), True)
 
 
 def _widen(l1: L1Occupancy, origin, vertical: L1Line) -> Arrival:

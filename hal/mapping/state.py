@@ -43,12 +43,16 @@ class ChipState:
         # its circuits are left out like broken ones (the FPGA channel could still record them,
         # but a neuron that cannot send is of little use to a network).
         mute = {b for b in range(8) if sending_line_broken(e, b, options)}
+        # Only this HICANN's defects are looked at, so that a full wafer's chips are set up quickly.
+        broken = {item for h, item in disabled if h == e}
         self.free_columns = [x for x in range(0, 256, width)
                              if x // 32 not in mute
-                             and not any((e, C.NeuronOnHICANN(x=x + dx, y=y).enum) in disabled for dx in range(width) for y in (0, 1))]
+                             and not (broken and any(C.NeuronOnHICANN(x=x + dx, y=y).enum in broken for dx in range(width) for y in (0, 1)))]
         # Usable rows per driver: 2, or 1 when one of its rows is on the defect list (0: driver unusable).
-        self.capacity = {d: 2 - sum((e, r.value) in options.disabled_rows for r in C.SynapseDriverOnHICANN(d).rows()) for d in range(224)}
-        self.free_drivers = {d for d in range(224) if (e, d) not in options.disabled_drivers and self.capacity[d] > 0}
+        bad_rows = {row for h, row in options.disabled_rows if h == e}
+        self.capacity = {d: 2 - (2 * d in bad_rows) - (2 * d + 1 in bad_rows) for d in range(224)}  # driver d: rows 2d, 2d + 1
+        bad_drivers = {d for h, d in options.disabled_drivers if h == e}
+        self.free_drivers = {d for d in range(224) if d not in bad_drivers and self.capacity[d] > 0}
         self.block_count: dict[int, int] = defaultdict(int)  # neuron block -> neurons placed in it
         self.source_count: dict[int, int] = defaultdict(int)  # FPGA input channel -> sources on it
         self.neurons = 0
@@ -92,6 +96,8 @@ class MappingState:
     unreachable: set = attrs.field(factory=set)
     lost_reasons: defaultdict = attrs.field(factory=lambda: defaultdict(int))
     gmax: dict = attrs.field(factory=dict)
+    #: per target HICANN (enum): (synapses, at most realisable) -- :mod:`hal.mapping.bound`
+    bound: dict = attrs.field(factory=dict)
     #: per projection: (hicann enum, row, column) arrays, -1 where lost
     locations: list = attrs.field(factory=list)
     realised: int = 0
