@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hal.cli._common import add_json, add_wafer, checked_output, hicann_list, non_negative_float, positive_float, positive_int, print_json, seed
+from hal.cli._common import add_hicann_set, add_json, add_wafer, checked_output, non_negative_float, positive_float, positive_int, print_json, seed
 
 __all__ = ["add_parsers", "CIRCUITS", "PLACEMENTS"]
 
@@ -45,6 +45,23 @@ def _experiment(config, result, args: argparse.Namespace):
     return Experiment(config, args.duration_ms, inputs, n_samples=args.samples)
 
 
+def _hicann_set(args: argparse.Namespace) -> tuple:
+    """The HICANNs the mapping may use: the union of --hicann, --rect and --reticle in that order, or by default
+    the whole wafer (:func:`hal.mapping.hicanns.wafer_order`; the compact placement takes what the network needs, from
+    row 7 outward); ``random_hicanns`` draws from its set, so its default stays the 12 HICANNs of row 7."""
+    from hal import coordinates as C
+    from hal.mapping.hicanns import DEFAULT_CHAIN, on_reticles, rectangle, wafer_order
+
+    chosen = [C.HICANNOnWafer(h) for h in args.hicann or ()]
+    if args.rect:
+        chosen.extend(rectangle(*args.rect))
+    if args.reticle:
+        chosen.extend(on_reticles(args.reticle))
+    if not chosen:
+        return DEFAULT_CHAIN if args.placement == "random_hicanns" else wafer_order()
+    return tuple(dict.fromkeys(chosen))
+
+
 def _cmd_map(args: argparse.Namespace) -> int:
     from hal import coordinates as C
     from hal.configuration.io import save_config
@@ -56,8 +73,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
     kwargs = {"circuits_per_neuron": args.circuits, "source_rate_hz": args.source_rate_hz, "allow_loss": args.allow_loss,
               "placement": args.placement, "seed": args.seed}
-    if args.hicann:
-        kwargs["hicanns"] = tuple(C.HICANNOnWafer(h) for h in args.hicann)
+    kwargs["hicanns"] = _hicann_set(args)
     if args.db:
         from hal.calibration import Calibration, open_store
 
@@ -69,6 +85,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     config, result = map_network(network, C.Wafer(args.wafer), options)
     experiment = _experiment(config, result, args) if "experiment" in outputs else None  # built (and checked) before anything is written
     summary = result.summary()
+    summary["bound"] = result.bound.to_dict()
     if "config" in outputs:
         save_config(config, outputs["config"])
         summary["config"] = str(outputs["config"])
@@ -84,6 +101,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
         return 0
     print(f"{network.n_neurons} neurons on {summary['hicanns']} HICANN(s) and {summary['fpgas']} FPGA(s); "
           f"{summary['synapses']} synapses realised, {summary['synapses_lost']} lost")
+    bound = summary["bound"]
+    print(f"  bound: at most {bound['bound']} of {bound['synapses']} synapses for this placement (drivers and rows); "
+          f"realised {100 * bound['realised_of_bound']:.1f} % of it")
     for h, use in summary["per_hicann"].items():
         load = summary["input_load_hz"].get(h)
         extra = f", input {load:.0f} of {summary['input_budget_hz']:.0f} Hz" if load else ""
@@ -102,8 +122,8 @@ def add_parsers(sub) -> None:
                                         "configuration (--out) and/or an experiment that `hal run` runs (--experiment-out).")
     mapper.add_argument("network", help="a network file (hal.network.save_network)")
     add_wafer(mapper)
-    mapper.add_argument("--hicann", type=hicann_list, metavar="LIST",
-                        help="the HICANNs to map onto, in this order (3, 0,1,5 or 0-7,12; default: the 12 HICANNs 12..23 of row 7)")
+    add_hicann_set(mapper, default="default: the whole wafer, taken as the network needs from row 7 x 12..23 outward; "
+                                    "with --placement random_hicanns the 12 HICANNs of row 7")
     mapper.add_argument("--circuits", type=int, choices=CIRCUITS, default=4, help="circuits per logical neuron (default 4)")
     mapper.add_argument("--source-rate-hz", type=non_negative_float, default=25.0,
                         help="rate per source (Hz, >= 0): the link budget of the mapping, and the Poisson rate of the "

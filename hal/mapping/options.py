@@ -9,6 +9,7 @@ from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.calibration import Calibration
 from hal.calibration.database import check_defect
 from hal.errors import ConfigError
+from hal.mapping.hicanns import DEFAULT_CHAIN
 
 __all__ = ["MappingOptions", "CIRCUITS_PER_NEURON", "INPUT_BUDGET_HZ_PER_HICANN", "PLACEMENTS"]
 
@@ -28,7 +29,7 @@ INPUT_BUDGET_HZ_PER_HICANN = 0.8 * 17.8e6 / 1e4
 
 
 def _default_chain() -> tuple[C.HICANNOnWafer, ...]:
-    return tuple(C.HICANNOnWafer.from_xy(x, 7) for x in range(12, 24))
+    return DEFAULT_CHAIN
 
 
 @attrs.frozen
@@ -92,6 +93,10 @@ class MappingOptions:
             raise ConfigError(f"MappingOptions.circuits_per_neuron: {self.circuits_per_neuron} not supported; valid {', '.join(map(str, CIRCUITS_PER_NEURON))}")
         if not self.hicanns:
             raise ConfigError("MappingOptions.hicanns: empty; give the HICANNs the mapping may use, west to east")
+        if all(h.enum in self.disabled_hicanns for h in self.hicanns):
+            names = ", ".join(str(h.enum) for h in self.hicanns[:8]) + (", ..." if len(self.hicanns) > 8 else "")
+            raise ConfigError(f"MappingOptions.hicanns: all {len(self.hicanns)} ({names}) are disabled (defect list); "
+                              f"valid: HICANNs not on it")
         for name, component in _DISABLED_FIELDS.items():
             for entry in getattr(self, name):
                 if not (isinstance(entry, tuple) and len(entry) == 2):

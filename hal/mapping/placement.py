@@ -93,8 +93,9 @@ def _place_population(placer: _Placer, pop, rate: float, is_fed: bool) -> None:
             raise ResourceError(
                 f"placement: {state.network.n_neurons} neurons of {k} circuits (and {state.network.n_sources} sources at "
                 f"{options.source_rate_hz} Hz, budget {options.input_budget_hz:.0f} Hz per HICANN link) do not fit the "
-                f"{len(state.chips)} allowed HICANNs; population {pop.name!r} stopped at neuron {len(placed)} of {pop.size}: "
-                f"allow more HICANNs"
+                f"{len(state.chips)} allowed HICANNs ({_names(state.chain)}); population {pop.name!r} stopped at neuron "
+                f"{len(placed)} of {pop.size}: allow more HICANNs (MappingOptions.hicanns; hal map --hicann/--rect/--reticle, "
+                f"by default the whole wafer)"
             )
         if chip.neurons == 0:
             _order_blocks(chip, placer.blocks_placed, fed_chips=[h for h in state.chain if state.chips[h].neurons] if is_fed else None)
@@ -112,6 +113,12 @@ def _place_population(placer: _Placer, pop, rate: float, is_fed: bool) -> None:
         placer.blocks_placed.setdefault((h.x, h.y), np.zeros(8, dtype=np.int64))[denmems[0].x // 32] += 1
     if is_fed and placer.rng is None and placer.cursor + 1 < len(state.chips):
         placer.cursor += 1  # the next population starts on a fresh HICANN east of the inputs, if there is one
+
+
+def _names(hicanns: list) -> str:
+    """HICANN enums for a message: all of a short list, the first ones of a long one."""
+    shown = ", ".join(str(h.enum) for h in hicanns[:12])
+    return shown + (f", ... ({len(hicanns) - 12} more)" if len(hicanns) > 12 else "")
 
 
 def configure_neurons(state: MappingState) -> None:
