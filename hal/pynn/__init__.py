@@ -13,15 +13,17 @@ validation against PyNN's own scenarios and against NEST.
 Needs the optional extra ``interop`` (PyNN, Neo).
 """
 
-from pyNN import errors, random, space  # noqa: F401
-from pyNN.connectors import *  # noqa: F401,F403
-from pyNN.network import Network  # noqa: F401
-from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution  # noqa: F401
-from pyNN.recording import *  # noqa: F401,F403
-from pyNN.space import Space  # noqa: F401
+import pyNN.connectors as _connectors
+from pyNN import errors, random, space
+from pyNN.connectors import *
+from pyNN.network import Network
+from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution
+from pyNN.recording import *
+from pyNN.space import Space
 from pyNN.standardmodels import StandardCellType
 
-from hal.pynn.control import (  # noqa: F401
+from hal.pynn import standardmodels as _standardmodels
+from hal.pynn.control import (
     end,
     get_current_time,
     get_max_delay,
@@ -36,20 +38,23 @@ from hal.pynn.control import (  # noqa: F401
     run_until,
     setup,
 )
-from hal.pynn.populations import Assembly, Population, PopulationView  # noqa: F401
-from hal.pynn.procedural_api import connect, create, record, record_v  # noqa: F401
-from hal.pynn.projections import Projection  # noqa: F401
-from hal.pynn.realised import realised_parameters, realised_weights  # noqa: F401
-from hal.pynn.standardmodels import *  # noqa: F401,F403
-from hal.pynn.standardmodels import UNSUPPORTED, IF_cond_exp, SpikeSourceArray, SpikeSourcePoisson, StaticSynapse  # noqa: F401
-from hal.pynn import standardmodels as _standardmodels
-import pyNN.connectors as _connectors
-import pyNN.recording as _recording
+from hal.pynn.populations import Assembly, Population, PopulationView
+from hal.pynn.procedural_api import connect, create, record, record_gsyn, record_v
+from hal.pynn.projections import Projection
+from hal.pynn.realised import realised_parameters, realised_weights
+from hal.pynn.standardmodels import *
+from hal.pynn.standardmodels import (
+    UNSUPPORTED,
+    IF_cond_exp,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+    StaticSynapse,
+)
 
 __all__ = [
     "setup", "end", "run", "run_until", "run_for", "reset", "initialize", "get_current_time", "get_time_step",
     "get_min_delay", "get_max_delay", "num_processes", "rank",
-    "Population", "PopulationView", "Assembly", "Projection", "realised_parameters", "realised_weights", "create", "connect", "record", "record_v",
+    "Population", "PopulationView", "Assembly", "Projection", "realised_parameters", "realised_weights", "create", "connect", "record", "record_v", "record_gsyn",
     "IF_cond_exp", "SpikeSourceArray", "SpikeSourcePoisson", "StaticSynapse", "UNSUPPORTED",
     "Network", "Space", "NumpyRNG", "GSLRNG", "RandomDistribution", "errors", "random", "space", "list_standard_models",
     *(name for name in dir(_connectors) if name.endswith("Connector")),

@@ -227,7 +227,7 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
         largest = float(total.max())
         if largest > 15.5 * ns_per_weight_bit:
             labels = ", ".join(sorted({repr(p.label or f"{p.pre.label}->{p.post.label}") for p in prjs}))
-            cm = [cm_of[p] for p in cm_of if name_of[p] == post][0]
+            cm = next(cm_of[p] for p in cm_of if name_of[p] == post)
             top_us = 15 * ns_per_weight_bit / 1000.0 * cm / hal_cm_nf
             raise CapabilityError(f"hal.pynn: projection {labels}: weight {largest / 1000.0 * cm / hal_cm_nf:.6g} uS onto "
                                   f"{post!r} (cm {cm:g} nF) out of range; valid 0..{top_us:.6g} uS (4-bit weights: 15 x "

@@ -4,7 +4,6 @@ from pyNN import common
 from pyNN.connectors import FixedProbabilityConnector
 
 from hal.errors import CapabilityError
-
 from hal.pynn import simulator
 from hal.pynn.populations import Population
 from hal.pynn.projections import Projection

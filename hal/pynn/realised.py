@@ -30,7 +30,7 @@ def _mapped():
 
 def realised_parameters(population) -> dict[str, np.ndarray]:
     """``IF_cond_exp`` parameters of each cell of ``population`` as the chip realises them (PyNN names and units)."""
-    (built, config, mapping, where), options = _mapped()
+    (built, config, _, where), options = _mapped()
     if population not in built.cm_of:
         raise ConfigError(f"hal.pynn: {getattr(population, 'label', population)!r} is not a mapped IF_cond_exp population")
     wiring = extract_wiring(config)
@@ -45,7 +45,7 @@ def realised_parameters(population) -> dict[str, np.ndarray]:
 
 def realised_weights(projection) -> np.ndarray:
     """The weight (uS) the chip realises for each connection of ``projection`` (its connection order; 0 if lost)."""
-    (built, config, mapping, where), options = _mapped()
+    (built, config, mapping, _), options = _mapped()
     if projection not in built.synapse_of:
         raise ConfigError(f"hal.pynn: projection {getattr(projection, 'label', projection)!r} is not part of the mapped network")
     ratios = realised_ratios(built.network, config, mapping, hal_cm_nf=built.hal_cm_nf, speedup=options.domains.speedup)

@@ -61,7 +61,9 @@ class StaticSynapse(synapses.StaticSynapse):
     translations = _identity(synapses.StaticSynapse)
 
     def _get_minimum_delay(self):
-        from hal.pynn.simulator import state  # the delay the wafer gives every connection
+        from hal.pynn.simulator import (
+            state,  # the delay the wafer gives every connection
+        )
 
         return state.min_delay
 

@@ -10,13 +10,13 @@ import pytest
 neo = pytest.importorskip("neo")
 pq = pytest.importorskip("quantities")
 
-import hal  # noqa: E402
-from hal import coordinates as C  # noqa: E402
-from hal.errors import ConfigError, FileFormatError  # noqa: E402
-from hal.experiment.neo import save_neo, to_neo  # noqa: E402
-from hal.experiment.populations import PopulationMap  # noqa: E402
-from hal.mapping import MappingOptions, map_network  # noqa: E402
-from hal.network import Network, Population, Projection, SourcePopulation  # noqa: E402
+import hal
+from hal import coordinates as C
+from hal.errors import ConfigError, FileFormatError
+from hal.experiment.neo import save_neo, to_neo
+from hal.experiment.populations import PopulationMap
+from hal.mapping import MappingOptions, map_network
+from hal.network import Network, Population, Projection, SourcePopulation
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ def mapped():
 
 @pytest.fixture(scope="module")
 def run(mapped):
-    config, mapping, where = mapped
+    config, _, where = mapped
     stimulus = where.spike_input("s", TRAINS)
     experiment = hal.Experiment(config, 50.0, [stimulus], record_membrane=where.membrane_targets("b", [2, 0]), n_samples=2)
     return experiment, hal.run(experiment, hal.get_backend("reference"))
@@ -113,7 +113,7 @@ def test_per_sample_stimulus(mapped):
     _, _, where = mapped
     stimulus = where.spike_input("s", [TRAINS, [[1.0], [2.0], [3.0]]], per_sample=True)
     assert stimulus.n_samples() == 2
-    times, index = stimulus.spikes_of(1)
+    times, _ = stimulus.spikes_of(1)
     np.testing.assert_allclose(times, [1.0, 2.0, 3.0])
     with pytest.raises(ConfigError, match=r"\(sample 1\): 1 spike-time lists"):
         where.spike_input("s", [TRAINS, [[1.0]]], per_sample=True)

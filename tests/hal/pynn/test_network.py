@@ -7,8 +7,8 @@ import pytest
 
 sim = pytest.importorskip("hal.pynn")
 
-from hal.errors import CapabilityError, ConfigError, UnknownNameError  # noqa: E402
-from hal.pynn.network import NF_PER_CIRCUIT, build_network  # noqa: E402
+from hal.errors import CapabilityError, ConfigError, UnknownNameError
+from hal.pynn.network import NF_PER_CIRCUIT, build_network
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 sim = pytest.importorskip("hal.pynn")
 pq = pytest.importorskip("quantities")
 
-from hal.errors import CapabilityError  # noqa: E402
+from hal.errors import CapabilityError
 
 INPUT = [[2.0, 4.0, 6.0, 8.0, 20.0, 22.0, 24.0], [3.0, 5.0, 21.0, 23.0, 40.0]]
 
