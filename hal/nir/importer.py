@@ -172,6 +172,7 @@ class _Node:
     params: LIFParameters
     voltage: VoltageMap
     per_unit: float  # g / C per unit weight and mV of driving force (divide by the driving force)
+    v_op_mv: float  # where the driving forces are linearised: the middle of this node's sub-threshold range
 
 
 def _time_scale(graph, parts: GraphParts, op: OperatingPoint) -> float:
@@ -200,7 +201,8 @@ def _bias(connections: list[Connection], name: str) -> float:
     return total
 
 
-def _node(graph, name: str, connections: list[Connection], op: OperatingPoint, scale: float, dt_s: float) -> _Node:
+def _node(graph, name: str, connections: list[Connection], op: OperatingPoint, scale: float, dt_s: float, shrink: float = 1.0) -> _Node:
+    """``shrink``: the fraction of the operating point's mV per NIR unit this node gets (see :func:`_fitted`)."""
     node = graph.nodes[name]
     k = kind(node)
     value = lambda field: uniform(name, node, field)  # noqa: E731
@@ -213,15 +215,15 @@ def _node(graph, name: str, connections: list[Connection], op: OperatingPoint, s
     else:  # IF: no leak; the circuit's is long, anchored at the reset potential
         tau_s_nir, tau_m, v_leak = None, op.if_tau_m_ms, value("v_reset")
     if k in ("LI", "CubaLI"):
-        mv_per_unit, v_th, v_reset = op.readout_mv_per_unit, op.e_rev_e_mv, op.e_l_mv
+        mv_per_unit, v_th, v_reset = op.readout_mv_per_unit * shrink, op.e_rev_e_mv, op.e_l_mv
     else:
         v_thr = value("v_threshold")
         if not v_thr > v_leak:
             anchor = "v_reset" if k == "IF" else "v_leak"
             raise ConfigError(f"NIR {k} {name!r}: v_threshold {v_thr:g} must lie above {anchor} {v_leak:g} (hal anchors the "
                               f"threshold {op.swing_mv:g} mV above the leak potential)")
-        mv_per_unit = op.swing_mv / (v_thr - v_leak)
-        v_th = op.v_th_mv
+        mv_per_unit = op.swing_mv * shrink / (v_thr - v_leak)
+        v_th = op.e_l_mv + op.swing_mv * shrink
         v_reset = op.e_l_mv + mv_per_unit * (value("v_reset") - v_leak)
     w_in = value("w_in") if k in ("CubaLIF", "CubaLI") else 1.0
     # A constant current r * I shifts NIR's leak potential by r * I; IF integrates it, which a leak of tau_m turns into a shift.
@@ -243,7 +245,41 @@ def _node(graph, name: str, connections: list[Connection], op: OperatingPoint, s
                                e_rev_e_mv=op.e_rev_e_mv, tau_syn_e_ms=tau_syn, tau_syn_i_ms=tau_syn, tau_m_ms=tau_m, t_ref_ms=op.t_ref_ms)
     except ConfigError as exc:
         raise ConfigError(f"NIR {k} {name!r} at the operating point: {exc}") from None
-    return _Node(params, VoltageMap(op.e_l_mv - mv_per_unit * v_leak, mv_per_unit), per_unit)
+    return _Node(params, VoltageMap(op.e_l_mv - mv_per_unit * v_leak, mv_per_unit), per_unit, op.e_l_mv + op.swing_mv * shrink / 2)
+
+
+def _driving_force(node: _Node, receptor: str) -> float:
+    p = node.params
+    return (p.e_rev_e_mv if receptor == "excitatory" else p.e_rev_i_mv) - node.v_op_mv
+
+
+def _largest_steps(node: _Node, connections: list[Connection], rate_d1: float) -> float:
+    """The most weight steps (at gmax divisor 1) any synapse into ``node`` needs."""
+    largest = 0.0
+    for c in connections:
+        for receptor, sign in (("excitatory", 1.0), ("inhibitory", -1.0)):
+            w = np.where(sign * c.weight > 0, np.abs(c.weight), 0.0)
+            largest = max(largest, float(w.max(initial=0.0)) * node.per_unit / abs(_driving_force(node, receptor)) / rate_d1)
+    return largest
+
+
+def _fitted(graph, name: str, connections: list[Connection], op: OperatingPoint, scale: float, dt_s: float, rate_d1: float) -> _Node:
+    """The node at the operating point, or -- when its strongest synapse would need more than 15 steps --
+    with fewer mV per NIR unit (down to :attr:`OperatingPoint.min_swing_mv`), which is exact in the linear model:
+    the threshold comes closer and every weight into the node shrinks alike."""
+    shrink = 1.0
+    node = _node(graph, name, connections, op, scale, dt_s)
+    for _ in range(8):  # the driving forces move with the threshold: a few rounds settle it
+        largest = _largest_steps(node, connections, rate_d1)
+        floor = op.min_swing_mv / op.swing_mv
+        if largest <= 15.0 or shrink <= floor:
+            break
+        shrink = max(floor, shrink * 15.0 / largest * 0.995)
+        node = _node(graph, name, connections, op, scale, dt_s, shrink)
+    if shrink < 1.0:
+        log.info("nir_swing_reduced", node=name, mv_per_unit=round(node.voltage.mv_per_unit, 4), shrink=round(shrink, 4),
+                 note="its strongest weight would not fit 15 weight steps at the operating point's swing")
+    return node
 
 
 def _projections(pre: str, post: str, weight: np.ndarray, target: _Node, op: OperatingPoint, rate_d1: float,
@@ -256,7 +292,7 @@ def _projections(pre: str, post: str, weight: np.ndarray, target: _Node, op: Ope
             w = np.diag(w)
         if not np.any(w > 0):
             continue
-        steps_d1 = w * target.per_unit / abs(op.driving_force_mv(receptor)) / rate_d1  # in steps of divisor 1
+        steps_d1 = w * target.per_unit / abs(_driving_force(target, receptor)) / rate_d1  # in steps of divisor 1
         largest = float(steps_d1.max())
         divisor = max(d for d in GMAX_DIVISORS if d == 1 or largest * d <= 15.0)
         bits = np.rint(steps_d1 * divisor)
@@ -275,9 +311,9 @@ def _mapped(graph, parts: GraphParts, op: OperatingPoint, dt_s: float, circuits:
     for name in (*parts.inputs, *parts.neurons):
         names[name] = hal_name(name, taken)
         taken.add(names[name])
-    nodes = {name: _node(graph, name, parts.incoming[name], op, scale, dt_s) for name in parts.neurons}
     net_ns = ns_per_weight_bit if ns_per_weight_bit is not None else attrs.fields(Network).ns_per_weight_bit.default
     rate_d1 = step_rate_per_ms(net_ns, circuits, domains)
+    nodes = {name: _fitted(graph, name, parts.incoming[name], op, scale, dt_s, rate_d1) for name in parts.neurons}
     projections, clipped = [], 0
     for post in parts.neurons:
         for c in parts.incoming[post]:

@@ -45,7 +45,7 @@ from hal.validators import finite, positive
 __all__ = ["OperatingPoint", "AUTO_TAU_M_MS"]
 
 #: The membrane time constant (biological ms) that ``time_scale=None`` gives the graph's fastest neurons.
-AUTO_TAU_M_MS = 60.0
+AUTO_TAU_M_MS = 100.0
 
 _voltage = finite(what="voltage", unit="mV")
 
@@ -58,11 +58,12 @@ class OperatingPoint:
     swing_mv: float = attrs.field(default=12.0, validator=positive(what="voltage", unit="mV"))
     e_rev_e_mv: float = attrs.field(default=0.0, validator=_voltage)
     e_rev_i_mv: float = attrs.field(default=-90.0, validator=_voltage)
-    tau_syn_ms: float = attrs.field(default=5.0, validator=positive(what="time", unit="ms"))
+    tau_syn_ms: float = attrs.field(default=8.0, validator=positive(what="time", unit="ms"))
     if_tau_m_ms: float = attrs.field(default=400.0, validator=positive(what="time", unit="ms"))
     readout_mv_per_unit: float = attrs.field(default=10.0, validator=positive(what="voltage", unit="mV per NIR unit"))
     time_scale: float | None = attrs.field(default=None, validator=attrs.validators.optional(positive(what="factor")))
     t_ref_ms: float | None = attrs.field(default=None, validator=attrs.validators.optional(positive(what="time", unit="ms")))
+    min_swing_mv: float = attrs.field(default=4.0, validator=positive(what="voltage", unit="mV"))
 
     def __attrs_post_init__(self):
         if not self.e_rev_i_mv < self.e_l_mv < self.e_l_mv + self.swing_mv < self.e_rev_e_mv:
