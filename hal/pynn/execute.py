@@ -108,18 +108,20 @@ class LastRun:
     def spike_trains(self, population) -> list[np.ndarray]:
         if population in self.played:
             return self.played[population]
-        name = self.built.name_of[population]
         trains = [np.zeros(0) for _ in range(population.size)]
         for train in self.block().segments[0].spiketrains:
-            if train.annotations.get("population") == name:
-                trains[train.annotations["index"]] = np.asarray(train.magnitude, dtype=float)
+            owner = self.built.cell(train.annotations["population"], train.annotations["index"]) \
+                if "population" in train.annotations else None
+            if owner is not None and owner[0] is population:
+                trains[owner[1]] = np.asarray(train.magnitude, dtype=float)
         return trains
 
     def hardware_notes(self, population, index: int) -> dict:
         """HICANN and circuits of a neuron (empty for a source)."""
         if population in self.played:
             return {}
-        h, denmems = self.populations.circuits(self.built.name_of[population])[index]
+        name, local = self.built.place(population, index)
+        h, denmems = self.populations.circuits(name)[local]
         return {"hicann": h.enum, "neuron": denmems[0].enum, "circuits": [d.enum for d in denmems]}
 
     def membranes(self, population, index: np.ndarray, interval_ms: float, t_start: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -129,13 +131,13 @@ class LastRun:
         The chip samples on whole FPGA ticks (4 ns: 0.04 ms biological); where the grid falls
         between two samples the value is interpolated linearly, and the end holds the last sample.
         """
-        name = self.built.name_of[population]
-        by_index = {s.annotations["index"]: s for s in self.block().segments[0].analogsignals if s.annotations.get("population") == name}
-        missing = [int(i) for i in index if int(i) not in by_index]
+        by_cell = {(s.annotations.get("population"), s.annotations.get("index")): s for s in self.block().segments[0].analogsignals}
+        places = [self.built.place(population, int(i)) for i in index]
+        missing = [int(i) for i, place in zip(index, places) if place not in by_cell]
         if missing:
             raise ConfigError(f"hal.pynn: membrane of {population.label!r}[{missing[0]}] was not recorded in this run; "
                               "record('v') before run()")
-        signals = [by_index[int(i)] for i in index]
+        signals = [by_cell[place] for place in places]
         sampled = np.asarray(signals[0].times.rescale("ms").magnitude, dtype=float)
         grid = t_start + interval_ms * np.arange(int(np.floor((self.t_stop - t_start) / interval_ms + 1e-9)) + 1)
         values = np.stack([np.interp(grid, sampled, np.asarray(s.magnitude, dtype=float).ravel()) for s in signals], axis=1)
@@ -211,7 +213,7 @@ def run_until(state, tstop: float) -> None:
         for var, ids in pop.recorder.recorded.items():
             if var.name == "v" and ids:
                 index = sorted(pop.id_to_index(int(i)) for i in ids)
-                membranes += where.membrane_targets(built.name_of[pop], index)
+                membranes += built.neurons(where, pop, index)
                 intervals.append(pop.recorder.sampling_interval)
     session.check_membranes(state)
     domains = session.options.domains
@@ -233,9 +235,9 @@ def _check_readout(state, built: Built, where: PopulationMap, recording) -> None
         ids = [i for var, cells in pop.recorder.recorded.items() if var.name == "spikes" for i in cells]
         if not ids:
             continue
-        columns = where.columns(recording, built.name_of[pop])
+        column_of = {name: where.columns(recording, name) for name in set(built.cells[pop][0])}
         index = np.array(sorted(pop.id_to_index(int(i)) for i in ids))
-        unread = index[columns[index] < 0]
+        unread = np.array([i for i in index if column_of[built.place(pop, int(i))[0]][built.place(pop, int(i))[1]] < 0], dtype=np.int64)
         if unread.size:
             raise CapabilityError(f"hal.pynn: spikes of {pop.label!r}[{int(unread[0])}] ({unread.size} neuron(s)) do not reach the "
                                   "FPGA trace in this mapping, so they cannot be recorded; record fewer neurons per HICANN or "

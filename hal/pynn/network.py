@@ -4,7 +4,8 @@ Translation (PyNN -> hal):
 
 * ``IF_cond_exp``: ``v_rest`` -> ``e_l_mv``, ``v_thresh`` -> ``v_th_mv``, ``v_reset``,
   ``e_rev_E``/``e_rev_I``, ``tau_m``, ``tau_syn_E``/``tau_syn_I``, ``tau_refrac`` -> ``t_ref_ms``.
-  One parameter set per population (the mapping translates it per circuit); ``i_offset`` must be 0.
+  hal maps one parameter set per population, so a PyNN population with several becomes one hal
+  population per distinct set (``NAME-0``, ``NAME-1``, ...); ``i_offset`` must be 0.
 * ``cm``: what matters for the dynamics is g/C. A hal weight of ``x`` nS acts on a neuron of
   ``k`` circuits as ``x`` nS on a membrane of ``k x`` :data:`NF_PER_CIRCUIT` (measured: the
   PSP of a fixed weight halves from 2 to 4 circuits per neuron, and 2 circuits agree with
@@ -53,18 +54,44 @@ _LIF_NAMES = {"v_rest": "e_l_mv", "v_thresh": "v_th_mv", "v_reset": "v_reset_mv"
 
 @attrs.frozen(eq=False)
 class Built:
-    """The hal network of a PyNN model, and how its names relate to PyNN's objects."""
+    """The hal network of a PyNN model, and how its names relate to PyNN's objects.
+
+    A PyNN population whose cells differ in their parameters becomes one hal population per
+    distinct parameter set (``NAME-0``, ``NAME-1``, ...; hal maps one set per population):
+    :meth:`place` says where a PyNN cell went, :meth:`cell` the way back.
+    """
 
     network: Network
-    name_of: dict  # PyNN Population -> hal population name
+    name_of: dict  # PyNN Population -> hal population name (sources) or base name (neurons)
+    #: PyNN neuron Population -> (hal population name per cell, index in it per cell)
+    cells: dict
     #: per hal projection: the PyNN projections it realises
     projection_sources: tuple
     #: PyNN projection -> (hal projection, synapse in its edge order) per connection; -1: a zero weight, not realised
     synapse_of: dict
-    cm_of: dict  # PyNN neuron Population -> cm (nF)
+    cm_of: dict  # PyNN neuron Population -> cm (nF) per cell
     hal_cm_nf: float  # the membrane hal's nS act on (NF_PER_CIRCUIT x circuits per neuron)
     #: synapses whose weight is below half a bit of their projection's scale (realised as 0)
     weights_rounded_to_zero: int
+    _back: dict = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self):
+        back = {(name, int(local)): (pop, i) for pop, (names, locals_) in self.cells.items()
+                for i, (name, local) in enumerate(zip(names, locals_))}
+        object.__setattr__(self, "_back", back)
+
+    def place(self, population, index: int) -> tuple[str, int]:
+        """(hal population, index in it) of cell ``index`` of a PyNN neuron population."""
+        names, local = self.cells[population]
+        return names[index], int(local[index])
+
+    def cell(self, name: str, index: int):
+        """(PyNN population, cell index) of neuron ``index`` of hal population ``name``; None if it is none."""
+        return self._back.get((name, int(index)))
+
+    def neurons(self, where, population, indices) -> list:
+        """(HICANN, firing denmem) of the cells ``indices`` of a PyNN neuron population (``where``: a PopulationMap)."""
+        return [where.neurons(name)[local] for name, local in (self.place(population, int(i)) for i in indices)]
 
 
 def _hal_name(label: str, taken: set) -> str:
@@ -74,16 +101,6 @@ def _hal_name(label: str, taken: set) -> str:
         name, k = f"{base}_{k}", k + 1
     taken.add(name)
     return name
-
-
-def _one_value(population, name: str):
-    values = np.asarray(population._parameters[name], dtype=float).ravel()
-    if values.size and not np.all(values == values[0]):
-        distinct = np.unique(values)
-        raise CapabilityError(f"hal.pynn: population {population.label!r}: {name} differs between neurons ({distinct.size} values, "
-                              f"{distinct[0]:g}..{distinct[-1]:g}); hal maps one parameter set per population: split it into "
-                              "populations of equal parameters")
-    return float(values[0])
 
 
 def nominal_ranges(domains=PAPER_DOMAINS) -> dict[str, tuple[float, float]]:
@@ -114,22 +131,32 @@ def _check_ranges(population, values: dict, ranges: dict) -> None:
                                       f"{PAPER_DOMAINS.speedup:g})")
 
 
-def lif_parameters(population, ranges: dict | None = None) -> tuple[LIFParameters, float]:
-    """(hal parameters, cm in nF) of an ``IF_cond_exp`` population."""
-    offset = _one_value(population, "i_offset")
-    if offset != 0:
-        raise CapabilityError(f"hal.pynn: population {population.label!r}: i_offset {offset:g} nA; the neuron circuit has no "
+def _values(population, name: str) -> np.ndarray:
+    return np.broadcast_to(np.asarray(population._parameters[name], dtype=float), (population.size,))
+
+
+def lif_groups(population, ranges: dict | None = None) -> tuple[list[LIFParameters], np.ndarray, np.ndarray]:
+    """(hal parameters per distinct set, set of each cell, cm in nF of each cell) of an ``IF_cond_exp`` population."""
+    offset = _values(population, "i_offset")
+    if (offset != 0).any():
+        k = int(np.flatnonzero(offset != 0)[0])
+        raise CapabilityError(f"hal.pynn: population {population.label!r}: i_offset {offset[k]:g} nA; the neuron circuit has no "
                               "constant current input: valid 0")
-    cm = _one_value(population, "cm")
-    if not cm > 0:
-        raise ConfigError(f"hal.pynn: population {population.label!r}: cm {cm:g} nF out of range; valid > 0")
-    values = {field: _one_value(population, name) for name, field in _LIF_NAMES.items()}
-    if ranges:
-        _check_ranges(population, values, ranges)
-    try:
-        return LIFParameters(**values), cm
-    except HalError as exc:
-        raise ConfigError(f"hal.pynn: population {population.label!r}: {exc}") from exc
+    cm = _values(population, "cm")
+    if not (cm > 0).all():
+        raise ConfigError(f"hal.pynn: population {population.label!r}: cm {cm[~(cm > 0)][0]:g} nF out of range; valid > 0")
+    table = np.stack([_values(population, name) for name in _LIF_NAMES], axis=1)
+    unique, group = np.unique(table, axis=0, return_inverse=True)
+    parameters = []
+    for row in unique:
+        values = dict(zip(_LIF_NAMES.values(), (float(v) for v in row)))
+        if ranges:
+            _check_ranges(population, values, ranges)
+        try:
+            parameters.append(LIFParameters(**values))
+        except HalError as exc:
+            raise ConfigError(f"hal.pynn: population {population.label!r}: {exc}") from exc
+    return parameters, np.asarray(group, dtype=np.int64).ravel(), np.array(cm, dtype=float)
 
 
 def roots(cells) -> tuple[list, np.ndarray, np.ndarray]:
@@ -160,15 +187,23 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
     """
     hal_cm_nf = NF_PER_CIRCUIT * circuits_per_neuron
     taken: set = set()
-    name_of, neurons, sources, cm_of = {}, [], [], {}
+    name_of, neurons, sources, cm_of, cells, size_of = {}, [], [], {}, {}, {}
     for pop in populations:
         name = name_of[pop] = _hal_name(pop.label, taken)
         kind = type(pop.celltype).__name__
         if kind == "IF_cond_exp":
-            params, cm_of[pop] = lif_parameters(pop, ranges)
-            neurons.append(Population(name, pop.size, params))
+            parameters, group, cm_of[pop] = lif_groups(pop, ranges)
+            names = [name] if len(parameters) == 1 else [_hal_name(f"{name}-{k}", taken) for k in range(len(parameters))]
+            local = np.zeros(pop.size, dtype=np.int64)
+            for k, params in enumerate(parameters):
+                members = np.flatnonzero(group == k)
+                local[members] = np.arange(members.size)
+                neurons.append(Population(names[k], int(members.size), params))
+                size_of[names[k]] = int(members.size)
+            cells[pop] = (tuple(names[k] for k in group), local)
         elif kind in ("SpikeSourceArray", "SpikeSourcePoisson"):
             sources.append(SourcePopulation(name, pop.size))
+            cells[pop] = ((name,) * pop.size, np.arange(pop.size))
         else:
             raise CapabilityError(f"hal.pynn: population {pop.label!r}: cell type {kind} not available; "
                                   "valid IF_cond_exp, SpikeSourceArray, SpikeSourcePoisson")
@@ -191,26 +226,26 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
         receptor = prj.receptor_type
         if receptor not in ("excitatory", "inhibitory"):
             raise CapabilityError(f"hal.pynn: projection {label!r}: receptor_type {receptor!r}; valid excitatory, inhibitory")
-        pre_pops, pre_which, pre_index = roots(prj.pre)
-        post_pops, post_which, post_index = roots(prj.post)
-        pw, pi = pre_which[prj._pre], pre_index[prj._pre]
-        qw, qi = post_which[prj._post], post_index[prj._post]
-        for a, pre_pop in enumerate(pre_pops):
-            for b, post_pop in enumerate(post_pops):
-                sel = (pw == a) & (qw == b)
-                if not sel.any():
-                    continue
-                group = groups[(name_of[pre_pop], name_of[post_pop], receptor)]
-                group[0].append(pi[sel])
-                group[1].append(qi[sel])
-                group[2].append(weights[sel] * 1000.0 * hal_cm_nf / cm_of[post_pop])
-                group[3].append((prj, np.flatnonzero(sel)))
+        pre_name, pre_local = _hal_cells(prj.pre, cells, prj._pre)
+        post_name, post_local = _hal_cells(prj.post, cells, prj._post)
+        post_cm = _post_cm(prj.post, cm_of, prj._post)
+        code = {name: k for k, name in enumerate(dict.fromkeys((*pre_name, *post_name)))}
+        names = list(code)
+        key = np.array([code[n] for n in pre_name], dtype=np.int64) * len(code) + np.array([code[n] for n in post_name], dtype=np.int64)
+        for pair in np.unique(key):
+            sel = key == pair
+            pre, post = names[int(pair) // len(code)], names[int(pair) % len(code)]
+            group = groups[(pre, post, receptor)]
+            group[0].append(pre_local[sel])
+            group[1].append(post_local[sel])
+            group[2].append(weights[sel] * 1000.0 * hal_cm_nf / post_cm[sel])
+            group[3].append((prj, np.flatnonzero(sel)))
     hal_projections, sources_of, zeros = [], [], 0
     synapse_of = {prj: (np.full(len(prj), -1, np.int64), np.full(len(prj), -1, np.int64)) for prj in projections}
     for (pre, post, receptor), (pi, qi, w, pieces) in groups.items():
         prjs = [prj for prj, _ in pieces]
         pi, qi, w = np.concatenate(pi), np.concatenate(qi), np.concatenate(w)
-        n_post = next(p.size for p in neurons if p.name == post)
+        n_post = size_of[post]
         key = pi * n_post + qi
         unique, inverse = np.unique(key, return_inverse=True)
         total = np.bincount(inverse, weights=w, minlength=unique.size)  # duplicates add, as two static synapses would
@@ -227,11 +262,14 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
         largest = float(total.max())
         if largest > 15.5 * ns_per_weight_bit:
             labels = ", ".join(sorted({repr(p.label or f"{p.pre.label}->{p.post.label}") for p in prjs}))
-            cm = next(cm_of[p] for p in cm_of if name_of[p] == post)
+            target = unique[int(np.argmax(total))] % n_post
+            pop, index = next((p, i) for p, (names, local) in cells.items() for i, (n, j) in enumerate(zip(names, local))
+                              if n == post and j == target)
+            cm = float(cm_of[pop][index])
             top_us = 15 * ns_per_weight_bit / 1000.0 * cm / hal_cm_nf
             raise CapabilityError(f"hal.pynn: projection {labels}: weight {largest / 1000.0 * cm / hal_cm_nf:.6g} uS onto "
-                                  f"{post!r} (cm {cm:g} nF) out of range; valid 0..{top_us:.6g} uS (4-bit weights: 15 x "
-                                  f"{ns_per_weight_bit:g} nS per bit on {circuits_per_neuron} circuits = {hal_cm_nf:g} nF)")
+                                  f"{pop.label!r}[{index}] (cm {cm:g} nF) out of range; valid 0..{top_us:.6g} uS (4-bit weights: "
+                                  f"15 x {ns_per_weight_bit:g} nS per bit on {circuits_per_neuron} circuits = {hal_cm_nf:g} nF)")
         divisor = int(min(15, max(1, np.floor(15.49 * ns_per_weight_bit / largest))))
         scale = ns_per_weight_bit / divisor
         zeros += int(np.count_nonzero(np.rint(total / scale) == 0))
@@ -243,4 +281,27 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
         log.warning("weights_rounded_to_zero", synapses=zeros,
                     note="their conductance is below half a weight bit of their projection's scale; they have no effect")
     network = Network(neurons, sources, hal_projections, ns_per_weight_bit=ns_per_weight_bit)
-    return Built(network, name_of, tuple(sources_of), synapse_of, cm_of, hal_cm_nf, zeros)
+    return Built(network, name_of, {p: c for p, c in cells.items() if p in cm_of}, tuple(sources_of), synapse_of, cm_of,
+                 hal_cm_nf, zeros)
+
+
+def _hal_cells(cells_of_projection, cells: dict, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hal population name, index in it) of the cells at ``positions`` of a projection's pre or post."""
+    pops, which, index = roots(cells_of_projection)
+    names = np.empty(len(which), dtype=object)
+    local = np.empty(len(which), dtype=np.int64)
+    for a, pop in enumerate(pops):
+        sel = which == a
+        pop_names, pop_local = cells[pop]
+        names[sel] = np.asarray(pop_names, dtype=object)[index[sel]]
+        local[sel] = pop_local[index[sel]]
+    return names[positions], local[positions]
+
+
+def _post_cm(cells_of_projection, cm_of: dict, positions: np.ndarray) -> np.ndarray:
+    pops, which, index = roots(cells_of_projection)
+    cm = np.empty(len(which))
+    for a, pop in enumerate(pops):
+        sel = which == a
+        cm[sel] = cm_of[pop][index[sel]]
+    return cm[positions]

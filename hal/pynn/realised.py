@@ -36,11 +36,11 @@ def realised_parameters(population) -> dict[str, np.ndarray]:
     wiring = extract_wiring(config)
     bio = bio_parameters(wiring.parameters, options.domains)
     index_of = {(n.hicann, n.firing): i for i, n in enumerate(wiring.neurons)}
-    k = np.array([index_of[key] for key in where.neurons(built.name_of[population])])
+    k = np.array([index_of[key] for key in built.neurons(where, population, range(population.size))])
     return {"tau_m": bio["c_m_pf"][k] / bio["g_l_ns"][k], "v_rest": bio["e_l_mv"][k], "v_thresh": bio["v_th_mv"][k],
             "v_reset": bio["v_reset_mv"][k], "e_rev_E": bio["e_rev_e_mv"][k], "e_rev_I": bio["e_rev_i_mv"][k],
             "tau_syn_E": bio["tau_syn_e_ms"][k], "tau_syn_I": bio["tau_syn_i_ms"][k], "tau_refrac": bio["t_ref_ms"][k],
-            "cm": np.full(k.size, built.cm_of[population])}
+            "cm": np.array(built.cm_of[population], dtype=float)}
 
 
 def realised_weights(projection) -> np.ndarray:

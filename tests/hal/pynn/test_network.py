@@ -134,7 +134,7 @@ def test_weights_beyond_4_bits_are_refused_with_the_range(pynn):
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]), label="s")
     a = sim.Population(1, sim.IF_cond_exp(cm=0.2), label="a")
     sim.Projection(src, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.05), label="strong")
-    _run_error(CapabilityError, r"projection 'strong': weight 0.05 uS onto 'a' \(cm 0.2 nF\) out of range; valid 0..0.0051 uS")
+    _run_error(CapabilityError, r"projection 'strong': weight 0.05 uS onto 'a'\[0\] \(cm 0.2 nF\) out of range; valid 0..0.0051 uS")
 
 
 def test_negative_weights_are_refused(pynn):
@@ -161,9 +161,24 @@ def test_parameters_outside_the_chip_are_refused(pynn, parameters, error, messag
     _run_error(error, message)
 
 
-def test_heterogeneous_parameters_are_refused(pynn):
-    sim.Population(3, sim.IF_cond_exp(tau_m=[10.0, 20.0, 20.0]), label="mixed")
-    _run_error(CapabilityError, r"population 'mixed': tau_m differs between neurons \(2 values, 10..20\)")
+def test_cells_with_other_parameters_become_hal_populations_of_their_own(pynn):
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0, 6.0, 7.0, 8.0]), label="s")
+    mixed = sim.Population(4, sim.IF_cond_exp(cm=[0.2, 0.2, 1.0, 0.2], v_thresh=[-60.0, -40.0, -60.0, -60.0]), label="mixed")
+    sim.Projection(src, mixed, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.005))
+    mixed.record(["spikes", "v"])
+    b = built()
+    assert sorted((p.name, p.size) for p in b.network.populations) == [("mixed-0", 3), ("mixed-1", 1)]
+    assert [b.place(mixed, i) for i in range(4)] == [("mixed-0", 0), ("mixed-1", 0), ("mixed-0", 1), ("mixed-0", 2)]
+    # cm is realised through the weights: cell 2 (cm 1.0) gets a fifth of the conductance of cells 0 and 3
+    (proj,) = [p for p in b.network.projections if p.post == "mixed-0"]  # and one onto "mixed-1"
+    weight = dict(zip(proj.pairs, proj.weight_ns))
+    assert weight[(0, 1)] == pytest.approx(weight[(0, 0)] / 5)
+    sim.run(30.0)
+    counts = [len(t) for t in mixed.get_data().segments[0].spiketrains]
+    assert counts[0] == counts[3] > 0 and counts[1] == 0 and counts[2] < counts[0]
+    v = mixed.get_data().segments[0].analogsignals[0]
+    assert v.shape[1] == 4 and v.magnitude[:, 1].max() > v.magnitude[0, 1] + 1  # the high-threshold cell depolarises
+    np.testing.assert_allclose(sim.realised_parameters(mixed)["v_thresh"], [-60, -40, -60, -60], atol=0.05)
 
 
 def test_recording_and_state_limits(pynn, monkeypatch):
