@@ -43,8 +43,8 @@ def lif_graph(kind: str, weights: np.ndarray, tau_s: float = 1e-3, dt_s: float =
     if kind == "LIF":
         node = nir.LIF(tau=np.full(n, tau_s), r=np.full(n, tau_s / dt_s), v_leak=np.zeros(n), v_threshold=np.ones(n), v_reset=np.zeros(n))
     else:
-        node = nir.CubaLIF(tau_syn=np.full(n, tau_s / 5), tau_mem=np.full(n, tau_s), r=np.full(n, tau_s / dt_s), v_leak=np.zeros(n),
-                           v_threshold=np.ones(n), v_reset=np.zeros(n), w_in=np.full(n, tau_s / 5 / dt_s))
+        node = nir.CubaLIF(tau_syn=np.full(n, tau_s / 10), tau_mem=np.full(n, tau_s), r=np.full(n, tau_s / dt_s), v_leak=np.zeros(n),
+                           v_threshold=np.ones(n), v_reset=np.zeros(n), w_in=np.full(n, tau_s / 10 / dt_s))
     return nir.NIRGraph.from_list(nir.Linear(weight=weights), node)
 
 

@@ -16,9 +16,12 @@ the arithmetic:
   ``g / C`` divided by what one weight step gives (:func:`hal.nir.circuit.step_rate_per_ms`)
   is the weight in steps;
 * each projection gets the finest scale that holds its largest weight in 15 steps (its own
-  ``ns_per_weight_bit``: the network's value divided by a gmax divisor 1..15); weights beyond 15
-  steps at divisor 1 are clipped, counted in :attr:`ImportedNetwork.clipped` and logged (the
-  mapper allows one synapse per pre, post and sign, so a weight cannot be split);
+  ``ns_per_weight_bit``: the network's value divided by a gmax divisor 1..15). A population whose
+  strongest synapse would need more than 15 steps at divisor 1 gets fewer mV per NIR unit (its
+  threshold closer to rest, every weight into it smaller alike: exact in the linear model), down
+  to :attr:`OperatingPoint.min_swing_mv`; beyond that weights are clipped, counted in
+  :attr:`ImportedNetwork.clipped` and logged (the mapper allows one synapse per pre, post and
+  sign, so a weight cannot be split);
 * an ``Affine`` bias is a constant current: it shifts the leak potential (one value per
   population; per-neuron biases are refused).
 
@@ -325,8 +328,8 @@ def _mapped(graph, parts: GraphParts, op: OperatingPoint, dt_s: float, circuits:
     sources = [SourcePopulation(names[n], size) for n, size in parts.inputs.items()]
     network = Network(populations, sources, projections, ns_per_weight_bit=net_ns)
     if clipped:
-        log.warning("nir_weights_clipped", count=clipped, note="weights beyond 15 steps at gmax divisor 1 were set to 15; a smaller "
-                    "OperatingPoint.swing_mv makes a NIR unit fewer mV (2 circuits per neuron is the fewest that reach both synapse halves)")
+        log.warning("nir_weights_clipped", count=clipped, note="weights beyond 15 steps at gmax divisor 1, even at OperatingPoint.min_swing_mv, were set to 15; "
+                    "fewer circuits_per_neuron give a step more effect (2 is the fewest that reach both synapse halves)")
     log.info("nir_imported", populations=len(populations), sources=len(sources), projections=len(projections),
              time_scale=round(scale, 6), step_ms=round(scale * dt_s * 1e3, 6), clipped=clipped)
     return ImportedNetwork(network, tuple(names[n] for n in parts.inputs), tuple(names[n] for n in parts.outputs), names,

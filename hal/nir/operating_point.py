@@ -22,13 +22,18 @@ other around this operating point:
   current ``I`` becomes ``g = I / (E_rev - V_op)`` with ``E_e`` = :attr:`e_rev_e_mv` for positive
   and ``E_i`` = :attr:`e_rev_i_mv` for negative weights. Away from ``V_op`` the current is off by
   ``(V_op - V) / (E_rev - V_op)``: at most ``swing_mv / 2 / (E_e - V_op)`` for excitation and
-  ``swing_mv / 2 / (V_op - E_i)`` for inhibition (9 % and 14 % at the defaults);
+  ``swing_mv / 2 / (V_op - E_i)`` for inhibition (11 % and 17 % at the defaults);
 * **synapses of ``LIF``/``IF``/``LI``**: NIR's input is a current pulse, the circuit's an
   exponential conductance; it gets :attr:`tau_syn_ms` (short against the membrane) and a weight
   such that the PSP's tail after the synapse has decayed matches NIR's jump exactly (in the
   linearised model): the charge is scaled by ``(tau_m - tau_syn) / tau_m``. ``CubaLIF``/``CubaLI``
   bring their own synaptic time constant, which is mapped like every other one;
-* **``IF``** has no leak; the circuit always has one, :attr:`if_tau_m_ms` (long).
+* **``IF``** has no leak; the circuit always has one, :attr:`if_tau_m_ms` (long);
+* NIR has no refractory period: :attr:`t_ref_ms` ``None`` asks for the chip's shortest.
+
+The defaults were chosen by measurement (``benchmarks/nir_roundtrip.py``, ``docs/nir.md``): long
+synapses and membranes give a weight step more effect, so trained networks fit the 4-bit weights
+without clipping, and a wide swing keeps the chip's voltage mismatch small against it.
 
 The defaults lie inside the chip's parameter ranges (HARDWARE_FACTS.md section 8): membrane
 voltages -90..0 mV, synaptic time constants 1.3..15 ms, membrane time constants 5..480 ms.

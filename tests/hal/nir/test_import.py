@@ -61,13 +61,13 @@ def test_snntorch_conventions_land_at_the_operating_point():
     imported = from_nir(graph)
     op = imported.operating_point
     hidden = imported.network.populations[0]
-    assert imported.time_scale == pytest.approx(60.0)  # the 1 ms membranes become AUTO_TAU_M_MS
-    assert imported.step_ms == pytest.approx(6.0)
-    p = hidden.params
-    assert (p.tau_m_ms, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.tau_syn_e_ms) == pytest.approx((60.0, -60.0, -48.0, -60.0, 5.0))
+    assert imported.time_scale == pytest.approx(hal.nir.AUTO_TAU_M_MS / 1.0)  # the 1 ms membranes become AUTO_TAU_M_MS
+    assert imported.step_ms == pytest.approx(hal.nir.AUTO_TAU_M_MS / 10)
+    p, tm, ts = hidden.params, hal.nir.AUTO_TAU_M_MS, op.tau_syn_ms
+    assert (p.tau_m_ms, p.e_l_mv, p.v_th_mv, p.v_reset_mv, p.tau_syn_e_ms) == pytest.approx((tm, -60.0, -48.0, -60.0, ts))
     assert imported.voltage[hidden.name].mv_per_unit == pytest.approx(12.0)
     # weight 0.2 moves NIR's membrane by r w dt / tau = 0.2 units = 2.4 mV; the conductance whose PSP tail does the same:
-    g_over_c = 2.4 * (60 - 5) / (60 * 5) / (0.0 - op.v_op_mv)
+    g_over_c = 2.4 * (tm - ts) / (tm * ts) / (0.0 - op.v_op_mv)
     exc = [q for q in imported.network.projections if q.post == hidden.name and q.receptor == "excitatory"][0]
     inh = [q for q in imported.network.projections if q.post == hidden.name and q.receptor == "inhibitory"][0]
     bits = int(exc.weight_bits[0, 0])
@@ -75,6 +75,22 @@ def test_snntorch_conventions_land_at_the_operating_point():
     assert bits * step_rate_per_ms(exc.ns_per_weight_bit, 4, PAPER_DOMAINS) == pytest.approx(g_over_c, rel=0.5 / bits)
     assert 10 <= inh.weight_bits[0, 1] <= 15 and inh.weight_bits[0, 0] == 0
     assert imported.clipped == 0 and imported.outputs == (imported.names["lif_1"],)
+
+
+def test_strong_weights_bring_the_threshold_closer_instead_of_clipping():
+    from hal.logging import capture_events
+
+    imported = from_nir(two_layer([[2.0, 0.5]], [[0.3]]))  # 2 thresholds in one spike: beyond 15 steps at 12 mV
+    hidden = imported.network.populations[0]
+    k = imported.voltage[hidden.name].mv_per_unit
+    assert imported.operating_point.min_swing_mv < k < 12.0 and imported.clipped == 0
+    assert hidden.params.v_th_mv == pytest.approx(-60.0 + k)
+    assert max(int(np.max(q.weight_bits)) for q in imported.network.projections if q.post == hidden.name) <= 15
+    with capture_events() as events:
+        clipped = from_nir(two_layer([[40.0, 0.5]], [[0.3]]))  # not even at the smallest swing
+    assert clipped.clipped == 1 and clipped.voltage[hidden.name].mv_per_unit == pytest.approx(4.0)
+    warning = [e for e in events if e["event"] == "nir_weights_clipped"]
+    assert warning and warning[0]["log_level"] == "warning" and warning[0]["count"] == 1
 
 
 def test_cuba_li_if_and_bias_are_placed_as_documented():
@@ -89,10 +105,12 @@ def test_cuba_li_if_and_bias_are_placed_as_documented():
     imported = from_nir(graph)
     p = {pop.name: pop.params for pop in imported.network.populations}
     op = imported.operating_point
-    assert p["c"].tau_syn_e_ms == pytest.approx(12.0) and p["c"].tau_m_ms == pytest.approx(60.0)
+    scale = imported.time_scale
+    assert scale == pytest.approx(hal.nir.AUTO_TAU_M_MS)  # the fastest membrane (1 ms) sets it
+    assert p["c"].tau_syn_e_ms == pytest.approx(0.2 * scale) and p["c"].tau_m_ms == pytest.approx(1.0 * scale)
     assert p["c"].v_reset_mv == pytest.approx(-60.0 - 0.5 * 6.0)  # 6 mV per unit: threshold 2 units above the leak
     assert p["c"].e_l_mv == pytest.approx(-60.0 + 6.0 * 10.0 * 2.0 * 0.05)  # bias: r * w_in * b units higher
-    assert p["l"].v_th_mv == op.e_rev_e_mv and p["l"].tau_m_ms == pytest.approx(120.0)
+    assert p["l"].v_th_mv == op.e_rev_e_mv and p["l"].tau_m_ms == pytest.approx(2.0 * scale)
     assert p["i"].tau_m_ms == op.if_tau_m_ms
     assert [q.connector for q in imported.network.projections if q.post == "i"] == ["one_to_one"]
     assert set(imported.outputs) == {"i", "l"}  # NIR's type inference gives the leaf 'l' an Output too
@@ -186,7 +204,7 @@ def test_a_nested_graph_is_refused_with_what_to_do():
     ({"dt_s": 0.0}, "from_nir: dt_s 0.0 out of range; valid a finite time > 0 s"),
     ({"dt_s": float("nan")}, "from_nir: dt_s nan out of range"),
     ({"circuits_per_neuron": 3}, "from_nir: circuits_per_neuron 3 not supported; valid 1, 2, 4, 8, 16, 32, 64"),
-    ({"operating_point": OperatingPoint(time_scale=1.0)}, "membrane time constant 1 ms (time_scale 1) not above the synaptic 5 ms"),
+    ({"operating_point": OperatingPoint(time_scale=1.0)}, "NIR LIF 'lif': membrane time constant 1 ms (time_scale 1) not above the synaptic 8 ms of the operating point"),
     ({"operating_point": "fast"}, "from_nir: operating_point must be a hal.nir.OperatingPoint, got str"),
 ])
 def test_bad_options_are_refused(kwargs, message):
