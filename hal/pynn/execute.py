@@ -80,6 +80,9 @@ class Session:
             self._mapped = (state.version, built, config, mapping, PopulationMap(mapping))
             log.info("pynn_network_mapped", populations=len(built.network.populations), sources=len(built.network.sources),
                      synapses=mapping.synapses, synapses_lost=mapping.synapses_lost)
+            if mapping.synapses_lost:  # only with allow_loss: the mapper raises otherwise
+                log.warning("pynn_synapses_lost", lost=mapping.synapses_lost, of=mapping.synapses + mapping.synapses_lost,
+                            reasons=mapping.lost_reasons, note="sim.realised_weights(projection) shows them as 0")
         return self._mapped[1:]
 
 
@@ -221,6 +224,10 @@ def run_until(state, tstop: float) -> None:
     experiment = hal.Experiment(config, float(tstop), inputs, record_membrane=membranes, membrane_interval_ms=interval,
                                 seed=session.seed + state.segment_counter, domains=domains)
     recording = hal.run(experiment, session.backend)
+    lost = recording.lost_events
+    if lost["total"] or lost["unattributed"]:  # also in get_data()'s block: the hal recording's annotations
+        log.warning("pynn_events_lost", input=sum(lost["input"].values()), output=sum(lost["output"].values()),
+                    unattributed=lost["unattributed"], note="events the backend's links dropped; see Recording.lost_events")
     _check_readout(state, built, where, recording)
     state.t = float(tstop)
     state.running = True

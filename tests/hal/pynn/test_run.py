@@ -101,3 +101,17 @@ def test_poisson_sources_are_seeded_and_recorded():
         sim.end()
     assert counts[0] == counts[1]
     assert abs(sum(counts[0]) - 200) < 4 * np.sqrt(200)  # 20 sources x 100 Hz x 0.1 s
+
+
+@pytest.mark.needs_extension
+def test_the_readme_script_runs_on_the_emulator():
+    sim.setup(backend="emulator", wafer=3)
+    stimulus = sim.Population(20, sim.SpikeSourcePoisson(rate=20.0), label="stimulus")
+    neurons = sim.Population(10, sim.IF_cond_exp(cm=0.2, tau_refrac=2.0), label="neurons")
+    sim.Projection(stimulus, neurons, sim.FixedProbabilityConnector(0.5, rng=sim.NumpyRNG(seed=1)), sim.StaticSynapse(weight=0.004))
+    neurons.record(["spikes", "v"])
+    sim.run(300.0)
+    segment = neurons.get_data().segments[0]
+    assert len(segment.spiketrains) == 10 and sum(len(t) for t in segment.spiketrains) > 0
+    assert segment.analogsignals[0].shape == (3001, 10)
+    sim.end()
