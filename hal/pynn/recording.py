@@ -47,6 +47,8 @@ class Recorder(recording.Recorder):
         last = state.last
         if last is None:
             return segment
+        hal_block = last.block().annotations  # what the run lost travels with the data
+        segment.annotate(**{k: hal_block[k] for k in ("lost_input", "lost_output", "unattributed")})
         wanted = set(self.recorded) if variables == "all" else set(self.recorded).intersection(variables)
         t_stop = state.t * pq.ms
         for variable in wanted:

@@ -32,6 +32,7 @@ def test_spikes_and_membranes_per_population():
     sim.run(50.0)
     block = exc.get_data()
     (segment,) = block.segments
+    assert segment.annotations["lost_input"] == 0 and segment.annotations["unattributed"] == 0
     trains = segment.spiketrains
     assert [t.annotations["source_index"] for t in trains] == [0, 1, 2]
     assert [t.annotations["channel_id"] for t in trains] == [int(i) for i in exc.all_cells]
