@@ -15,7 +15,7 @@ import os
 import time
 
 from hal_plugins.bench.counting import peak_rss_bytes, rates, synaptic_events
-from hal_plugins.bench.networks import paper_experiment, paper_network, wiring_and_netlist
+from hal_plugins.bench.networks import full_wafer, paper_experiment, paper_network, wiring_and_netlist
 
 __all__ = ["bio_network", "replicated", "scenario_brian2", "scenario_nest"]
 
@@ -47,14 +47,21 @@ _BRIAN2_PARAMETERS = (("c_m", "pF", "c_m_pf"), ("g_l", "nS", "g_l_ns"), ("e_l", 
                       ("v", "mV", "e_l_mv"))
 
 
-def bio_network(samples: int, seed: int) -> dict:
-    """The paper network and its input as the reference backend sees them, in biological units."""
+def bio_network(samples: int, seed: int, hicanns: int = 0, bio_s: float = 1.0) -> dict:
+    """The paper network (``hicanns`` 0) or ``hicanns`` full HICANNs with background input for ``bio_s``
+    (one sample; :func:`hal_plugins.bench.networks.full_wafer`), with the input, as the reference
+    backend sees them, in biological units."""
     import numpy as np
 
+    import hal
     from hal.analog.domains import PAPER_DOMAINS as d
     from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters
 
-    experiment = paper_experiment(paper_network(seed), samples, seed)
+    if hicanns:
+        samples = 1
+        experiment = hal.Experiment(full_wafer(hicanns, seed=seed), bio_s * 1e3, seed=seed)
+    else:
+        experiment = paper_experiment(paper_network(seed), samples, seed)
     wiring, netlist = wiring_and_netlist(experiment)
     params = bio_parameters(wiring.parameters, d)  # as the reference backend sees the network
     return {
@@ -164,8 +171,9 @@ def _nest_build(nest, b: dict, dt_ms: float, threads: int, seed: int):
     return neurons, recorder
 
 
-def scenario_nest(samples: int, seed: int, dt_ms: float, threads: int, repeat: int = 1, count_samples: int | None = None) -> dict:
-    """NEST ``iaf_cond_exp``: ``samples`` copies of the network in one simulation."""
+def scenario_nest(samples: int, seed: int, dt_ms: float, threads: int, repeat: int = 1, count_samples: int | None = None,
+                  hicanns: int = 0, bio_s: float = 1.0) -> dict:
+    """NEST ``iaf_cond_exp``: ``samples`` copies of the network in one simulation (or ``hicanns`` full HICANNs, :func:`bio_network`)."""
     import numpy as np
 
     nest = importlib.import_module("nest")
@@ -173,7 +181,7 @@ def scenario_nest(samples: int, seed: int, dt_ms: float, threads: int, repeat: i
         nest.verbosity = nest.VerbosityLevel.ERROR
     except AttributeError:  # NEST < 3.9
         nest.set_verbosity("M_ERROR")
-    b = bio_network(samples, seed)
+    b = bio_network(samples, seed, hicanns, bio_s)
     _nest_build(nest, bio_network(1, seed), dt_ms, threads, seed)
     nest.Simulate(10.0)  # first use: NEST's own initialisation
 
@@ -260,7 +268,7 @@ def _brian2_build(b2, b: dict, dt_ms: float):
 
 
 def scenario_brian2(samples: int, seed: int, dt_ms: float, target: str, repeat: int = 1, threads: int = 1,
-                    count_samples: int | None = None) -> dict:
+                    count_samples: int | None = None, hicanns: int = 0, bio_s: float = 1.0) -> dict:
     """Brian2: ``samples`` copies of the network in one simulation.
 
     ``target`` ``"cpp_standalone"`` (Brian2's strongest configuration: one C++ program, OpenMP with
@@ -269,13 +277,13 @@ def scenario_brian2(samples: int, seed: int, dt_ms: float, target: str, repeat: 
     (``"cython"``, ``"numpy"``: one thread).
     """
     if target == "cpp_standalone":
-        return _brian2_standalone(samples, seed, dt_ms, repeat, threads, count_samples)
+        return _brian2_standalone(bio_network(samples, seed, hicanns, bio_s), dt_ms, repeat, threads, count_samples)
     import numpy as np
 
     b2 = importlib.import_module("brian2")
     b2.prefs.codegen.target = target
     b2.prefs.logging.console_log_level = "ERROR"
-    b = bio_network(samples, seed)
+    b = bio_network(samples, seed, hicanns, bio_s)
     network, _, _ = _brian2_build(b2, bio_network(1, seed), dt_ms)
     network.run(10 * b2.ms)  # code generation and compilation happen here, once
     copies = 1
@@ -293,7 +301,7 @@ def scenario_brian2(samples: int, seed: int, dt_ms: float, target: str, repeat: 
                               "dt_ms": dt_ms, "threads": 1, "input_copies": copies}, count_samples)
 
 
-def _brian2_standalone(samples: int, seed: int, dt_ms: float, repeat: int, threads: int, count_samples: int | None) -> dict:
+def _brian2_standalone(b: dict, dt_ms: float, repeat: int, threads: int, count_samples: int | None) -> dict:
     """Brian2's C++ standalone device with OpenMP: generate and compile once, run the program ``repeat`` times."""
     import tempfile
 
@@ -301,7 +309,6 @@ def _brian2_standalone(samples: int, seed: int, dt_ms: float, repeat: int, threa
 
     b2 = importlib.import_module("brian2")
     b2.prefs.logging.console_log_level = "ERROR"
-    b = bio_network(samples, seed)
     with tempfile.TemporaryDirectory(prefix="hal-bench-brian2-") as directory:
         b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
         b2.prefs.devices.cpp_standalone.openmp_threads = threads

@@ -135,8 +135,8 @@ def profile_run(call, samples: int, neurons: int, duration_ms: float, dt_ms: flo
     return out
 
 
-def scenario_full(n_hicanns: int, bio_s: float, seed: int, backend: str) -> dict:
-    """Full HICANN(s) with background input: build the configuration, run it once, time both."""
+def scenario_full(n_hicanns: int, bio_s: float, seed: int, backend: str, options: dict | None = None) -> dict:
+    """Full HICANN(s) with background input: build the configuration, run it once (``backend`` with ``options``), time both."""
     import numpy as np
 
     import hal
@@ -146,7 +146,7 @@ def scenario_full(n_hicanns: int, bio_s: float, seed: int, backend: str) -> dict
     config = full_wafer(n_hicanns, seed=seed)
     t1 = time.perf_counter()
     experiment = hal.Experiment(config, bio_s * 1e3, seed=seed)
-    recording = hal.run(experiment, hal.get_backend(backend))
+    recording = hal.run(experiment, hal.get_backend(backend, **(options or {})))
     t2 = time.perf_counter()
     rss = peak_rss_bytes()
     load.append(os.getloadavg()[0])
@@ -176,6 +176,8 @@ def scenario_full(n_hicanns: int, bio_s: float, seed: int, backend: str) -> dict
         "recorded_spikes": int(recording.spike_counts.sum()),
         "lost_events": lost_summary(recording),
         "backend": backend,
+        "options": options or {},
+        "dt_ms": info.get("dt_ms"),
     }
 
 
