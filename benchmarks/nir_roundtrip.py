@@ -15,7 +15,7 @@ Three measurements (JSON lines), the numbers in ``docs/nir.md``:
   :func:`hal.nir.from_nir`, mapped and run; test accuracy (class = most output spikes) of
   snnTorch, of the NIR graph as NIR defines it, of ``reference``, and of ``emulator`` with no
   mismatch, with the post-calibration mismatch of Schmitt et al.'s Table II (``table2``) on
-  three wafers, and uncalibrated.
+  three wafers, and uncalibrated; with 4 and with 8 circuits per neuron.
 
 Run: python benchmarks/nir_roundtrip.py [--hidden 32] [--steps 20] [--epochs 5] [--skip-digits]
 The functions are also what ``tests/hal/nir/test_snntorch.py`` runs.
@@ -200,9 +200,11 @@ def main() -> None:
     net = train_snntorch(data, hidden=args.hidden, steps=args.steps, epochs=args.epochs, rate=args.rate)
     trained = time.perf_counter() - started
     emulators = tuple((m, w) for m in ("none", "table2") for w in ((0, 1, 2) if m == "table2" else (0,))) + (("uncalibrated", 0),)
-    result = digits_accuracies(net, data, steps=args.steps, rate=args.rate, emulators=emulators)
-    print(json.dumps({"measure": "digits", "hidden": args.hidden, "steps": args.steps, "epochs": args.epochs, "rate": args.rate,
-                      "train_s": round(trained, 1), **result}), flush=True)
+    for circuits in (4, 8):
+        result = digits_accuracies(net, data, steps=args.steps, rate=args.rate, emulators=emulators, circuits_per_neuron=circuits,
+                                   reference=circuits == 4)
+        print(json.dumps({"measure": "digits", "hidden": args.hidden, "steps": args.steps, "epochs": args.epochs, "rate": args.rate,
+                          "circuits_per_neuron": circuits, "train_s": round(trained, 1), **result}), flush=True)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def test_a_membrane_follows_nir_within_a_few_percent_of_the_threshold():
     diff = v[0, 0, at] - sim.v["lif"][0, :, 0]
     assert sim.counts["lif"].sum() == 0 and result.recording.spike_counts.sum() == 0  # sub-threshold, as planned
     assert sim.v["lif"].max() > 0.4  # it does move
-    assert np.sqrt(np.mean(diff**2)) < 0.06  # measured 0.031 threshold units (docs/nir.md)
+    assert np.sqrt(np.mean(diff**2)) < 0.06  # measured 0.029 threshold units (docs/nir.md)
 
 
 def test_spike_counts_of_a_small_network_follow_nir():
@@ -145,9 +145,9 @@ def test_spike_counts_of_a_small_network_follow_nir():
     hidden = mapped.populations.spike_counts(result.recording, "lif")
     out = result.counts["lif_1"]
     assert sim.counts["lif"].sum() > 500 and sim.counts["lif_1"].sum() > 200
-    assert abs(hidden.sum() / sim.counts["lif"].sum() - 1) < 0.05  # measured +0.8 % (docs/nir.md)
-    assert abs(out.sum() / sim.counts["lif_1"].sum() - 1) < 0.25  # measured +16 %
-    assert np.abs(hidden - sim.counts["lif"]).mean() < 1.0  # spikes per neuron and sample; measured 0.55
+    assert abs(hidden.sum() / sim.counts["lif"].sum() - 1) < 0.05  # measured -1.4 % (docs/nir.md)
+    assert abs(out.sum() / sim.counts["lif_1"].sum() - 1) < 0.25  # measured +13 %
+    assert np.abs(hidden - sim.counts["lif"]).mean() < 1.0  # spikes per neuron and sample; measured 0.48
 
 
 # -- refusals ------------------------------------------------------------------------------------------
