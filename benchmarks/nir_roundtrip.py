@@ -32,7 +32,6 @@ import numpy as np
 import hal
 import hal.nir
 
-
 # -- membranes and spike counts against NIR's own definition -------------------------------------------
 
 
@@ -71,7 +70,7 @@ def count_error(seed: int, steps: int = 40, backend: str = "reference") -> dict:
 
     rng = np.random.default_rng(seed)
     w1, w2 = rng.normal(0.12, 0.12, (12, 8)), rng.normal(0.15, 0.15, (4, 12))
-    lif = lambda n: nir.LIF(tau=np.full(n, 1e-3), r=np.full(n, 10.0), v_leak=np.zeros(n), v_threshold=np.ones(n), v_reset=np.zeros(n))  # noqa: E731
+    lif = lambda n: nir.LIF(tau=np.full(n, 1e-3), r=np.full(n, 10.0), v_leak=np.zeros(n), v_threshold=np.ones(n), v_reset=np.zeros(n))
     graph = nir.NIRGraph.from_list(nir.Linear(weight=w1), lif(12), nir.Linear(weight=w2), lif(4))
     spikes = (rng.random((8, steps, 8)) < 0.3).astype(float)
     sim = hal.nir.simulate(graph, spikes, tail_steps=5)
@@ -160,7 +159,7 @@ def digits_accuracies(net, data, *, steps: int, rate: float = 0.6, n_test: int |
     mapped = hal.nir.MappedNIR.map(imported)
     out_pop = imported.outputs[0]
     sim = hal.nir.simulate(graph, spikes.numpy())
-    acc = lambda counts: float((np.asarray(counts).argmax(1) == y).mean())  # noqa: E731
+    acc = lambda counts: float((np.asarray(counts).argmax(1) == y).mean())
     out_node = next(node for node, pop in imported.names.items() if pop == out_pop)
     result = {"samples": len(y), "snntorch": acc(snn_counts), "nir": acc(sim.counts[out_node]), "clipped": imported.clipped,
               "step_ms": imported.step_ms}

@@ -208,7 +208,7 @@ def _node(graph, name: str, connections: list[Connection], op: OperatingPoint, s
     """``shrink``: the fraction of the operating point's mV per NIR unit this node gets (see :func:`_fitted`)."""
     node = graph.nodes[name]
     k = kind(node)
-    value = lambda field: uniform(name, node, field)  # noqa: E731
+    value = lambda field: uniform(name, node, field)
     r = value("r")
     bias = _bias(connections, name)
     if k in ("LIF", "CubaLIF", "LI", "CubaLI"):

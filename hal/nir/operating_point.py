@@ -84,7 +84,3 @@ class OperatingPoint:
     def v_op_mv(self) -> float:
         """The membrane potential where the driving forces are linearised: the middle of the sub-threshold range."""
         return self.e_l_mv + self.swing_mv / 2
-
-    def driving_force_mv(self, receptor: str) -> float:
-        """``E_rev - V_op`` of ``receptor`` (``excitatory`` > 0, ``inhibitory`` < 0)."""
-        return (self.e_rev_e_mv if receptor == "excitatory" else self.e_rev_i_mv) - self.v_op_mv

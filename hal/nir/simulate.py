@@ -54,7 +54,20 @@ def simulate(graph, spikes, *, dt_s: float = DEFAULT_DT_S, substeps: int = 20, t
         if len(parts.inputs) != 1:
             raise ConfigError(f"simulate: the graph has {len(parts.inputs)} inputs; give spikes as a dict by input")
         spikes = {next(iter(parts.inputs)): spikes}
-    arrays = {name: np.asarray(spikes[name], dtype=float) for name in parts.inputs}
+    unknown = sorted(set(spikes) - set(parts.inputs))
+    missing = sorted(set(parts.inputs) - set(spikes))
+    if unknown or missing:
+        raise ConfigError(f"simulate: spikes for {sorted(spikes)}; the graph's inputs are {sorted(parts.inputs)}")
+    arrays = {}
+    for name, size in parts.inputs.items():
+        a = np.asarray(spikes[name], dtype=float)
+        if a.ndim != 3 or a.shape[2] != size:
+            raise ConfigError(f"simulate: spikes of input {name!r} of shape {a.shape}; expected (samples, steps, {size})")
+        arrays[name] = a
+    if len({a.shape[:2] for a in arrays.values()}) > 1:
+        raise ConfigError(f"simulate: inputs disagree on (samples, steps): {[a.shape[:2] for a in arrays.values()]}")
+    if not (isinstance(substeps, int) and substeps >= 1 and isinstance(tail_steps, int) and tail_steps >= 0):
+        raise ConfigError(f"simulate: substeps {substeps!r} (valid an integer >= 1) or tail_steps {tail_steps!r} (valid an integer >= 0) out of range")
     samples, steps = next(iter(arrays.values())).shape[:2]
     total = steps + tail_steps
     h = dt_s / substeps

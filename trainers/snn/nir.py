@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 
 import attrs
+from hal_trainers.snn.coding import LatencyCoding, PoissonCoding
+from hal_trainers.snn.layers import LIF, LeakyIntegrator, Projection
+from hal_trainers.snn.model import SpikingModel
 
 import hal.nir
 from hal.errors import ConfigError
 from hal.nir.metadata import read_json, text
-from hal_trainers.snn.coding import LatencyCoding, PoissonCoding
-from hal_trainers.snn.layers import LIF, LeakyIntegrator, Projection
-from hal_trainers.snn.model import SpikingModel
 
 __all__ = ["model_to_nir", "model_from_nir", "MODEL_KEY"]
 

@@ -18,9 +18,9 @@ from hal.mapping import MappingOptions, map_network
 from hal.network import LIFParameters, Network, Population, Projection, SourcePopulation
 
 nir = pytest.importorskip("nir")
-import hal.nir  # noqa: E402
-from hal.nir import MappedNIR, OperatingPoint, from_nir, simulate, to_nir  # noqa: E402
-from hal.nir.circuit import step_rate_per_ms  # noqa: E402
+import hal.nir
+from hal.nir import MappedNIR, OperatingPoint, from_nir, simulate, to_nir
+from hal.nir.circuit import step_rate_per_ms
 
 DT = 1e-4
 
@@ -68,8 +68,8 @@ def test_snntorch_conventions_land_at_the_operating_point():
     assert imported.voltage[hidden.name].mv_per_unit == pytest.approx(12.0)
     # weight 0.2 moves NIR's membrane by r w dt / tau = 0.2 units = 2.4 mV; the conductance whose PSP tail does the same:
     g_over_c = 2.4 * (tm - ts) / (tm * ts) / (0.0 - op.v_op_mv)
-    exc = [q for q in imported.network.projections if q.post == hidden.name and q.receptor == "excitatory"][0]
-    inh = [q for q in imported.network.projections if q.post == hidden.name and q.receptor == "inhibitory"][0]
+    exc = next(q for q in imported.network.projections if q.post == hidden.name and q.receptor == "excitatory")
+    inh = next(q for q in imported.network.projections if q.post == hidden.name and q.receptor == "inhibitory")
     bits = int(exc.weight_bits[0, 0])
     assert 10 <= bits <= 15 and exc.weight_bits[0, 1] == 0  # the finest gmax divisor that holds the largest weight
     assert bits * step_rate_per_ms(exc.ns_per_weight_bit, 4, PAPER_DOMAINS) == pytest.approx(g_over_c, rel=0.5 / bits)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from hal.network import LIFParameters, Network, Population, Projection, SourcePopulation
 
 nir = pytest.importorskip("nir")
-import hal.nir  # noqa: E402  (after the skip: hal.nir needs nir only when called, but the tests need it)
-from hal.nir.circuit import step_rate_per_ms  # noqa: E402
-from hal.analog.domains import PAPER_DOMAINS  # noqa: E402
+import hal.nir
+from hal.analog.domains import PAPER_DOMAINS
+from hal.nir.circuit import step_rate_per_ms
 
 
 def assert_identical(a: Network, b: Network) -> None:

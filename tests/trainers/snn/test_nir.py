@@ -11,10 +11,19 @@ from hypothesis import strategies as st
 pytest.importorskip("torch")
 nir = pytest.importorskip("nir")
 
-from hal.errors import ConfigError  # noqa: E402
-from hal.network import LIFParameters  # noqa: E402
-from hal_trainers.snn import DEFAULT_HIDDEN, LIF, LatencyCoding, LeakyIntegrator, PoissonCoding, Projection, SpikingModel  # noqa: E402
-from hal_trainers.snn.nir import model_from_nir, model_to_nir  # noqa: E402
+from hal_trainers.snn import (
+    DEFAULT_HIDDEN,
+    LIF,
+    LatencyCoding,
+    LeakyIntegrator,
+    PoissonCoding,
+    Projection,
+    SpikingModel,
+)
+from hal_trainers.snn.nir import model_from_nir, model_to_nir
+
+from hal.errors import ConfigError
+from hal.network import LIFParameters
 
 
 def assert_same_model(a: SpikingModel, b: SpikingModel) -> None:
@@ -67,8 +76,8 @@ def test_the_round_trip_survives_a_nir_file(tmp_path):
 
 
 def test_other_graphs_are_refused_with_where_to_go():
-    from hal.network import Network, Population, SourcePopulation
     import hal.nir
+    from hal.network import Network, Population, SourcePopulation
 
     plain = hal.nir.to_nir(Network([Population("a", 2, LIFParameters())], [SourcePopulation("s", 2)]))
     with pytest.raises(ConfigError, match="model_from_nir: the graph has no hal_model metadata .*hal.nir.from_nir"):
