@@ -131,7 +131,7 @@ def train_snntorch(data, *, hidden: int, steps: int, epochs: int, n_train: int |
     net = snntorch_net(hidden)
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)
     x = np.asarray(data.x_train[:n_train])
-    y = torch.as_tensor(np.asarray(data.y_train[:n_train])).long()
+    y = torch.as_tensor(np.array(data.y_train[:n_train])).long()
     for epoch in range(epochs):
         spikes, order = rate_code(x, steps, rate, seed=1000 + epoch), torch.randperm(len(x))
         for start in range(0, len(x), 50):

@@ -43,7 +43,7 @@ from hal.network import LIFParameters, Network, Population, Projection, SourcePo
 from hal.nir import metadata as M
 from hal.nir._extra import require
 from hal.nir.circuit import step_rate_per_ms
-from hal.nir.graph import Connection, GraphParts, hal_name, kind, read_graph, uniform
+from hal.nir.graph import Connection, GraphParts, hal_name, kind, read_graph, size_of, uniform
 from hal.nir.operating_point import AUTO_TAU_M_MS, OperatingPoint
 
 __all__ = ["ImportedNetwork", "VoltageMap", "from_nir", "DEFAULT_DT_S"]
@@ -323,8 +323,7 @@ def _mapped(graph, parts: GraphParts, op: OperatingPoint, dt_s: float, circuits:
             made, n = _projections(names[c.source], names[post], c.weight, nodes[post], op, rate_d1, net_ns, c.via is None)
             projections += made
             clipped += n
-    populations = [Population(names[n], int(np.asarray(graph.nodes[n].v_leak if hasattr(graph.nodes[n], "v_leak") else graph.nodes[n].r).size),
-                              nodes[n].params) for n in parts.neurons]
+    populations = [Population(names[n], size_of(graph.nodes[n]), nodes[n].params) for n in parts.neurons]
     sources = [SourcePopulation(names[n], size) for n, size in parts.inputs.items()]
     network = Network(populations, sources, projections, ns_per_weight_bit=net_ns)
     if clipped:

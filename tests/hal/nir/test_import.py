@@ -262,3 +262,11 @@ def test_without_nir_installed_the_error_names_the_extra(monkeypatch):
         from_nir(object())
     assert str(error.value).startswith("hal.nir.from_nir needs the package 'nir', which is not installed; install hal's optional extra 'interop'")
     assert isinstance(error.value, ConfigError) and error.value.extra == "interop"
+
+
+def test_simulate_refuses_spikes_that_do_not_fit_the_graph():
+    graph = two_layer([[0.2, 0.1]], [[0.3]])
+    with pytest.raises(ConfigError, match=r"simulate: spikes for \['pixels'\]; the graph's inputs are \['input'\]"):
+        simulate(graph, {"pixels": np.zeros((1, 3, 2))})
+    with pytest.raises(ConfigError, match=r"simulate: spikes of input 'input' of shape \(1, 3, 5\); expected \(samples, steps, 2\)"):
+        simulate(graph, np.zeros((1, 3, 5)))
