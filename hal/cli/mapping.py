@@ -17,7 +17,7 @@ __all__ = ["add_parsers", "CIRCUITS", "PLACEMENTS"]
 #: ``hal.mapping.CIRCUITS_PER_NEURON`` and ``hal.mapping.PLACEMENTS``, spelled out so that building the parser does
 #: not import the mapper (a test keeps them equal).
 CIRCUITS = (1, 2, 4, 8, 16, 32, 64)
-PLACEMENTS = ("compact", "random", "random_hicanns")
+PLACEMENTS = ("compact", "random", "random_hicanns", "partition")
 
 
 def _outputs(args: argparse.Namespace) -> dict[str, Path]:
@@ -131,7 +131,8 @@ def add_parsers(sub) -> None:
     mapper.add_argument("--db", help="calibration database: its defects are avoided and its latest set translates parameters")
     mapper.add_argument("--allow-loss", action="store_true", help="accept synapses that cannot be realised (counted)")
     mapper.add_argument("--placement", choices=PLACEMENTS, default="compact",
-                        help="compact (default), random (shuffled columns in the blocks used) or random_hicanns (neurons on random HICANNs)")
+                        help="compact (default), random (shuffled columns in the blocks used), random_hicanns (neurons on random HICANNs) "
+                             "or partition (connectivity-aware: populations that talk to each other placed near each other)")
     mapper.add_argument("--seed", type=seed, default=0, help="seed of the random placements (0..2**63-1; default 0)")
     mapper.add_argument("--out", metavar="FILE", help="write the wafer configuration here")
     experiment = mapper.add_argument_group("experiment for `hal run` (--experiment-out)")

@@ -19,7 +19,7 @@ _DISABLED_FIELDS = {"disabled_circuits": "neuron", "disabled_drivers": "synapse_
                     "disabled_vrepeaters": "vrepeater"}
 
 #: Placement strategies (:attr:`MappingOptions.placement`).
-PLACEMENTS = ("compact", "random", "random_hicanns")
+PLACEMENTS = ("compact", "random", "random_hicanns", "partition")
 
 #: Circuits per logical neuron: one denmem, a column, or 1..16 whole quads (up to one neuron block).
 CIRCUITS_PER_NEURON = (1, 2, 4, 8, 16, 32, 64)
@@ -56,7 +56,8 @@ class MappingOptions:
     domains: Domains = PAPER_DOMAINS
     # "compact": neurons on consecutive columns; "random": a seeded shuffle of the columns inside the
     # neuron blocks a HICANN uses (other circuits -- another fixed pattern -- with the same routing);
-    # "random_hicanns": each neuron on a HICANN drawn (seeded) from ``hicanns`` (the paper's placement).
+    # "random_hicanns": each neuron on a HICANN drawn (seeded) from ``hicanns`` (the paper's placement);
+    # "partition": connectivity-aware, by recursive spectral bisection (:mod:`hal.mapping.partition`).
     placement: str = "compact"
     seed: int = 0
     # Sources on the HICANN of their first target (False), or spread over the HICANNs of their

@@ -21,6 +21,7 @@ from hal.errors import ResourceError
 from hal.hardware.recipes import ChannelSource, configure_channel, enable_highspeed_link
 from hal.mapping.drivers import merge_circuits
 from hal.mapping.l1 import sending_line
+from hal.mapping.partition import partition_targets
 from hal.mapping.state import ADDRESSES, ChipState, MappingState, sending_line_broken
 
 __all__ = ["place_populations", "configure_neurons", "place_sources"]
@@ -35,6 +36,7 @@ class _Placer:
     state: MappingState
     fed_cap: int  # neurons a HICANN with fed neurons may hold (it keeps FPGA channels for their sources)
     rng: np.random.Generator | None  # "random_hicanns" only
+    targets: dict | None = None  # "partition" only: (population, neuron) -> target HICANN
     cursor: int = 0
     fed_chips: set = attrs.field(factory=set)
     blocks_placed: dict = attrs.field(factory=dict)  # (x, y) -> neurons per neuron block, finished populations
@@ -45,6 +47,16 @@ class _Placer:
         room = chip.free_columns and (cap is None or chip.neurons < cap)
         channels = not (is_fed or chip.hicann in self.fed_chips) or chip.neurons < self.fed_cap
         return bool(room and channels and (rate == 0 or self.state.load[chip.hicann] + rate <= options.input_budget_hz))
+
+    def target_chip(self, name: str, index: int, rate: float, is_fed: bool) -> ChipState | None:
+        """"partition": the neuron's target HICANN if it fits there, else the nearest one with room (ties: chain order)."""
+        chips = self.state.chips
+        target = self.targets[(name, index)]
+        if self.fits(chips[target], rate, is_fed):
+            return chips[target]
+        chain = self.state.chain
+        nearest = sorted(range(len(chain)), key=lambda i: (abs(chain[i].x - target.x) + abs(chain[i].y - target.y), i))
+        return next((chips[chain[i]] for i in nearest if self.fits(chips[chain[i]], rate, is_fed)), None)
 
     def next_chip(self, rate: float, is_fed: bool, open_chips: list) -> ChipState | None:
         chips, chain = self.state.chips, self.state.chain
@@ -76,6 +88,10 @@ def place_populations(state: MappingState) -> None:
     fed_blocks = max(b for b in range(1, 8) if b * per_block <= (8 - b) * len(ADDRESSES))
     rng = np.random.default_rng([options.seed, 0x5CA7]) if options.placement == "random_hicanns" else None
     placer = _Placer(state, fed_blocks * per_block, rng)
+    if options.placement == "partition":
+        cap = options.max_neurons_per_hicann
+        capacity = {h: min(len(c.free_columns), cap if cap is not None else 256) for h, c in state.chips.items()}
+        placer.targets = partition_targets(state, per_block, capacity)
     ordered = [p for p in network.populations if p.name in fed] + [p for p in network.populations if p.name not in fed]
     for pop in ordered:
         _place_population(placer, pop, source_rate.get(pop.name, 0.0), pop.name in fed)
@@ -87,8 +103,8 @@ def _place_population(placer: _Placer, pop, rate: float, is_fed: bool) -> None:
     width = state.columns_per_neuron(k)
     placed = []
     open_chips = list(state.chain)
-    for _ in range(pop.size):
-        chip = placer.next_chip(rate, is_fed, open_chips)
+    for i in range(pop.size):
+        chip = placer.target_chip(pop.name, i, rate, is_fed) if placer.targets is not None else placer.next_chip(rate, is_fed, open_chips)
         if chip is None:
             raise ResourceError(
                 f"placement: {state.network.n_neurons} neurons of {k} circuits (and {state.network.n_sources} sources at "
@@ -97,7 +113,7 @@ def _place_population(placer: _Placer, pop, rate: float, is_fed: bool) -> None:
                 f"{len(placed)} of {pop.size}: allow more HICANNs (MappingOptions.hicanns; hal map --hicann/--rect/--reticle, "
                 f"by default the whole wafer)"
             )
-        if chip.neurons == 0:
+        if chip.neurons == 0 and placer.targets is None:  # "partition" keeps a unit's neurons on consecutive columns
             _order_blocks(chip, placer.blocks_placed, fed_chips=[h for h in state.chain if state.chips[h].neurons] if is_fed else None)
             if options.placement == "random":
                 _shuffle_within_blocks(chip, np.random.default_rng([options.seed, chip.hicann.enum]))
