@@ -19,6 +19,8 @@ import json
 import os
 import sys
 
+from hal_plugins.bench.command import _dt_ms
+
 SIZES = (0, 1, 8, 48, 384)  # 0: the paper network
 SIMULATORS = ("emulator", "brian2", "nest")
 
@@ -101,22 +103,27 @@ def plot(result: dict, path: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hal.cli._common import positive_float, positive_int
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--peers", action="store_true", help="also Brian2 (cpp_standalone) and NEST")
-    parser.add_argument("--samples", type=int, default=1200, help="paper-network batch (default 1200)")
-    parser.add_argument("--bio-s", type=float, default=0.1, help="biological seconds of the full-HICANN sizes (default 0.1)")
-    parser.add_argument("--dt-ms", type=float, default=0.1, help="integration step of every run (default 0.1)")
-    parser.add_argument("--max-hicanns", type=int, default=384, help="largest size run (default 384, the wafer)")
-    parser.add_argument("--peers-max-hicanns", type=int, default=48,
+    parser.add_argument("--samples", type=positive_int, default=1200, help="paper-network batch (default 1200)")
+    parser.add_argument("--bio-s", type=positive_float, default=0.1, help="biological seconds of the full-HICANN sizes (default 0.1)")
+    parser.add_argument("--dt-ms", type=_dt_ms, default=0.1, help="integration step of every run (default 0.1)")
+    parser.add_argument("--max-hicanns", type=positive_int, default=384, help="largest size run (default 384, the wafer)")
+    parser.add_argument("--peers-max-hicanns", type=positive_int, default=48,
                         help="largest size the peers run (default 48: the wafer's 44 M synapses take their set-up beyond any sane limit)")
-    parser.add_argument("--timeout-s", type=float, default=900.0, help="per run; a run that takes longer is recorded as not finished")
+    parser.add_argument("--timeout-s", type=positive_float, default=900.0, help="per run; a run that takes longer is recorded as not finished")
     parser.add_argument("--out", default="scaling.json", help="JSON results (read with --plot-only)")
     parser.add_argument("--png", help="write the plot here")
     parser.add_argument("--plot-only", action="store_true", help="plot --out without running anything")
     args = parser.parse_args(argv)
     if args.plot_only:
-        with open(args.out) as f:
-            result = json.load(f)
+        try:
+            with open(args.out) as f:
+                result = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            parser.error(f"--out {args.out!r}: cannot read the results ({exc})")
     else:
         result = measure(args)
         with open(args.out, "w") as f:

@@ -91,3 +91,15 @@ def test_configure_returns_a_handler_for_a_standalone_parser():
     parser = argparse.ArgumentParser()
     handler = configure(parser)
     assert callable(handler) and parser.parse_args(["--repeat", "3"]).repeat == 3
+
+
+def test_dt_outside_the_reference_range_is_refused(capsys):
+    """--dt-ms is one step for every run, so it must suit the reference backend (0.001..0.1 ms)."""
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    assert parser.parse_args([]).dt_ms == 0.1 and parser.parse_args([]).brian2_target == "cpp_standalone"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--dt-ms", "0.5"])
+    assert "argument --dt-ms: 0.5 out of range; valid 0.001..0.1 (biological ms)" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=r"bench dt_ms: 0\.2 out of range; valid 0\.001\.\.0\.1 ms"):
+        run_benchmarks(quick=True, dt_ms=0.2)

@@ -44,3 +44,22 @@ def test_peer_simulates_the_paper_network(name):
     else:
         r = peers.scenario_brian2(samples=1, seed=0, dt_ms=0.1, target="numpy")
     assert r["samples"] == 1 and r["spikes"] > 0 and r["synaptic_events"] > 0 and r["bio_s_per_wall_s"] > 0
+
+
+@pytest.mark.slow
+def test_brian2_standalone_runs_the_copies_with_openmp_and_reports_compile_time_apart():
+    """Brian2's strongest configuration: one C++ program (compiling takes a minute, hence slow)."""
+    pytest.importorskip("brian2")
+    from hal_plugins.bench import peers
+
+    r = peers.scenario_brian2(samples=2, seed=0, dt_ms=0.1, target="cpp_standalone", threads=2, count_samples=1)
+    assert r["device"] == "cpp_standalone" and r["openmp_threads"] == 2 and r["samples"] == 2
+    assert r["compile_s"] > 0 and 0 < r["simulate_s"] <= r["wall_s"] and r["spikes"] > 0
+    assert r["counted_samples"] == 1 and len(r["counts"]) == 135 and 0 < sum(r["counts"]) < r["spikes"]
+
+
+def test_full_hicann_network_for_the_peers():
+    """The scaling benchmark gives the peers full HICANNs: 512 neurons, one sample, background input only."""
+    b = bio_network(1, seed=0, hicanns=1, bio_s=0.01)
+    assert b["n_neurons"] == 512 and b["samples"] == 1 and b["duration_ms"] == pytest.approx(10.0)
+    assert b["pre"].size == 448 * 256 and b["in_source"].size > 0
