@@ -98,10 +98,10 @@ def _networks(draw):
 
 
 @settings(max_examples=12, deadline=None)
-@given(_networks(), st.sampled_from([2, 4]), st.integers(1, 3))
-def test_random_networks_lose_nothing_silently_and_stay_within_the_bound(net, circuits, n_hicanns):
+@given(_networks(), st.sampled_from([2, 4]), st.integers(1, 3), st.sampled_from(["compact", "partition"]))
+def test_random_networks_lose_nothing_silently_and_stay_within_the_bound(net, circuits, n_hicanns, placement):
     hicanns = tuple(C.HICANNOnWafer.from_xy(12 + i, 7) for i in range(n_hicanns)) + (C.HICANNOnWafer.from_xy(12, 8),)
-    options = MappingOptions(hicanns=hicanns, circuits_per_neuron=circuits, allow_loss=True, source_rate_hz=1.0,
+    options = MappingOptions(hicanns=hicanns, circuits_per_neuron=circuits, allow_loss=True, source_rate_hz=1.0, placement=placement,
                              disabled_drivers=frozenset((hicanns[0].enum, d) for d in range(0, 224, 3)))
     try:
         config, result = map_network(net, options=options)
