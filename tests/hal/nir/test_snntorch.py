@@ -7,7 +7,9 @@ post-calibration mismatch of Schmitt et al.'s Table II (``mismatch="table2"``: a
 uncalibrated, the accuracy collapses, see docs/nir.md) or none. The training and evaluation code is
 ``benchmarks/nir_roundtrip.py``'s, which also produces the numbers in docs/nir.md.
 
-The fast test trains a 64-20-10 network on 500 images for 6 epochs and runs it on the emulator
+The fast test trains a 64-20-10 network on 500 images for 8 epochs (measured: 86.6 % in snnTorch,
+87.7 % on the emulator; networks trained less deviate more, up to 5 points either way, because
+many of their output neurons sit at the threshold) and runs it on the emulator
 without mismatch (the mapping's own error, through the emulator's kernel and link model); the
 slow one is the benchmark's full-size run (64-32-10, 20 steps, 5 epochs, all 359 test images)
 on the ideal chip, the emulator without mismatch, and three wafers with the calibrated chip's
@@ -58,8 +60,8 @@ def one_thread():
 @pytest.mark.needs_extension
 def test_a_small_snntorch_network_keeps_its_accuracy_on_the_emulator(bench, digits, one_thread):
     steps, rate = 10, 0.8
-    net = bench.train_snntorch(digits, hidden=20, steps=steps, epochs=6, n_train=500, rate=rate, lr=0.02)
-    result = bench.digits_accuracies(net, digits, steps=steps, rate=rate, n_test=300, emulators=(("none", 0),), reference=False)
+    net = bench.train_snntorch(digits, hidden=20, steps=steps, epochs=8, n_train=500, rate=rate, lr=0.02)
+    result = bench.digits_accuracies(net, digits, steps=steps, rate=rate, n_test=None, emulators=(("none", 0),), reference=False)
     assert result["snntorch"] > 0.75  # it learnt something, or the comparison means little
     assert abs(result["nir"] - result["snntorch"]) <= 0.03  # snnTorch's Euler steps vs NIR's equations
     assert result["clipped"] == 0 and result["emulator_none_wafer0_lost"] == 0
