@@ -8,7 +8,7 @@ uncalibrated, the accuracy collapses, see docs/nir.md) or none. The training and
 ``benchmarks/nir_roundtrip.py``'s, which also produces the numbers in docs/nir.md.
 
 The fast test trains a 64-20-10 network on 500 images for 8 epochs (measured: 86.6 % in snnTorch,
-87.7 % on the emulator; networks trained less deviate more, up to 5 points either way, because
+87.7 % on the emulator; networks trained less deviate more, up to 5.3 points either way, because
 many of their output neurons sit at the threshold) and runs it on the emulator
 without mismatch (the mapping's own error, through the emulator's kernel and link model); the
 slow one is the benchmark's full-size run (64-32-10, 20 steps, 5 epochs, all 359 test images)
