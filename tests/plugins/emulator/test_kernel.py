@@ -99,23 +99,24 @@ def test_every_simd_level_gives_the_same_numbers(dtype):
         assert np.array_equal(r.membrane, first.membrane), level
 
 
-def test_a_samples_result_does_not_depend_on_its_block():
-    """Blocks are padded to whole vectors: sample 5 alone and as one of 37 gives the same spikes, bit for bit."""
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_samples_result_does_not_depend_on_its_block(dtype):
+    """Sample 5 alone (the pass's remainder loop) and as one of 37 (its vector body) gives the same spikes, bit for bit."""
     net = small_network(n_samples=37)
     alone = small_network(n_samples=37)
     keep = alone.in_sample == 5
     import attrs
 
     alone = attrs.evolve(alone, in_sample=alone.in_sample[keep] * 0, in_time_ms=alone.in_time_ms[keep], in_source=alone.in_source[keep])
-    together = simulate(net, 37, 200.0, threads=1)
-    single = simulate(alone, 1, 200.0, threads=1)
+    together = simulate(net, 37, 200.0, threads=1, dtype=dtype)
+    single = simulate(alone, 1, 200.0, threads=1, dtype=dtype)
     mine = together.spike_sample == 5
     assert single.spike_time_ms.size == mine.sum() > 5
     assert np.array_equal(single.spike_time_ms, together.spike_time_ms[mine])
 
 
-def test_padding_samples_never_show_up():
-    """A resting membrane above threshold fires in every sample, including the block's padding: only real samples are reported."""
+def test_a_resting_membrane_above_threshold_fires_in_every_sample():
+    """Every sample fires without input when E_L is above threshold, and only the samples asked for are reported."""
     import attrs
 
     net = small_network(n_samples=3)
