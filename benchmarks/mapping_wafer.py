@@ -5,14 +5,17 @@ Networks (all of 4-circuit neurons, on all 384 HICANNs, ``allow_loss``):
 * ``random``: 46 populations of 1,024 neurons in a chain, each neuron drawing 20 random inputs
   from the previous population (~0.91 M synapses), 1,024 sources on the first;
 * ``local``: the same with each neuron's inputs drawn within +-64 of its own index (~0.84 M);
+* ``synfire``: a synfire chain with feed-forward inhibition, 190 links of 80 E + 20 I neurons
+  (the size of BrainScaleS-1's 2020 record, which used 230 HICANNs), ~1.44 M synapses;
 * ``microcircuit``: the Potjans-Diesmann (2014) cortical microcircuit's structure -- 8
   populations L2/3, L4, L5, L6 excitatory and inhibitory in its proportions, its connection
-  probabilities and thalamic input to L4 and L6 -- scaled to 44,000 neurons (90 % of the
-  wafer) and a mean in-degree of 20 (full scale: 77,169 neurons, ~3,900 inputs each; the
+  probabilities and thalamic input to L4 and L6 -- scaled to 40,000 neurons (81 % of the
+  wafer's 49,152; the thalamus-fed L4 and L6 take HICANNs that keep FPGA channels free for
+  their sources, 96 neurons each, so 44,000 do not fit) and a mean in-degree of 20 (full scale: 77,169 neurons, ~3,900 inputs each; the
   pathways keep their ratios).
 
 Run: python benchmarks/mapping_wafer.py local --placement partition [--png docs/figures/mapping_wafer_local.png]
-Prints one JSON line per network: realised, lost by reason, bound, map time (s), peak RSS (MiB).
+Prints one JSON line per network: realised, lost by reason, bound, map time (wall and CPU, s), peak RSS (MiB).
 ``--check`` reads every realised synapse back from the registers (slow).
 """
 
@@ -61,7 +64,7 @@ def chain_network(n_pops: int = 46, size: int = 1024, fan: int = 20, window: int
     return Network(pops, [SourcePopulation("src", size)], projs)
 
 
-def microcircuit(neurons: int = 44_000, in_degree: float = 20.0, thalamus: int = 512, seed: int = 0) -> Network:
+def microcircuit(neurons: int = 40_000, in_degree: float = 20.0, thalamus: int = 512, seed: int = 0) -> Network:
     """The Potjans-Diesmann structure with ``neurons`` in all and a mean in-degree of ``in_degree`` (module docstring)."""
     rng = np.random.default_rng(seed)
     scale = neurons / sum(PD_SIZES)
@@ -89,10 +92,36 @@ def microcircuit(neurons: int = 44_000, in_degree: float = 20.0, thalamus: int =
     return Network(pops, [SourcePopulation("thalamus", thalamus)], projs)
 
 
+def synfire(links: int = 190, excitatory: int = 80, inhibitory: int = 20, fan_in: int = 60, seed: int = 0) -> Network:
+    """A synfire chain with feed-forward inhibition (the 2020 wafer record: 190 links of 100 neurons, ~1.4 M synapses).
+
+    Link ``i`` has ``excitatory`` E and ``inhibitory`` I neurons; every E and I neuron of link ``i + 1`` draws
+    ``fan_in`` inputs from the E neurons of link ``i``, and the I neurons of each link inhibit all its E neurons.
+    A source population of ``excitatory`` stimulates link 0 like an E population.
+    """
+    rng = np.random.default_rng(seed)
+    pops, projs = [], []
+
+    def fan(pre_name, n_pre, post_name, n_post, receptor, k):
+        pre = np.concatenate([rng.choice(n_pre, k, replace=False) for _ in range(n_post)])
+        pairs = np.stack([pre, np.repeat(np.arange(n_post), k)], 1)
+        projs.append(Projection(pre_name, post_name, receptor=receptor, connector="list", pairs=tuple(map(tuple, pairs.tolist())),
+                                weight_bits=15))
+
+    for i in range(links):
+        pops += [Population(f"E{i}", excitatory), Population(f"I{i}", inhibitory)]
+        pre = "stimulus" if i == 0 else f"E{i - 1}"
+        fan(pre, excitatory, f"E{i}", excitatory, "excitatory", fan_in)
+        fan(pre, excitatory, f"I{i}", inhibitory, "excitatory", fan_in)
+        fan(f"I{i}", inhibitory, f"E{i}", excitatory, "inhibitory", inhibitory)
+    return Network(pops, [SourcePopulation("stimulus", excitatory)], projs)
+
+
 NETWORKS = {
     "random": lambda: chain_network(window=0),
     "local": lambda: chain_network(window=64),
     "microcircuit": microcircuit,
+    "synfire": synfire,
 }
 
 
@@ -137,14 +166,15 @@ def main() -> None:
     args = parser.parse_args()
     net = NETWORKS[args.network]()
     options = MappingOptions(hicanns=C.HICANNOnWafer.all(), allow_loss=True, source_rate_hz=1.0, placement=args.placement)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     config, result = map_network(net, options=options)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     use = l1_use(config)
     report = {
         "network": args.network, "placement": args.placement, "neurons": net.n_neurons,
         **result.bound.to_dict(), "lost": result.synapses_lost, "lost_reasons": result.lost_reasons,
         "hicanns": len(result.hicanns_used), "map_s": round(seconds, 1),
+        "map_cpu_s": round(cpu, 1),  # the wall time on a shared machine is mostly waiting
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "mean_horizontal_lines": round(float(np.mean([u[0] for u in use.values()])), 1) if use else 0.0,
         "hicanns_with_l1": len(use),
