@@ -6,7 +6,9 @@ The public entry points; each lives in a module named after its job:
 * :mod:`hal.registers` and :mod:`hal.hardware` -- registers declared once, chip and wafer configuration;
 * :mod:`hal.configuration.configurator` -- configuration to a minimal, staged stream of register writes;
 * :mod:`hal.configuration.io` -- configurations to and from files;
-* :mod:`hal.backend` -- the backend contract; :mod:`hal.experiment` -- experiments and recordings;
+* :mod:`hal.network` -- networks in biological units; :mod:`hal.mapping` -- networks onto the wafer;
+* :mod:`hal.backend` -- the backend contract; :mod:`hal.experiment` -- experiments and recordings,
+  and :class:`PopulationMap` to read them per population (docs/networks.md);
 * :mod:`hal.extension.manager` / :mod:`hal.extension.hookspecs` -- plugins (backends, trainers, calibrations);
 * :mod:`hal.errors` -- the typed errors.
 """
@@ -20,7 +22,9 @@ from hal.backend import Backend, Capabilities, RunRequest, RunResult
 from hal.configuration.configurator import Configurator, Mode, RegisterImageSink, Verify, WriteStream
 from hal.analog.domains import PAPER_DOMAINS, Domains
 from hal.coordinates import InputAddress
-from hal.experiment import Experiment, PoissonInput, Recording, SpikeArrayInput, run
+from hal.experiment import Experiment, PoissonInput, PopulationMap, Recording, SpikeArrayInput, run
+from hal.mapping import MappingOptions, MappingResult, map_network
+from hal.network import Network, Population, Projection, SourcePopulation, load_network, save_network
 from hal.hardware.wafer import WaferConfig, wafer_counts
 from hal.extension.hookspecs import hookimpl, hookspec
 from hal.extension.manager import default_plugins
@@ -44,6 +48,16 @@ __all__ = [
     "RunResult",
     "Domains",
     "PAPER_DOMAINS",
+    "Network",
+    "Population",
+    "SourcePopulation",
+    "Projection",
+    "load_network",
+    "save_network",
+    "map_network",
+    "MappingOptions",
+    "MappingResult",
+    "PopulationMap",
     "Experiment",
     "InputAddress",
     "PoissonInput",
