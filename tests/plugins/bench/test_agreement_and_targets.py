@@ -46,3 +46,25 @@ def test_targets_are_judged_against_the_issue_16_goals():
 def test_unjudged_targets_report_numbers_but_never_a_miss():
     t = targets(_result(10.0, 300.0, total=9999.0), judged=False)
     assert all(v["met"] is None for v in t.values()) and t["total_wall_s"]["measured"] == 9999.0
+
+
+def _probe(rate: float):
+    """What a 12-sample NEST probe reports (1 s per sample)."""
+    return lambda name, timeout_s, **spec: {"bio_s_per_wall_s": rate, "bio_s": 12.0, "samples": spec["samples"], "load_average_1min": [3.0]}
+
+
+def test_nest_runs_every_sample_when_the_probe_says_they_fit(monkeypatch):
+    from hal_plugins.bench import suite
+
+    monkeypatch.setattr(suite, "in_subprocess", _probe(rate=10.0))  # 1,200 bio-s at 10 per s: 120 s < 240 s
+    assert suite._nest_samples(1200, seed=0, dt_ms=0.1, threads=2, env={}, timeout_s=60, quick=False) == (1200, None)
+
+
+def test_nest_is_cut_to_its_budget_and_says_why(monkeypatch):
+    from hal_plugins.bench import suite
+
+    monkeypatch.setattr(suite, "in_subprocess", _probe(rate=0.5))  # 0.5 bio-s per s: 120 samples in 240 s
+    samples, cut = suite._nest_samples(1200, seed=0, dt_ms=0.1, threads=2, env={}, timeout_s=60, quick=False)
+    assert samples == 120 and cut["probe_samples"] == 12 and cut["probe_bio_s_per_wall_s"] == 0.5
+    assert "all 1200 would take about 2400 s, so it ran the first 120 (its budget: 240 s)" in cut["reason"]
+    assert suite._nest_samples(1200, seed=0, dt_ms=0.1, threads=2, env={}, timeout_s=60, quick=True) == (1200, None)
