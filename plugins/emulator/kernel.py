@@ -139,7 +139,7 @@ def _connections(net: EmulatorNetwork, dtype) -> dict:
     key = (np.asarray(net.pre, np.int64) * net.n_neurons + net.post) * 2 + net.excitatory
     order = None if key.size < 2 or bool(np.all(key[1:] > key[:-1])) else np.argsort(key, kind="stable")
     if order is not None:
-        key = key[order]
+        key.sort(kind="stable")  # in place: the same as key[order] without a third 8-byte column
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if key.size else np.zeros(0, np.int64)
     merged = starts.size < key.size
 
