@@ -136,7 +136,8 @@ def _connections(net: EmulatorNetwork, dtype) -> dict:
     (44 M synapses) every temporary column is 0.2-0.35 GB.
     """
     n_pre = net.n_sources + net.n_neurons
-    key = (np.asarray(net.pre, np.int64) * net.n_neurons + net.post) * 2 + net.excitatory
+    span = 2 * max(net.n_neurons, 1)  # (post, sign) pairs per presynaptic index
+    key = np.asarray(net.pre, np.int64) * span + np.asarray(net.post, np.int64) * 2 + net.excitatory
     order = None if key.size < 2 or bool(np.all(key[1:] > key[:-1])) else np.argsort(key, kind="stable")
     if order is not None:
         key.sort(kind="stable")  # in place: the same as key[order] without a third 8-byte column
@@ -155,7 +156,7 @@ def _connections(net: EmulatorNetwork, dtype) -> dict:
     else:
         order_for_weight = order
     weight = np.ascontiguousarray(weight if order_for_weight is None else np.take(weight, order_for_weight), dtype=dtype)
-    pre = key[starts] // (2 * net.n_neurons) if merged else key // (2 * net.n_neurons)
+    pre = key[starts] // span if merged else key // span
     counts = np.bincount(pre, minlength=n_pre)
     ptr = np.zeros(counts.size + 1, np.int64)
     np.cumsum(counts, out=ptr[1:])
@@ -269,9 +270,12 @@ def _run_block(plan: _Plan, block: int):
         "in_cursor": bounds_in_block[:-1].astype(np.int64),
     }
     n_slots = int(math.ceil(plan.delay)) + 3
+    # A slot takes the spikes of two steps (one step's late in the step, the next's early) when a
+    # refractory period shorter than a step lets a neuron fire in consecutive steps: room for both.
+    per_slot = 2 * n * m
     ring = {
-        "ring_neuron": np.zeros((n_slots, n * m), np.int32), "ring_sample": np.zeros((n_slots, n * m), np.int32),
-        "ring_offset": np.zeros((n_slots, n * m), dtype), "ring_count": np.zeros(n_slots, np.int32),
+        "ring_neuron": np.zeros((n_slots, per_slot), np.int32), "ring_sample": np.zeros((n_slots, per_slot), np.int32),
+        "ring_offset": np.zeros((n_slots, per_slot), dtype), "ring_count": np.zeros(n_slots, np.int32),
     }
     rec_v = np.zeros((plan.record.size, m, plan.n_rec_t), dtype)
     scratch = {"tmp_v": _aligned((m,), dtype), "touched": np.zeros(n, np.int8), "refr_max": np.zeros(n, dtype)}
