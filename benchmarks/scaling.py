@@ -52,8 +52,10 @@ def _run(simulator: str, hicanns: int, args) -> dict:
     except BackendError as exc:
         lines = str(exc).splitlines()
         return {"finished": False, "why": lines[0] + (f" ({lines[-1].strip()})" if len(lines) > 1 else "")}
+    # What wall_s covers: emulator -- hal.run end to end (full sizes: plus building the WaferConfig, build_s);
+    # Brian2 -- the compiled program's run (set-up build_s and compile_s apart); NEST -- network build and simulation.
     keep = ("bio_s", "wall_s", "bio_s_per_wall_s", "synaptic_events", "synaptic_events_per_s", "peak_rss_bytes", "samples", "spikes",
-            "compile_s", "simulate_s", "load_average_1min", "neurons", "synapses")
+            "build_s", "run_s", "compile_s", "simulate_s", "load_average_1min", "neurons", "synapses")
     return {"finished": True, **{k: r[k] for k in keep if k in r}}
 
 
