@@ -15,9 +15,16 @@ Three measurements (JSON lines), the numbers in ``docs/nir.md``:
   :func:`hal.nir.from_nir`, mapped and run; test accuracy (class = most output spikes) of
   snnTorch, of the NIR graph as NIR defines it, of ``reference``, and of ``emulator`` with no
   mismatch, with the post-calibration mismatch of Schmitt et al.'s Table II (``table2``) on
-  three wafers, and uncalibrated; with 4 and with 8 circuits per neuron.
+  three wafers, and uncalibrated; with 4 and with 8 circuits per neuron;
+* ``finetune``: the same snnTorch graph imported as a model of the trainer API
+  (:func:`hal_trainers.snn.nir.model_from_nir`, through :func:`hal.nir.from_nir`'s operating
+  point) and fine-tuned with the calibrated chip's mismatch in the loop (``emulator``,
+  ``table2``), one wafer at a time from the imported weights: test accuracy right after the
+  import and after ``--finetune-epochs`` epochs on the training images (settings fixed
+  beforehand, nothing chosen on the test images), with the wall time.
 
 Run: python benchmarks/nir_roundtrip.py [--hidden 32] [--steps 20] [--epochs 5] [--skip-digits]
+     [--finetune-epochs 3] [--finetune-only]
 The functions are also what ``tests/hal/nir/test_snntorch.py`` runs.
 """
 
@@ -175,6 +182,45 @@ def digits_accuracies(net, data, *, steps: int, rate: float = 0.6, n_test: int |
     return result
 
 
+#: In-the-loop fine-tuning settings, fixed before any test image was looked at: Adam at 0.3 weight
+#: steps, 100 images a step, no sparsity term (snnTorch's loss has none), logits = output spike counts.
+FINETUNE = {"learning_rate": 0.3, "batch_size": 100, "sparsity": 0.0, "readout": "spike_count"}
+
+
+def import_model(net, *, steps: int, rate: float, circuits_per_neuron: int = 4):
+    """``net`` exported with snnTorch's ``export_to_nir`` and imported as a trainer-API model: (model, imported)."""
+    import torch
+    from hal_trainers.snn import StepRateCoding
+    from hal_trainers.snn.nir import model_from_nir
+    from snntorch.export_nir import export_to_nir
+
+    graph = export_to_nir(net, torch.zeros(64))
+    imported = hal.nir.from_nir(graph, circuits_per_neuron=circuits_per_neuron)
+    model = model_from_nir(graph, coding=StepRateCoding(64, steps, imported.step_ms, rate), circuits_per_neuron=circuits_per_neuron)
+    return model, imported
+
+
+def finetune_in_loop(net, x_train, y_train, x_eval, y_eval, *, steps: int, rate: float, wafer: int, epochs: float,
+                     mismatch: str = "table2", circuits_per_neuron: int = 4, seed: int = 0) -> dict:
+    """Import ``net`` (:func:`import_model`), map it on ``wafer`` of the emulator with ``mismatch``, and fine-tune it
+    there in the loop for ``epochs`` on (``x_train``, ``y_train``); accuracy on (``x_eval``, ``y_eval``) before and after."""
+    from hal_trainers.snn import MappedModel, Trainer
+
+    model, imported = import_model(net, steps=steps, rate=rate, circuits_per_neuron=circuits_per_neuron)
+    backend = hal.get_backend("emulator", wafer=wafer, mismatch=mismatch)
+    mapped = MappedModel(model, backend, wafer=wafer, options=imported.mapping_options(allow_loss=True))
+    trainer = Trainer(model, seed=seed, **FINETUNE)
+    before = trainer.evaluate(mapped, x_eval, y_eval)
+    started = time.perf_counter()
+    curve = trainer.fit(mapped, x_train, y_train, epochs=epochs, label=f"wafer {wafer}")
+    trained = time.perf_counter() - started
+    after = trainer.evaluate(mapped, x_eval, y_eval)
+    return {"wafer": wafer, "mismatch": mismatch, "circuits_per_neuron": circuits_per_neuron, "scheme": mapped.scheme,
+            "synapses_lost": mapped.mapping.synapses_lost, "before": before.accuracy, "after": after.accuracy,
+            "samples": after.samples, "finetune_epochs": epochs, "finetune_steps": len(curve), "finetune_s": round(trained, 1),
+            "train_accuracy_last_epoch": float(np.mean([c["train_accuracy"] for c in curve[-int(np.ceil(len(x_train) / FINETUNE["batch_size"])):]]))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, default=32)
@@ -182,7 +228,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--rate", type=float, default=0.6)
     parser.add_argument("--skip-digits", action="store_true")
+    parser.add_argument("--finetune-epochs", type=float, default=3.0, help="in-the-loop fine-tuning epochs per wafer (0: none)")
+    parser.add_argument("--finetune-only", action="store_true", help="only the snnTorch training and the fine-tuning")
     args = parser.parse_args()
+    if args.finetune_only:
+        return finetune_main(args)
     for kind in ("LIF", "CubaLIF"):
         for seed in range(3):
             print(json.dumps({"measure": "membrane", **membrane_error(kind, seed)}), flush=True)
@@ -204,6 +254,29 @@ def main() -> None:
                                    reference=circuits == 4)
         print(json.dumps({"measure": "digits", "hidden": args.hidden, "steps": args.steps, "epochs": args.epochs, "rate": args.rate,
                           "circuits_per_neuron": circuits, "train_s": round(trained, 1), **result}), flush=True)
+    if args.finetune_epochs > 0:
+        finetune_main(args, data, net, trained)
+
+
+def finetune_main(args, data=None, net=None, trained: float | None = None) -> None:
+    """The ``finetune`` records: the snnTorch network imported and fine-tuned on wafers 0, 1, 2 (see the module docstring)."""
+    import torch
+    from hal_trainers.datasets import load_dataset
+
+    torch.set_num_threads(1)
+    data = data or load_dataset("digits10")
+    if net is None:
+        started = time.perf_counter()
+        net = train_snntorch(data, hidden=args.hidden, steps=args.steps, epochs=args.epochs, rate=args.rate)
+        trained = time.perf_counter() - started
+    reference = digits_accuracies(net, data, steps=args.steps, rate=args.rate, emulators=(), reference=False)
+    for wafer in (0, 1, 2):
+        started = time.perf_counter()
+        result = finetune_in_loop(net, data.x_train, data.y_train, data.x_test, data.y_test, steps=args.steps, rate=args.rate,
+                                  wafer=wafer, epochs=args.finetune_epochs)
+        print(json.dumps({"measure": "finetune", "hidden": args.hidden, "steps": args.steps, "epochs": args.epochs, "rate": args.rate,
+                          "train_s": round(trained, 1), "snntorch": reference["snntorch"], "nir": reference["nir"], **result,
+                          "wall_s": round(time.perf_counter() - started, 1)}), flush=True)
 
 
 if __name__ == "__main__":

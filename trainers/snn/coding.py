@@ -4,7 +4,11 @@
   ``t = tau ln(x / (x - threshold))`` for ``x > threshold`` and none otherwise (the
   time-to-first-spike code of Cramer et al. 2022, which makes MNIST sparse and fast);
 * :class:`PoissonCoding`: independent Poisson trains at ``x * max_rate_hz`` in a window
-  (a rate code, as Schmitt et al. 2017 use), seeded per sample.
+  (a rate code, as Schmitt et al. 2017 use), seeded per sample;
+* :class:`StepRateCoding`: the rate code of discrete-time simulators (snnTorch's
+  ``spikegen.rate``): in each of ``steps`` steps of ``step_ms`` an input spikes, at the step's
+  start, with probability ``rate * x`` -- what a network trained there (and imported through
+  NIR, :mod:`hal_trainers.snn.nir`) was trained on.
 
 Both give spikes per sample as ``(times_ms, input index)``, what
 :class:`hal.SpikeArrayInput` takes; :func:`spike_grid` puts them on the software twin's
@@ -19,7 +23,7 @@ import numpy as np
 from hal.errors import ConfigError
 from hal.validators import at_least, positive
 
-__all__ = ["LatencyCoding", "PoissonCoding", "spike_grid", "Spikes"]
+__all__ = ["LatencyCoding", "PoissonCoding", "StepRateCoding", "spike_grid", "Spikes"]
 
 #: Spikes of one sample: (times_ms, input index), sorted by time.
 Spikes = tuple[np.ndarray, np.ndarray]
@@ -96,6 +100,34 @@ class PoissonCoding:
             times = rng.random(index.size) * self.window_ms
             order = np.argsort(times, kind="stable")
             out.append((times[order], index[order]))
+        return out
+
+
+@attrs.frozen
+class StepRateCoding:
+    """Input ``i`` spikes at ``k * step_ms`` with probability ``rate * x_i``, ``k < steps``; sample ``k`` draws from ``default_rng([seed, k])``."""
+
+    size: int = attrs.field(validator=at_least(1))
+    steps: int = attrs.field(validator=at_least(1))
+    step_ms: float = attrs.field(validator=positive(what="time", unit="ms"))
+    rate: float = 1.0
+
+    def __attrs_post_init__(self):
+        if not (isinstance(self.rate, (int, float)) and 0 < self.rate <= 1):
+            raise ConfigError(f"StepRateCoding.rate: {self.rate!r} out of range; valid 0 < rate <= 1 (spike probability per step at x = 1)")
+
+    @property
+    def latest_ms(self) -> float:
+        """The end of the last input step."""
+        return self.steps * self.step_ms
+
+    def encode(self, x, seed: int = 0) -> list[Spikes]:
+        x = _images(x, self.size)
+        out = []
+        for k, row in enumerate(x):
+            fired = np.random.default_rng([seed, k]).random((self.steps, self.size)) < row * self.rate
+            step, index = np.nonzero(fired)  # row-major: sorted by step, then input
+            out.append((step * float(self.step_ms), index))
         return out
 
 

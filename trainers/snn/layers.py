@@ -4,7 +4,9 @@
   signed. The hardware realises a weight ``w`` as ``|w|`` on an excitatory row for ``w > 0`` or
   on an inhibitory row for ``w < 0`` (both rows exist for every pair, so training can move the
   sign); ``ns_per_bit`` is the conductance of one weight step (the hardware's gmax setting of
-  the rows: per projection, through the rows' gmax divisor). The forward pass rounds to
+  the rows: per projection, through the rows' gmax divisor), ``ns_per_bit_inhibitory`` that of
+  the inhibitory rows where it differs (a network imported through NIR scales each sign to its
+  own largest weight). The forward pass rounds to
   integers in -15..15 with a straight-through gradient.
 * :class:`LIF`: conductance-based leaky integrate-and-fire neurons with parameters in
   biological units (:class:`hal.network.LIFParameters`); optionally a recurrent projection.
@@ -52,16 +54,18 @@ class Projection(nn.Module):
     """
 
     def __init__(self, in_features: int, out_features: int, *, ns_per_bit: float | None = None, init_std: float = 3.0,
-                 init_mean: float = 0.0, seed: int = 0):
+                 init_mean: float = 0.0, seed: int = 0, ns_per_bit_inhibitory: float | None = None):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"Projection.{name}: {value!r} out of range; valid an integer >= 1")
-        if ns_per_bit is not None and not (np.isfinite(ns_per_bit) and ns_per_bit > 0):
-            raise ConfigError(f"Projection.ns_per_bit: {ns_per_bit!r} out of range; valid a finite conductance > 0 nS, or None")
+        for name, value in (("ns_per_bit", ns_per_bit), ("ns_per_bit_inhibitory", ns_per_bit_inhibitory)):
+            if value is not None and not (np.isfinite(value) and value > 0):
+                raise ConfigError(f"Projection.{name}: {value!r} out of range; valid a finite conductance > 0 nS, or None")
         if not (np.isfinite(init_std) and init_std >= 0):
             raise ConfigError(f"Projection.init_std: {init_std!r} out of range; valid >= 0 weight steps")
         self.in_features, self.out_features, self.ns_per_bit = in_features, out_features, ns_per_bit
+        self.ns_per_bit_inhibitory = ns_per_bit if ns_per_bit_inhibitory is None else ns_per_bit_inhibitory
         generator = torch.Generator().manual_seed(seed)
         w = init_mean + init_std * torch.randn(out_features, in_features, generator=generator)
         self.weight = nn.Parameter(w.clamp(-MAX_WEIGHT, MAX_WEIGHT))
@@ -93,7 +97,8 @@ class Projection(nn.Module):
             self.weight.clamp_(-MAX_WEIGHT, MAX_WEIGHT)
 
     def extra_repr(self) -> str:
-        return f"{self.in_features} -> {self.out_features}, ns_per_bit={self.ns_per_bit}"
+        extra = "" if self.ns_per_bit_inhibitory == self.ns_per_bit else f", ns_per_bit_inhibitory={self.ns_per_bit_inhibitory}"
+        return f"{self.in_features} -> {self.out_features}, ns_per_bit={self.ns_per_bit}{extra}"
 
 
 class LIF(nn.Module):

@@ -23,7 +23,7 @@ from hal.errors import ConfigError
 from hal.netlist.bio import L1_DELAY_HW_S
 from hal.analog.domains import PAPER_DOMAINS
 from hal.network import Network, Population, Projection as NetworkProjection, SourcePopulation
-from hal_trainers.snn.coding import LatencyCoding, PoissonCoding
+from hal_trainers.snn.coding import LatencyCoding, PoissonCoding, StepRateCoding
 from hal_trainers.snn.layers import LIF, Projection
 
 __all__ = ["SpikingModel", "NetworkIndex", "INPUT", "DEFAULT_DELAY_MS"]
@@ -55,11 +55,11 @@ class SpikingModel(nn.Module):
     coding's latest spike plus two membrane and two synaptic time constants of the last layer, rounded up to a step).
     """
 
-    def __init__(self, coding: LatencyCoding | PoissonCoding, *stages: nn.Module, dt_ms: float = 0.2,
+    def __init__(self, coding: LatencyCoding | PoissonCoding | StepRateCoding, *stages: nn.Module, dt_ms: float = 0.2,
                  duration_ms: float | None = None, names: tuple[str, ...] | None = None):
         super().__init__()
-        if not isinstance(coding, (LatencyCoding, PoissonCoding)):
-            raise ConfigError(f"SpikingModel: first argument must be an input coding (LatencyCoding, PoissonCoding), got {type(coding).__name__}")
+        if not isinstance(coding, (LatencyCoding, PoissonCoding, StepRateCoding)):
+            raise ConfigError(f"SpikingModel: first argument must be an input coding (LatencyCoding, PoissonCoding, StepRateCoding), got {type(coding).__name__}")
         if not stages or len(stages) % 2:
             raise ConfigError(f"SpikingModel: stages must alternate Projection and neuron layer (LIF, LeakyIntegrator); got {len(stages)} stage(s)")
         size = coding.size
@@ -111,9 +111,10 @@ class SpikingModel(nn.Module):
 
         def add(pre: str, post: str, proj: Projection) -> tuple[int, int]:
             bits = proj.bits()
-            extra = {} if proj.ns_per_bit is None else {"ns_per_weight_bit": proj.ns_per_bit}
-            projections.append(NetworkProjection(pre, post, "excitatory", "matrix", weight_bits=np.where(bits > 0, bits, 0), **extra))
-            projections.append(NetworkProjection(pre, post, "inhibitory", "matrix", weight_bits=np.where(bits < 0, -bits, 0), **extra))
+            scale_e = {} if proj.ns_per_bit is None else {"ns_per_weight_bit": proj.ns_per_bit}
+            scale_i = {} if proj.ns_per_bit_inhibitory is None else {"ns_per_weight_bit": proj.ns_per_bit_inhibitory}
+            projections.append(NetworkProjection(pre, post, "excitatory", "matrix", weight_bits=np.where(bits > 0, bits, 0), **scale_e))
+            projections.append(NetworkProjection(pre, post, "inhibitory", "matrix", weight_bits=np.where(bits < 0, -bits, 0), **scale_i))
             return len(projections) - 2, len(projections) - 1
 
         pre = INPUT

@@ -11,7 +11,18 @@ and where each of the model's projections went in the network (its
 :func:`model_from_nir` rebuilds the model from such a graph: the same coding, layers, parameters
 and integer weights (``model_from_nir(model_to_nir(m))`` has ``bits()`` equal to ``m``'s for
 every projection; the float weights the optimiser held are not exported, only what the chip
-gets). Graphs from other tools have no ``hal_model``; import them with :func:`hal.nir.from_nir`.
+gets).
+
+Graphs from other tools (snnTorch's ``export_to_nir``, ...) have no ``hal_model``: then
+:func:`model_from_nir` goes through :func:`hal.nir.from_nir` (its operating point, ``dt_s``
+and ``circuits_per_neuron``) and :func:`model_from_imported` makes the chain it imported
+(one input, each neuron node fed by the one before, optionally by itself) a model, with the
+imported 4-bit weights, each sign on its own scale, and the neuron parameters of the operating
+point; ``coding`` says how the inputs spike (a network trained in a discrete-time simulator:
+:class:`~hal_trainers.snn.coding.StepRateCoding` with ``step_ms = imported.step_ms``). The
+model trains like any other (``docs/nir.md``: fine-tuned with the mismatched chip in the loop);
+map it with ``MappedModel(model, backend, options=imported.mapping_options(allow_loss=True))``,
+the circuits per neuron its weights were computed for.
 """
 
 from __future__ import annotations
@@ -19,7 +30,8 @@ from __future__ import annotations
 import json
 
 import attrs
-from hal_trainers.snn.coding import LatencyCoding, PoissonCoding
+import numpy as np
+from hal_trainers.snn.coding import LatencyCoding, PoissonCoding, StepRateCoding
 from hal_trainers.snn.layers import LIF, LeakyIntegrator, Projection
 from hal_trainers.snn.model import SpikingModel
 
@@ -27,12 +39,12 @@ import hal.nir
 from hal.errors import ConfigError
 from hal.nir.metadata import read_json, text
 
-__all__ = ["model_to_nir", "model_from_nir", "MODEL_KEY"]
+__all__ = ["model_to_nir", "model_from_nir", "model_from_imported", "MODEL_KEY"]
 
 #: The graph metadata key of the model's own terms.
 MODEL_KEY = "hal_model"
 
-_CODINGS = {"LatencyCoding": LatencyCoding, "PoissonCoding": PoissonCoding}
+_CODINGS = {"LatencyCoding": LatencyCoding, "PoissonCoding": PoissonCoding, "StepRateCoding": StepRateCoding}
 
 
 def model_to_nir(model: SpikingModel, *, ns_per_weight_bit: float | None = None, circuits_per_neuron: int = 4):
@@ -70,13 +82,30 @@ def _check(meta: dict, names: tuple[str, ...]) -> None:
         raise ConfigError(f"NIR graph metadata {MODEL_KEY}.coding: {coding!r}; expected a dict with kind {' or '.join(_CODINGS)}")
 
 
-def model_from_nir(graph) -> SpikingModel:
-    """The :class:`SpikingModel` that :func:`model_to_nir` exported as ``graph`` (see the module docstring)."""
+def model_from_nir(graph, *, coding=None, dt_ms: float | None = None, duration_ms: float | None = None,
+                   **from_nir_options) -> SpikingModel:
+    """The :class:`SpikingModel` of ``graph`` (see the module docstring).
+
+    A graph of :func:`model_to_nir` comes back as exported (``coding``, ``dt_ms`` and
+    ``duration_ms`` must then be None). Any other graph is read by :func:`hal.nir.from_nir`
+    with ``from_nir_options`` (``operating_point``, ``dt_s``, ``circuits_per_neuron``, ...) and
+    made a model by :func:`model_from_imported`, which needs ``coding``.
+    """
+    meta_value = graph.metadata.get(MODEL_KEY) if isinstance(getattr(graph, "metadata", None), dict) else None
+    if meta_value is None:
+        if coding is None:
+            raise ConfigError(f"model_from_nir: the graph has no {MODEL_KEY} metadata (not written by model_to_nir), so its "
+                              "input coding is unknown; pass coding=..., e.g. StepRateCoding(size, steps, step_ms, rate) "
+                              "with step_ms the imported step (hal.nir.from_nir(graph).step_ms)")
+        return model_from_imported(hal.nir.from_nir(graph, **from_nir_options), coding, dt_ms=dt_ms, duration_ms=duration_ms)
+    given = [name for name, value in (("coding", coding), ("dt_ms", dt_ms), ("duration_ms", duration_ms)) if value is not None]
+    if given or from_nir_options:
+        raise ConfigError(f"model_from_nir: the graph was written by model_to_nir and carries its own coding, timing and "
+                          f"parameters; {', '.join(given + sorted(from_nir_options))} must not be given")
     imported = hal.nir.from_nir(graph)
-    meta_value = graph.metadata.get(MODEL_KEY) if isinstance(graph.metadata, dict) else None
-    if meta_value is None or not imported.exact:
-        raise ConfigError(f"model_from_nir: the graph has no {MODEL_KEY} metadata (not written by model_to_nir); "
-                          "import other graphs with hal.nir.from_nir")
+    if not imported.exact:
+        raise ConfigError(f"model_from_nir: the graph has {MODEL_KEY} metadata but not hal's network metadata "
+                          "(hal_format); it was damaged or not written by model_to_nir")
     meta = read_json("graph", MODEL_KEY, text(meta_value))
     network = imported.network
     _check(meta, tuple(p.name for p in network.populations))
@@ -97,7 +126,8 @@ def model_from_nir(graph) -> SpikingModel:
         for proj in (e, i):
             pre, post = proj.edges(n_pre, n_post)
             bits.append(proj.bits(pre, post, network.ns_per_bit(proj)).reshape(n_post, n_pre))
-        out = Projection(n_pre, n_post, ns_per_bit=e.ns_per_weight_bit, init_std=0.0)
+        scale_i = None if i.ns_per_weight_bit == e.ns_per_weight_bit else i.ns_per_weight_bit
+        out = Projection(n_pre, n_post, ns_per_bit=e.ns_per_weight_bit, init_std=0.0, ns_per_bit_inhibitory=scale_i)
         out.set_bits(bits[0] - bits[1])
         return out
 
@@ -114,3 +144,81 @@ def model_from_nir(graph) -> SpikingModel:
         size = population.size
     return SpikingModel(coding, *stages, dt_ms=float(meta["dt_ms"]), duration_ms=float(meta["duration_ms"]), names=tuple(meta["names"]))
 
+
+
+def model_from_imported(imported, coding, *, dt_ms: float | None = None, duration_ms: float | None = None) -> SpikingModel:
+    """A :class:`SpikingModel` of ``imported`` (a :class:`hal.nir.ImportedNetwork` of a chain; see the module docstring).
+
+    ``dt_ms``: the twin's step (default a tenth of ``imported.step_ms``, at most 1 ms);
+    ``duration_ms``: one sample (default ``coding.latest_ms`` plus two imported steps, the
+    spikes still on their way through the layers).
+    """
+    if not isinstance(imported, hal.nir.ImportedNetwork):
+        raise ConfigError(f"model_from_imported: expected a hal.nir.ImportedNetwork (from hal.nir.from_nir), got {type(imported).__name__}")
+    if not isinstance(coding, tuple(_CODINGS.values())):
+        raise ConfigError(f"model_from_imported: coding must be one of {', '.join(_CODINGS)}, got {type(coding).__name__}")
+    network = imported.network
+    if len(network.sources) != 1:
+        raise ConfigError(f"model_from_imported: the graph has {len(network.sources)} Input nodes "
+                          f"({', '.join(s.name for s in network.sources)}); a SpikingModel takes exactly 1")
+    source = network.sources[0]
+    if coding.size != source.size:
+        raise ConfigError(f"model_from_imported: coding.size {coding.size} differs from the graph's input {source.name!r} "
+                          f"of {source.size}; valid {source.size}")
+    into: dict[str, dict[str, list]] = {p.name: {} for p in network.populations}
+    for proj in network.projections:
+        into[proj.post].setdefault(proj.pre, []).append(proj)
+    order, pre, left = [], source.name, {p.name: p for p in network.populations}
+    while left:
+        # The next layer is the one population fed by ``pre`` (besides ``pre`` itself).
+        following = [name for name in left if pre in into[name] and name != pre]
+        if len(following) != 1:
+            raise ConfigError(f"model_from_imported: after {pre!r} the graph continues to {following or 'nothing'} while "
+                              f"{sorted(left)} are left; a SpikingModel is a chain (each neuron node fed by the one before, "
+                              f"and by itself)")
+        name = following[0]
+        extra = sorted(set(into[name]) - {pre, name})
+        if extra:
+            raise ConfigError(f"model_from_imported: {name!r} is also fed by {extra}; a SpikingModel feeds each layer from "
+                              f"the one before only (and from itself)")
+        order.append(left.pop(name))
+        pre = name
+    stages, size = [], source.size
+    for k, population in enumerate(order):
+        before = source.name if k == 0 else order[k - 1].name
+        stages.append(_signed(network, into[population.name][before], size, population.size))
+        recurrent = into[population.name].get(population.name)
+        spiking = population.params.v_th_mv < population.params.e_rev_e_mv
+        if spiking:
+            rec = None if recurrent is None else _signed(network, recurrent, population.size, population.size)
+            stages.append(LIF(population.size, population.params, recurrent=rec))
+        elif recurrent is not None or k + 1 < len(order):
+            raise ConfigError(f"model_from_imported: {population.name!r} never spikes (threshold {population.params.v_th_mv} mV "
+                              f"at or above E_e {population.params.e_rev_e_mv} mV); it can only be the last layer, without recurrence")
+        else:
+            stages.append(LeakyIntegrator(population.size, population.params))
+        size = population.size
+    dt_ms = dt_ms if dt_ms is not None else min(1.0, imported.step_ms / 10)
+    if duration_ms is None:
+        duration_ms = coding.latest_ms + 2 * imported.step_ms
+    return SpikingModel(coding, *stages, dt_ms=dt_ms, duration_ms=duration_ms, names=tuple(p.name for p in order))
+
+
+def _signed(network, projections: list, n_pre: int, n_post: int) -> Projection:
+    """The imported excitatory and inhibitory projections of one (pre, post) pair as one signed :class:`Projection`."""
+    bits, scales = np.zeros((n_post, n_pre), dtype=np.int64), {}
+    for proj in projections:
+        pre, post = proj.edges(n_pre, n_post)
+        scale = network.ns_per_bit(proj)
+        sign = 1 if proj.receptor == "excitatory" else -1
+        if proj.receptor in scales:
+            raise ConfigError(f"model_from_imported: two {proj.receptor} projections {proj.pre} -> {proj.post}; "
+                              f"a signed Projection holds one per sign")
+        scales[proj.receptor] = scale
+        np.add.at(bits, (post, pre), sign * proj.bits(pre, post, scale))
+    # A sign without weights gets the other's scale: training may still move weights there.
+    e = scales.get("excitatory", scales.get("inhibitory"))
+    i = scales.get("inhibitory", e)
+    out = Projection(n_pre, n_post, ns_per_bit=e, init_std=0.0, ns_per_bit_inhibitory=None if i == e else i)
+    out.set_bits(bits)
+    return out

@@ -3,7 +3,9 @@
 One loop for both. Each step takes a batch, gets the network's response -- from the twin, or
 measured on the backend and put into the twin's graph (:mod:`hal_trainers.snn.hardware`
 says how, per scheme) -- and minimises the cross-entropy of the readout's logits (maximum
-membrane over the sample, above its start) plus a sparsity term, ``sparsity`` times the mean
+membrane over the sample, above its start; with ``readout="spike_count"`` the last layer's
+spike counts, for a spiking output layer such as snnTorch's, whose class is its most active
+neuron) plus a sparsity term, ``sparsity`` times the mean
 squared spike count per hidden neuron and sample, with Adam on the float weights, which are
 kept in the 4-bit range and rounded on the way to the twin and the hardware.
 
@@ -32,7 +34,10 @@ from hal_trainers.snn.hardware import MappedModel
 from hal_trainers.snn.model import SpikingModel
 from hal_trainers.snn.twin import Output, Twin, simulate
 
-__all__ = ["Trainer", "Evaluation"]
+__all__ = ["Trainer", "Evaluation", "READOUTS"]
+
+#: What the logits are: the readout's membrane (maximum above its start) or the last layer's spike counts.
+READOUTS = ("membrane", "spike_count")
 
 log = get_logger(__name__)
 
@@ -73,8 +78,14 @@ class Trainer:
     sparsity: float = 1e-3
     seed: int = 0
     checkpoint_every: int = attrs.field(default=20, validator=at_least(1))
+    readout: str = "membrane"
 
     def __attrs_post_init__(self):
+        if self.readout not in READOUTS:
+            raise ConfigError(f"Trainer.readout: {self.readout!r} not valid; valid {', '.join(READOUTS)}")
+        if self.readout == "spike_count" and isinstance(self.model, SpikingModel) and not self.model.layers[-1].spiking:
+            raise ConfigError(f"Trainer.readout: 'spike_count' needs a spiking last layer; {self.model.names[-1]!r} is a "
+                              f"{type(self.model.layers[-1]).__name__}; use readout 'membrane'")
         if not isinstance(self.model, SpikingModel):
             raise ConfigError(f"Trainer.model: expected a SpikingModel, got {type(self.model).__name__}")
         if not (np.isfinite(self.sparsity) and self.sparsity >= 0):
@@ -93,6 +104,8 @@ class Trainer:
             measured, info = None, {}
         with torch.set_grad_enabled(train):
             out = simulate(self.model, twin, grid, spike_fn=spike_fn, measured=measured, readout_scale_mv=self.readout_scale_mv)
+            if self.readout == "spike_count":
+                out = attrs.evolve(out, logits=out.spikes[-1].sum(dim=1))
         return out, info
 
     def loss(self, out: Output, y: np.ndarray) -> torch.Tensor:
@@ -178,8 +191,11 @@ class Trainer:
 
     def _settings(self) -> dict:
         """What a checkpoint must have been trained with to be continued by this trainer."""
-        return {"seed": self.seed, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
-                "sparsity": self.sparsity, "readout_scale_mv": self.readout_scale_mv, "estimator": repr(self.estimator)}
+        settings = {"seed": self.seed, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                    "sparsity": self.sparsity, "readout_scale_mv": self.readout_scale_mv, "estimator": repr(self.estimator)}
+        if self.readout != "membrane":  # checkpoints written before the option existed stay usable
+            settings["readout"] = self.readout
+        return settings
 
     def _load(self, path: Path, optimizer) -> tuple[int, list]:
         try:

@@ -67,15 +67,15 @@ class Twin:
                 "v_th_mv": p.v_th_mv, "v_reset_mv": p.v_reset_mv, "e_rev_e_mv": p.e_rev_e_mv, "e_rev_i_mv": p.e_rev_i_mv,
                 "tau_syn_e_ms": p.tau_syn_e_ms, "tau_syn_i_ms": p.tau_syn_i_ms, "t_ref_ms": p.t_ref_ms or 0.0}))
 
-        def unit(proj):
+        def unit(proj, scale: str):
             if proj is None:
                 return None
-            return torch.full((proj.out_features, proj.in_features), float(proj.ns_per_bit or default))
+            return torch.full((proj.out_features, proj.in_features), float(getattr(proj, scale) or default))
 
-        units = [unit(p) for p in model.projections]
-        rec = [unit(layer.recurrent) for layer in model.layers]
-        return cls(tuple(neurons), tuple(units), tuple(u.clone() for u in units), tuple(rec),
-                   tuple(None if u is None else u.clone() for u in rec), source="nominal")
+        recurrent = [layer.recurrent for layer in model.layers]
+        return cls(tuple(neurons), tuple(unit(p, "ns_per_bit") for p in model.projections),
+                   tuple(unit(p, "ns_per_bit_inhibitory") for p in model.projections), tuple(unit(p, "ns_per_bit") for p in recurrent),
+                   tuple(unit(p, "ns_per_bit_inhibitory") for p in recurrent), source="nominal")
 
     @classmethod
     def from_mapping(cls, model: SpikingModel, config: WaferConfig, mapping, index: NetworkIndex,

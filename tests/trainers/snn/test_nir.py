@@ -33,7 +33,8 @@ def assert_same_model(a: SpikingModel, b: SpikingModel) -> None:
     assert [layer.params for layer in b.layers] == [layer.params for layer in a.layers]
     assert [layer.recurrent is None for layer in b.layers] == [layer.recurrent is None for layer in a.layers]
     for p, q in zip(a.all_projections(), b.all_projections(), strict=True):
-        assert (q.in_features, q.out_features, q.ns_per_bit) == (p.in_features, p.out_features, p.ns_per_bit)
+        assert (q.in_features, q.out_features, q.ns_per_bit, q.ns_per_bit_inhibitory) == (p.in_features, p.out_features, p.ns_per_bit,
+                                                                                   p.ns_per_bit_inhibitory)
         assert np.array_equal(q.bits(), p.bits())
         assert np.array_equal(q.weight.detach().numpy(), p.bits().astype(np.float32))  # the chip's integers, exactly
 
@@ -47,7 +48,8 @@ def models(draw) -> SpikingModel:
         n = draw(st.integers(1, 5))
         last = k == 2 or draw(st.booleans())
         ns = draw(st.sampled_from([None, 0.34, 0.68 / 5]))
-        stages.append(Projection(size, n, ns_per_bit=ns, init_std=draw(st.floats(0, 9)), seed=draw(st.integers(0, 99))))
+        ns_i = draw(st.sampled_from([None, 0.68]))  # the inhibitory rows on their own scale, as an import from NIR has them
+        stages.append(Projection(size, n, ns_per_bit=ns, init_std=draw(st.floats(0, 9)), seed=draw(st.integers(0, 99)), ns_per_bit_inhibitory=ns_i))
         if last and draw(st.booleans()):
             stages.append(LeakyIntegrator(n))
         else:
