@@ -1,0 +1,109 @@
+"""Schmitt 2017 on digits, judged on a validation split instead of the test set (issue 13, item 7).
+
+The last quarter of the 721 training images is held out; the software model and the in-the-loop
+training see only the first three quarters, and every number printed is on the held-out images.
+The test images are not touched, so settings can be compared here without tuning on them.
+
+    python benchmarks/schmitt2017_digits_validation.py --variant default --seeds 0,1,2,3
+    python benchmarks/schmitt2017_digits_validation.py --variant steps40 --seeds 0,1 --diagnose
+
+One JSON line per trial: software, converted and in-the-loop accuracy on the held-out images,
+ties, the last training-batch accuracy; with --diagnose also the final network's accuracy on
+all training images, three evaluations of the held-out images with other noise seeds, how often
+two of them disagree, and the label layer's winning and second rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import attrs
+import numpy as np
+
+#: In-the-loop settings compared (all else as `hal reproduce schmitt2017`'s digits defaults);
+#: "shifted": the in-the-loop batches drawn from the training images and their four one-pixel shifts.
+VARIANTS = {
+    "default": {},
+    "steps40": {"steps": 40, "batch_size": 180},
+    "shifted": {"shifted": True},
+}
+
+
+def validation_split(dataset):
+    k = len(dataset.x_train) - len(dataset.x_train) // 4
+    return attrs.evolve(dataset, x_train=dataset.x_train[:k], y_train=dataset.y_train[:k],
+                        x_test=dataset.x_train[k:], y_test=dataset.y_train[k:])
+
+
+def shifted_copies(dataset, side: int = 10):
+    images = dataset.x_train.reshape(-1, side, side)
+    copies = [images]
+    for axis in (1, 2):
+        for shift in (1, -1):
+            moved = np.roll(images, shift, axis=axis)
+            edge = [slice(None)] * 3
+            edge[axis] = 0 if shift == 1 else -1
+            moved[tuple(edge)] = 0.0
+            copies.append(moved)
+    x = np.concatenate(copies).reshape(-1, side * side).astype(np.float32)
+    return attrs.evolve(dataset, x_train=x, y_train=np.concatenate([dataset.y_train] * len(copies)))
+
+
+def predictions(label_rates: np.ndarray) -> np.ndarray:
+    best = label_rates.max(axis=1, keepdims=True)
+    return np.where((label_rates == best).sum(axis=1) > 1, -1, label_rates.argmax(axis=1))
+
+
+def trial(seed: int, variant: str, diagnose: bool) -> dict:
+    import hal
+    from hal_trainers.conversion import SpikingNetwork, quantize
+    from hal_trainers.datasets import load_dataset
+    from hal_trainers.in_the_loop import InTheLoopTrainer
+    from hal_trainers.schmitt2017.reproduce import DATASET_DEFAULTS
+    from hal_trainers.schmitt2017.trial import _software_model, trial_backend_options
+
+    data = validation_split(load_dataset("digits"))
+    settings = dict(VARIANTS[variant])
+    shifted = settings.pop("shifted", False)
+    ann, _ = _software_model(data, seed, DATASET_DEFAULTS["digits"]["ann_steps"], lambda message: None)
+    chip = hal.get_backend("noisy", wafer=100 + seed, **trial_backend_options("noisy", None))
+    net = SpikingNetwork(chip, quantize(ann.weights), wafer=100 + seed, seed=seed)
+    converted = net.accuracy(data.x_test, data.y_test)
+    options = {"batch_size": DATASET_DEFAULTS["digits"]["itl_batch"], "steps": 20, "seed": seed, **settings}
+    started = time.perf_counter()
+    result = InTheLoopTrainer(chip, **options).fit(shifted_copies(data) if shifted else data, ann.weights, network=net)
+    out = {"seed": seed, "variant": variant, "software": ann.test_accuracy, "converted": converted,
+           "in_the_loop": result.test_accuracy, "last_batch_accuracy": result.curve[-1]["train_accuracy"],
+           "in_the_loop_s": round(time.perf_counter() - started, 1)}
+    if diagnose:
+        runs = []
+        for repeat in range(3):
+            net.seed = 5000 + repeat
+            runs.append(net.run(data.x_test)["label"])
+        predicted = [predictions(r) for r in runs]
+        ranked = np.sort(runs[0], axis=1)
+        out.update(train_accuracy=net.accuracy(data.x_train, data.y_train),
+                   repeated=[float(np.mean(p == data.y_test)) for p in predicted],
+                   disagree=float(np.mean(predicted[0] != predicted[1])),
+                   mean_of_three=float(np.mean(predictions(sum(runs)) == data.y_test)),
+                   winner_hz=float(ranked[:, -1].mean()), second_hz=float(ranked[:, -2].mean()))
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="default")
+    parser.add_argument("--seeds", default="0,1,2,3", help="comma-separated trial seeds")
+    parser.add_argument("--diagnose", action="store_true")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    for seed in (int(s) for s in args.seeds.split(",")):
+        print(json.dumps(trial(seed, args.variant, args.diagnose)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
