@@ -65,6 +65,9 @@ class MappingOptions:
     # input. Needed where many sources fire together (a latency code's first spikes arrive as
     # one burst, which a single link's 17.8 MHz drops).
     spread_sources: bool = False
+    # Failed detour tries (hal.mapping.routing.route_detour) allowed per mapping: bounds the routing
+    # work where many buses cannot be routed (a count, so the result does not depend on the machine).
+    detour_budget: int = 20_000
 
     @classmethod
     def with_defects(cls, store, wafer: int, **kwargs) -> MappingOptions:
@@ -103,6 +106,8 @@ class MappingOptions:
                 if not (isinstance(entry, tuple) and len(entry) == 2):
                     raise ConfigError(f"MappingOptions.{name}: {entry!r} is not a (hicann enum, {component} index) pair")
                 check_defect(component, *entry)
+        if not isinstance(self.detour_budget, int) or isinstance(self.detour_budget, bool) or self.detour_budget < 0:
+            raise ConfigError(f"MappingOptions.detour_budget: {self.detour_budget!r} not valid; valid integers >= 0")
         if self.placement not in PLACEMENTS:
             raise ConfigError(f"MappingOptions.placement: {self.placement!r} not valid; valid {', '.join(PLACEMENTS)}")
 

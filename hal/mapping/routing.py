@@ -17,6 +17,9 @@
    line ahead). From the bus's horizontal line nearest the target, a vertical line takes it to
    the neighbouring row, a backbone along that row past the obstacle, and a vertical line back
    to the target (:func:`route_detour`). A detour that does not get through is rolled back.
+   The failed tries are bounded by ``MappingOptions.detour_budget`` (a count, not a time, so
+   that a mapping is the same on every machine); what is left untried is logged
+   (``detour_budget_exhausted``) and lost as "unreachable bus".
 
 A blocked line or repeater ends a branch there; targets beyond it stay unreached (counted as
 "unreachable bus"). The line an origin arrives on at a target (an ``HLineOnHICANN`` or a
@@ -29,12 +32,15 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from hal import coordinates as C
+from hal.logging import get_logger
 from hal.mapping.l1 import L1Line, L1Occupancy, sending_line
 
 if TYPE_CHECKING:
     from hal.mapping.state import MappingState
 
 __all__ = ["route_buses", "route_origin", "route_origin_vertical_first", "route_detour"]
+
+log = get_logger(__name__)
 
 #: Horizontal lines of a bus tried as the start of a detour (nearest the target first): bounds the time spent on a hopeless target.
 _DETOUR_STARTS = 8
@@ -55,12 +61,19 @@ def route_buses(state: MappingState) -> None:
         rest = [t for t in targets_of[origin] if t.y != origin[0].y and (origin, t) not in state.arrival]
         if rest:
             state.arrival.update(route_origin_vertical_first(state.l1, origin, rest))
+    budget = [state.options.detour_budget]
+    skipped = 0
     for origin in origins:
         for t in sorted(targets_of[origin]):
             if (origin, t) not in state.arrival:
-                arrival = route_detour(state.l1, origin, t)
+                if budget[0] <= 0:
+                    skipped += 1
+                    continue
+                arrival = route_detour(state.l1, origin, t, budget)
                 if arrival is not None:
                     state.arrival[(origin, t)] = arrival
+    if skipped:
+        log.warning("detour_budget_exhausted", budget=state.options.detour_budget, buses_not_tried=skipped)
 
 
 def route_origin(l1: L1Occupancy, origin: tuple, targets: set) -> dict[tuple, Arrival]:
@@ -111,18 +124,26 @@ def route_origin_vertical_first(l1: L1Occupancy, origin: tuple, rest: list) -> d
     return out
 
 
-def route_detour(l1: L1Occupancy, origin: tuple, target: C.HICANNOnWafer) -> Arrival | None:
-    """Step 4 (module docstring): ``origin``'s bus to ``target`` round an obstacle through a neighbouring row; the arrival, or None."""
+def route_detour(l1: L1Occupancy, origin: tuple, target: C.HICANNOnWafer, budget: list | None = None) -> Arrival | None:
+    """Step 4 (module docstring): ``origin``'s bus to ``target`` round an obstacle through a neighbouring row; the arrival, or None.
+
+    ``budget`` (a one-element list, decremented per failed try) bounds the work: each try that
+    does not get through costs one; at 0 no further try is made.
+    """
     starts = sorted(l1.horizontal_lines_of(origin),
                     key=lambda k: (abs(k.hicann.x - target.x) + abs(k.hicann.y - target.y), k.hicann.enum, k.line.value))
     for start in starts[:_DETOUR_STARTS]:
         for row in (start.hicann.y - 1, start.hicann.y + 1):
+            if budget is not None and budget[0] <= 0:
+                return None
             checkpoint = l1.checkpoint()
             arrival = _detour(l1, origin, start, row, target)
             if arrival is not None:
                 l1.keep(checkpoint)
                 return arrival
             l1.rollback(checkpoint)
+            if budget is not None:
+                budget[0] -= 1
     return None
 
 

@@ -16,6 +16,7 @@ import hal
 from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.hardware.hicann import RepeaterMode
+from hal.logging import capture_events
 from hal.mapping import MappingOptions, map_network
 from hal.network import Network, Population, Projection, SourcePopulation
 from hal.netlist.wiring import l1_lines
@@ -181,3 +182,15 @@ def test_full_wafer_random_network_reads_back_exactly():
         projections.append(Projection(f"p{i - 1}", f"p{i}", connector="list", pairs=tuple(map(tuple, pairs.tolist())), weight_bits=7))
     net = Network(pops, [SourcePopulation("s", size)], projections)
     _check(net, MappingOptions(hicanns=C.HICANNOnWafer.all(), allow_loss=True, source_rate_hz=1.0))
+
+
+def test_the_detour_budget_bounds_the_tries_and_says_so():
+    net, options = _blocked_row()
+    with capture_events() as events:
+        config, result = _check(net, attrs.evolve(options, allow_loss=True, detour_budget=0))
+    assert result.lost_reasons == {"unreachable bus": 100}
+    assert {h.y for h, _ in config.hicanns()} == {7}  # no detour was tried
+    warned = [e for e in events if e["event"] == "detour_budget_exhausted"]
+    assert len(warned) == 1 and warned[0]["budget"] == 0 and warned[0]["buses_not_tried"] == 1 and warned[0]["log_level"] == "warning"
+    with pytest.raises(ConfigError, match=r"MappingOptions.detour_budget: -1 not valid; valid integers >= 0"):
+        MappingOptions(detour_budget=-1)
