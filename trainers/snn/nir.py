@@ -91,7 +91,13 @@ def model_from_nir(graph, *, coding=None, dt_ms: float | None = None, duration_m
     with ``from_nir_options`` (``operating_point``, ``dt_s``, ``circuits_per_neuron``, ...) and
     made a model by :func:`model_from_imported`, which needs ``coding``.
     """
-    meta_value = graph.metadata.get(MODEL_KEY) if isinstance(getattr(graph, "metadata", None), dict) else None
+    try:
+        import nir
+    except ImportError:
+        raise hal.nir.MissingExtraError("nir", "hal_trainers.snn.nir.model_from_nir") from None
+    if not isinstance(graph, nir.NIRGraph):
+        raise ConfigError(f"model_from_nir: expected a nir.NIRGraph, got {type(graph).__name__}")
+    meta_value = graph.metadata.get(MODEL_KEY) if isinstance(graph.metadata, dict) else None
     if meta_value is None:
         if coding is None:
             raise ConfigError(f"model_from_nir: the graph has no {MODEL_KEY} metadata (not written by model_to_nir), so its "

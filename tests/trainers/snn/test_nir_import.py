@@ -94,6 +94,8 @@ def test_what_cannot_become_a_model_is_refused_by_name():
     imported = hal.nir.from_nir(graph)
     with pytest.raises(ConfigError, match=r"model_from_nir: the graph has no hal_model metadata .* pass coding=\.\.\., e\.g\. StepRateCoding"):
         model_from_nir(graph)
+    with pytest.raises(ConfigError, match=r"model_from_nir: expected a nir.NIRGraph, got str"):
+        model_from_nir("model.nir", coding=StepRateCoding(4, 5, 10.0))
     with pytest.raises(ConfigError, match=r"coding.size 6 differs from the graph's input 'x' of 4; valid 4"):
         model_from_nir(graph, coding=StepRateCoding(6, 5, 10.0))
     with pytest.raises(ConfigError, match=r"coding must be one of LatencyCoding, PoissonCoding, StepRateCoding, got str"):
