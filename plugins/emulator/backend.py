@@ -124,6 +124,8 @@ class EmulatorBackend(Backend):
         if self.mismatch.is_zero:
             return np.ones(net.n_connections)
         hicann = net.synapse_hicann
+        if hicann.size == 0:  # no synapse (a calibration's lone neurons): nothing to draw
+            return np.ones(net.n_connections)
         # One pass over HICANN groups (slices where the table is ordered by HICANN, as the wafer's is):
         # a mask per HICANN would scan all 44 M synapses of a wafer 384 times.
         order = None if hicann.size < 2 or bool(np.all(hicann[1:] >= hicann[:-1])) else np.argsort(hicann, kind="stable")
