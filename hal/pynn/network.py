@@ -186,6 +186,30 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
     ``ranges`` (PyNN name -> (low, high), e.g. :func:`nominal_ranges`) refuses parameters outside them.
     """
     hal_cm_nf = NF_PER_CIRCUIT * circuits_per_neuron
+    name_of, neurons, sources, cm_of, cells, size_of = _populations(populations, ranges)
+    groups = _connection_groups(projections, cells, cm_of, delay_ms, hal_cm_nf)
+    hal_projections, sources_of, zeros = [], [], 0
+    synapse_of = {prj: (np.full(len(prj), -1, np.int64), np.full(len(prj), -1, np.int64)) for prj in projections}
+    for (pre, post, receptor), (pi, qi, w, pieces) in groups.items():
+        made = _hal_projection(pre, post, receptor, pi, qi, w, pieces, size_of[post], len(hal_projections), synapse_of,
+                               cells, cm_of, hal_cm_nf, ns_per_weight_bit, circuits_per_neuron)
+        if made is None:
+            continue
+        projection, rounded = made
+        hal_projections.append(projection)
+        sources_of.append(tuple(dict.fromkeys(prj for prj, _ in pieces)))
+        zeros += rounded
+    if zeros:
+        log.warning("weights_rounded_to_zero", synapses=zeros,
+                    note="their conductance is below half a weight bit of their projection's scale; they have no effect")
+    network = Network(neurons, sources, hal_projections, ns_per_weight_bit=ns_per_weight_bit)
+    return Built(network, name_of, {p: c for p, c in cells.items() if p in cm_of}, tuple(sources_of), synapse_of, cm_of,
+                 hal_cm_nf, zeros)
+
+
+def _populations(populations, ranges: dict | None) -> tuple:
+    """hal populations and sources of PyNN ``populations``: cells of one population with other parameters
+    become hal populations of their own; ``cells`` maps each PyNN population to (hal name, local index) per cell."""
     taken: set = set()
     name_of, neurons, sources, cm_of, cells, size_of = {}, [], [], {}, {}, {}
     for pop in populations:
@@ -207,7 +231,12 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
         else:
             raise CapabilityError(f"hal.pynn: population {pop.label!r}: cell type {kind} not available; "
                                   "valid IF_cond_exp, SpikeSourceArray, SpikeSourcePoisson")
-    # (pre, post, receptor) -> pre idx, post idx, weight nS, (PyNN projection, its connection numbers)
+    return name_of, neurons, sources, cm_of, cells, size_of
+
+
+def _connection_groups(projections, cells: dict, cm_of: dict, delay_ms: float, hal_cm_nf: float) -> dict:
+    """(pre, post, receptor) of hal populations -> pre indices, post indices, weights in hal nS and
+    (PyNN projection, its connection numbers); delays, weights and receptors checked on the way."""
     groups: dict = defaultdict(lambda: ([], [], [], []))
     for prj in projections:
         label = prj.label or f"{prj.pre.label}->{prj.post.label}"
@@ -240,49 +269,45 @@ def build_network(populations, projections, *, delay_ms: float, circuits_per_neu
             group[1].append(post_local[sel])
             group[2].append(weights[sel] * 1000.0 * hal_cm_nf / post_cm[sel])
             group[3].append((prj, np.flatnonzero(sel)))
-    hal_projections, sources_of, zeros = [], [], 0
-    synapse_of = {prj: (np.full(len(prj), -1, np.int64), np.full(len(prj), -1, np.int64)) for prj in projections}
-    for (pre, post, receptor), (pi, qi, w, pieces) in groups.items():
-        prjs = [prj for prj, _ in pieces]
-        pi, qi, w = np.concatenate(pi), np.concatenate(qi), np.concatenate(w)
-        n_post = size_of[post]
-        key = pi * n_post + qi
-        unique, inverse = np.unique(key, return_inverse=True)
-        total = np.bincount(inverse, weights=w, minlength=unique.size)  # duplicates add, as two static synapses would
-        keep = total > 0
-        if not keep.any():
-            continue
-        position = np.where(keep, np.cumsum(keep) - 1, -1)[inverse]  # each connection's synapse in the hal projection
-        start = 0
-        for prj, connections in pieces:
-            synapse_of[prj][0][connections] = len(hal_projections)
-            synapse_of[prj][1][connections] = position[start:start + connections.size]
-            start += connections.size
-        unique, total = unique[keep], total[keep]
-        largest = float(total.max())
-        if largest > 15.5 * ns_per_weight_bit:
-            labels = ", ".join(sorted({repr(p.label or f"{p.pre.label}->{p.post.label}") for p in prjs}))
-            target = unique[int(np.argmax(total))] % n_post
-            pop, index = next((p, i) for p, (names, local) in cells.items() for i, (n, j) in enumerate(zip(names, local))
-                              if n == post and j == target)
-            cm = float(cm_of[pop][index])
-            top_us = 15 * ns_per_weight_bit / 1000.0 * cm / hal_cm_nf
-            raise CapabilityError(f"hal.pynn: projection {labels}: weight {largest / 1000.0 * cm / hal_cm_nf:.6g} uS onto "
-                                  f"{pop.label!r}[{index}] (cm {cm:g} nF) out of range; valid 0..{top_us:.6g} uS (4-bit weights: "
-                                  f"15 x {ns_per_weight_bit:g} nS per bit on {circuits_per_neuron} circuits = {hal_cm_nf:g} nF)")
-        divisor = int(min(15, max(1, np.floor(15.49 * ns_per_weight_bit / largest))))
-        scale = ns_per_weight_bit / divisor
-        zeros += int(np.count_nonzero(np.rint(total / scale) == 0))
-        pairs = np.stack([unique // n_post, unique % n_post], axis=1)
-        hal_projections.append(Projection(pre, post, receptor, "list", pairs=pairs, weight_ns=total,
-                                          ns_per_weight_bit=None if divisor == 1 else scale))
-        sources_of.append(tuple(dict.fromkeys(prjs)))
-    if zeros:
-        log.warning("weights_rounded_to_zero", synapses=zeros,
-                    note="their conductance is below half a weight bit of their projection's scale; they have no effect")
-    network = Network(neurons, sources, hal_projections, ns_per_weight_bit=ns_per_weight_bit)
-    return Built(network, name_of, {p: c for p, c in cells.items() if p in cm_of}, tuple(sources_of), synapse_of, cm_of,
-                 hal_cm_nf, zeros)
+    return groups
+
+
+def _hal_projection(pre, post, receptor, pi, qi, w, pieces, n_post: int, index: int, synapse_of: dict, cells: dict,
+                    cm_of: dict, hal_cm_nf: float, ns_per_weight_bit: float, circuits_per_neuron: int):
+    """One hal projection (``index``) of a connection group, and how many of its weights round to zero;
+    None when every weight is zero. Records each PyNN connection's synapse in ``synapse_of``."""
+    prjs = [prj for prj, _ in pieces]
+    pi, qi, w = np.concatenate(pi), np.concatenate(qi), np.concatenate(w)
+    key = pi * n_post + qi
+    unique, inverse = np.unique(key, return_inverse=True)
+    total = np.bincount(inverse, weights=w, minlength=unique.size)  # duplicates add, as two static synapses would
+    keep = total > 0
+    if not keep.any():
+        return None
+    position = np.where(keep, np.cumsum(keep) - 1, -1)[inverse]  # each connection's synapse in the hal projection
+    start = 0
+    for prj, connections in pieces:
+        synapse_of[prj][0][connections] = index
+        synapse_of[prj][1][connections] = position[start:start + connections.size]
+        start += connections.size
+    unique, total = unique[keep], total[keep]
+    largest = float(total.max())
+    if largest > 15.5 * ns_per_weight_bit:
+        labels = ", ".join(sorted({repr(p.label or f"{p.pre.label}->{p.post.label}") for p in prjs}))
+        target = unique[int(np.argmax(total))] % n_post
+        pop, cell = next((p, i) for p, (names, local) in cells.items() for i, (n, j) in enumerate(zip(names, local))
+                         if n == post and j == target)
+        cm = float(cm_of[pop][cell])
+        top_us = 15 * ns_per_weight_bit / 1000.0 * cm / hal_cm_nf
+        raise CapabilityError(f"hal.pynn: projection {labels}: weight {largest / 1000.0 * cm / hal_cm_nf:.6g} uS onto "
+                              f"{pop.label!r}[{cell}] (cm {cm:g} nF) out of range; valid 0..{top_us:.6g} uS (4-bit weights: "
+                              f"15 x {ns_per_weight_bit:g} nS per bit on {circuits_per_neuron} circuits = {hal_cm_nf:g} nF)")
+    divisor = int(min(15, max(1, np.floor(15.49 * ns_per_weight_bit / largest))))
+    scale = ns_per_weight_bit / divisor
+    zeros = int(np.count_nonzero(np.rint(total / scale) == 0))
+    pairs = np.stack([unique // n_post, unique % n_post], axis=1)
+    return Projection(pre, post, receptor, "list", pairs=pairs, weight_ns=total,
+                      ns_per_weight_bit=None if divisor == 1 else scale), zeros
 
 
 def _hal_cells(cells_of_projection, cells: dict, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
