@@ -65,7 +65,7 @@ def test_without_a_mapping_the_hardware_annotations_remain(recorded):
         to_neo(recording, {})
 
 
-@pytest.mark.slow  # importing elephant takes ~7 s (its package imports scipy.stats and all its submodules)
+# In the fast suite although importing elephant takes 3-7 s: that elephant accepts hal's Neo is issue 14's promise.
 def test_elephant_accepts_the_trains(recorded):
     statistics = pytest.importorskip("elephant.statistics")
     mapping, _, recording = recorded
