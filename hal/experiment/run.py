@@ -43,7 +43,9 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     if not isinstance(backend, Backend):
         raise ConfigError(f"run: expected a hal Backend, got {type(backend).__name__}")
     plugins = plugins or default_plugins()
-    wiring = extract_wiring(experiment.config)
+    # Without synapses: the recording needs only neurons, origins and what reaches the trace, and
+    # the backend reads its own synapse table (on a full wafer a second one would be 1.1 GB).
+    wiring = extract_wiring(experiment.config, synapses=False)
     check_inputs(experiment, wiring)
     if not any(wiring.recorded) and not experiment.record_membrane:
         # Not an error: an empty configuration runs and records nothing, which is worth saying once.

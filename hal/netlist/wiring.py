@@ -152,12 +152,17 @@ def _read_origins(config: WaferConfig, neurons: tuple[LogicalNeuron, ...]) -> _O
 # -- the whole reading -------------------------------------------------------------------------
 
 
-def extract_wiring(config: WaferConfig, denmem_transform: DenmemTransform | None = None) -> Wiring:
+def extract_wiring(config: WaferConfig, denmem_transform: DenmemTransform | None = None, *, synapses: bool = True) -> Wiring:
     """Read the wiring of ``config`` (see the module docstring).
 
     ``denmem_transform(hicann, per_denmem) -> per_denmem``, if given, changes the
     nominal per-denmem parameters before they are combined into logical neurons:
     this is where a backend applies its circuits' deviations.
+
+    ``synapses=False`` skips the synapse drivers and synapses (the table is then
+    :meth:`SynapseTable.empty`): for callers that need only the neurons, origins and
+    what is recorded, such as :func:`hal.run`, whose backend reads its own table -- on a
+    full wafer the table is 1.1 GB and most of the reading time.
 
     The steps: logical neurons and their parameters (:func:`hal.netlist.neurons.read_neurons`),
     the origins that emit into L1 (:func:`_read_origins`), the synapse drivers each origin
@@ -167,6 +172,7 @@ def extract_wiring(config: WaferConfig, denmem_transform: DenmemTransform | None
     hicanns = dict(config.hicanns())
     found_neurons = read_neurons(hicanns, denmem_transform)
     found = _read_origins(config, found_neurons.neurons)
-    synapses = read_synapses(hicanns, drivers_reached(config, found.origins), found_neurons.post_of_denmem)
-    return Wiring(found_neurons.neurons, found_neurons.parameters, tuple(found.origins), synapses, found.neuron_origin,
+    table = (read_synapses(hicanns, drivers_reached(config, found.origins), found_neurons.post_of_denmem) if synapses
+             else SynapseTable.empty())
+    return Wiring(found_neurons.neurons, found_neurons.parameters, tuple(found.origins), table, found.neuron_origin,
                   frozenset(found.input_origins), found.recorded, tuple(found.background), found.pll_mhz, found_neurons.adex)

@@ -3,6 +3,7 @@ and the steps of build_netlist, each checked on the hand-configured HICANN of co
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from hal.hardware.hicann import NEURONS, RepeaterMode
 from hal.netlist import build as B
 from hal.netlist.l1 import Origin, drivers_reached
 from hal.netlist.neurons import PARAMETER_NAMES, denmem_parameters, read_neurons
-from hal.netlist.synapses import SynapseTable, read_synapses
+from hal.netlist.synapses import SYNAPSE_DTYPES, SynapseTable, read_synapses
 from hal.netlist.wiring import extract_wiring
 
 INPUT_CHANNEL, RECORD_CHANNEL = 2, 0
@@ -80,7 +81,7 @@ def test_read_synapses_is_the_synapse_table_of_the_wiring(hand_wired):
 def test_read_synapses_of_nothing_is_an_empty_table_of_the_declared_types(hand_wired):
     table = read_synapses(dict(hand_wired.config.hicanns()), [], {})
     assert isinstance(table, SynapseTable) and len(table) == 0
-    assert table.conductance_ns.dtype == np.float64 and table.excitatory.dtype == np.bool_ and table.post.dtype == np.int64
+    assert tuple(getattr(table, f.name).dtype for f in attrs.fields(SynapseTable)) == SYNAPSE_DTYPES
 
 
 def _playback(*events):
