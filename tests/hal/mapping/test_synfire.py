@@ -1,0 +1,107 @@
+"""The synfire chain benchmark (benchmarks/synfire.py): a pulse packet travels the mapped chain on the emulator.
+
+The chain is mapping_wafer's builder with the benchmark's neuron parameters, weights and stimulus;
+the emulator runs it with its default fixed-pattern mismatch (the chip as manufactured). The
+spikes are those on the wafer (the benchmark's probe), not the FPGA trace, which drops most of
+a packet.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def synfire():
+    spec = importlib.util.spec_from_file_location("synfire_benchmark", ROOT / "benchmarks" / "synfire.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_chain(synfire, links: int, wafer: int = 0):
+    net = synfire.network(links)
+    config, result, _ = synfire.map_chain(net, wafer)
+    assert (result.synapses, result.synapses_lost) == (links * (100 * 60 + 80 * 20), 0)
+    at_ms = 5.0
+    _, on_wafer, _ = synfire.run_chain(config, result, duration_ms=at_ms + 40.0 + 2.0 * links,
+                                       stimulus=synfire.stimulus_times(synfire.STIMULUS_SOURCES, at_ms, 0.5, seed=1))
+    return synfire.link_table(on_wafer, links)
+
+
+def _assert_packet(rows, links: int):
+    assert [r["link"] for r in rows] == list(range(links))
+    for r in rows:
+        assert r["fired"] >= 0.9, r  # nearly every excitatory neuron of every link fires ...
+        assert r["spikes"] <= 84, r  # ... once (80 neurons)
+    later = rows[1:]
+    assert all(r["sd_ms"] < 1.0 for r in later), later  # the packet stays narrow after the stimulus's link
+    means = [r["mean_ms"] for r in rows]
+    assert all(0.1 < b - a < 2.0 for a, b in zip(means[1:], means[2:])), means  # and travels forward, link by link
+
+
+def test_packet_reaches_the_last_of_five_links(synfire):
+    """Fast (~2 s): five links; every link fires nearly whole, once, with a spread < 1 ms after the stimulus's link."""
+    rows = _run_chain(synfire, 5)
+    _assert_packet(rows, 5)
+    summary = synfire.summary(rows)
+    assert summary["reaches_last_link"] and summary["links_with_packet"] == 5
+    assert 0.95 <= summary["spikes_per_excitatory_neuron"] <= 1.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wafer", [1, 2])
+def test_packet_reaches_the_last_of_twelve_links_on_other_chips(synfire, wafer):
+    """Slow: twelve links on two other wafers' mismatch patterns (other circuits, other deviations)."""
+    rows = _run_chain(synfire, 12, wafer)
+    _assert_packet(rows, 12)
+    assert synfire.summary(rows)["links_with_packet"] == 12
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(synfire, tmp_path, capsys):
+    out = tmp_path / "report"
+    out.write_text("keep me")
+    assert synfire.main(["--out", str(out), "--links", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"synfire: error: --out {out}: is not a directory; valid a folder (created if missing)"]
+    assert out.read_text() == "keep me"
+
+
+def test_missing_database_is_refused_before_any_work(synfire, tmp_path, capsys):
+    missing = tmp_path / "calib.sqlite"
+    assert synfire.main(["--out", str(tmp_path / "out"), "--links", "2", "--db", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "no such file" in err
+    assert not missing.exists() and not (tmp_path / "out" / "report.json").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--links", "0"], "--links: 0 out of range; valid integers 1..384 (one HICANN per link)"),
+    (["--links", "2.5"], "--links"),
+    (["--stimulus-sources", "81"], "--stimulus-sources: 81 out of range; valid integers 1..80"),
+])
+def test_bad_arguments_name_the_option_and_the_valid_range(synfire, tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        synfire.main(["--out", str(tmp_path / "out"), *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_three_links_carry_the_packet_into_report_and_raster(synfire, tmp_path, capsys):
+    """Slow (~5 s with matplotlib): the command maps three links without loss, the packet is in every link, both files are written."""
+    out = tmp_path / "out"
+    assert synfire.main(["--out", str(out), "--links", "3"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["mapping"]["lost"] == 0 and report["mapping"]["synapses"] == 3 * (100 * 60 + 80 * 20)
+    _assert_packet(report["per_link"], 3)
+    assert {"wall_s", "peak_rss_mib", "load_average", "fpga_trace", "emulator"} <= set(report)
+    assert (out / "raster.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(capsys.readouterr().out)["summary"]["links_with_packet"] == 3
