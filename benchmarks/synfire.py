@@ -205,21 +205,28 @@ def summary(rows: list[dict]) -> dict:
 
 
 def plot_raster(on_wafer: dict, rows: list[dict], path: Path, title: str) -> None:
+    """The whole chain's raster, the first (up to) ten links enlarged, and the per-link fraction fired and spread."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, side) = plt.subplots(1, 2, figsize=(11, 6), gridspec_kw={"width_ratios": [3, 1]})
+    fig, (ax, zoom, side) = plt.subplots(1, 3, figsize=(13, 6), gridspec_kw={"width_ratios": [3, 2, 1]})
+    first = min(10, len(rows))
     for name, (t, k) in on_wafer.items():
         if name == "stimulus":
             continue
         link = int(name[1:])
         base = link * (EXCITATORY + INHIBITORY) + (EXCITATORY if name[0] == "I" else 0)
-        ax.scatter(t, base + k, s=0.3, c="tab:red" if name[0] == "I" else "black", linewidths=0, rasterized=True)
+        colour = "tab:red" if name[0] == "I" else "black"
+        ax.scatter(t, base + k, s=0.3, c=colour, linewidths=0, rasterized=True)
+        if link < first:
+            zoom.scatter(t, base + k, s=1.5, c=colour, linewidths=0, rasterized=True)
     ax.set_xlabel("time (biological ms)")
     ax.set_ylabel(f"neuron (link x {EXCITATORY + INHIBITORY}; black excitatory, red inhibitory)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, loc="left")
+    zoom.set_xlabel("time (biological ms)")
+    zoom.set_title(f"links 0..{first - 1}", fontsize=9)
     links = [r["link"] for r in rows]
     side.plot([r["fired"] for r in rows], links, ".", ms=2, label="fraction of E fired")
     side.plot([r["sd_ms"] if r["sd_ms"] is not None else np.nan for r in rows], links, ".", ms=2, label="spread sd (ms)")
@@ -307,7 +314,8 @@ def _main(args, argv: list[str]) -> int:
     s = report["summary"]
     plot_raster(on_wafer, rows, raster_path,
                 f"synfire chain, {args.links} links on {len(result.hicanns_used)} HICANNs ({result.synapses:,} synapses, "
-                f"{result.synapses_lost} lost), emulator mismatch {args.mismatch}; packet in {s['links_with_packet']} links")
+                f"{result.synapses_lost} lost),\nemulator mismatch {args.mismatch}; packet (>= 90 % of E fired) in "
+                f"{s['links_with_packet']} of {args.links} links")
     print(json.dumps({k: report[k] for k in ("links", "mapping", "summary", "wall_s", "peak_rss_mib")} | {"out": str(out)}))
     return 0
 
