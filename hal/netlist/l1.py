@@ -137,19 +137,27 @@ def l1_lines(config: WaferConfig) -> dict[tuple[int, int], set[L1Node]]:
     return out
 
 
-def _driver_chain(chip: HICANNConfig | None, driver: int) -> list[int]:
+#: A chip's driver columns (enable, locin, connect_neighbor), read once per chip: a full wafer asks
+#: for 86,000 driver chains, and unpacking the columns each time was a quarter of reading its wiring.
+_DriverColumns = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _driver_columns(chip: HICANNConfig) -> _DriverColumns:
+    table = chip.synapse_drivers
+    return tuple(table.column(name).astype(bool) for name in ("enable", "locin", "connect_neighbor"))
+
+
+def _driver_chain(columns: _DriverColumns | None, driver: int) -> list[int]:
     """The drivers that receive what ``driver`` takes from L1: itself plus neighbour chaining.
 
     A driver with ``connect_neighbor`` mirrors its input to the next driver on its side and
     half (``d + 2``) if that one is enabled and does not listen to L1 itself; it passes it on in
-    turn if it has ``connect_neighbor`` set.
+    turn if it has ``connect_neighbor`` set. ``columns`` are the chip's :func:`_driver_columns`
+    (None: no such chip).
     """
-    if chip is None:
+    if columns is None:
         return []
-    table = chip.synapse_drivers
-    enable = table.column("enable").astype(bool)
-    locin = table.column("locin").astype(bool)
-    neighbor = table.column("connect_neighbor").astype(bool)
+    enable, locin, neighbor = columns
     if not (enable[driver] and locin[driver]):
         return []
     chain = [driver]
@@ -169,12 +177,14 @@ def drivers_reached(config: WaferConfig, origins: Sequence[Origin]) -> list[dict
     hicanns = dict(config.hicanns())
     edges = _l1_edges(config)
     switch_targets = _switch_targets(config)
-    return [_drivers_of(origin, hicanns, edges, switch_targets) for origin in origins]
+    columns = {h.enum: _driver_columns(chip) for h, chip in hicanns.items()}
+    return [_drivers_of(origin, hicanns, columns, edges, switch_targets) for origin in origins]
 
 
 def _drivers_of(
     origin: Origin,
     hicanns: Mapping[C.HICANNOnWafer, HICANNConfig],
+    driver_columns: Mapping[int, _DriverColumns],
     edges: Mapping[L1Node, list[L1Node]],
     switch_targets: Mapping[tuple[int, int], list[tuple[int, int]]],
 ) -> dict[int, list[int]]:
@@ -186,8 +196,7 @@ def _drivers_of(
     for hicann_enum, kind, line in reached:
         if kind == "V":
             for target in switch_targets.get((hicann_enum, line), ()):
-                t_chip = hicanns.get(C.HICANNOnWafer(target[0]))
-                drivers.update((target[0], d) for d in _driver_chain(t_chip, target[1]))
+                drivers.update((target[0], d) for d in _driver_chain(driver_columns.get(target[0]), target[1]))
     per_hicann: dict[int, list[int]] = defaultdict(list)
     for hicann_enum, driver in sorted(drivers):
         per_hicann[hicann_enum].append(driver)
