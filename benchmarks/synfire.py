@@ -98,8 +98,12 @@ def _calibration(db: str | None, wafer: int):
     return store, f"{db}: set {store.latest_set(wafer).id} of wafer {wafer}"
 
 
-def map_chain(net: Network, wafer: int = 0, store=None):
-    """(config, mapping result, seconds): the chain on the whole wafer, partition placement, no loss allowed."""
+def map_chain(net: Network, wafer: int = 0, store=None, clip: bool = False):
+    """(config, mapping result, seconds): the chain on the whole wafer, partition placement, no loss allowed.
+
+    ``clip``: a calibrated circuit whose range does not reach a parameter gets the nearest value it
+    reaches (logged by the mapping) instead of an error.
+    """
     from hal.mapping import MappingOptions, map_network
 
     kwargs = dict(hicanns=C.HICANNOnWafer.all(), source_rate_hz=1.0, placement="partition", spread_sources=True)
@@ -107,7 +111,7 @@ def map_chain(net: Network, wafer: int = 0, store=None):
         from hal.calibration import Calibration
 
         options = MappingOptions.with_defects(store, wafer, calibration=Calibration(store, store.latest_set(wafer).id, fallback="nominal"),
-                                              **kwargs)
+                                              calibration_clip=clip, **kwargs)
     else:
         options = MappingOptions(**kwargs)
     start = time.perf_counter()
@@ -255,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--links", type=_links, default=190, help="links of the chain (default 190, the 2020 record)")
     parser.add_argument("--wafer", type=wafer_id, default=0, help="wafer id (the emulator's mismatch pattern; default 0)")
     parser.add_argument("--db", help="calibration database: its latest set of the wafer translates the parameters")
+    parser.add_argument("--calibration-clip", action="store_true",
+                        help="with --db: clip parameters outside a circuit's calibrated range (logged) instead of stopping")
     parser.add_argument("--mismatch", choices=("uncalibrated", "table2", "none"), default="uncalibrated",
                         help="the emulator's fixed pattern (default uncalibrated: the chip as manufactured)")
     parser.add_argument("--stimulus-sources", type=_sources, default=STIMULUS_SOURCES,
@@ -284,7 +290,7 @@ def _main(args, argv: list[str]) -> int:
     store, calibration = _calibration(args.db, args.wafer)
     wall = time.perf_counter()
     net = network(args.links)
-    config, result, map_s = map_chain(net, args.wafer, store)
+    config, result, map_s = map_chain(net, args.wafer, store, clip=args.calibration_clip)
     log.info("synfire_mapped", links=args.links, hicanns=len(result.hicanns_used), synapses=result.synapses, lost=result.synapses_lost,
              seconds=round(map_s, 1))
     at_ms = 5.0
@@ -300,7 +306,7 @@ def _main(args, argv: list[str]) -> int:
         "stimulus": {"sources": args.stimulus_sources, "at_ms": at_ms, "sd_ms": args.stimulus_sd_ms, "duration_ms": duration},
         "mapping": {"hicanns": len(result.hicanns_used), "fpgas": len(result.fpgas_used), "synapses": result.synapses,
                     "lost": result.synapses_lost, "lost_reasons": result.lost_reasons, "seconds": round(map_s, 1)},
-        "emulator": {"mismatch": args.mismatch, "calibration": calibration, "dt_ms": recording.hardware.info.get("dt_ms"),
+        "emulator": {"mismatch": args.mismatch, "calibration": calibration, "calibration_clip": args.calibration_clip, "dt_ms": recording.hardware.info.get("dt_ms"),
                      "seconds": round(run_s, 1)},
         "summary": summary(rows),
         "fpga_trace": {"spikes_on_wafer": int(sum(t.size for t, _ in on_wafer.values())),
