@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import numpy as np
 
 from hal.backend import Backend, Capabilities, RunRequest, RunResult
@@ -29,7 +30,7 @@ from hal.configuration.configurator import RegisterWrite
 from hal.errors import BackendError, ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
 from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
-from hal.netlist.wiring import Wiring, extract_wiring
+from hal.netlist.wiring import SynapseTable, Wiring, extract_wiring
 from hal_plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simd_levels, simulate
 from hal_plugins.emulator.links import LOSSLESS, LinkModel, pass_events
 from hal_plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
@@ -191,9 +192,32 @@ class EmulatorBackend(Backend):
         d = self.domains
         if not wiring.neurons:
             return RunResult(trace_events(wiring, [], [], [], config, request.duration), info={"neurons": 0})
-        net = build_netlist(wiring, request.playback, request.n_samples, request.duration, request.seed)
         trial = self._trial(request)
         params, adex = self._parameters(wiring, trial)
+        emulated, facts, lost_in = self._network(wiring, params, adex, trial, request)
+        # The kernel has what it needs: the synapse table's columns it does not share (1 GB on a full
+        # wafer) are let go before it builds its own tables, the peak of the run.
+        wiring = attrs.evolve(wiring, synapses=SynapseTable.empty())
+        record = membrane_neurons(wiring, request)
+        dt, membrane_dt = integration_step(self.dt_ms, request, d, record is not None)
+        result = simulate(emulated, request.n_samples, float(d.ticks_to_ms(request.duration)), dt_ms=dt, record=record,
+                          record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads, simd=self.simd)
+        trace, lost_out = self._outputs(wiring, config, result, trial, request)
+        membrane = times = None
+        if record is not None:
+            membrane = d.mv_to_hw_mv(np.transpose(result.membrane, (1, 0, 2)))
+            times = d.ms_to_ticks(result.membrane_times_ms)
+        info = {"neurons": len(wiring.neurons), "synapses": facts["synapses"], "sources": facts["sources"], "dt_ms": dt,
+                "input_events": facts["input_events"], "spikes": int(result.spike_time_ms.size)}
+        return RunResult(trace, membrane, times, lost_input=lost_in, lost_output=lost_out, info=info)
+
+    def _network(self, wiring: Wiring, params: dict, adex: bool, trial: Trial, request: RunRequest) -> tuple[EmulatorNetwork, dict, dict]:
+        """(the network the kernel integrates, the netlist's counts for the run's info, lost input events).
+
+        The netlist lives only here, so that its columns go once the kernel's network has what it needs.
+        """
+        d = self.domains
+        net = build_netlist(wiring, request.playback, request.n_samples, request.duration, request.seed)
         # In place in the gains' own (fresh) array: at wafer scale each temporary is 0.35 GB.
         weights = self._synapse_gains(wiring, net)
         np.multiply(net.conductance_ns, weights, out=weights)
@@ -208,21 +232,11 @@ class EmulatorBackend(Backend):
             excitatory=net.excitatory, delay_ms=float(d.hw_s_to_ms(L1_DELAY_HW_S)),
             in_sample=inputs.sample[on], in_time_ms=d.ticks_to_ms(inputs.tick[on]), in_source=inputs.index[on], adex=adex,
         )
-        record = membrane_neurons(wiring, request)
-        dt, membrane_dt = integration_step(self.dt_ms, request, d, record is not None)
-        result = simulate(emulated, request.n_samples, float(d.ticks_to_ms(request.duration)), dt_ms=dt, record=record,
-                          record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads, simd=self.simd)
-        trace, lost_out = self._outputs(wiring, config, result, trial, request)
-        membrane = times = None
-        if record is not None:
-            membrane = d.mv_to_hw_mv(np.transpose(result.membrane, (1, 0, 2)))
-            times = d.ms_to_ticks(result.membrane_times_ms)
-        info = {"neurons": len(wiring.neurons), "synapses": net.n_connections, "sources": net.n_sources, "dt_ms": dt,
-                "input_events": int(net.in_time.size), "spikes": int(result.spike_time_ms.size)}
+        facts = {"synapses": net.n_connections, "sources": net.n_sources, "input_events": int(net.in_time.size)}
         lost_in = dict(lost_in)
         if net.unrouted:
             lost_in["unrouted"] = net.unrouted
-        return RunResult(trace, membrane, times, lost_input=lost_in, lost_output=lost_out, info=info)
+        return emulated, facts, lost_in
 
     def _outputs(self, wiring: Wiring, config, result, trial: Trial, request: RunRequest):
         """The neurons' spikes, changed by the trial, as the FPGA trace after the output links."""
