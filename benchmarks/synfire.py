@@ -106,7 +106,7 @@ def map_chain(net: Network, wafer: int = 0, store=None, clip: bool = False):
     """
     from hal.mapping import MappingOptions, map_network
 
-    kwargs = dict(hicanns=C.HICANNOnWafer.all(), source_rate_hz=1.0, placement="partition", spread_sources=True)
+    kwargs = {"hicanns": C.HICANNOnWafer.all(), "source_rate_hz": 1.0, "placement": "partition", "spread_sources": True}
     if store is not None:
         from hal.calibration import Calibration
 
