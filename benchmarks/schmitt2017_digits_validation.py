@@ -27,6 +27,7 @@ import numpy as np
 VARIANTS = {
     "default": {},
     "steps40": {"steps": 40, "batch_size": 180},
+    "steps10": {"steps": 10},
     "shifted": {"shifted": True},
 }
 
