@@ -2,7 +2,7 @@
 
 Run: python benchmarks/mnist_trial.py SEED ITL_STEPS   (MNIST IDX files in ../shared/data/mnist)
 """
-import json, sys, time, numpy as np
+import json, sys, time
 from hal.logging import configure
 configure(level="warning")
 from hal_trainers.datasets import load_mnist

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 
-import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

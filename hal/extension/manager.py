@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-import attrs
 import pluggy
 
 from hal.extension import hookspecs
 from hal.extension.registry import KINDS, Registration, Registry
-from hal.errors import PluginRegistrationError, UnknownPluginError
+from hal.errors import UnknownPluginError
 from hal.logging import get_logger
 
 __all__ = [

@@ -16,7 +16,7 @@ pytest.importorskip("sklearn", reason="the digits dataset needs scikit-learn")
 import hal  # noqa: E402
 from hal.errors import ConfigError, UnknownPluginError  # noqa: E402
 from hal_plugins.emulator.kernel import kernel_available  # noqa: E402
-from hal_trainers.ann import ANNResult, ANNTrainer, forward, initial_weights, silent_label_units  # noqa: E402
+from hal_trainers.ann import ANNResult, ANNTrainer, initial_weights, silent_label_units  # noqa: E402
 from hal_trainers.conversion import SpikingNetwork, pixel_rates, quantize  # noqa: E402
 from hal_trainers.datasets import load_digits  # noqa: E402
 from hal_trainers.in_the_loop import InTheLoopTrainer  # noqa: E402

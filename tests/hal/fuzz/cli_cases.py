@@ -243,7 +243,6 @@ def argv_for(draw, command: Command) -> list[str]:
 def make_inputs(folder: Path) -> Path:
     """Write one valid file of every kind hal reads, and the bad inputs, into ``folder``; return it."""
     import hal
-    from hal import coordinates as C
     from hal.calibration import Defect, nominal_transform, open_store
     from hal.configuration import Configurator
     from hal.configuration.io import save_config

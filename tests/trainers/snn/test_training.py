@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch", reason="the trainer API needs torch (pip in
 import hal  # noqa: E402
 from hal.errors import ConfigError, UnknownPluginError  # noqa: E402
 from hal.testing.fakes import RecordingBackend  # noqa: E402
-from hal_trainers.snn import Evaluation, MappedModel, StraightThrough, SuperSpike, Trainer, Twin  # noqa: E402
+from hal_trainers.snn import Evaluation, MappedModel, StraightThrough, Trainer, Twin  # noqa: E402
 
 pytestmark = pytest.mark.needs_torch
 

@@ -98,7 +98,7 @@ def test_mapped_twin_behaves_as_the_nominal_twin_at_the_realised_scale(mapped, d
 
 def test_simulate_refuses_inputs_of_the_wrong_shape(mapped):
     model = mapped.model
-    with pytest.raises(ConfigError, match=rf"simulate: inputs of shape \(2, 90, 64\); expected \(batch, 91, 64\)"):
+    with pytest.raises(ConfigError, match=r"simulate: inputs of shape \(2, 90, 64\); expected \(batch, 91, 64\)"):
         simulate(model, mapped.twin, torch.zeros(2, 90, 64), spike_fn=None)
 
 
