@@ -130,12 +130,14 @@ def _model(params: dict[str, np.ndarray], net: Netlist, domains: Domains, device
         summed = np.bincount(flat[select], weights=weight[select], minlength=rows * cols) if rows * cols else np.zeros(0)
         return torch.as_tensor(summed.reshape(rows, cols), dtype=dtype, device=device)
 
-    src_flat = net.pre * n + net.post  # [source, post]
+    # int64: the netlist's index columns are int32, and a flat index of a dense matrix outgrows them
+    pre, post = net.pre.astype(np.int64), net.post.astype(np.int64)
+    src_flat = pre * n + post  # [source, post]
     input_e = matrix(from_source & exc, src_flat, n_src, n)
     input_i = matrix(from_source & ~exc, src_flat, n_src, n)
     recurrent_e = recurrent_i = None
     if not from_source.all():
-        rec_flat = net.post * n + (net.pre - n_src)  # [post, pre neuron]
+        rec_flat = post * n + (pre - n_src)  # [post, pre neuron]
         recurrent_e = matrix(~from_source & exc, rec_flat, n, n)
         recurrent_i = matrix(~from_source & ~exc, rec_flat, n, n)
     neurons = NeuronTensors.from_mapping(params, dtype=dtype, device=device)
