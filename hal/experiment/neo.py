@@ -55,7 +55,7 @@ def require(module: str, what: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
-        how = _INSTALL.get(module, "install hal with the extra 'interop': pip install 'hal[interop]'")
+        how = _INSTALL.get(module, "install hal with the extra 'interop': pip install 'wafer-hal[interop]'")
         raise ConfigError(f"{what} needs the optional package {module!r}, which is not installed; {how}") from None
 
 

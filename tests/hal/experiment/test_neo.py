@@ -108,5 +108,5 @@ def test_bad_files_are_refused_before_writing(recorded, tmp_path):
 def test_missing_neo_says_how_to_install_it(recorded, monkeypatch):
     _, _, recording = recorded
     monkeypatch.setitem(sys.modules, "neo", None)  # import neo now raises ImportError
-    with pytest.raises(ConfigError, match=r"Recording.to_neo needs the optional package 'neo'.*pip install 'hal\[interop\]'"):
+    with pytest.raises(ConfigError, match=r"Recording.to_neo needs the optional package 'neo'.*pip install 'wafer-hal\[interop\]'"):
         recording.to_neo()
