@@ -18,6 +18,7 @@ __all__ = [
     "ConfigError",
     "ConfigValueError",
     "FileFormatError",
+    "MissingExtraError",
     "ConfiguratorError",
     "VerificationError",
     "CalibrationError",
@@ -111,6 +112,18 @@ class FileFormatError(ConfigError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{_printable(self.path)}: {problem}")
+
+
+class MissingExtraError(ConfigError):
+    """An optional package that a feature needs is not installed.
+
+    ``how`` says how to install it; by default hal's optional extra ``extra``.
+    """
+
+    def __init__(self, package: str, feature: str, extra: str = "interop", how: str | None = None):
+        self.package, self.feature, self.extra = package, feature, extra
+        how = how or f"install hal's optional extra {extra!r} (pip install 'wafer-hal[{extra}]') or {package} itself"
+        super().__init__(f"{feature} needs the optional package {package!r}, which is not installed; {how}")
 
 
 class ConfiguratorError(HalError):

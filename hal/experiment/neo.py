@@ -16,7 +16,7 @@ events) and the wafer; nothing is silently dropped. :func:`save_neo` writes a bl
 (``.nix``, through nixio) or an NWB file (``.nwb``, through pynwb), atomically.
 
 Neo, quantities and nixio are optional (the extra ``interop``; pynwb is not part of it): they
-are imported when first needed, and their absence is a :class:`~hal.errors.ConfigError` saying
+are imported when first needed, and their absence is a :class:`~hal.errors.MissingExtraError` saying
 how to install them.
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from hal.errors import ConfigError
+from hal.errors import ConfigError, MissingExtraError
 from hal.experiment.model import Recording
 from hal.experiment.populations import PopulationMap
 from hal.files import writable_output
@@ -49,14 +49,13 @@ _INSTALL = {"pynwb": "pip install pynwb"}
 
 
 def require(module: str, what: str) -> Any:
-    """Import the optional package ``module`` for ``what``, or raise :class:`ConfigError` saying how to install it."""
+    """Import the optional package ``module`` for ``what``, or raise :class:`MissingExtraError` saying how to install it."""
     import importlib
 
     try:
         return importlib.import_module(module)
     except ImportError:
-        how = _INSTALL.get(module, "install hal with the extra 'interop': pip install 'wafer-hal[interop]'")
-        raise ConfigError(f"{what} needs the optional package {module!r}, which is not installed; {how}") from None
+        raise MissingExtraError(module, what, how=_INSTALL.get(module)) from None
 
 
 def _populations(mapping: MappingResult | PopulationMap | None) -> PopulationMap | None:

@@ -10,18 +10,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from hal.errors import ConfigError
+from hal.errors import MissingExtraError
 
 __all__ = ["MissingExtraError", "require"]
-
-
-class MissingExtraError(ConfigError):
-    """An optional package that a feature needs is not installed."""
-
-    def __init__(self, package: str, feature: str, extra: str = "interop"):
-        self.package, self.feature, self.extra = package, feature, extra
-        super().__init__(f"{feature} needs the package {package!r}, which is not installed; "
-                         f"install hal's optional extra {extra!r} (pip install 'wafer-hal[{extra}]') or {package} itself")
 
 
 def require(package: str, feature: str) -> ModuleType:

@@ -260,7 +260,7 @@ def test_without_nir_installed_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "nir", None)  # what an environment without the package gives
     with pytest.raises(hal.nir.MissingExtraError) as error:
         from_nir(object())
-    assert str(error.value).startswith("hal.nir.from_nir needs the package 'nir', which is not installed; install hal's optional extra 'interop'")
+    assert str(error.value).startswith("hal.nir.from_nir needs the optional package 'nir', which is not installed; install hal's optional extra 'interop'")
     assert isinstance(error.value, ConfigError) and error.value.extra == "interop"
 
 
