@@ -15,7 +15,7 @@ from typing import IO
 
 from hal.errors import FileFormatError
 
-__all__ = ["atomic_write", "existing_file", "writable_output"]
+__all__ = ["atomic_write", "existing_file", "writable_output", "remove_stale_temporaries"]
 
 
 def existing_file(path: str | os.PathLike) -> Path:
@@ -82,3 +82,24 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], *, mode: 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(path: str | os.PathLike, *, older_than_s: float) -> list[Path]:
+    """Remove the temporary files :func:`atomic_write` left beside ``path`` when its process was killed.
+
+    A kill -9 cannot run the clean-up, so ``.NAME.*.tmp`` stays. Only files not modified for
+    ``older_than_s`` seconds go, so that a write still in progress elsewhere keeps its file.
+    Returns the removed paths.
+    """
+    import time
+
+    path = Path(path)
+    removed, now = [], time.time()
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if tmp.is_file() and now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already, or not ours to remove: leave it
+            continue
+    return removed

@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from hal.errors import ConfigError
-from hal.files import atomic_write
+from hal.files import atomic_write, remove_stale_temporaries
 from hal.logging import get_logger
 from hal_trainers.datasets.errors import ChecksumMismatchError, DownloadError
 
@@ -169,6 +169,10 @@ def download_mnist(data_dir: str | os.PathLike, *, base_url: str | Sequence[str]
     paths = []
     for name, expected in files.items():
         dest = data_dir / name
+        # A download killed earlier left its temporary file; one not written to for longer than a
+        # request's timeout belongs to no running download.
+        for tmp in remove_stale_temporaries(dest, older_than_s=max(timeout_s, 60.0)):
+            log.info("stale_temporary_removed", path=str(tmp))
         if verified_on_disk(dest, expected):
             log.info("mnist_file_present", file=name, path=str(dest))
             paths.append(dest)

@@ -132,3 +132,23 @@ def test_downloaded_files_load(served, tmp_path):
     dest = tmp_path / "dest"
     D.download_mnist(dest, base_url=url, files=digests)
     assert D.load_mnist(dest, cache_dir=tmp_path / "cache").n_test == 6
+
+
+def test_a_killed_downloads_temporary_is_removed_but_a_fresh_one_stays(served, tmp_path):
+    """kill -9 during a download leaves `.NAME.*.tmp`; the next download removes it unless it is still being written."""
+    import os
+    import time
+
+    _, url, digests = served
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    name = sorted(digests)[0]
+    stale, fresh = dest / f".{name}.abc123.tmp", dest / f".{name}.def456.tmp"
+    stale.write_bytes(b"half a file")
+    fresh.write_bytes(b"being written")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    D.download_mnist(dest, base_url=url, files=digests)
+    assert not stale.exists()
+    assert fresh.exists()  # modified just now: maybe another download's
+    assert sorted(p.name for p in dest.iterdir()) == sorted([*digests, fresh.name])
