@@ -33,7 +33,7 @@ def realised_parameters(population) -> dict[str, np.ndarray]:
     (built, config, _, where), options = _mapped()
     if population not in built.cm_of:
         raise ConfigError(f"hal.pynn: {getattr(population, 'label', population)!r} is not a mapped IF_cond_exp population")
-    wiring = extract_wiring(config)
+    wiring = extract_wiring(config, synapses=False)  # neurons and parameters only
     bio = bio_parameters(wiring.parameters, options.domains)
     index_of = {(n.hicann, n.firing): i for i, n in enumerate(wiring.neurons)}
     k = np.array([index_of[key] for key in built.neurons(where, population, range(population.size))])

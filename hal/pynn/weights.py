@@ -31,7 +31,7 @@ log = get_logger(__name__)
 
 def _per_bit(network, config, mapping, speedup: float) -> list[np.ndarray]:
     """Per hal projection, per synapse (edge order): the g/C of one weight bit (nS per pF, biological); NaN where lost."""
-    wiring = extract_wiring(config)
+    wiring = extract_wiring(config, synapses=False)  # neurons and parameters only
     c_pf = np.asarray(wiring.parameters["c_pf"], dtype=float)
     neuron_of = {(n.hicann, n.firing): i for i, n in enumerate(wiring.neurons)}
     units: dict[int, tuple[np.ndarray, np.ndarray]] = {}
