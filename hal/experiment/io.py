@@ -255,6 +255,56 @@ def _recording_array_spec(name: str) -> ArraySpec | None:
     return ArraySpec(kinds="iuf", ndims=(2,) if name == "spike_counts.npy" or name.endswith("v_mv.npy") else (1,))
 
 
+_RECORDING_KEYS = ("format", "version", "neurons", "samples", "duration_ms", "membrane", "lost_events", "info")
+_NEURON_KEYS = ("hicann", "firing", "denmems", "address")
+
+
+def _check_recording(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The manifest's fields as :func:`save_recording` writes them, and the arrays consistent with it."""
+    _object(manifest, "manifest", _RECORDING_KEYS)
+    neurons = _list(manifest["neurons"], "neurons")
+    for k, neuron in enumerate(neurons):
+        where = f"neurons[{k}]"
+        _object(neuron, where, _NEURON_KEYS)
+        _int(neuron["hicann"], f"{where}.hicann", 0, C.HICANNOnWafer.size - 1)
+        _int(neuron["firing"], f"{where}.firing", 0, C.NeuronOnHICANN.size - 1)
+        for d, denmem in enumerate(_list(neuron["denmems"], f"{where}.denmems")):
+            _int(denmem, f"{where}.denmems[{d}]", 0, C.NeuronOnHICANN.size - 1)
+        _int(neuron["address"], f"{where}.address", 0, 63)
+    samples = _int(manifest["samples"], "samples", 0, MAX_SAMPLES)
+    if not _number(manifest["duration_ms"], "duration_ms") > 0:
+        raise ConfigError(f"duration_ms: {manifest['duration_ms']!r} out of range; valid > 0")
+    for k, pair in enumerate(_list(manifest["membrane"], "membrane")):
+        h, n = _ints(pair, f"membrane[{k}]", 2)
+        _int(h, f"membrane[{k}][0]", 0, C.HICANNOnWafer.size - 1)
+        _int(n, f"membrane[{k}][1]", 0, C.NeuronOnHICANN.size - 1)
+    lost = _object(manifest["lost_events"], "lost_events", ("input", "output", "unattributed", "total"))
+    for side in ("input", "output"):
+        per_link = lost[side]
+        if not isinstance(per_link, dict):
+            raise ConfigError(f"lost_events.{side}: expected an object of counts per link; got {type(per_link).__name__}")
+        for link, count in per_link.items():
+            _int(count, f"lost_events.{side}[{link!r}]", 0)
+    _int(lost["unattributed"], "lost_events.unattributed", 0)
+    _int(lost["total"], "lost_events.total", 0)
+    info = manifest["info"]
+    if not isinstance(info, dict) or not all(isinstance(v, (int, float, str, bool)) for v in info.values()):
+        raise ConfigError(f"info: expected an object of numbers, strings and booleans; got {info!r:.80}")
+    counts = arrays.get("spike_counts.npy")
+    if counts is None or counts.shape != (samples, len(neurons)):
+        raise ConfigError(f"spike_counts.npy: shape {None if counts is None else counts.shape}; "
+                          f"expected ({samples}, {len(neurons)}) for {samples} samples of {len(neurons)} neurons")
+
+
 def load_recording_summary(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The manifest and arrays of a saved recording (for analysis outside hal); members checked as for experiments."""
-    return read_archive(path, RECORDING_FORMAT, range(1, 2), arrays=_recording_array_spec)
+    """The manifest and arrays of a saved recording (for analysis outside hal).
+
+    Members are checked as for experiments, and the manifest's fields as :func:`save_recording`
+    writes them: anything else is a :class:`~hal.errors.FileFormatError` naming the file and field.
+    """
+    manifest, arrays = read_archive(path, RECORDING_FORMAT, range(1, 2), arrays=_recording_array_spec)
+    try:
+        _check_recording(manifest, arrays)
+    except HalError as exc:
+        raise FileFormatError(path, f"invalid content: {exc}") from exc
+    return manifest, arrays
