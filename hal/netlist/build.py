@@ -152,7 +152,7 @@ def _connections(wiring: Wiring, source_index: np.ndarray, n_sources: int) -> tu
     """(pre, which): each connection's presynaptic index and the synapse-table entry it uses.
 
     Connections from sources come first, in table order; then those from neurons: a neuron's
-    spikes carry its address into its origin, and every synapse listening there fires; they
+    spikes carry its address into its origin (and those of :attr:`Wiring.fanout`), and every synapse listening there fires; they
     follow the neuron order, each neuron's synapses in table order. ``which`` is None when the
     connections are the synapse table itself (every synapse fed by exactly one source, no
     neuron feeding any: a full wafer of background input), so that its columns are shared
@@ -163,7 +163,13 @@ def _connections(wiring: Wiring, source_index: np.ndarray, n_sources: int) -> tu
     syn_source = source_index[syn_key]
     sender = np.flatnonzero(wiring.neuron_origin >= 0)
     sender = sender[[wiring.neurons[k].address is not None for k in sender]] if sender.size else sender
-    sender_key = wiring.neuron_origin[sender] * _ADDRESSES + np.array([wiring.neurons[k].address for k in sender], dtype=np.int64)
+    sender_origin = wiring.neuron_origin[sender]
+    if wiring.fanout:  # blocks the merger tree sends to further DNC mergers: their neurons send into those buses too
+        extra = np.array(wiring.fanout, dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(np.concatenate([sender, extra[:, 0]]), kind="stable")
+        sender = np.concatenate([sender, extra[:, 0]])[order]
+        sender_origin = np.concatenate([sender_origin, extra[:, 1]])[order]
+    sender_key = sender_origin * _ADDRESSES + np.array([wiring.neurons[k].address for k in sender], dtype=np.int64)
     listened = np.zeros(_n_keys(wiring), dtype=bool)
     listened[sender_key] = True
     candidates = np.flatnonzero(listened[syn_key])

@@ -14,10 +14,14 @@ the chip's wiring, not its dynamics. It answers, for a :class:`WaferConfig`:
   (synapse decoder, weight) -> denmem -> logical neuron;
 * which neurons' spikes reach which FPGA channel for recording.
 
+The merger tree is followed through all four levels into the DNC mergers
+(:mod:`hal.netlist.merger_tree`): a neuron block's events arrive at every DNC merger whose tree
+input the configured mergers lead them to. A neuron whose block reaches several DNC mergers sends
+into each of their buses (:attr:`Wiring.fanout`); it is recorded through the first of them
+(``neuron_origin``) only.
+
 Model simplifications (said here so that nobody mistakes them for the chip):
-the merger tree is modelled as level-0 merger ``j`` feeding DNC merger ``j``
-(background generator ``j`` on its left input, neuron block ``j`` on its right);
-higher merger levels are stored but not interpreted. A sending repeater in output mode
+the tree's ``slow`` bits and arbitration are not modelled (routing only). A sending repeater in output mode
 drives its own line; with ``towards_west`` also the western neighbour's line (the
 hardware's left output). A driver with
 ``connect_neighbor`` passes its input to the next driver on the same side
@@ -36,6 +40,7 @@ from hal.hardware.fpga import FPGAConfig
 from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode
 from hal.hardware.wafer import WaferConfig
 from hal.netlist.l1 import Origin, drivers_reached, l1_lines
+from hal.netlist.merger_tree import tree_inputs
 from hal.netlist.neurons import (
     PARAMETER_NAMES,
     DenmemTransform,
@@ -69,6 +74,8 @@ class Wiring:
     background: tuple[tuple[int, int, int, bool, int], ...]
     pll_mhz: dict[C.HICANNOnWafer, float]
     adex_in_use: tuple[LogicalNeuron, ...]
+    # (neuron index, origin index) for every further origin a neuron's block reaches besides neuron_origin
+    fanout: tuple[tuple[int, int], ...] = ()
 
     def neuron_index(self) -> dict[tuple[C.HICANNOnWafer, C.NeuronOnHICANN], int]:
         return {(n.hicann, n.firing): i for i, n in enumerate(self.neurons)}
@@ -99,6 +106,7 @@ class _Origins:
     input_origins: set[int] = attrs.Factory(set)
     background: list[tuple[int, int, int, bool, int]] = attrs.Factory(list)
     pll_mhz: dict[C.HICANNOnWafer, float] = attrs.Factory(dict)
+    fanout: list[tuple[int, int]] = attrs.Factory(list)
 
 
 def _sending_neurons(neurons: tuple[LogicalNeuron, ...]) -> dict[tuple[C.HICANNOnWafer, int], list[int]]:
@@ -115,28 +123,30 @@ def _chip_origins(found: _Origins, h: C.HICANNOnWafer, chip: HICANNConfig, fpga:
     found.pll_mhz[h] = chip.pll.value.frequency_mhz
     link_on = fpga.links[h.to_highspeed_link()].enable
     control = fpga.control.value
+    tree = tree_inputs(chip.mergers.column("mode"))
     for j in range(8):
         gbit = chip.gbit_links[j]
         dnc = chip.dnc_mergers[j].mode
-        level0 = chip.mergers[j].mode  # level-0 merger j: left = background generator j, right = neuron block j
         from_fpga = gbit.direction is GbitDirection.TO_HICANN and dnc in _PASSES_RIGHT and link_on and control.playback_enable
-        from_tree = dnc in _PASSES_LEFT
-        neurons_pass = from_tree and level0 in _PASSES_RIGHT
-        bg = chip.background_generators[j]
-        bg_pass = from_tree and level0 in _PASSES_LEFT and bg.enable
-        if not (from_fpga or neurons_pass or bg_pass):
+        blocks, generators = tree[j] if dnc in _PASSES_LEFT else ((), ())
+        generators = [g for g in generators if chip.background_generators[g].enable]
+        if not (from_fpga or blocks or generators):
             continue
         oi = len(found.origins)
         found.origins.append(Origin(h, j))
         if from_fpga:
             found.input_origins.add(oi)
-        if bg_pass:
+        for g in generators:
+            bg = chip.background_generators[g]
             found.background.append((oi, bg.address, bg.period, bg.random, bg.seed))
         to_fpga = gbit.direction is GbitDirection.TO_DNC and link_on and control.trace_enable
-        if neurons_pass:
-            for k in sending.get((h, j), ()):
-                found.neuron_origin[k] = oi
-                found.recorded[k] = to_fpga
+        for b in blocks:
+            for k in sending.get((h, b), ()):
+                if found.neuron_origin[k] < 0:
+                    found.neuron_origin[k] = oi
+                    found.recorded[k] = to_fpga
+                else:
+                    found.fanout.append((k, oi))
 
 
 def _read_origins(config: WaferConfig, neurons: tuple[LogicalNeuron, ...]) -> _Origins:
@@ -175,4 +185,5 @@ def extract_wiring(config: WaferConfig, denmem_transform: DenmemTransform | None
     table = (read_synapses(hicanns, drivers_reached(config, found.origins), found_neurons.post_of_denmem) if synapses
              else SynapseTable.empty())
     return Wiring(found_neurons.neurons, found_neurons.parameters, tuple(found.origins), table, found.neuron_origin,
-                  frozenset(found.input_origins), found.recorded, tuple(found.background), found.pll_mhz, found_neurons.adex)
+                  frozenset(found.input_origins), found.recorded, tuple(found.background), found.pll_mhz, found_neurons.adex,
+                  tuple(found.fanout))
