@@ -68,6 +68,10 @@ class MappingOptions:
     # Failed detour tries (hal.mapping.routing.route_detour) allowed per mapping: bounds the routing
     # work where many buses cannot be routed (a count, so the result does not depend on the machine).
     detour_budget: int = 20_000
+    # Neuron blocks of a HICANN share a DNC merger through the merger tree where their neurons fit its
+    # 63 addresses and their summed rate (source_rate_hz each) its link budget (hal.mapping.merger):
+    # fewer buses, more lines for the others. Off by default: the paper network then maps as before.
+    merge_blocks: bool = False
 
     @classmethod
     def with_defects(cls, store, wafer: int, **kwargs) -> MappingOptions:
@@ -108,6 +112,8 @@ class MappingOptions:
                 check_defect(component, *entry)
         if not isinstance(self.detour_budget, int) or isinstance(self.detour_budget, bool) or self.detour_budget < 0:
             raise ConfigError(f"MappingOptions.detour_budget: {self.detour_budget!r} not valid; valid integers >= 0")
+        if not isinstance(self.merge_blocks, bool):
+            raise ConfigError(f"MappingOptions.merge_blocks: {self.merge_blocks!r} not valid; valid True or False")
         if self.placement not in PLACEMENTS:
             raise ConfigError(f"MappingOptions.placement: {self.placement!r} not valid; valid {', '.join(PLACEMENTS)}")
 
