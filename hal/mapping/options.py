@@ -11,7 +11,7 @@ from hal.calibration.database import check_defect
 from hal.errors import ConfigError
 from hal.mapping.hicanns import DEFAULT_CHAIN
 
-__all__ = ["MappingOptions", "CIRCUITS_PER_NEURON", "INPUT_BUDGET_HZ_PER_HICANN", "PLACEMENTS"]
+__all__ = ["MappingOptions", "CIRCUITS_PER_NEURON", "INPUT_BUDGET_HZ_PER_HICANN", "PLACEMENTS", "ROUTERS"]
 
 #: The (hicann, item) sets of :class:`MappingOptions` and the defect kinds their items are checked as.
 _DISABLED_FIELDS = {"disabled_circuits": "neuron", "disabled_drivers": "synapse_driver", "disabled_rows": "synapse_row",
@@ -20,6 +20,9 @@ _DISABLED_FIELDS = {"disabled_circuits": "neuron", "disabled_drivers": "synapse_
 
 #: Placement strategies (:attr:`MappingOptions.placement`).
 PLACEMENTS = ("compact", "random", "random_hicanns", "partition")
+
+#: Routers for what the backbone router leaves unreached (:attr:`MappingOptions.router`).
+ROUTERS = ("greedy", "negotiated")
 
 #: Circuits per logical neuron: one denmem, a column, or 1..16 whole quads (up to one neuron block).
 CIRCUITS_PER_NEURON = (1, 2, 4, 8, 16, 32, 64)
@@ -68,6 +71,14 @@ class MappingOptions:
     # Failed detour tries (hal.mapping.routing.route_detour) allowed per mapping: bounds the routing
     # work where many buses cannot be routed (a count, so the result does not depend on the machine).
     detour_budget: int = 20_000
+    # What routes the buses the backbone router (hal.mapping.routing, steps 1-3) leaves unreached:
+    # "greedy": detours one bus at a time (step 4); "negotiated": all of them together with
+    # negotiated congestion (hal.mapping.negotiated), at most ``route_iterations`` rip-up-and-reroute
+    # iterations (a count: the same result on every machine) and ``route_seconds`` of CPU (a
+    # logged safety limit). Networks the backbone routes completely map the same with either.
+    router: str = "greedy"
+    route_iterations: int = 12
+    route_seconds: float = 40.0
     # Neuron blocks of a HICANN share a DNC merger through the merger tree where their neurons fit its
     # 63 addresses and their summed rate (source_rate_hz each) its link budget (hal.mapping.merger):
     # fewer buses, more lines for the others. Off by default: the paper network then maps as before.
@@ -114,6 +125,13 @@ class MappingOptions:
             raise ConfigError(f"MappingOptions.detour_budget: {self.detour_budget!r} not valid; valid integers >= 0")
         if not isinstance(self.merge_blocks, bool):
             raise ConfigError(f"MappingOptions.merge_blocks: {self.merge_blocks!r} not valid; valid True or False")
+        if self.router not in ROUTERS:
+            raise ConfigError(f"MappingOptions.router: {self.router!r} not valid; valid {', '.join(ROUTERS)}")
+        if not isinstance(self.route_iterations, int) or isinstance(self.route_iterations, bool) or self.route_iterations < 1:
+            raise ConfigError(f"MappingOptions.route_iterations: {self.route_iterations!r} not valid; valid integers >= 1")
+        if (not isinstance(self.route_seconds, (int, float)) or isinstance(self.route_seconds, bool)
+                or not self.route_seconds > 0 or self.route_seconds == float("inf")):
+            raise ConfigError(f"MappingOptions.route_seconds: {self.route_seconds!r} not valid; valid finite numbers > 0")
         if self.placement not in PLACEMENTS:
             raise ConfigError(f"MappingOptions.placement: {self.placement!r} not valid; valid {', '.join(PLACEMENTS)}")
 
