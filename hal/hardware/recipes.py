@@ -99,14 +99,15 @@ def tree_modes(channel: int, blocks) -> dict[C.MergerOnHICANN, MergerMode]:
 
 def _check_blocks(channel: C.DNCMergerOnHICANN, blocks) -> tuple[int, ...]:
     reach = tree_blocks(channel.value)
+    span = f"{reach.start}" if len(reach) == 1 else f"{reach.start}..{reach.stop - 1}"
     try:
         group = tuple(sorted({int(b) for b in blocks}))
     except (TypeError, ValueError):
-        raise ConfigError(f"configure_channel: blocks {blocks!r} are not neuron block numbers; valid: a non-empty set "
-                          f"of {reach.start}..{reach.stop - 1} for {channel!r}") from None
+        raise ConfigError(f"configure_channel: blocks {blocks!r} are not neuron block numbers; valid for {channel!r}: "
+                          f"a non-empty subset of blocks {span}") from None
     if not group or any(b not in reach for b in group):
-        raise ConfigError(f"configure_channel: neuron blocks {group} cannot reach {channel!r} through the merger tree; "
-                          f"valid: a non-empty set of {reach.start}..{reach.stop - 1}")
+        raise ConfigError(f"configure_channel: neuron blocks {list(group)} cannot reach {channel!r} through the merger tree; "
+                          f"valid: a non-empty subset of blocks {span}")
     return group
 
 
