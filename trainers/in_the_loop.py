@@ -1,13 +1,15 @@
-"""Hardware-in-the-loop training (Schmitt et al. 2017, section III-C).
+"""Hardware-in-the-loop training of the paper's network (Schmitt et al. 2017, section III-C).
 
-Each step runs a batch of training images on the backend, takes the measured firing rates as the
-ReLU activations (every layer's rate divided by ``rate_scale_hz``, 30 Hz: the paper's label-layer
-heuristic, used for the hidden layers too), and computes the gradient of the software model's
-cost with the ReLU derivative of the model's own pre-activations: the forward pass returns the
-measured values while the gradient flows through the model's graph (a custom autograd function,
-as hxtorch does it). Float shadow weights are updated (eta = 0.05, gamma = 0), clipped to [-1, 1],
-re-quantised, and only the synapse weights that changed are written. A checkpoint is written
-atomically after every step; :meth:`InTheLoopTrainer.fit` resumes from it.
+Each step runs a batch of training images on the backend and hands the measured firing rates
+to the rate-based estimator (:class:`hal_trainers.snn.rate.RateBased`, the same estimator the
+trainer API offers for any rate-coded LIF model): every layer's rate divided by
+``rate_scale_hz`` (30 Hz) is a ReLU activation forward, and the gradient of the paper's cost
+flows back through the ReLU network with the model's own pre-activations. This module keeps
+what is specific to the paper's procedure: plain gradient steps on float shadow weights in
+[-1, 1] (eta = 0.05, gamma = 0, weight decay lambda), the gradient rescaled to
+``gradient_samples`` samples, a trust region per step, a linear schedule, re-quantisation and
+writing only the synapse weights that changed. A checkpoint is written atomically after every
+step; :meth:`InTheLoopTrainer.fit` resumes from it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from hal.files import atomic_write
 from hal.logging import get_logger
 from hal.progress import ProgressBar
 from hal.validators import at_least, finite, one_of, positive
-from hal_trainers.ann import PAPER_SIZES
 from hal_trainers.conversion import SpikingNetwork, quantize
 
 __all__ = ["InTheLoopTrainer", "InTheLoopResult", "measured_relu"]
@@ -32,24 +33,10 @@ log = get_logger(__name__)
 
 
 def measured_relu(leak: float = 0.0):
-    """A torch autograd function: forward returns the measured activity, backward the ReLU derivative of ``z``.
+    """:func:`hal_trainers.snn.rate.measured_relu` (kept here for code that imported it from this module)."""
+    from hal_trainers.snn.rate import measured_relu as relu  # torch: only when used
 
-    ``leak`` is the derivative used where ``z <= 0`` (0: the ReLU's own, as the paper).
-    """
-    import torch
-
-    class MeasuredReLU(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, z, measured):
-            ctx.save_for_backward(z)
-            return measured.clone()
-
-        @staticmethod
-        def backward(ctx, grad):
-            (z,) = ctx.saved_tensors
-            return grad * torch.where(z > 0, 1.0, leak).to(grad.dtype), None
-
-    return MeasuredReLU.apply
+    return relu(leak)
 
 
 @attrs.frozen(eq=False)
@@ -118,7 +105,9 @@ class InTheLoopTrainer:
             network = SpikingNetwork(self.backend, quantize(shadow), seed=self.seed)
         else:
             network.set_weights(quantize(shadow))
-        relu = measured_relu(self.leak)
+        from hal_trainers.snn.rate import RateBased  # torch: only when training
+
+        estimator = RateBased(rate_scale_hz=self.rate_scale_hz, leak=self.leak)
         bar = ProgressBar(self.steps, "in-the-loop")
         for step in range(start, self.steps):
             rng = np.random.default_rng([self.seed, step])
@@ -126,14 +115,11 @@ class InTheLoopTrainer:
             x, labels = dataset.x_train[idx], dataset.y_train[idx]
             network.seed = self.seed * 7919 + step
             rates = network.run(x)
-            measured = [rates[name] / self.rate_scale_hz for name in ("hidden1", "hidden2", "label")]
+            measured = [torch.tensor(rates[name], dtype=torch.float64) for name in ("hidden1", "hidden2", "label")]
             w_t = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in shadow]
-            a = torch.tensor(x, dtype=torch.float64)
-            for w, m in zip(w_t, measured):
-                a = relu(a @ w.T, torch.tensor(m, dtype=torch.float64))
             # The label layer's rate / 30 Hz is the network's output y~ (the paper's heuristic), compared with one-hot labels.
-            target = torch.nn.functional.one_hot(torch.tensor(labels), num_classes=PAPER_SIZES[-1]).to(torch.float64)
-            cost = ((a - target) ** 2).sum() / PAPER_SIZES[-1] + 0.5 * self.l2 * sum((w**2).sum() for w in w_t)
+            a = estimator.activations(torch.tensor(x, dtype=torch.float64), w_t, measured)
+            cost = estimator.cost(a, torch.tensor(labels)) + 0.5 * self.l2 * sum((w**2).sum() for w in w_t)
             grads = torch.autograd.grad(cost, w_t)
             scale = 1.0 if self.schedule == "constant" else 1.0 - step / self.steps
             for k, g in enumerate(grads):

@@ -9,8 +9,14 @@ neuron) plus a sparsity term, ``sparsity`` times the mean
 squared spike count per hidden neuron and sample, with Adam on the float weights, which are
 kept in the 4-bit range and rounded on the way to the twin and the hardware.
 
-Batches are drawn from ``numpy.random.default_rng([seed, epoch])`` and the backend's run
-seed from the step, so a run resumed from its checkpoint (written atomically every
+Options against overfitting (all off by default): ``augment_shift`` moves each training image
+by up to that many pixels (:func:`~hal_trainers.snn.augment.shift_images`; evaluation sees the
+images as they are), ``weight_decay`` pulls the float weights towards zero (AdamW's decoupled
+decay, per unit learning rate), ``lr_schedule="cosine"`` lowers the learning rate from
+``learning_rate`` to zero over the steps of each :meth:`Trainer.fit`.
+
+Batches are drawn from ``numpy.random.default_rng([seed, epoch])``, the shifts of a batch
+from ``default_rng([seed, step, 1])`` and the backend's run seed from the step, so a run resumed from its checkpoint (written atomically every
 ``checkpoint_every`` steps and at the end) continues exactly as an uninterrupted one.
 """
 
@@ -24,20 +30,24 @@ import attrs
 import numpy as np
 import torch
 
-from hal.errors import ConfigError, FileFormatError
+from hal.errors import ConfigError, ConfigValueError, FileFormatError
 from hal.files import atomic_write
 from hal.logging import get_logger
-from hal.validators import at_least, positive
+from hal.validators import at_least, is_finite_number, one_of, positive
 from hal.progress import ProgressBar
+from hal_trainers.snn.augment import shift_images, square_side
 from hal_trainers.snn.estimators import SuperSpike
 from hal_trainers.snn.hardware import MappedModel
 from hal_trainers.snn.model import SpikingModel
 from hal_trainers.snn.twin import Output, Twin, simulate
 
-__all__ = ["Trainer", "Evaluation", "READOUTS"]
+__all__ = ["Trainer", "Evaluation", "READOUTS", "SCHEDULES"]
 
 #: What the logits are: the readout's membrane (maximum above its start) or the last layer's spike counts.
 READOUTS = ("membrane", "spike_count")
+
+#: Learning rate over a fit's steps: constant, or a cosine decay from ``learning_rate`` to zero.
+SCHEDULES = ("constant", "cosine")
 
 log = get_logger(__name__)
 
@@ -79,6 +89,9 @@ class Trainer:
     seed: int = 0
     checkpoint_every: int = attrs.field(default=20, validator=at_least(1))
     readout: str = "membrane"
+    augment_shift: int = attrs.field(default=0, validator=at_least(0))
+    weight_decay: float = 0.0
+    lr_schedule: str = attrs.field(default="constant", validator=one_of(SCHEDULES))
 
     def __attrs_post_init__(self):
         if self.readout not in READOUTS:
@@ -90,25 +103,42 @@ class Trainer:
             raise ConfigError(f"Trainer.model: expected a SpikingModel, got {type(self.model).__name__}")
         if not (np.isfinite(self.sparsity) and self.sparsity >= 0):
             raise ConfigError(f"Trainer.sparsity: {self.sparsity!r} out of range; valid >= 0")
+        if not (is_finite_number(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigValueError("Trainer", "weight_decay", self.weight_decay, "a finite number >= 0 (per unit learning rate)")
+        side = square_side(self.model.coding.size)
+        if self.augment_shift and side is None:
+            raise ConfigError(f"Trainer.augment_shift: {self.augment_shift} needs square images; the model has "
+                              f"{self.model.coding.size} inputs, not a square number; use augment_shift 0")
+        if self.augment_shift and self.augment_shift >= side:
+            raise ConfigValueError("Trainer", "augment_shift", self.augment_shift, f"0..{side - 1} pixels for {side}x{side} images")
 
     # -- one batch ----------------------------------------------------------------------------------
 
     def forward(self, target, x, *, seed: int = 0, train: bool = True) -> tuple[Output, dict]:
-        """The network's response to images ``x`` on ``target`` (a MappedModel or a Twin)."""
+        """The network's response to images ``x`` on ``target`` (a MappedModel or a Twin).
+
+        The backend measures (nothing is measured on a Twin); the estimator turns that into the
+        differentiable response (:mod:`hal_trainers.snn.estimators`).
+        """
         _, mapped, twin = _target(target)
-        spike_fn = self.estimator.spike_fn()
+        check = getattr(self.estimator, "check_model", None)
+        if check is not None:  # before the backend runs
+            check(self.model)
         if mapped is not None:
             measured, grid, info = mapped.run(x, seed=seed)
         else:
             _, grid = self.model.encode_grid(x, seed)
             measured, info = None, {}
         with torch.set_grad_enabled(train):
-            out = simulate(self.model, twin, grid, spike_fn=spike_fn, measured=measured, readout_scale_mv=self.readout_scale_mv)
-            if self.readout == "spike_count":
-                out = attrs.evolve(out, logits=out.spikes[-1].sum(dim=1))
+            out = self.estimator.response(self.model, twin, grid, measured, x=x, readout=self.readout,
+                                          readout_scale_mv=self.readout_scale_mv)
         return out, info
 
     def loss(self, out: Output, y: np.ndarray) -> torch.Tensor:
+        """Cross-entropy of the logits plus the sparsity term; an estimator with its own cost (the rate-based one) supplies it instead."""
+        own = getattr(self.estimator, "loss", None)
+        if own is not None:
+            return own(out, y)
         ce = torch.nn.functional.cross_entropy(out.logits, torch.tensor(np.asarray(y), dtype=torch.int64))
         hidden = [s.sum(dim=1) for s, layer in zip(out.spikes, self.model.layers) if layer.spiking]
         reg = sum((c ** 2).mean() for c in hidden) if hidden else 0.0
@@ -127,7 +157,7 @@ class Trainer:
             raise ConfigError(f"Trainer.fit: epochs {epochs!r} out of range; valid > 0")
         per_epoch = int(np.ceil(len(x_train) / self.batch_size))
         total = int(np.ceil(epochs * per_epoch))
-        optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+        optimizer = self._optimizer()
         step, curve = 0, []
         path = Path(checkpoint) if checkpoint else None
         if path is not None and path.exists():
@@ -142,7 +172,9 @@ class Trainer:
                 order = (epoch, np.random.default_rng([self.seed, epoch]).permutation(len(x_train)))
             idx = order[1][k * self.batch_size:(k + 1) * self.batch_size]
             started = time.perf_counter()
-            out, info = self.forward(target, x_train[idx], seed=self.seed * 1_000_003 + step)
+            for group in optimizer.param_groups:
+                group["lr"] = self._learning_rate(step, total)
+            out, info = self.forward(target, self._augment(x_train[idx], step), seed=self.seed * 1_000_003 + step)
             loss = self.loss(out, y_train[idx])
             optimizer.zero_grad()
             loss.backward()
@@ -162,6 +194,21 @@ class Trainer:
         if mapped is not None:
             mapped.write_weights()
         return curve
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        if self.weight_decay:
+            return torch.optim.AdamW(self.model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        return torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+
+    def _learning_rate(self, step: int, total: int) -> float:
+        if self.lr_schedule == "cosine":
+            return float(self.learning_rate * 0.5 * (1 + np.cos(np.pi * step / total)))
+        return self.learning_rate
+
+    def _augment(self, x: np.ndarray, step: int) -> np.ndarray:
+        if not self.augment_shift:
+            return x
+        return shift_images(x, square_side(self.model.coding.size), self.augment_shift, np.random.default_rng([self.seed, step, 1]))
 
     def evaluate(self, target, x, y, *, batch_size: int | None = None, seed: int = 12345) -> Evaluation:
         """Accuracy of the current weights on ``target``; the readout's largest logit is the class."""
@@ -193,8 +240,12 @@ class Trainer:
         """What a checkpoint must have been trained with to be continued by this trainer."""
         settings = {"seed": self.seed, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
                     "sparsity": self.sparsity, "readout_scale_mv": self.readout_scale_mv, "estimator": repr(self.estimator)}
-        if self.readout != "membrane":  # checkpoints written before the option existed stay usable
+        # Options at their defaults are left out: checkpoints written before they existed stay usable.
+        if self.readout != "membrane":
             settings["readout"] = self.readout
+        for name, default in (("augment_shift", 0), ("weight_decay", 0.0), ("lr_schedule", "constant")):
+            if getattr(self, name) != default:
+                settings[name] = getattr(self, name)
         return settings
 
     def _load(self, path: Path, optimizer) -> tuple[int, list]:
@@ -204,7 +255,9 @@ class Trainer:
                 raise ValueError("not a hal-snn-checkpoint")
             stored = state.get("settings")
             if stored is not None and stored != self._settings():
-                differ = [f"{k} {stored.get(k)!r} there, {v!r} now" for k, v in self._settings().items() if stored.get(k) != v]
+                now = self._settings()
+                shown = lambda d, k: repr(d[k]) if k in d else "default"  # noqa: E731
+                differ = [f"{k} {shown(stored, k)} there, {shown(now, k)} now" for k in sorted({*stored, *now}) if stored.get(k) != now.get(k)]
                 raise ConfigError(f"{path}: checkpoint trained with other settings ({'; '.join(differ)}); "
                                   f"use the same settings, or another checkpoint path")
             self.model.load_state_dict(state["model"])
