@@ -21,6 +21,9 @@
    that a mapping is the same on every machine); what is left untried is logged
    (``detour_budget_exhausted``) and lost as "unreachable bus".
 
+   With ``MappingOptions.router = "negotiated"`` step 4 is replaced: all buses still missing a
+   target are routed together by negotiated congestion (:mod:`hal.mapping.negotiated`).
+
 A blocked line or repeater ends a branch there; targets beyond it stay unreached (counted as
 "unreachable bus"). The line an origin arrives on at a target (an ``HLineOnHICANN`` or a
 ``VLineOnHICANN``) is what :mod:`hal.mapping.drivers` feeds synapse drivers from.
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING
 from hal import coordinates as C
 from hal.logging import get_logger
 from hal.mapping.l1 import L1Line, L1Occupancy, sending_line
+from hal.mapping.negotiated import route_negotiated
 
 if TYPE_CHECKING:
     from hal.mapping.state import MappingState
@@ -61,6 +65,9 @@ def route_buses(state: MappingState) -> None:
         rest = [t for t in targets_of[origin] if t.y != origin[0].y and (origin, t) not in state.arrival]
         if rest:
             state.arrival.update(route_origin_vertical_first(state.l1, origin, rest))
+    if state.options.router == "negotiated":
+        route_negotiated(state, targets_of)
+        return
     budget = [state.options.detour_budget]
     skipped = 0
     for origin in origins:

@@ -1,0 +1,354 @@
+"""Negotiated-congestion routing (PathFinder) of the buses the backbone router left unreached.
+
+:mod:`hal.mapping.routing` grows each origin's bus greedily, origin after origin (backbone,
+vertical branches, vertical-first); what it leaves unreached is routed here, all such buses
+together, as McMurchie and Ebeling's PathFinder does (marocco has no equivalent):
+
+* **The routing graph** has one node per L1 line of the wafer (64 horizontal and 256
+  vertical per HICANN). A horizontal line joins its 8 vertical lines through crossbar switches
+  and, through a repeater, the line it continues as on the eastern and western neighbour
+  (``i -> i +- 2``); a vertical line joins its 2 horizontal lines and its northern and southern
+  continuation. Lines taken by the backbone router, lines and repeaters on the defect list and
+  disabled HICANNs are not in it; neither is a sending line (a bus can only leave its own
+  westwards, :meth:`~hal.mapping.l1.L1Occupancy.hop`).
+* **Each origin's bus** is a tree: for each unreached target HICANN (nearest first), an A*
+  expansion from every line the origin's bus already holds -- the backbone router's and the
+  branches found so far, at no cost, so branches share lines (a Steiner-like tree) -- to any
+  line on the target. Entering line ``n`` costs ``(1 + h_n) * (1 + p * o_n)``: ``o_n`` the
+  other buses on it, ``p`` the present-congestion factor, ``h_n`` its history cost.
+* **Negotiation.** The first iteration routes every bus with ``p`` small, so buses may share
+  lines. After each iteration the history cost of every over-used line grows by its over-use
+  and ``p`` is multiplied; the buses on over-used lines are ripped up and routed again. It stops
+  when no line is over-used, or after ``MappingOptions.route_iterations`` iterations (a count:
+  the result is the same on every machine), or when ``MappingOptions.route_seconds`` of CPU
+  time have passed (a safety limit, logged as ``negotiated_routing_time_limit``).
+* **What stays illegal is dropped, never silently:** buses are kept in their (seeded) order,
+  each branch only if all its lines are still free and the line it starts from was kept; the
+  dropped branches get one more search over the lines still free; what finds none is left
+  unreached and counted as "unreachable bus" by the synapse phase. An expansion stops after
+  ``_MAX_EXPANSIONS`` lines (a hopeless target does not search the whole wafer).
+
+The kept branches are written through :class:`~hal.mapping.l1.L1Occupancy` exactly as the
+backbone router writes its own (repeaters set by ``hop``, crossbar switches closed), and the
+line each origin arrives on at a target goes into ``state.arrival`` for
+:mod:`hal.mapping.drivers`; the rest of the pipeline and the read-back are unchanged.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hal import coordinates as C
+from hal.logging import get_logger
+from hal.mapping.l1 import L1Line, L1Occupancy
+
+if TYPE_CHECKING:
+    from hal.mapping.state import MappingState
+
+__all__ = ["route_negotiated", "node_of", "line_of"]
+
+log = get_logger(__name__)
+
+#: Lines per HICANN in the graph: horizontal 0..63, then vertical 0..255 at 64..319.
+_PER_CHIP = 320
+_H = 64
+#: Lines one A* expansion may settle before its target counts as unreachable (a quarter of the wafer's).
+_MAX_EXPANSIONS = 30_000
+#: Present-congestion factor of the first iteration, and its growth per iteration; weight of the history cost.
+_PRESENT_START, _PRESENT_GROWTH, _HISTORY = 0.5, 1.8, 1.0
+
+_DIRECTIONS = ("east", "west", "north", "south")
+
+
+def node_of(line: L1Line) -> int:
+    """The graph node of an L1 line."""
+    value = line.line.value
+    return line.hicann.enum * _PER_CHIP + (value if line.is_horizontal else _H + value)
+
+
+def line_of(node: int) -> L1Line:
+    """The L1 line of a graph node."""
+    chip, k = divmod(node, _PER_CHIP)
+    hicann = C.HICANNOnWafer(chip)
+    return L1Line.horizontal(hicann, k) if k < _H else L1Line.vertical(hicann, k - _H)
+
+
+class _Geometry:
+    """Neighbour chips and, per line of a chip, its moves: (neighbour-chip table or None for a crossbar switch, line, repeater on this side)."""
+
+    def __init__(self):
+        chips = C.HICANNOnWafer.all()
+        self.x = [h.x for h in chips]
+        self.y = [h.y for h in chips]
+        table = {}
+        for direction in _DIRECTIONS:
+            table[direction] = [(-1 if (n := getattr(h, direction)()) is None else n.enum) for h in chips]
+        moves = []
+        for k in range(_PER_CHIP):
+            out = []
+            if k < _H:
+                line = C.HLineOnHICANN(k)
+                for direction in ("east", "west"):
+                    # the repeater sits at the border its line names: even lines west, odd lines east
+                    mine = ("east" if k % 2 else "west") == direction
+                    out.append((table[direction], getattr(line, direction)().value, mine))
+                out.extend((None, _H + v.value, False) for v in line.crossbar_vlines())
+            else:
+                line = C.VLineOnHICANN(k - _H)
+                top = C.VRepeaterOnHICANN(line.value).is_top
+                for direction in ("north", "south"):
+                    mine = ("north" if top else "south") == direction
+                    out.append((table[direction], _H + getattr(line, direction)().value, mine))
+                out.extend((None, h.value, False) for h in line.crossbar_hlines())
+            moves.append(tuple(out))
+        self.moves = tuple(moves)
+
+
+_GEOMETRY: _Geometry | None = None
+
+
+def _geometry() -> _Geometry:
+    global _GEOMETRY
+    if _GEOMETRY is None:
+        _GEOMETRY = _Geometry()
+    return _GEOMETRY
+
+
+class _Net:
+    """One origin's negotiated branches: per target, (first line of the branch's parent, branch lines) in routing order."""
+
+    __slots__ = ("origin", "targets", "fixed", "branches", "unreachable")
+
+    def __init__(self, origin, targets: list, fixed: set[int]):
+        self.origin = origin
+        self.targets = targets
+        self.fixed = fixed  # lines the backbone router gave this origin
+        self.branches: dict = {}  # target enum -> (parent node, [nodes]) ; [] when a fixed line is on the target
+        self.unreachable: set = set()  # targets no expansion reached
+
+    def nodes(self):
+        for _, path in self.branches.values():
+            yield from path
+
+
+class _Router:
+    """The graph's costs and the A* expansion (module docstring)."""
+
+    def __init__(self, l1: L1Occupancy, nets: list[_Net]):
+        self.g = _geometry()
+        size = C.HICANNOnWafer.size * _PER_CHIP
+        blocked = bytearray(size)
+        for key in l1.owner:
+            blocked[node_of(key)] = 1
+        for chip in l1.dead:
+            blocked[chip * _PER_CHIP:(chip + 1) * _PER_CHIP] = b"\x01" * _PER_CHIP
+        self.blocked = blocked
+        self.bad_repeaters = {node_of(key) for key in l1.bad_repeaters}
+        self.occupancy = [0] * size
+        self.history = [0.0] * size
+        self.present = _PRESENT_START
+        self.nets = nets
+
+    def search(self, starts: set[int], target: int) -> tuple[int, list[int]] | None:
+        """The cheapest branch from ``starts`` to a line on chip ``target``: (parent node, new lines), or None."""
+        g = self.g
+        xs, ys, moves = g.x, g.y, g.moves
+        tx, ty = xs[target], ys[target]
+        blocked, bad, occ, hist, present = self.blocked, self.bad_repeaters, self.occupancy, self.history, self.present
+        best: dict[int, float] = {}
+        parent: dict[int, int] = {}
+        heap = []
+        for s in starts:
+            best[s] = 0.0
+            c = s // _PER_CHIP
+            heap.append((abs(xs[c] - tx) + abs(ys[c] - ty), 0.0, s))
+        heapq.heapify(heap)
+        settled = 0
+        while heap:
+            _, cost, n = heapq.heappop(heap)
+            if cost > best[n]:
+                continue
+            chip = n // _PER_CHIP
+            if chip == target:
+                path = []
+                while n in parent:
+                    path.append(n)
+                    n = parent[n]
+                path.reverse()
+                return n, path
+            settled += 1
+            if settled > _MAX_EXPANSIONS:
+                return None
+            base = chip * _PER_CHIP
+            for table, k, mine in moves[n - base]:
+                if table is None:
+                    m = base + k
+                    other = chip
+                else:
+                    other = table[chip]
+                    if other < 0:
+                        continue
+                    m = other * _PER_CHIP + k
+                    if (n if mine else m) in bad:
+                        continue
+                if blocked[m]:
+                    continue
+                step = cost + (1.0 + hist[m]) * (1.0 + present * occ[m])
+                if step < best.get(m, np.inf):
+                    best[m] = step
+                    parent[m] = n
+                    heapq.heappush(heap, (step + abs(xs[other] - tx) + abs(ys[other] - ty), step, m))
+        return None
+
+    def route(self, net: _Net) -> None:
+        """(Re)route every target of ``net`` (its old branches already ripped up)."""
+        net.branches = {}
+        net.unreachable = set()
+        tree = set(net.fixed)
+        for target in net.targets:
+            found = self.search(tree, target)
+            if found is None:
+                net.unreachable.add(target)
+                continue
+            parent, path = found
+            net.branches[target] = (parent, path)
+            for n in path:
+                self.occupancy[n] += 1
+            tree.update(path)
+
+    def rip_up(self, net: _Net) -> None:
+        for n in net.nodes():
+            self.occupancy[n] -= 1
+
+    def overused(self, net: _Net) -> bool:
+        occ = self.occupancy
+        return any(occ[n] > 1 for n in net.nodes())
+
+
+def route_negotiated(state: MappingState, targets_of: dict) -> None:
+    """Route ``origin -> targets`` still missing from ``state.arrival`` (module docstring); fills ``state.arrival``."""
+    l1 = state.l1
+    options = state.options
+    origins = [o for o in sorted(targets_of, key=lambda o: (o[0].enum, o[1]))
+               if any((o, t) not in state.arrival for t in targets_of[o])]
+    if not origins:
+        return
+    order = np.random.default_rng(options.seed).permutation(len(origins))
+    nets = []
+    for i in order:
+        origin = origins[int(i)]
+        source = origin[0]
+        missing = sorted((t for t in targets_of[origin] if (origin, t) not in state.arrival),
+                         key=lambda t: (abs(t.x - source.x) + abs(t.y - source.y), t.enum))
+        nets.append(_Net(origin, [t.enum for t in missing], {node_of(k) for k in l1.by_origin.get(origin, ())}))
+    router = _Router(l1, nets)
+    started = time.process_time()
+    iterations, overused = 0, 0
+    for iteration in range(options.route_iterations):
+        iterations = iteration + 1
+        for net in nets:
+            if iteration == 0 or router.overused(net):
+                router.rip_up(net)
+                router.route(net)
+        over = [n for net in nets for n in net.nodes() if router.occupancy[n] > 1]
+        overused = len(set(over))
+        if not overused:
+            break
+        for n in set(over):
+            router.history[n] += _HISTORY * (router.occupancy[n] - 1)
+        router.present *= _PRESENT_GROWTH
+        if time.process_time() - started > options.route_seconds:
+            log.warning("negotiated_routing_time_limit", seconds=options.route_seconds, iterations=iterations,
+                        lines_overused=overused)
+            break
+    kept, dropped = _legalise(router, nets)
+    reached = _commit(state, kept)
+    log.info("negotiated_routing_finished", buses=len(nets), targets=sum(len(n.targets) for n in nets), iterations=iterations,
+             lines_overused=overused, reached=reached, dropped_branches=dropped,
+             seconds=round(time.process_time() - started, 1))
+
+
+def _legalise(router: _Router, nets: list[_Net]) -> tuple[list, int]:
+    """Branches that share no line, in the nets' order; the dropped ones searched once more over the free lines.
+
+    Returns ([(net, target, parent, path)] in writing order, branches dropped) .
+    """
+    blocked = router.blocked
+    kept, retry = [], []
+    for net in nets:
+        tree = set(net.fixed)
+        for target in net.targets:
+            branch = net.branches.get(target)
+            if branch is None:
+                continue
+            parent, path = branch
+            if parent in tree and not any(blocked[n] for n in path):
+                kept.append((net, target, parent, path))
+                for n in path:
+                    blocked[n] = 1
+                tree.update(path)
+            else:
+                retry.append(net)
+    # One more expansion per dropped branch, over the lines nobody kept (no sharing: other buses are blocked).
+    router.occupancy = [0] * len(router.occupancy)
+    dropped = 0
+    for net in dict.fromkeys(retry):
+        tree = set(net.fixed) | {n for k in kept if k[0] is net for n in k[3]}
+        done = {k[1] for k in kept if k[0] is net}
+        for target in net.targets:
+            if target in done or target in net.unreachable:
+                continue
+            found = router.search(tree, target)
+            if found is None:
+                dropped += 1
+                continue
+            parent, path = found
+            kept.append((net, target, parent, path))
+            for n in path:
+                blocked[n] = 1
+            tree.update(path)
+    return kept, dropped
+
+
+def _commit(state: MappingState, kept: list) -> int:
+    """Write the kept branches (claims, repeaters, crossbar switches) and their arrivals; the targets reached."""
+    l1 = state.l1
+    reached = 0
+    for net, target, parent, path in kept:
+        origin = net.origin
+        checkpoint = l1.checkpoint()
+        here = line_of(parent)
+        ok = True
+        for n in path:
+            there = line_of(n)
+            if there.hicann == here.hicann:
+                l1.claim(there, origin)
+                h, v = (here, there) if here.is_horizontal else (there, here)
+                l1.touch(here.hicann).set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=h.line.value, vline=v.line.value), True)
+            else:
+                direction = _direction(here.hicann, there.hicann)
+                if l1.hop(here, direction, origin) != there:
+                    ok = False
+                    break
+            here = there
+        if not ok:
+            # The graph and hop() disagree: a bug, but the bus is lost visibly (counted), not half-written.
+            l1.rollback(checkpoint)
+            log.error("negotiated_branch_refused", origin=str(origin), target=target)
+            continue
+        l1.keep(checkpoint)
+        state.arrival[(origin, C.HICANNOnWafer(target))] = here.line
+        reached += 1
+    return reached
+
+
+def _direction(a: C.HICANNOnWafer, b: C.HICANNOnWafer) -> str:
+    if b.x > a.x:
+        return "east"
+    if b.x < a.x:
+        return "west"
+    return "south" if b.y > a.y else "north"

@@ -1,0 +1,139 @@
+"""The negotiated-congestion router (hal/mapping/negotiated.py, ``MappingOptions.router="negotiated"``).
+
+Every mapping here is read back from the registers (:func:`hal.netlist.wiring.extract_wiring`, what
+every backend reads) and compared with what the mapping says it realised; no L1 line may carry
+two origins' events, and every synapse is realised or counted lost with its reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hal import coordinates as C
+from hal.errors import ConfigError
+from hal.logging import capture_events
+from hal.mapping import MappingOptions, map_network
+from hal.mapping.l1 import L1Line
+from hal.mapping.negotiated import line_of, node_of
+from hal.netlist.wiring import l1_lines
+from hal.network import Network, Population, Projection, SourcePopulation, paper_network_description
+from hal.testing.readback import expected_edges, realised_edges
+
+H = C.HICANNOnWafer.from_xy
+
+
+def _check(network, options):
+    """Map, read back, and check that no line carries two origins and that no synapse vanished."""
+    config, result = map_network(network, options=options)
+    assert realised_edges(config, result) == expected_edges(network, result)
+    reached = list(l1_lines(config).values())
+    assert sum(len(r) for r in reached) == len(set().union(*reached)), "an L1 line carries two origins"
+    assert result.synapses + result.synapses_lost == result.bound.synapses  # the network's synapses, each counted once
+    assert sum(result.lost_reasons.values()) == result.synapses_lost
+    return config, result
+
+
+def _through_a_gap(broken: tuple[int, ...] = (), **kwargs) -> tuple[Network, MappingOptions]:
+    """a on (12, 7) and c on (12, 9) project to b on (14, 7); column 13 is dead except (13, 6), where ``broken`` lines are broken.
+
+    A bus keeps one pair of horizontal lines per chip (a hop east moves it by one pair, a hop north or
+    south by two; the crossbar joins a pair to its own vertical lines only), so a's second neuron
+    block (sending line 54) and c's first (sending line 62) can cross (13, 6) only on lines 52 and
+    53. The backbone router reaches nothing (its row is closed at x = 13); every bus needs the gap.
+    """
+    net = Network([Population("a", 32), Population("c", 32), Population("b", 32)], [SourcePopulation("s", 32)],
+                  [Projection("s", "a", connector="one_to_one", weight_bits=15), Projection("a", "b", weight_bits=6),
+                   Projection("c", "b", weight_bits=6)])
+    gap = H(13, 6).enum
+    wall = frozenset(H(13, y).enum for y in range(16) if y != 6)
+    options = MappingOptions(hicanns=(H(12, 7), H(12, 9), H(14, 7)), max_neurons_per_hicann=32, router="negotiated", allow_loss=True,
+                             disabled_hicanns=wall, disabled_hlines=frozenset((gap, k) for k in broken), **kwargs)
+    return net, options
+
+
+def test_buses_through_a_gap_all_get_through():
+    net, options = _through_a_gap()
+    with capture_events() as events:
+        config, result = _check(net, options)
+    assert result.synapses_lost == 0 and result.synapses == 32 + 2 * 32 * 32
+    finished = [e for e in events if e["event"] == "negotiated_routing_finished"]
+    assert len(finished) == 1 and finished[0]["buses"] == 4 and finished[0]["reached"] == 4 and finished[0]["lines_overused"] == 0
+    used = {line for e, kind, line in set().union(*l1_lines(config).values()) if e == H(13, 6).enum and kind == "H"}
+    assert {52, 53} <= used
+
+
+def test_congestion_that_cannot_be_resolved_keeps_one_bus_and_counts_the_other_lost():
+    net, options = _through_a_gap((52,), route_iterations=3)
+    with capture_events() as events:
+        config, result = _check(net, options)
+    # Of the two blocks that need line 53 on (13, 6), one reaches b (16 x 32 synapses); the other's are lost.
+    assert result.synapses == 32 + 2 * 32 * 32 - 16 * 32 and result.lost_reasons == {"unreachable bus": 16 * 32}
+    finished = [e for e in events if e["event"] == "negotiated_routing_finished"]
+    assert finished[0]["iterations"] == 3 and finished[0]["lines_overused"] > 0 and finished[0]["reached"] == 3
+    assert not [e for e in events if e["event"] == "negotiated_routing_time_limit"]
+
+
+def test_the_time_limit_stops_negotiation_and_says_so():
+    net, options = _through_a_gap((52,), route_iterations=50, route_seconds=1e-9)
+    with capture_events() as events:
+        _, result = _check(net, options)
+    assert result.lost_reasons == {"unreachable bus": 16 * 32}
+    limit = [e for e in events if e["event"] == "negotiated_routing_time_limit"]
+    assert len(limit) == 1 and limit[0]["log_level"] == "warning" and limit[0]["iterations"] == 1 and limit[0]["lines_overused"] > 0
+
+
+def test_a_network_the_backbone_routes_maps_the_same_with_either_router():
+    net = paper_network_description(seed=0)
+    greedy, _ = map_network(net)
+    negotiated, result = map_network(net, options=MappingOptions(router="negotiated"))
+    assert result.synapses_lost == 0 and negotiated == greedy
+
+
+def test_same_seed_same_registers():
+    net, options = _through_a_gap((52,), route_iterations=2)
+    first, _ = map_network(net, options=options)
+    again, _ = map_network(net, options=options)
+    assert first == again
+
+
+def test_nodes_and_lines_correspond():
+    for line in (L1Line.horizontal(H(12, 7), 0), L1Line.horizontal(H(23, 15), 63), L1Line.vertical(H(0, 6), 0),
+                 L1Line.vertical(H(35, 9), 255)):
+        assert line_of(node_of(line)) == line
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("router", "pathfinder", r"MappingOptions.router: 'pathfinder' not valid; valid greedy, negotiated"),
+    ("route_iterations", 0, r"MappingOptions.route_iterations: 0 not valid; valid integers >= 1"),
+    ("route_iterations", True, r"MappingOptions.route_iterations: True not valid; valid integers >= 1"),
+    ("route_seconds", -1.0, r"MappingOptions.route_seconds: -1.0 not valid; valid finite numbers > 0"),
+    ("route_seconds", float("nan"), r"MappingOptions.route_seconds: nan not valid; valid finite numbers > 0"),
+    ("route_seconds", "10", r"MappingOptions.route_seconds: '10' not valid; valid finite numbers > 0"),
+])
+def test_bad_router_options_are_refused(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        MappingOptions(**{field: value})
+
+
+@settings(max_examples=8, deadline=None)
+@given(sizes=st.lists(st.integers(8, 40), min_size=2, max_size=4), seed=st.integers(0, 10_000), broken=st.integers(0, 40))
+def test_random_congested_networks_no_conflict_no_silent_loss(sizes, seed, broken):
+    rng = np.random.default_rng(seed)
+    names = [f"p{i}" for i in range(len(sizes))]
+    projections = [Projection("s", names[0], connector="one_to_one", weight_bits=15)]
+    for a, b in {tuple(int(v) for v in rng.integers(0, len(sizes), 2)) for _ in range(4)}:
+        n = int(rng.integers(1, sizes[a] * sizes[b] + 1))
+        pairs = {(int(rng.integers(0, sizes[a])), int(rng.integers(0, sizes[b]))) for _ in range(n)}
+        projections.append(Projection(names[a], names[b], "excitatory", "list", pairs=tuple(sorted(pairs)),
+                                      weight_bits=int(rng.integers(1, 16))))
+    net = Network([Population(n, s) for n, s in zip(names, sizes)], [SourcePopulation("s", sizes[0])], projections)
+    chips = [H(x, y) for y in (7, 8) for x in range(12, 16)]
+    # Broken horizontal lines on the chips between them make the backbone fail and the buses compete.
+    lines = frozenset((chips[int(rng.integers(0, len(chips)))].enum, int(rng.integers(0, 64))) for _ in range(broken * 8))
+    options = MappingOptions(hicanns=tuple(chips[i] for i in rng.permutation(len(chips))), allow_loss=True, source_rate_hz=1.0,
+                             max_neurons_per_hicann=int(rng.integers(16, 48)), router="negotiated", seed=seed, disabled_hlines=lines)
+    _, result = _check(net, options)
+    assert set(result.lost_reasons) <= {"unreachable bus", "no synapse driver"}
