@@ -49,7 +49,7 @@ from hal.mapping.l1 import L1Line, L1Occupancy
 if TYPE_CHECKING:
     from hal.mapping.state import MappingState
 
-__all__ = ["route_negotiated", "node_of", "line_of"]
+__all__ = ["line_of", "node_of", "route_negotiated"]
 
 log = get_logger(__name__)
 
@@ -121,7 +121,7 @@ def _geometry() -> _Geometry:
 class _Net:
     """One origin's negotiated branches: per target, (first line of the branch's parent, branch lines) in routing order."""
 
-    __slots__ = ("origin", "targets", "fixed", "branches", "unreachable")
+    __slots__ = ("branches", "fixed", "origin", "targets", "unreachable")
 
     def __init__(self, origin, targets: list, fixed: set[int]):
         self.origin = origin

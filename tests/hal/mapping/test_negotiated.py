@@ -19,7 +19,13 @@ from hal.mapping import MappingOptions, map_network
 from hal.mapping.l1 import L1Line
 from hal.mapping.negotiated import line_of, node_of
 from hal.netlist.wiring import l1_lines
-from hal.network import Network, Population, Projection, SourcePopulation, paper_network_description
+from hal.network import (
+    Network,
+    Population,
+    Projection,
+    SourcePopulation,
+    paper_network_description,
+)
 from hal.testing.readback import expected_edges, realised_edges
 
 H = C.HICANNOnWafer.from_xy
@@ -68,7 +74,7 @@ def test_buses_through_a_gap_all_get_through():
 def test_congestion_that_cannot_be_resolved_keeps_one_bus_and_counts_the_other_lost():
     net, options = _through_a_gap((52,), route_iterations=3)
     with capture_events() as events:
-        config, result = _check(net, options)
+        _, result = _check(net, options)
     # Of the two blocks that need line 53 on (13, 6), one reaches b (16 x 32 synapses); the other's are lost.
     assert result.synapses == 32 + 2 * 32 * 32 - 16 * 32 and result.lost_reasons == {"unreachable bus": 16 * 32}
     finished = [e for e in events if e["event"] == "negotiated_routing_finished"]
