@@ -4,8 +4,9 @@ Neurons are logical neurons of ``k`` merged circuits on consecutive columns of a
 Populations that receive external sources are spread over enough HICANNs that each HICANN's
 FPGA link stays within its input budget; the other populations follow, packed, on the HICANNs
 east of them, in the order given. Disabled HICANNs and circuits are skipped. A neuron block's
-spikes leave through its DNC merger; FPGA input enters through the channels no neuron block
-uses (:func:`hal.hardware.recipes.configure_channel` for both).
+spikes leave through its DNC merger, or, with ``merge_blocks``, one it shares with other blocks
+through the merger tree (:mod:`hal.mapping.merger`); FPGA input enters through the channels no
+neuron block uses (:func:`hal.hardware.recipes.configure_channel` for both).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hal.errors import ResourceError
 from hal.hardware.recipes import ChannelSource, configure_channel, enable_highspeed_link
 from hal.mapping.drivers import merge_circuits
 from hal.mapping.l1 import sending_line
+from hal.mapping.merger import assign_channels
 from hal.mapping.partition import partition_targets
 from hal.mapping.state import ADDRESSES, ChipState, MappingState, sending_line_broken
 
@@ -138,30 +140,37 @@ def _names(hicanns: list) -> str:
 
 
 def configure_neurons(state: MappingState) -> None:
-    """Merge each neuron's circuits, give it an L1 address, set its parameters; open the neuron blocks' channels."""
+    """Merge each neuron's circuits, give it an L1 address, set its parameters; open the neuron blocks' channels.
+
+    Each neuron block sends through the DNC merger :func:`hal.mapping.merger.assign_channels`
+    gives it (its own, or one shared with other blocks through the merger tree); the neurons
+    on one DNC merger get distinct addresses.
+    """
     config, options = state.config, state.options
+    assign_channels(state)
     for pop in state.network.populations:
         for i, (h, denmems) in enumerate(state.placement[pop.name]):
             chip_cfg = config.hicann(h)
             merge_circuits(chip_cfg, denmems)
-            block = denmems[0].to_neuron_block().value
             chip = state.chips[h]
-            address = ADDRESSES[chip.block_count[block]]
-            chip.block_count[block] += 1
+            channel = chip.channel_of[denmems[0].to_neuron_block().value]
+            address = ADDRESSES[chip.channel_count[channel]]
+            chip.channel_count[channel] += 1
             chip_cfg.neurons.update(denmems[0], activate_firing=True, enable_spl1_output=True, l1_address=address)
-            state.address_of[(pop.name, i)] = (h, block, address)
+            state.address_of[(pop.name, i)] = (h, channel, address)
         by_chip = defaultdict(list)
         for h, denmems in state.placement[pop.name]:
             by_chip[h].extend(denmems)
         for h, denmems in by_chip.items():
             apply_parameters(config.hicann(h), h, denmems, pop.params, state.calibration, options.domains, clip=options.calibration_clip)
     for h, chip in state.chips.items():
-        if not chip.block_count:
+        if not chip.channel_count:
             continue
         cfg = config.hicann(h)
-        for block in chip.block_count:
-            configure_channel(cfg, C.DNCMergerOnHICANN(block), ChannelSource.NEURON_BLOCK, record=True)
-            state.l1.claim_origin(h, block)
+        for channel in chip.channel_count:
+            blocks = [b for b, c in chip.channel_of.items() if c == channel]
+            configure_channel(cfg, C.DNCMergerOnHICANN(channel), ChannelSource.NEURON_BLOCK, record=True, blocks=blocks)
+            state.l1.claim_origin(h, channel)
         enable_highspeed_link(config, h)
 
 
@@ -194,7 +203,7 @@ def place_sources(state: MappingState) -> None:
 
 def _input_channels(state: MappingState, chip: ChipState) -> list[int]:
     """The channels of ``chip`` that may carry FPGA input: no neuron block on them, sending line and repeater whole."""
-    return [c for c in range(8) if c not in chip.block_count and not sending_line_broken(chip.hicann.enum, c, state.options)]
+    return [c for c in range(8) if c not in chip.channel_count and not sending_line_broken(chip.hicann.enum, c, state.options)]
 
 
 def _free_channel(state: MappingState, chip: ChipState) -> int | None:

@@ -53,7 +53,8 @@ class ChipState:
         self.capacity = {d: 2 - (2 * d in bad_rows) - (2 * d + 1 in bad_rows) for d in range(224)}  # driver d: rows 2d, 2d + 1
         bad_drivers = {d for h, d in options.disabled_drivers if h == e}
         self.free_drivers = {d for d in range(224) if d not in bad_drivers and self.capacity[d] > 0}
-        self.block_count: dict[int, int] = defaultdict(int)  # neuron block -> neurons placed in it
+        self.channel_of: dict[int, int] = {}  # neuron block -> the DNC merger it sends through (hal.mapping.merger)
+        self.channel_count: dict[int, int] = defaultdict(int)  # DNC merger carrying neuron blocks -> addresses given out
         self.source_count: dict[int, int] = defaultdict(int)  # FPGA input channel -> sources on it
         self.neurons = 0
         self.chained = 0
@@ -77,7 +78,7 @@ class MappingState:
     placement: dict[str, list] = attrs.field(factory=dict)
     #: predicted input rate per HICANN link (bio Hz)
     load: defaultdict = attrs.field(factory=lambda: defaultdict(float))
-    #: (population, index) -> (hicann, neuron block, L1 address)
+    #: (population, index) -> (hicann, DNC merger its block sends through, L1 address)
     address_of: dict = attrs.field(factory=dict)
     #: source population -> InputAddress (or None) per source
     source_address: dict[str, list] = attrs.field(factory=dict)
@@ -126,5 +127,5 @@ class MappingState:
         if self.network.is_source(population):
             ia = self.source_address[population][index]
             return (ia.hicann, ia.channel), ia.address
-        h, block, address = self.address_of[(population, index)]
-        return (h, block), address
+        h, channel, address = self.address_of[(population, index)]
+        return (h, channel), address
