@@ -96,6 +96,10 @@ class L1Occupancy:
                               | {L1Line.vertical(C.HICANNOnWafer(h), r) for h, r in options.disabled_vrepeaters})
         self.dead = frozenset(options.disabled_hicanns)  # HICANN enums
         self.outputs: set[L1Line] = set()  # lines of sending repeaters in output mode
+        # While True, hop() and close_crossbar() claim lines but keep their register writes per origin
+        # (pending), so that the negotiated router can rip up a bus without undoing registers.
+        self.deferred = False
+        self.pending: dict[object, list[tuple]] = defaultdict(list)
 
     def free(self, key: L1Line, origin) -> bool:
         return key.hicann.enum not in self.dead and self.owner.get(key, origin) == origin
@@ -169,6 +173,33 @@ class L1Occupancy:
                 journal.chips[hicann] = None
         return self.config.hicann(hicann)
 
+    def close_crossbar(self, hicann: C.HICANNOnWafer, hline: C.HLineOnHICANN, vline: C.VLineOnHICANN) -> None:
+        """Close the crossbar switch joining ``hline`` and ``vline`` of ``hicann`` (both already claimed by one bus)."""
+        if self.deferred:
+            self.pending[self.owner[L1Line(hicann, hline)]].append(("crossbar", hicann, hline, vline))
+            return
+        self.touch(hicann).set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value), True)
+
+    def release(self, origin) -> None:
+        """Drop ``origin``'s bus -- every line but its sending line, and its pending register writes (deferred mode only)."""
+        for key in list(self.by_origin.get(origin, ())):
+            if key not in self.outputs:
+                del self.owner[key]
+                self.per_chip[key.hicann].pop(key.line, None)
+                self.by_origin[origin].discard(key)
+        self.pending.pop(origin, None)
+
+    def flush(self) -> None:
+        """Write the pending register writes of every bus and leave deferred mode."""
+        self.deferred = False
+        for edits in self.pending.values():
+            for kind, *args in edits:
+                if kind == "crossbar":
+                    self.close_crossbar(*args)
+                else:
+                    self._set_repeater(*args)
+        self.pending.clear()
+
     def vline_owner(self, hicann: C.HICANNOnWafer) -> dict[int, object]:
         """Vertical lines of ``hicann`` already taken (by buses passing through, or broken): line -> owner."""
         return {line.value: o for line, o in self.per_chip.get(hicann, {}).items() if isinstance(line, C.VLineOnHICANN)}
@@ -196,12 +227,19 @@ class L1Occupancy:
         repeater = self.repeater_between(here, there, direction)
         if repeater in self.bad_repeaters:
             return None
-        chip = self.touch(repeater.hicann)
-        repeaters = chip.h_repeaters if here.is_horizontal else chip.v_repeaters
-        sending = repeater in self.outputs
-        if sending and not (repeater == here and direction == "west"):
+        if not self.deferred:
+            self.touch(repeater.hicann)  # as before deferred writes existed: the chip's configuration exists even if the hop is refused
+        if repeater in self.outputs and not (repeater == here and direction == "west"):
             return None  # a sending repeater drives its own line (and, towards the west, its western neighbour's)
-        mode = RepeaterMode.OUTPUT if sending else RepeaterMode.FORWARDING
-        repeaters.update(repeater.line.value, mode=mode, **{_STEPS[direction]: True})
+        if self.deferred:
+            self.pending[origin].append(("repeater", repeater, direction))
+        else:
+            self._set_repeater(repeater, direction)
         self.claim(there, origin)
         return there
+
+    def _set_repeater(self, repeater: L1Line, direction: str) -> None:
+        chip = self.touch(repeater.hicann)
+        repeaters = chip.h_repeaters if repeater.is_horizontal else chip.v_repeaters
+        mode = RepeaterMode.OUTPUT if repeater in self.outputs else RepeaterMode.FORWARDING
+        repeaters.update(repeater.line.value, mode=mode, **{_STEPS[direction]: True})

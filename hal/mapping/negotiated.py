@@ -44,7 +44,7 @@ import numpy as np
 
 from hal import coordinates as C
 from hal.logging import get_logger
-from hal.mapping.l1 import L1Line, L1Occupancy
+from hal.mapping.l1 import DEFECT, L1Line, L1Occupancy, sending_line
 
 if TYPE_CHECKING:
     from hal.mapping.state import MappingState
@@ -60,6 +60,8 @@ _H = 64
 _MAX_EXPANSIONS = 30_000
 #: Present-congestion factor of the first iteration, and its growth per iteration; weight of the history cost.
 _PRESENT_START, _PRESENT_GROWTH, _HISTORY = 0.5, 1.8, 1.0
+#: Weight of the A* distance estimate (> 1: fewer lines expanded for slightly longer branches).
+_PULL = 1.2
 
 _DIRECTIONS = ("east", "west", "north", "south")
 
@@ -119,18 +121,25 @@ def _geometry() -> _Geometry:
 
 
 class _Net:
-    """One origin's negotiated branches: per target, (first line of the branch's parent, branch lines) in routing order."""
+    """One origin's bus: its backbone-router lines (``fixed``, until ripped up) and its branches, per target (parent node, nodes)."""
 
-    __slots__ = ("branches", "fixed", "origin", "targets", "unreachable")
+    __slots__ = ("all_targets", "branches", "fixed", "origin", "released", "root", "targets", "unreachable")
 
-    def __init__(self, origin, targets: list, fixed: set[int]):
+    def __init__(self, origin, root: int, all_targets: list[int], missing: list[int], fixed: set[int]):
         self.origin = origin
-        self.targets = targets
-        self.fixed = fixed  # lines the backbone router gave this origin
-        self.branches: dict = {}  # target enum -> (parent node, [nodes]) ; [] when a fixed line is on the target
-        self.unreachable: set = set()  # targets no expansion reached
+        self.root = root  # its sending line
+        self.all_targets = all_targets  # nearest first
+        self.targets = missing  # the targets its branches serve
+        self.fixed = fixed
+        self.released = False  # True once its backbone-router lines are ripped up
+        self.branches: dict = {}
+        self.unreachable: set = set()
 
     def nodes(self):
+        """The lines this bus holds besides its sending line."""
+        for n in self.fixed:
+            if n != self.root:
+                yield n
         for _, path in self.branches.values():
             yield from path
 
@@ -142,16 +151,20 @@ class _Router:
         self.g = _geometry()
         size = C.HICANNOnWafer.size * _PER_CHIP
         blocked = bytearray(size)
-        for key in l1.owner:
+        for key in l1.by_origin.get(DEFECT, ()):
+            blocked[node_of(key)] = 1
+        for key in l1.outputs:
             blocked[node_of(key)] = 1
         for chip in l1.dead:
             blocked[chip * _PER_CHIP:(chip + 1) * _PER_CHIP] = b"\x01" * _PER_CHIP
         self.blocked = blocked
         self.bad_repeaters = {node_of(key) for key in l1.bad_repeaters}
         self.occupancy = [0] * size
+        for net in nets:
+            for n in net.nodes():
+                self.occupancy[n] += 1
         self.history = [0.0] * size
         self.present = _PRESENT_START
-        self.nets = nets
 
     def search(self, starts: set[int], target: int) -> tuple[int, list[int]] | None:
         """The cheapest branch from ``starts`` to a line on chip ``target``: (parent node, new lines), or None."""
@@ -165,9 +178,10 @@ class _Router:
         for s in starts:
             best[s] = 0.0
             c = s // _PER_CHIP
-            heap.append((abs(xs[c] - tx) + abs(ys[c] - ty), 0.0, s))
+            heap.append((_PULL * (abs(xs[c] - tx) + abs(ys[c] - ty)), 0.0, s))
         heapq.heapify(heap)
         settled = 0
+        inf = float("inf")
         while heap:
             _, cost, n = heapq.heappop(heap)
             if cost > best[n]:
@@ -198,14 +212,14 @@ class _Router:
                 if blocked[m]:
                     continue
                 step = cost + (1.0 + hist[m]) * (1.0 + present * occ[m])
-                if step < best.get(m, np.inf):
+                if step < best.get(m, inf):
                     best[m] = step
                     parent[m] = n
-                    heapq.heappush(heap, (step + abs(xs[other] - tx) + abs(ys[other] - ty), step, m))
+                    heapq.heappush(heap, (step + _PULL * (abs(xs[other] - tx) + abs(ys[other] - ty)), step, m))
         return None
 
     def route(self, net: _Net) -> None:
-        """(Re)route every target of ``net`` (its old branches already ripped up)."""
+        """(Re)route the targets of ``net`` that its branches serve (its old branches already ripped up)."""
         net.branches = {}
         net.unreachable = set()
         tree = set(net.fixed)
@@ -221,8 +235,14 @@ class _Router:
             tree.update(path)
 
     def rip_up(self, net: _Net) -> None:
+        """Take ``net`` off its lines; the backbone router's part too: the whole bus is then routed here."""
         for n in net.nodes():
             self.occupancy[n] -= 1
+        net.branches = {}
+        if not net.released:
+            net.released = True
+            net.fixed = {net.root}
+            net.targets = net.all_targets
 
     def overused(self, net: _Net) -> bool:
         occ = self.occupancy
@@ -230,35 +250,41 @@ class _Router:
 
 
 def route_negotiated(state: MappingState, targets_of: dict) -> None:
-    """Route ``origin -> targets`` still missing from ``state.arrival`` (module docstring); fills ``state.arrival``."""
+    """Route every ``origin -> targets`` (module docstring); the backbone router's buses are kept where they do not conflict.
+
+    Expects ``state.l1`` in deferred mode (the backbone router's register writes kept per bus);
+    writes all registers and fills ``state.arrival``.
+    """
     l1 = state.l1
     options = state.options
-    origins = [o for o in sorted(targets_of, key=lambda o: (o[0].enum, o[1]))
-               if any((o, t) not in state.arrival for t in targets_of[o])]
-    if not origins:
-        return
+    origins = sorted(targets_of, key=lambda o: (o[0].enum, o[1]))
     order = np.random.default_rng(options.seed).permutation(len(origins))
     nets = []
     for i in order:
         origin = origins[int(i)]
         source = origin[0]
-        missing = sorted((t for t in targets_of[origin] if (origin, t) not in state.arrival),
-                         key=lambda t: (abs(t.x - source.x) + abs(t.y - source.y), t.enum))
-        nets.append(_Net(origin, [t.enum for t in missing], {node_of(k) for k in l1.by_origin.get(origin, ())}))
+        targets = sorted(targets_of[origin], key=lambda t: (abs(t.x - source.x) + abs(t.y - source.y), t.enum))
+        root = node_of(L1Line.horizontal(source, sending_line(origin[1])))
+        fixed = {node_of(k) for k in l1.by_origin.get(origin, ())} | {root}
+        missing = [t.enum for t in targets if (origin, t) not in state.arrival]
+        nets.append(_Net(origin, root, [t.enum for t in targets], missing, fixed))
     router = _Router(l1, nets)
     started = time.process_time()
     iterations, overused = 0, 0
-    for iteration in range(options.route_iterations):
+    todo = [net for net in nets if net.targets]
+    for iteration in range(options.route_iterations if todo else 0):
         iterations = iteration + 1
         for net in nets:
-            if iteration == 0 or router.overused(net):
+            if iteration == 0 and net.targets:
+                router.route(net)
+            elif iteration > 0 and router.overused(net):
                 router.rip_up(net)
                 router.route(net)
-        over = [n for net in nets for n in net.nodes() if router.occupancy[n] > 1]
-        overused = len(set(over))
+        over = {n for net in nets for n in net.nodes() if router.occupancy[n] > 1}
+        overused = len(over)
         if not overused:
             break
-        for n in set(over):
+        for n in over:
             router.history[n] += _HISTORY * (router.occupancy[n] - 1)
         router.present *= _PRESENT_GROWTH
         if time.process_time() - started > options.route_seconds:
@@ -266,18 +292,30 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
                         lines_overused=overused)
             break
     kept, dropped = _legalise(router, nets)
+    released = [net for net in nets if net.released]
+    for net in released:
+        l1.release(net.origin)
+        for t in net.all_targets:
+            state.arrival.pop((net.origin, C.HICANNOnWafer(t)), None)
+    l1.flush()
     reached = _commit(state, kept)
-    log.info("negotiated_routing_finished", buses=len(nets), targets=sum(len(n.targets) for n in nets), iterations=iterations,
-             lines_overused=overused, reached=reached, dropped_branches=dropped,
+    log.info("negotiated_routing_finished", buses=len(todo), buses_rerouted=len(released),
+             targets=sum(len(n.targets) for n in nets if n.released or n.targets), iterations=iterations,
+             lines_overused=overused, reached=reached, unreachable=sum(len(n.unreachable) for n in nets), dropped_branches=dropped,
              seconds=round(time.process_time() - started, 1))
 
 
 def _legalise(router: _Router, nets: list[_Net]) -> tuple[list, int]:
-    """Branches that share no line, in the nets' order; the dropped ones searched once more over the free lines.
+    """Branches that share no line: the backbone router's buses not ripped up first, then the branches in the nets' order;
+    the dropped ones searched once more over the lines still free.
 
-    Returns ([(net, target, parent, path)] in writing order, branches dropped) .
+    Returns ([(net, target, parent, path)] in writing order, branches dropped).
     """
     blocked = router.blocked
+    for net in nets:
+        if not net.released:
+            for n in net.fixed:
+                blocked[n] = 1
     kept, retry = [], []
     for net in nets:
         tree = set(net.fixed)
@@ -297,8 +335,9 @@ def _legalise(router: _Router, nets: list[_Net]) -> tuple[list, int]:
     router.occupancy = [0] * len(router.occupancy)
     dropped = 0
     for net in dict.fromkeys(retry):
-        tree = set(net.fixed) | {n for k in kept if k[0] is net for n in k[3]}
-        done = {k[1] for k in kept if k[0] is net}
+        mine = [k for k in kept if k[0] is net]
+        tree = set(net.fixed) | {n for k in mine for n in k[3]}
+        done = {k[1] for k in mine}
         for target in net.targets:
             if target in done or target in net.unreachable:
                 continue
@@ -328,7 +367,7 @@ def _commit(state: MappingState, kept: list) -> int:
             if there.hicann == here.hicann:
                 l1.claim(there, origin)
                 h, v = (here, there) if here.is_horizontal else (there, here)
-                l1.touch(here.hicann).set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=h.line.value, vline=v.line.value), True)
+                l1.close_crossbar(here.hicann, h.line, v.line)
             else:
                 direction = _direction(here.hicann, there.hicann)
                 if l1.hop(here, direction, origin) != there:

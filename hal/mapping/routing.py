@@ -59,6 +59,8 @@ def route_buses(state: MappingState) -> None:
         for origin in per_origin:
             targets_of[origin].add(target)
     origins = sorted(targets_of, key=lambda o: (o[0].enum, o[1]))
+    # The negotiated router may rip up what steps 1-3 build: their register writes wait until it is done.
+    state.l1.deferred = state.options.router == "negotiated"
     for origin in origins:
         state.arrival.update(route_origin(state.l1, origin, targets_of[origin]))
     for origin in origins:
@@ -196,7 +198,7 @@ def _serve_row(l1: L1Occupancy, origin, vertical: L1Line, in_row: list) -> dict[
 
 
 def _close_crossbar(l1: L1Occupancy, chip: C.HICANNOnWafer, hline: C.HLineOnHICANN, vline: C.VLineOnHICANN) -> None:
-    l1.touch(chip).set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value), True)
+    l1.close_crossbar(chip, hline, vline)
 
 
 def _widen(l1: L1Occupancy, origin, vertical: L1Line) -> Arrival:
