@@ -8,7 +8,7 @@ the chip's wiring, not its dynamics. It answers, for a :class:`WaferConfig`:
 * each logical neuron's parameters in the hardware domain through the nominal
   transfer functions (:mod:`hal.analog.transfer`); a backend with mismatch applies its
   own per-circuit deviations on top of the DAC values it reads here;
-* the path of events: FPGA channel or neuron block -> DNC merger -> sending
+* the path of events: FPGA channel, or neuron block -> merger tree, -> DNC merger -> sending
   repeater -> L1 lines (crossbar switches, repeaters across chip borders) ->
   synapse switches -> synapse drivers -> rows (driver decoder) -> synapses
   (synapse decoder, weight) -> denmem -> logical neuron;
@@ -18,7 +18,9 @@ The merger tree is followed through all four levels into the DNC mergers
 (:mod:`hal.netlist.merger_tree`): a neuron block's events arrive at every DNC merger whose tree
 input the configured mergers lead them to. A neuron whose block reaches several DNC mergers sends
 into each of their buses (:attr:`Wiring.fanout`); it is recorded through the first of them
-(``neuron_origin``) only.
+(``neuron_origin``) only, where the chip would put it into the trace once per recording channel.
+hal's DNC merger takes the tree on its left input and the FPGA on its right (halbe's model has them
+the other way round: see :mod:`hal.hardware.recipes`).
 
 Model simplifications (said here so that nobody mistakes them for the chip):
 the tree's ``slow`` bits and arbitration are not modelled (routing only). A sending repeater in output mode
