@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import attrs
+import numpy as np
 
 from hal import coordinates as C
 from hal.hardware.hicann import RepeaterMode
@@ -190,15 +191,38 @@ class L1Occupancy:
         self.pending.pop(origin, None)
 
     def flush(self) -> None:
-        """Write the pending register writes of every bus and leave deferred mode."""
+        """Write the pending register writes of every bus and leave deferred mode.
+
+        Batched per HICANN (one write per register and field): a full wafer has ~10^5 of them,
+        and a write of one switch or repeater at a time unpacks and packs the whole register.
+        """
         self.deferred = False
+        switches: dict = defaultdict(list)
+        repeaters: dict = defaultdict(lambda: defaultdict(list))  # (chip, horizontal) -> field -> lines
         for edits in self.pending.values():
             for kind, *args in edits:
                 if kind == "crossbar":
-                    self.close_crossbar(*args)
+                    hicann, hline, vline = args
+                    switches[hicann].append((hline.value, vline.value // 32))
                 else:
-                    self._set_repeater(*args)
+                    repeater, direction = args
+                    fields = repeaters[(repeater.hicann, repeater.is_horizontal)]
+                    fields[_STEPS[direction]].append(repeater.line.value)
+                    fields["output" if repeater in self.outputs else "forwarding"].append(repeater.line.value)
         self.pending.clear()
+        for hicann, pairs in switches.items():
+            rows, bits = zip(*pairs)
+            self.touch(hicann).set_crossbar_switches(True, index=(np.array(rows), np.array(bits)))
+        for (hicann, horizontal), fields in repeaters.items():
+            chip = self.touch(hicann)
+            table = chip.h_repeaters if horizontal else chip.v_repeaters
+            for name, lines in fields.items():
+                lines = sorted(set(lines))
+                if name in ("output", "forwarding"):
+                    mode = RepeaterMode.OUTPUT if name == "output" else RepeaterMode.FORWARDING
+                    table.set_column("mode", np.full(len(lines), int(mode)), index=lines)
+                else:
+                    table.set_column(name, np.ones(len(lines), dtype=int), index=lines)
 
     def vline_owner(self, hicann: C.HICANNOnWafer) -> dict[int, object]:
         """Vertical lines of ``hicann`` already taken (by buses passing through, or broken): line -> owner."""

@@ -1,37 +1,45 @@
-"""Negotiated-congestion routing (PathFinder) of the buses the backbone router left unreached.
+"""Negotiated-congestion routing (PathFinder) of every bus, starting from the backbone router's.
 
 :mod:`hal.mapping.routing` grows each origin's bus greedily, origin after origin (backbone,
-vertical branches, vertical-first); what it leaves unreached is routed here, all such buses
-together, as McMurchie and Ebeling's PathFinder does (marocco has no equivalent):
+vertical branches, vertical-first). With ``MappingOptions.router = "negotiated"`` its buses are
+only the first solution: all buses then negotiate for the L1 lines, as in McMurchie and
+Ebeling's PathFinder (marocco has no equivalent):
 
 * **The routing graph** has one node per L1 line of the wafer (64 horizontal and 256
   vertical per HICANN). A horizontal line joins its 8 vertical lines through crossbar switches
   and, through a repeater, the line it continues as on the eastern and western neighbour
   (``i -> i +- 2``); a vertical line joins its 2 horizontal lines and its northern and southern
-  continuation. Lines taken by the backbone router, lines and repeaters on the defect list and
-  disabled HICANNs are not in it; neither is a sending line (a bus can only leave its own
-  westwards, :meth:`~hal.mapping.l1.L1Occupancy.hop`).
-* **Each origin's bus** is a tree: for each unreached target HICANN (nearest first), an A*
-  expansion from every line the origin's bus already holds -- the backbone router's and the
-  branches found so far, at no cost, so branches share lines (a Steiner-like tree) -- to any
-  line on the target. Entering line ``n`` costs ``(1 + h_n) * (1 + p * o_n)``: ``o_n`` the
-  other buses on it, ``p`` the present-congestion factor, ``h_n`` its history cost.
-* **Negotiation.** The first iteration routes every bus with ``p`` small, so buses may share
-  lines. After each iteration the history cost of every over-used line grows by its over-use
-  and ``p`` is multiplied; the buses on over-used lines are ripped up and routed again. It stops
-  when no line is over-used, or after ``MappingOptions.route_iterations`` iterations (a count:
-  the result is the same on every machine), or when ``MappingOptions.route_seconds`` of CPU
-  time have passed (a safety limit, logged as ``negotiated_routing_time_limit``).
-* **What stays illegal is dropped, never silently:** buses are kept in their (seeded) order,
-  each branch only if all its lines are still free and the line it starts from was kept; the
-  dropped branches get one more search over the lines still free; what finds none is left
-  unreached and counted as "unreachable bus" by the synapse phase. An expansion stops after
-  ``_MAX_EXPANSIONS`` lines (a hopeless target does not search the whole wafer).
+  continuation (``v -> v +- 2`` in its half). So a bus keeps one *pair* of horizontal lines
+  (``2j, 2j + 1``) per chip, fixed by the chip's position relative to its source: a hop east
+  or west moves it by one pair, north or south by two. Lines and repeaters on the defect list,
+  disabled HICANNs and the sending lines (each its own origin's root; a bus leaves it only
+  westwards or through the next chip, :meth:`~hal.mapping.l1.L1Occupancy.hop`) are not in it.
+* **Each origin's bus** is a tree. A target it lacks gets a branch: an A* expansion from every
+  line the bus already holds (at no cost, so branches share lines: a Steiner-like tree) to any
+  line on the target HICANN. Entering line ``n`` costs ``(1 + h_n) * (1 + p * o_n)``: ``o_n``
+  the other buses on it, ``p`` the present-congestion factor, ``h_n`` its history cost.
+* **Negotiation.** The first iteration keeps the backbone router's buses and routes only the
+  targets they miss, with ``p`` small, so branches may run over lines already in use. After
+  each iteration the history cost of every over-used line grows by its over-use and ``p`` is
+  multiplied; every bus on an over-used line is ripped up -- a backbone bus too, which is then
+  routed here whole, target by target (nearest first) -- and routed again. It stops when no
+  line is over-used, after ``MappingOptions.route_iterations`` iterations (a count: the same
+  result on every machine), or when ``MappingOptions.route_seconds`` of CPU time have passed (a
+  safety limit, logged as ``negotiated_routing_time_limit``). Buses are visited in an order
+  drawn from ``MappingOptions.seed``.
+* **What stays illegal is dropped, never silently:** the backbone buses not ripped up are kept,
+  then each branch in the buses' order if all its lines are still free and the line it starts
+  from was kept; the dropped branches get one more search over the lines still free; what finds
+  none is left unreached and counted as "unreachable bus" by the synapse phase. An expansion
+  stops after ``_MAX_EXPANSIONS`` lines (a hopeless target does not search the whole wafer).
 
-The kept branches are written through :class:`~hal.mapping.l1.L1Occupancy` exactly as the
-backbone router writes its own (repeaters set by ``hop``, crossbar switches closed), and the
-line each origin arrives on at a target goes into ``state.arrival`` for
-:mod:`hal.mapping.drivers`; the rest of the pipeline and the read-back are unchanged.
+The backbone router's register writes wait (:attr:`~hal.mapping.l1.L1Occupancy.deferred`) until
+it is known which of its buses stay; the kept branches are written through
+:class:`~hal.mapping.l1.L1Occupancy` exactly as the backbone router writes its own (repeaters set
+by ``hop``, crossbar switches closed), and the line each origin arrives on at a target goes into
+``state.arrival`` for :mod:`hal.mapping.drivers`: the rest of the pipeline and the register
+read-back are unchanged. A network the backbone router routes completely maps the same with
+either router.
 """
 
 from __future__ import annotations
@@ -297,8 +305,8 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
         l1.release(net.origin)
         for t in net.all_targets:
             state.arrival.pop((net.origin, C.HICANNOnWafer(t)), None)
-    l1.flush()
     reached = _commit(state, kept)
+    l1.flush()
     log.info("negotiated_routing_finished", buses=len(todo), buses_rerouted=len(released),
              targets=sum(len(n.targets) for n in nets if n.released or n.targets), iterations=iterations,
              lines_overused=overused, reached=reached, unreachable=sum(len(n.unreachable) for n in nets), dropped_branches=dropped,
@@ -354,12 +362,13 @@ def _legalise(router: _Router, nets: list[_Net]) -> tuple[list, int]:
 
 
 def _commit(state: MappingState, kept: list) -> int:
-    """Write the kept branches (claims, repeaters, crossbar switches) and their arrivals; the targets reached."""
+    """Claim the kept branches (their repeaters and crossbar switches pending, for one batched write) and their arrivals; the targets reached."""
     l1 = state.l1
     reached = 0
     for net, target, parent, path in kept:
         origin = net.origin
         checkpoint = l1.checkpoint()
+        written = len(l1.pending[origin])
         here = line_of(parent)
         ok = True
         for n in path:
@@ -377,6 +386,7 @@ def _commit(state: MappingState, kept: list) -> int:
         if not ok:
             # The graph and hop() disagree: a bug, but the bus is lost visibly (counted), not half-written.
             l1.rollback(checkpoint)
+            del l1.pending[origin][written:]
             log.error("negotiated_branch_refused", origin=str(origin), target=target)
             continue
         l1.keep(checkpoint)
