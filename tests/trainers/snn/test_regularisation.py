@@ -1,0 +1,170 @@
+"""The Trainer's options against overfitting: image shifts, weight decay, a cosine learning-rate decay.
+
+Behaviour: a shifted image really is the original moved (content kept, the vacated edge zero),
+evaluation sees unshifted images, the shifts are reproducible so a resumed training equals an
+uninterrupted one, weight decay shrinks weights that get no gradient, the cosine schedule ends
+near zero; bad values are refused with the field, the value and the valid range.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+torch = pytest.importorskip("torch", reason="the trainer API needs torch (pip install -e '.[train]')")
+
+from hal.errors import ConfigError, ConfigValueError  # noqa: E402
+from hal_trainers.snn import LIF, LatencyCoding, LeakyIntegrator, Projection, SpikingModel, Trainer, Twin  # noqa: E402
+from hal_trainers.snn.augment import shift_images, square_side  # noqa: E402
+
+pytestmark = pytest.mark.needs_torch
+
+
+@given(side=st.integers(2, 8), max_shift=st.integers(0, 3), seed=st.integers(0, 2**16), n=st.integers(1, 5))
+@settings(max_examples=40, deadline=None)
+def test_a_shifted_image_is_the_original_moved_with_zeros_in_the_vacated_edge(side, max_shift, seed, n):
+    max_shift = min(max_shift, side - 1)
+    x = np.random.default_rng(seed).random((n, side * side)) + 0.01  # no zero pixels: a zero in the output comes from the edge
+    before = x.copy()
+    out = shift_images(x, side, max_shift, np.random.default_rng(seed))
+    assert np.array_equal(x, before)  # the input is not touched
+    dy, dx = np.random.default_rng(seed).integers(-max_shift, max_shift + 1, size=(2, n))
+    for i in range(n):
+        img, moved = x[i].reshape(side, side), out[i].reshape(side, side)
+        for r in range(side):
+            for c in range(side):
+                r0, c0 = r - dy[i], c - dx[i]
+                inside = 0 <= r0 < side and 0 <= c0 < side
+                assert moved[r, c] == (img[r0, c0] if inside else 0.0)
+
+
+def test_a_shift_of_one_pixel_moves_a_dot_by_one_pixel():
+    x = np.zeros((200, 16))
+    x[:, 5] = 1.0  # row 1, column 1 of a 4x4 image
+    out = shift_images(x, 4, 1, np.random.default_rng(0))
+    where = out.argmax(axis=1)
+    rows, cols = where // 4, where % 4
+    assert set(rows) == {0, 1, 2} and set(cols) == {0, 1, 2}  # all nine positions occur
+    assert np.all(out.sum(axis=1) == 1.0)  # a pixel away from the edge is never lost
+
+
+def test_shift_images_refuses_images_of_another_size():
+    with pytest.raises(ConfigError, match=r"images of shape \(3, 10\); expected \(samples, 16\) for 4x4 images"):
+        shift_images(np.zeros((3, 10)), 4, 1, np.random.default_rng(0))
+
+
+def test_square_side():
+    assert square_side(256) == 16 and square_side(64) == 8 and square_side(10) is None
+
+
+def _model(seed=0, inputs=64):
+    return SpikingModel(LatencyCoding(inputs), Projection(inputs, 16, init_mean=2.25, init_std=9.0, seed=seed), LIF(16),
+                        Projection(16, 10, init_std=2.0, seed=seed + 1), LeakyIntegrator(10), dt_ms=1.0, duration_ms=25.0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    """100 random 8x8 images and labels: these tests check the mechanics, not learning."""
+    rng = np.random.default_rng(3)
+    return rng.random((100, 64)), rng.integers(0, 10, 100)
+
+
+@pytest.fixture(scope="module")
+def twin():
+    return Twin.nominal(_model(), ns_per_weight_bit=0.34)
+
+
+def test_training_sees_shifted_images_and_evaluation_the_originals(data, twin, monkeypatch):
+    x, y = data
+    trainer = Trainer(_model(), learning_rate=0.5, batch_size=50, augment_shift=2)
+    # Record what reaches the network through the coding, which every forward pass encodes.
+    encoded = []
+    real_encode = LatencyCoding.encode
+
+    def spy(self, images, seed=0):
+        encoded.append(np.array(images))
+        return real_encode(self, images, seed)
+
+    monkeypatch.setattr(LatencyCoding, "encode", spy)
+    trainer.fit(twin, x, y, epochs=0.5)  # one step of 50 images
+    trainer.evaluate(twin, x[:50], y[:50])
+    order = np.random.default_rng([0, 0]).permutation(len(x))[:50]
+    trained, evaluated = encoded
+    assert not np.array_equal(trained, x[order])
+    assert np.array_equal(trained, shift_images(x[order], 8, 2, np.random.default_rng([0, 0, 1])))
+    assert np.array_equal(evaluated, x[:50])
+
+
+class Crash(Exception):
+    """Stands for the process dying in the middle of a training."""
+
+
+def _crash_after(step: int):
+    def progress(entry: dict) -> None:
+        if entry["step"] == step:
+            raise Crash(step)
+
+    return progress
+
+
+def test_resume_with_shifts_and_cosine_decay_equals_an_uninterrupted_run(data, twin, tmp_path):
+    x, y = data
+    opts = {"learning_rate": 0.5, "batch_size": 25, "augment_shift": 1, "lr_schedule": "cosine", "weight_decay": 0.01, "checkpoint_every": 1}
+    whole = _model()
+    curve = Trainer(whole, **opts).fit(twin, x, y, epochs=1)
+    path = tmp_path / "ck.pt"
+    with pytest.raises(Crash):
+        Trainer(_model(), **opts).fit(twin, x, y, epochs=1, checkpoint=path, progress=_crash_after(2))
+    resumed = _model()  # a new process: fresh model and trainer, the checkpoint of step 1
+    curve2 = Trainer(resumed, **opts).fit(twin, x, y, epochs=1, checkpoint=path)
+    for a, b in zip(whole.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)
+    assert [e["loss"] for e in curve] == [e["loss"] for e in curve2]
+
+
+def test_a_checkpoint_with_shifts_is_refused_by_a_trainer_without(data, twin, tmp_path):
+    x, y = data
+    path = tmp_path / "ck.pt"
+    Trainer(_model(), batch_size=50, augment_shift=1).fit(twin, x, y, epochs=0.5, checkpoint=path)
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=r"augment_shift 1 there, default now"):
+        Trainer(_model(), batch_size=50).fit(twin, x, y, epochs=1, checkpoint=path)
+    assert path.read_bytes() == before
+
+
+def test_cosine_schedule_goes_from_the_learning_rate_towards_zero():
+    trainer = Trainer(_model(), learning_rate=0.4, lr_schedule="cosine")
+    rates = [trainer._learning_rate(step, 10) for step in range(10)]
+    assert rates[0] == pytest.approx(0.4) and rates[5] == pytest.approx(0.2) and rates[-1] < 0.01
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    assert Trainer(_model(), learning_rate=0.4)._learning_rate(7, 10) == 0.4
+
+
+def test_weight_decay_shrinks_weights_without_gradient(data, twin):
+    x, y = data
+    model = _model()
+    silent = model.projections[1]
+    with torch.no_grad():
+        model.projections[0].weight.fill_(-15.0)  # hidden layer silent: no gradient reaches the readout weights
+        silent.weight.fill_(10.0)
+    Trainer(model, learning_rate=0.5, batch_size=50, weight_decay=0.1).fit(twin, x, y, epochs=1)
+    assert torch.allclose(silent.weight, torch.full_like(silent.weight, 10.0 * (1 - 0.5 * 0.1) ** 2))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"augment_shift": -1}, r"Trainer.augment_shift: -1 out of range; valid an integer >= 0"),
+    ({"augment_shift": 1.5}, r"Trainer.augment_shift: 1.5 out of range; valid an integer >= 0"),
+    ({"augment_shift": 8}, r"Trainer.augment_shift: 8 out of range; valid 0..7 pixels for 8x8 images"),
+    ({"weight_decay": -0.1}, r"Trainer.weight_decay: -0.1 out of range; valid a finite number >= 0"),
+    ({"weight_decay": float("nan")}, r"Trainer.weight_decay: nan out of range; valid a finite number >= 0"),
+    ({"lr_schedule": "linear"}, r"Trainer.lr_schedule: 'linear' .*constant.*cosine"),
+])
+def test_bad_options_are_refused(options, message):
+    with pytest.raises(ConfigValueError, match=message):
+        Trainer(_model(), **options)
+
+
+def test_shifts_need_square_images():
+    with pytest.raises(ConfigError, match=r"augment_shift: 1 needs square images; the model has 60 inputs"):
+        Trainer(_model(inputs=60), augment_shift=1)
