@@ -29,6 +29,7 @@ from hal.logging import get_logger
 from hal_trainers.cramer2020.figures import write_figures
 from hal_trainers.cramer2020.report import summarize
 from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
+from hal_trainers.snn.trainer import SCHEDULES
 from hal_trainers.reproduction import check_settings, dask_client, eta_line, finished_trials, prepare_out_dir, write_json_atomic
 
 __all__ = ["reproduce", "DATASETS", "WORKER_BACKEND_OPTIONS"]
@@ -49,7 +50,8 @@ PROGRESS_TOPIC = "hal-cramer2020-progress"
 #: Range checks of the settings (keys of ``trial.DEFAULTS``) that are checked before any worker starts.
 _COUNTS = ("hidden", "batch_size")
 _POSITIVE = ("dt_ms", "mock_epochs", "itl_epochs", "learning_rate", "itl_learning_rate", "readout_scale_mv", "steepness", "target_rate")
-_NON_NEGATIVE = ("sparsity", "init_std")
+_NON_NEGATIVE = ("sparsity", "init_std", "weight_decay")
+_NON_NEGATIVE_COUNTS = ("augment_shift",)
 
 
 def _is_int(value) -> bool:
@@ -73,6 +75,10 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
     for key, value in overrides.items():
         if key in _COUNTS and (not _is_int(value) or value < 1):
             raise ConfigValueError(where, key, value, "integers >= 1")
+        if key in _NON_NEGATIVE_COUNTS and (not _is_int(value) or value < 0):
+            raise ConfigValueError(where, key, value, "integers >= 0")
+        if key == "lr_schedule" and value not in SCHEDULES:
+            raise ConfigValueError(where, key, value, f"one of {', '.join(SCHEDULES)}")
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         if key in _POSITIVE and not (number and value > 0):
             raise ConfigValueError(where, key, value, "finite numbers > 0")
