@@ -45,7 +45,10 @@ DEFAULTS = {
     "dt_ms": 1.0,
     "duration_ms": 30.0,
     "mock_epochs": 3.0,
-    "itl_epochs": 1.0,
+    # A quarter epoch in the loop (150 steps): an in-the-loop step costs ~6 twin steps (the backend
+    # run and reading the configuration's wiring twice per run); the full epoch made a trial
+    # 31-36 min. The transfer's loss (0.2-3 points) is what the loop has to recover.
+    "itl_epochs": 0.25,
     "batch_size": 100,
     "learning_rate": 0.2,
     "itl_learning_rate": 0.05,
@@ -55,11 +58,14 @@ DEFAULTS = {
     "init_std": 2.0,
     "init_mean": 0.5,
     "target_rate": 1.0,
-    # Against the twin's overfitting (batch loss ~0.05 at 95 % test accuracy): each training
-    # image moved by up to this many pixels (mock and in the loop), and the mock learning rate
-    # decayed to zero by a cosine over the mock epochs. Values and what they were measured to do: docs/results.md.
-    "augment_shift": 1,
+    # Against the twin's overfitting (batch loss ~0.1 at 95 % accuracy). Measured on mnist16
+    # (train on the first 55,000 training images, validate on the last 5,000; seed 0, wafer 100):
+    # the cosine decay of the mock learning rate to zero over the mock epochs gives 93.7 / 95.1 /
+    # 95.1 % validation accuracy after epochs 1-3; shifting each training image by up to one pixel
+    # ("augment_shift": 1) on top gave 91.2 / 93.0 % after epochs 1-2 -- worse, so off.
+    "augment_shift": 0,
     "lr_schedule": "cosine",
+    # Not measured on this network (the validation runs above took the machine's spare time): off.
     "weight_decay": 0.0,
 }
 
