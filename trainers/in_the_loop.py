@@ -119,7 +119,7 @@ class InTheLoopTrainer:
             w_t = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in shadow]
             # The label layer's rate / 30 Hz is the network's output y~ (the paper's heuristic), compared with one-hot labels.
             a = estimator.activations(torch.tensor(x, dtype=torch.float64), w_t, measured)
-            cost = estimator.cost(a, torch.tensor(labels)) + 0.5 * self.l2 * sum((w**2).sum() for w in w_t)
+            cost = estimator.squared_error(a, torch.tensor(labels)) + 0.5 * self.l2 * sum((w**2).sum() for w in w_t)
             grads = torch.autograd.grad(cost, w_t)
             scale = 1.0 if self.schedule == "constant" else 1.0 - step / self.steps
             for k, g in enumerate(grads):
