@@ -16,8 +16,10 @@ Ebeling's PathFinder (marocco has no equivalent):
   westwards or through the next chip, :meth:`~hal.mapping.l1.L1Occupancy.hop`) are not in it.
 * **Each origin's bus** is a tree. A target it lacks gets a branch: an A* expansion from every
   line the bus already holds (at no cost, so branches share lines: a Steiner-like tree) to any
-  line on the target HICANN. Entering line ``n`` costs ``(1 + h_n) * (1 + p * o_n)``: ``o_n``
-  the other buses on it, ``p`` the present-congestion factor, ``h_n`` its history cost.
+  line on the target HICANN. Entering line ``n`` costs ``(b_n + h_n) * (1 + p * o_n)``: ``o_n``
+  the other buses on it, ``p`` the present-congestion factor, ``h_n`` its history cost, ``b_n``
+  1, or 2 for a vertical line on a HICANN that buses target (those feed its synapse drivers:
+  the drivers of a bus arriving on a horizontal line hang on that line's 8 vertical lines).
 * **Negotiation.** The first iteration keeps the backbone router's buses and routes only the
   targets they miss, with ``p`` small, so branches may run over lines already in use. After
   each iteration the history cost of every over-used line grows by its over-use and ``p`` is
@@ -68,6 +70,8 @@ _H = 64
 _MAX_EXPANSIONS = 30_000
 #: Present-congestion factor of the first iteration, and its growth per iteration; weight of the history cost.
 _PRESENT_START, _PRESENT_GROWTH, _HISTORY = 0.5, 1.8, 1.0
+#: Extra cost of a vertical line on a HICANN that buses target (it feeds synapse drivers there).
+_HEAD_COST = 1.0
 #: Weight of the A* distance estimate (> 1: fewer lines expanded for slightly longer branches).
 _PULL = 1.2
 
@@ -173,13 +177,19 @@ class _Router:
                 self.occupancy[n] += 1
         self.history = [0.0] * size
         self.present = _PRESENT_START
+        # A vertical line on a HICANN that buses target feeds its synapse drivers (the heads of the
+        # buses arriving there): passing through it costs more.
+        self.base = [1.0] * size
+        for chip in {t for net in nets for t in net.all_targets}:
+            first = chip * _PER_CHIP + _H
+            self.base[first:first + _PER_CHIP - _H] = [1.0 + _HEAD_COST] * (_PER_CHIP - _H)
 
     def search(self, starts: set[int], target: int) -> tuple[int, list[int]] | None:
         """The cheapest branch from ``starts`` to a line on chip ``target``: (parent node, new lines), or None."""
         g = self.g
         xs, ys, moves = g.x, g.y, g.moves
         tx, ty = xs[target], ys[target]
-        blocked, bad, occ, hist, present = self.blocked, self.bad_repeaters, self.occupancy, self.history, self.present
+        blocked, bad, occ, hist, present, base_cost = self.blocked, self.bad_repeaters, self.occupancy, self.history, self.present, self.base
         best: dict[int, float] = {}
         parent: dict[int, int] = {}
         heap = []
@@ -219,7 +229,7 @@ class _Router:
                         continue
                 if blocked[m]:
                     continue
-                step = cost + (1.0 + hist[m]) * (1.0 + present * occ[m])
+                step = cost + (base_cost[m] + hist[m]) * (1.0 + present * occ[m])
                 if step < best.get(m, inf):
                     best[m] = step
                     parent[m] = n
@@ -392,7 +402,28 @@ def _commit(state: MappingState, kept: list) -> int:
         l1.keep(checkpoint)
         state.arrival[(origin, C.HICANNOnWafer(target))] = here.line
         reached += 1
+    _widen(l1, state.arrival, [(net.origin, target) for net, target, _, _ in kept])
     return reached
+
+
+def _widen(l1: L1Occupancy, arrival: dict, reached: list) -> None:
+    """Arrivals on a vertical line move onto one of its horizontal lines where one is still free, now that every bus is routed.
+
+    A vertical line feeds 14 synapse drivers; a horizontal line, through its 8 vertical lines, 28
+    (:mod:`hal.mapping.drivers`). The backbone router does the same while it routes.
+    """
+    for origin, target in reached:
+        key = (origin, C.HICANNOnWafer(target))
+        line = arrival[key]
+        if isinstance(line, C.HLineOnHICANN):
+            continue
+        for h in reversed(line.crossbar_hlines()):  # the odd line first, as the backbone router does
+            candidate = L1Line(key[1], h)
+            if l1.free(candidate, origin):
+                l1.claim(candidate, origin)
+                l1.close_crossbar(key[1], h, line)
+                arrival[key] = h
+                break
 
 
 def _direction(a: C.HICANNOnWafer, b: C.HICANNOnWafer) -> str:

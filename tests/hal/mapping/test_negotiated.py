@@ -143,3 +143,18 @@ def test_random_congested_networks_no_conflict_no_silent_loss(sizes, seed, broke
                              max_neurons_per_hicann=int(rng.integers(16, 48)), router="negotiated", seed=seed, disabled_hlines=lines)
     _, result = _check(net, options)
     assert set(result.lost_reasons) <= {"unreachable bus", "no synapse driver"}
+
+
+@pytest.mark.slow
+def test_full_wafer_random_network_reads_back_exactly():
+    rng = np.random.default_rng(0)
+    size, fan = 256, 10
+    pops = [Population(f"p{i}", size) for i in range(40)]
+    projections = [Projection("s", "p0", connector="one_to_one", weight_bits=15)]
+    for i in range(1, 40):
+        pairs = np.unique(np.stack([rng.integers(0, size, size * fan), np.repeat(np.arange(size), fan)], 1), axis=0)
+        projections.append(Projection(f"p{i - 1}", f"p{i}", connector="list", pairs=tuple(map(tuple, pairs.tolist())), weight_bits=7))
+    net = Network(pops, [SourcePopulation("s", size)], projections)
+    _, result = _check(net, MappingOptions(hicanns=C.HICANNOnWafer.all(), allow_loss=True, source_rate_hz=1.0, router="negotiated",
+                                           placement="partition"))
+    assert set(result.lost_reasons) <= {"unreachable bus", "no synapse driver"}
