@@ -52,6 +52,11 @@ SCHEDULES = ("constant", "cosine")
 log = get_logger(__name__)
 
 
+def _shown(settings: dict, key: str) -> str:
+    """A checkpoint setting as a message shows it; an option left at its default is not stored."""
+    return repr(settings[key]) if key in settings else "default"
+
+
 @attrs.frozen
 class Evaluation:
     """Accuracy, confusion matrix (true, predicted), hidden spikes per sample and throughput."""
@@ -256,8 +261,7 @@ class Trainer:
             stored = state.get("settings")
             if stored is not None and stored != self._settings():
                 now = self._settings()
-                shown = lambda d, k: repr(d[k]) if k in d else "default"  # noqa: E731
-                differ = [f"{k} {shown(stored, k)} there, {shown(now, k)} now" for k in sorted({*stored, *now}) if stored.get(k) != now.get(k)]
+                differ = [f"{k} {_shown(stored, k)} there, {_shown(now, k)} now" for k in sorted({*stored, *now}) if stored.get(k) != now.get(k)]
                 raise ConfigError(f"{path}: checkpoint trained with other settings ({'; '.join(differ)}); "
                                   f"use the same settings, or another checkpoint path")
             self.model.load_state_dict(state["model"])
