@@ -27,7 +27,8 @@ Ebeling's PathFinder (marocco has no equivalent):
   routed here whole, target by target (nearest first) -- and routed again. It stops when no
   line is over-used, after ``MappingOptions.route_iterations`` iterations (a count: the same
   result on every machine), or when ``MappingOptions.route_seconds`` of CPU time have passed (a
-  safety limit, logged as ``negotiated_routing_time_limit``). Buses are visited in an order
+  safety limit, checked before each bus, logged as ``negotiated_routing_time_limit``: buses not
+  routed by then keep what they have). Buses are visited in an order
   drawn from ``MappingOptions.seed``.
 * **What stays illegal is dropped, never silently:** the backbone buses not ripped up are kept,
   then each branch in the buses' order if all its lines are still free and the line it starts
@@ -290,9 +291,16 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
     started = time.process_time()
     iterations, overused = 0, 0
     todo = [net for net in nets if net.targets]
+    out_of_time = False
     for iteration in range(options.route_iterations if todo else 0):
         iterations = iteration + 1
-        for net in nets:
+        for i, net in enumerate(nets):
+            if time.process_time() - started > options.route_seconds:
+                # The safety limit (machine-dependent, hence logged): what is not routed yet stays unreached.
+                log.warning("negotiated_routing_time_limit", seconds=options.route_seconds, iterations=iterations,
+                            buses=len(nets), buses_not_visited=len(nets) - i)
+                out_of_time = True
+                break
             if iteration == 0 and net.targets:
                 router.route(net)
             elif iteration > 0 and router.overused(net):
@@ -300,15 +308,11 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
                 router.route(net)
         over = {n for net in nets for n in net.nodes() if router.occupancy[n] > 1}
         overused = len(over)
-        if not overused:
+        if not overused or out_of_time:
             break
         for n in over:
             router.history[n] += _HISTORY * (router.occupancy[n] - 1)
         router.present *= _PRESENT_GROWTH
-        if time.process_time() - started > options.route_seconds:
-            log.warning("negotiated_routing_time_limit", seconds=options.route_seconds, iterations=iterations,
-                        lines_overused=overused)
-            break
     kept, dropped = _legalise(router, nets)
     released = [net for net in nets if net.released]
     for net in released:
