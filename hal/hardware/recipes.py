@@ -41,8 +41,8 @@ from hal.errors import ConfigError
 from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 
-__all__ = ["ChannelSource", "DNC_TREE_INPUT", "configure_channel", "tree_blocks", "tree_modes", "feed_driver",
-           "enable_highspeed_link"]
+__all__ = ["DNC_TREE_INPUT", "ChannelSource", "configure_channel", "enable_highspeed_link", "feed_driver", "tree_blocks",
+           "tree_modes"]
 
 #: The merger whose output is DNC merger ``j``'s tree input, as (level, index) (marocco MergerTreeGraph.cpp).
 DNC_TREE_INPUT = ((0, 0), (1, 0), (0, 2), (3, 0), (0, 4), (2, 1), (1, 3), (0, 7))
@@ -86,7 +86,7 @@ def tree_modes(channel: int, blocks) -> dict[C.MergerOnHICANN, MergerMode]:
     blocks of the group (LEFT_ONLY, RIGHT_ONLY) or both (MERGE). ``blocks`` must lie under the
     channel's tree input (:func:`tree_blocks`); level-0 mergers are not included.
     """
-    top_level, top_index = DNC_TREE_INPUT[channel]
+    top_level = DNC_TREE_INPUT[channel][0]
     modes = {}
     for level in range(1, top_level + 1):
         for index in {b >> level for b in blocks}:

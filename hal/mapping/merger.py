@@ -22,6 +22,7 @@ other buses.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -83,9 +84,11 @@ def assign_channels(state: MappingState) -> None:
         if not options.merge_blocks:
             chip.channel_of = {b: b for b in per_block}
             continue
-
-        def fits(channel: int, neurons: int) -> bool:
-            return (neurons <= len(ADDRESSES) and neurons * options.source_rate_hz <= options.input_budget_hz
-                    and not sending_line_broken(h.enum, channel, options))
-
+        fits = functools.partial(_fits, options, h.enum)
         chip.channel_of = {b: channel for channel, group in merge_groups(dict(per_block), fits).items() for b in group}
+
+
+def _fits(options, hicann: int, channel: int, neurons: int) -> bool:
+    """Whether ``neurons`` may share DNC merger ``channel`` of HICANN ``hicann`` (enum): addresses, link budget, sending line."""
+    return (neurons <= len(ADDRESSES) and neurons * options.source_rate_hz <= options.input_budget_hz
+            and not sending_line_broken(hicann, channel, options))

@@ -22,7 +22,13 @@ from hal.mapping import MappingOptions, map_network
 from hal.mapping.l1 import sending_line
 from hal.mapping.merger import merge_groups
 from hal.netlist.wiring import extract_wiring
-from hal.network import Network, Population, Projection, SourcePopulation, paper_network_description
+from hal.network import (
+    Network,
+    Population,
+    Projection,
+    SourcePopulation,
+    paper_network_description,
+)
 from hal.testing.readback import expected_edges, realised_edges
 
 H = C.HICANNOnWafer.from_xy(18, 8)
@@ -117,8 +123,10 @@ def test_paper_network_merged_maps_every_synapse_on_fewer_channels():
     assert merged.synapses == plain.synapses == 3700 and merged.synapses_lost == 0
     assert merged.hicanns_used == plain.hicanns_used and merged.placement == plain.placement
     assert realised_edges(config, merged) == expected_edges(net, merged)
-    by_chip = lambda cfg, res: {(res.placement[p][i][0], c) for (p, i), c in _channels(cfg, res).items()}  # noqa: E731
-    assert len(by_chip(config, merged)) < len(by_chip(config0, plain))
+    def buses(cfg, res) -> set:
+        return {(res.placement[p][i][0], c) for (p, i), c in _channels(cfg, res).items()}
+
+    assert len(buses(config, merged)) < len(buses(config0, plain))
     # Without the option each block keeps its own DNC merger (what the mapper always did).
     assert all(c == plain.placement[p][i][1][0].x // 32 for (p, i), c in _channels(config0, plain).items())
 

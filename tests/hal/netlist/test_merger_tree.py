@@ -18,7 +18,13 @@ from hal import coordinates as C
 from hal.backend.events import HardwareEvents
 from hal.errors import ConfigError
 from hal.hardware.hicann import HICANNConfig, MergerMode
-from hal.hardware.recipes import ChannelSource, configure_channel, enable_highspeed_link, feed_driver, tree_blocks
+from hal.hardware.recipes import (
+    ChannelSource,
+    configure_channel,
+    enable_highspeed_link,
+    feed_driver,
+    tree_blocks,
+)
 from hal.hardware.wafer import WaferConfig
 from hal.mapping.drivers import drivers_reachable_from_line
 from hal.netlist.build import build_netlist
