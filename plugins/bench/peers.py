@@ -14,30 +14,21 @@ import importlib
 import os
 import time
 
-from hal_plugins.bench.counting import peak_rss_bytes, rates, synaptic_events
+from hal_plugins.bench.counting import fan_out, peak_rss_bytes, rates
 from hal_plugins.bench.networks import full_wafer, paper_experiment, paper_network, wiring_and_netlist
 
-__all__ = ["bio_network", "replicated", "scenario_brian2", "scenario_nest"]
+__all__ = ["BRIAN2_COMPILE_ARGS", "bio_network", "brian2_model", "replicated", "scenario_brian2", "scenario_nest"]
 
 # NEST iaf_cond_exp parameter names of the reference backend's biological parameters.
 _NEST_NAMES = {"c_m_pf": "C_m", "g_l_ns": "g_L", "e_l_mv": "E_L", "v_th_mv": "V_th", "v_reset_mv": "V_reset", "e_rev_e_mv": "E_ex",
                "e_rev_i_mv": "E_in", "tau_syn_e_ms": "tau_syn_ex", "tau_syn_i_ms": "tau_syn_in", "t_ref_ms": "t_ref"}
 
-# Brian2: the conductance-based LIF neuron of the reference backend.
+# Brian2: the conductance-based LIF neuron of the reference backend. The parameters are declared
+# by :func:`brian2_model`: as constants in the code where all neurons share the value, per neuron otherwise.
 _BRIAN2_EQUATIONS = """
 dv/dt = (g_l * (e_l - v) + ge * (e_e - v) + gi * (e_i - v)) / c_m : volt (unless refractory)
 dge/dt = -ge / tau_e : siemens
 dgi/dt = -gi / tau_i : siemens
-c_m : farad (constant)
-g_l : siemens (constant)
-e_l : volt (constant)
-e_e : volt (constant)
-e_i : volt (constant)
-v_th : volt (constant)
-v_reset : volt (constant)
-tau_e : second (constant)
-tau_i : second (constant)
-t_ref : second (constant)
 """
 
 # Brian2 neuron variable, unit name, and our parameter key.
@@ -45,6 +36,14 @@ _BRIAN2_PARAMETERS = (("c_m", "pF", "c_m_pf"), ("g_l", "nS", "g_l_ns"), ("e_l", 
                       ("e_i", "mV", "e_rev_i_mv"), ("v_th", "mV", "v_th_mv"), ("v_reset", "mV", "v_reset_mv"),
                       ("tau_e", "ms", "tau_syn_e_ms"), ("tau_i", "ms", "tau_syn_i_ms"), ("t_ref", "ms", "t_ref_ms"),
                       ("v", "mV", "e_l_mv"))
+
+# Brian2's unit of each parameter's dimension, for per-neuron declarations.
+_BRIAN2_DIMENSIONS = {"pF": "farad", "nS": "siemens", "mV": "volt", "ms": "second"}
+
+# The C++ flags of Brian2's standalone device: its defaults less -fno-finite-math-only, which
+# keeps gcc from calling glibc's vector exp (measured: without it the state update, 88 % of the
+# program, is not vectorised at all). The model has no infinities or NaNs to protect.
+BRIAN2_COMPILE_ARGS = ("-w", "-O3", "-ffast-math", "-march=native", "-std=c++11")
 
 
 def bio_network(samples: int, seed: int, hicanns: int = 0, bio_s: float = 1.0) -> dict:
@@ -117,7 +116,8 @@ def _simulator_result(b: dict, timed: dict, extra: dict, count_samples: int | No
     per_sample = np.asarray(counts, dtype=np.int64).reshape(b["samples"], b["n_neurons"])
     spikes = per_sample.sum(axis=0)
     counted = min(b["samples"], count_samples or b["samples"])
-    events = synaptic_events(b["netlist"], spikes)
+    sources, neurons = fan_out(b["netlist"])  # b's own input events: b may be a part of the netlist's batch
+    events = int(sources[b["in_source"]].sum()) + int(np.dot(spikes, neurons))
     bio_s = b["samples"] * b["duration_ms"] * 1e-3
     return {
         **rates(bio_s, wall_s, events),
@@ -171,9 +171,53 @@ def _nest_build(nest, b: dict, dt_ms: float, threads: int, seed: int):
     return neurons, recorder
 
 
+def sample_range(b: dict, start: int, stop: int) -> dict:
+    """``b`` (:func:`bio_network`) with only its samples ``start`` .. ``stop - 1``, numbered from 0."""
+    sel = (b["in_sample"] >= start) & (b["in_sample"] < stop)
+    return {**b, "samples": stop - start, "in_sample": b["in_sample"][sel] - start, "in_time_ms": b["in_time_ms"][sel],
+            "in_source": b["in_source"][sel]}
+
+
+def _nest_chunks(nest, b: dict, dt_ms: float, threads: int, seed: int, chunk: int, budget_s: float | None) -> tuple[int, dict]:
+    """``b``'s samples ``chunk`` copies at a time, each chunk in a fresh kernel, until the next would end after ``budget_s``.
+
+    Chunks bound the time where one probe could not: NEST's rate per copy falls as the copies
+    grow (a 12-copy probe predicted 240 s for 926 copies, which took 678 s and 9 GB), but is the
+    same for every chunk of one size, so the last chunk's time predicts the next one's. The
+    first chunk always runs. Returns the samples run and their timing (as :func:`_timed`).
+    """
+    import numpy as np
+
+    n = b["n_neurons"]
+    counts, build_s, simulate_s, last_s, load = [], 0.0, 0.0, 0.0, [os.getloadavg()[0]]
+    started = time.perf_counter()
+    for start in range(0, b["samples"], chunk):
+        if counts and budget_s is not None and time.perf_counter() - started + last_s > budget_s:
+            break
+        part = sample_range(b, start, min(start + chunk, b["samples"]))
+        t0 = time.perf_counter()
+        neurons, recorder = _nest_build(nest, part, dt_ms, threads, seed)
+        t1 = time.perf_counter()
+        nest.Simulate(part["duration_ms"])
+        senders = np.asarray(recorder.get("events")["senders"], dtype=np.int64) - neurons.tolist()[0]
+        counts.append(np.bincount(senders, minlength=n * part["samples"]))
+        t2 = time.perf_counter()
+        build_s, simulate_s, last_s = build_s + t1 - t0, simulate_s + t2 - t1, t2 - t0
+        load.append(os.getloadavg()[0])
+    wall_s = time.perf_counter() - started
+    done = sum(c.size for c in counts) // n
+    return done, {"wall_s": wall_s, "build_s": build_s, "simulate_s": simulate_s, "counts": np.concatenate(counts), "walls": [wall_s],
+                  "load": load, "last_chunk_s": last_s}
+
+
 def scenario_nest(samples: int, seed: int, dt_ms: float, threads: int, repeat: int = 1, count_samples: int | None = None,
-                  hicanns: int = 0, bio_s: float = 1.0) -> dict:
-    """NEST ``iaf_cond_exp``: ``samples`` copies of the network in one simulation (or ``hicanns`` full HICANNs, :func:`bio_network`)."""
+                  hicanns: int = 0, bio_s: float = 1.0, chunk_samples: int | None = None, budget_s: float | None = None) -> dict:
+    """NEST ``iaf_cond_exp``: ``samples`` copies of the network (or ``hicanns`` full HICANNs, :func:`bio_network`).
+
+    All copies in one simulation (best of ``repeat``), or, with ``chunk_samples`` fewer than
+    ``samples``, ``chunk_samples`` copies per simulation until ``budget_s`` (:func:`_nest_chunks`;
+    the JSON's ``samples_cut`` says how many ran and why when not all did).
+    """
     import numpy as np
 
     nest = importlib.import_module("nest")
@@ -184,6 +228,19 @@ def scenario_nest(samples: int, seed: int, dt_ms: float, threads: int, repeat: i
     b = bio_network(samples, seed, hicanns, bio_s)
     _nest_build(nest, bio_network(1, seed), dt_ms, threads, seed)
     nest.Simulate(10.0)  # first use: NEST's own initialisation
+    version = getattr(nest, "__version__", None) or str(nest.version())
+    extra = {"version": version, "model": "iaf_cond_exp", "resolution_ms": dt_ms, "threads": threads,
+             "input_times": f"rounded up to the {dt_ms} ms grid (allow_offgrid_times)", "samples_requested": b["samples"]}
+    if chunk_samples is not None and chunk_samples < b["samples"]:
+        done, timed = _nest_chunks(nest, b, dt_ms, threads, seed, chunk_samples, budget_s)
+        extra.update(chunk_samples=chunk_samples, chunks=-(-done // chunk_samples), budget_s=budget_s)
+        if done < b["samples"]:
+            extra["samples_cut"] = {
+                "reason": f"NEST ran {done} of {b['samples']} samples, {chunk_samples} copies per simulation, in {timed['wall_s']:.0f} s; "
+                          f"the next chunk (the last took {timed['last_chunk_s']:.0f} s) would have ended after its budget of "
+                          f"{budget_s:.0f} s; all {b['samples']} would take about {timed['wall_s'] * b['samples'] / done:.0f} s",
+                "budget_s": budget_s, "chunk_samples": chunk_samples, "samples_run": done}
+        return _simulator_result(sample_range(b, 0, done), timed, extra, count_samples)
 
     def run():
         neurons, recorder = _nest_build(nest, b, dt_ms, threads, seed)
@@ -192,24 +249,67 @@ def scenario_nest(samples: int, seed: int, dt_ms: float, threads: int, repeat: i
         senders = np.asarray(recorder.get("events")["senders"], dtype=np.int64) - neurons.tolist()[0]
         return t1, np.bincount(senders, minlength=b["n_neurons"] * b["samples"])
 
-    version = getattr(nest, "__version__", None) or str(nest.version())
-    return _simulator_result(b, _timed(run, repeat),
-                             {"version": version, "model": "iaf_cond_exp", "resolution_ms": dt_ms, "threads": threads,
-                              "input_times": f"rounded up to the {dt_ms} ms grid (allow_offgrid_times)"}, count_samples)
+    return _simulator_result(b, _timed(run, repeat), extra, count_samples)
 
 
 # -- Brian2 ----------------------------------------------------------------------------------------
 
 
-def _brian2_neurons(b2, b: dict):
-    """The ``samples`` copies of the neurons, parameters set."""
+def brian2_model(params: dict, dt_ms: float) -> dict:
+    """How Brian2 is given the neuron: equations, parameters and the refractory condition.
+
+    The model is the reference's, exactly; only its form is chosen for speed (measured on the
+    paper network's 1,200 copies, docs/benchmarks.md), each choice giving the same spikes:
+
+    * a parameter all neurons share is a constant in the generated code (``constants``), so its
+      terms (``exp(-dt/tau_e)``, ``g_l/c_m``, ...) are computed once per step instead of per
+      neuron (the state update took 2.4x less time); a parameter that differs between neurons is
+      a per-neuron ``(constant)`` variable (``per_neuron``);
+    * refractoriness is Brian2's boolean form ``(t - lastspike) < t_ref_open`` with
+      ``t_ref_open = (K - 0.5) dt``, ``K = floor(t_ref / dt + 0.001)`` steps: the same steps as
+      Brian2's ``refractory=t_ref`` (which leaves refractoriness when
+      ``timestep(t - lastspike) >= timestep(t_ref)``), but compared in doubles: the timestep's
+      double -> int64 conversion has no AVX2 instruction and kept gcc from vectorising the
+      whole state update.
+
+    ``params``: per-neuron arrays under the reference's keys (:func:`bio_network`); values in
+    the units of :data:`_BRIAN2_PARAMETERS` (``constants``: name -> (value, unit name);
+    ``per_neuron``: name -> (array, unit name)).
+    """
+    import numpy as np
+
+    constants, per_neuron = {}, {}
+    for variable, unit, key in _BRIAN2_PARAMETERS:
+        if variable in ("v", "t_ref"):
+            continue  # v is the state; t_ref enters as t_ref_open
+        values = np.asarray(params[key], dtype=float)
+        if values.size and np.all(values == values[0]):
+            constants[variable] = (float(values[0]), unit)
+        else:
+            per_neuron[variable] = (values, unit)
+    steps = np.floor(np.asarray(params["t_ref_ms"], dtype=float) / dt_ms + 1e-3)
+    t_ref_open = (steps - 0.5) * dt_ms
+    if np.all(t_ref_open == t_ref_open[0]):
+        constants["t_ref_open"] = (float(t_ref_open[0]), "ms")
+    else:
+        per_neuron["t_ref_open"] = (t_ref_open, "ms")
+    declarations = [f"{name} : {_BRIAN2_DIMENSIONS[unit]} (constant)" for name, (_, unit) in per_neuron.items()]
+    return {"equations": "\n".join([_BRIAN2_EQUATIONS.strip(), *declarations]), "constants": constants, "per_neuron": per_neuron,
+            "refractory": "(t - lastspike) < t_ref_open"}
+
+
+def _brian2_neurons(b2, b: dict, dt_ms: float):
+    """The ``samples`` copies of the neurons (:func:`brian2_model`), parameters set, ``v`` at rest."""
     import numpy as np
 
     m = b["samples"]
-    group = b2.NeuronGroup(b["n_neurons"] * m, _BRIAN2_EQUATIONS, threshold="v >= v_th", reset="v = v_reset", refractory="t_ref",
-                           method="exponential_euler", name="neurons")
-    for variable, unit, key in _BRIAN2_PARAMETERS:
-        setattr(group, variable, np.tile(b["params"][key], m) * getattr(b2, unit))
+    model = brian2_model(b["params"], dt_ms)
+    namespace = {name: value * getattr(b2, unit) for name, (value, unit) in model["constants"].items()}
+    group = b2.NeuronGroup(b["n_neurons"] * m, model["equations"], threshold="v >= v_th", reset="v = v_reset",
+                           refractory=model["refractory"], method="exponential_euler", namespace=namespace, name="neurons")
+    for name, (values, unit) in model["per_neuron"].items():
+        setattr(group, name, np.tile(values, m) * getattr(b2, unit))
+    group.v = np.tile(b["params"]["e_l_mv"], m) * b2.mV
     return group
 
 
@@ -234,26 +334,35 @@ def _brian2_inputs(b2, b: dict, dt_ms: float):
 
 
 def _brian2_synapses(b2, b: dict, group, inputs, copies: int) -> list:
-    """Input and recurrent synapses, one Synapses object per (source kind, sign)."""
+    """Input and recurrent synapses: one Synapses object per source kind, excitatory and inhibitory in it.
+
+    One object with a weight per sign (the other 0: adding 0.0 changes no conductance) instead of
+    one per sign: each Synapses object costs two OpenMP regions and a merge of the threads'
+    queues every step, more than the second write per event (measured, docs/benchmarks.md).
+    """
     import numpy as np
 
     sm = b["n_sources"] * b["samples"]
     from_source, pre, post, w, exc = replicated(b)
     objects = []
-    for excitatory in (True, False):
-        on_pre = f"{'ge' if excitatory else 'gi'}_post += w"
-        sel = from_source & (exc == excitatory)
-        if sel.any():
-            syn = b2.Synapses(inputs, group, "w : siemens", on_pre=on_pre, delay=b["delay_ms"] * b2.ms)
+    for inputs_side in (True, False):
+        sel = from_source == inputs_side
+        if not sel.any():
+            continue
+        signs = [(g, name, mask) for g, name, mask in (("ge", "w_e", exc[sel]), ("gi", "w_i", ~exc[sel])) if mask.any()]
+        model = "\n".join(f"{name} : siemens" for _, name, _ in signs)
+        on_pre = "\n".join(f"{g}_post += {name}" for g, name, _ in signs)
+        if inputs_side:
+            syn = b2.Synapses(inputs, group, model, on_pre=on_pre, delay=b["delay_ms"] * b2.ms)
             syn.connect(i=(np.arange(copies)[:, None] * sm + pre[sel]).ravel(), j=np.tile(post[sel], copies))
-            syn.w = np.tile(w[sel], copies) * b2.nS
-            objects.append(syn)
-        sel = ~from_source & (exc == excitatory)
-        if sel.any():
-            syn = b2.Synapses(group, group, "w : siemens", on_pre=on_pre, delay=b["delay_ms"] * b2.ms)
+            tile = copies
+        else:
+            syn = b2.Synapses(group, group, model, on_pre=on_pre, delay=b["delay_ms"] * b2.ms)
             syn.connect(i=pre[sel], j=post[sel])
-            syn.w = w[sel] * b2.nS
-            objects.append(syn)
+            tile = 1
+        for _, name, mask in signs:
+            setattr(syn, name, np.tile(np.where(mask, w[sel], 0.0), tile) * b2.nS)
+        objects.append(syn)
     return objects
 
 
@@ -261,7 +370,7 @@ def _brian2_build(b2, b: dict, dt_ms: float):
     """A fresh Brian2 network with ``b``'s copies: (network, spike monitor, input copies)."""
     b2.start_scope()
     b2.defaultclock.dt = dt_ms * b2.ms
-    group = _brian2_neurons(b2, b)
+    group = _brian2_neurons(b2, b, dt_ms)
     inputs, copies = _brian2_inputs(b2, b, dt_ms)
     monitor = b2.SpikeMonitor(group, record=False)
     return b2.Network(group, inputs, *_brian2_synapses(b2, b, group, inputs, copies), monitor), monitor, copies
@@ -282,6 +391,7 @@ def scenario_brian2(samples: int, seed: int, dt_ms: float, target: str, repeat: 
 
     b2 = importlib.import_module("brian2")
     b2.prefs.codegen.target = target
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = list(BRIAN2_COMPILE_ARGS)
     b2.prefs.logging.console_log_level = "ERROR"
     b = bio_network(samples, seed, hicanns, bio_s)
     network, _, _ = _brian2_build(b2, bio_network(1, seed), dt_ms)
@@ -297,8 +407,17 @@ def scenario_brian2(samples: int, seed: int, dt_ms: float, target: str, repeat: 
 
     timed = _timed(run, repeat)
     return _simulator_result(b, timed,
-                             {"version": b2.__version__, "device": "runtime", "codegen_target": target, "method": "exponential_euler",
+                             {"version": b2.__version__, "device": "runtime", "codegen_target": target, **_brian2_layout(b, dt_ms),
                               "dt_ms": dt_ms, "threads": 1, "input_copies": copies}, count_samples)
+
+
+def _brian2_layout(b: dict, dt_ms: float) -> dict:
+    """What the JSON says about how Brian2 was given the network (:func:`brian2_model`, :func:`_brian2_synapses`)."""
+    model = brian2_model(b["params"], dt_ms)
+    return {"method": "exponential_euler", "compile_args": list(BRIAN2_COMPILE_ARGS), "refractory": model["refractory"],
+            "constant_parameters": sorted(model["constants"]), "per_neuron_parameters": sorted(model["per_neuron"]),
+            "layout": "one NeuronGroup of all copies, one SpikeGeneratorGroup of all input events, one Synapses object "
+                      "per source kind (inputs, neurons) with both signs, one SpikeMonitor (counts only), one run()"}
 
 
 def _brian2_standalone(b: dict, dt_ms: float, repeat: int, threads: int, count_samples: int | None) -> dict:
@@ -312,6 +431,7 @@ def _brian2_standalone(b: dict, dt_ms: float, repeat: int, threads: int, count_s
     with tempfile.TemporaryDirectory(prefix="hal-bench-brian2-") as directory:
         b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
         b2.prefs.devices.cpp_standalone.openmp_threads = threads
+        b2.prefs.codegen.cpp.extra_compile_args_gcc = list(BRIAN2_COMPILE_ARGS)
         t0 = time.perf_counter()
         network, monitor, copies = _brian2_build(b2, b, dt_ms)
         network.run(b["duration_ms"] * b2.ms)
@@ -331,7 +451,7 @@ def _brian2_standalone(b: dict, dt_ms: float, repeat: int, threads: int, count_s
     timed = {"wall_s": best[0], "build_s": t1 - t0, "simulate_s": best[1], "counts": counts, "walls": [r[0] for r in runs], "load": load}
     return _simulator_result(b, timed,
                              {"version": b2.__version__, "device": "cpp_standalone", "codegen_target": "cpp_standalone",
-                              "method": "exponential_euler", "dt_ms": dt_ms, "threads": threads, "openmp_threads": threads,
+                              **_brian2_layout(b, dt_ms), "dt_ms": dt_ms, "threads": threads, "openmp_threads": threads,
                               "input_copies": copies, "compile_s": t2 - t1,
                               "timing": "wall_s: the compiled program's run (loading its arrays, the loop, writing results); "
                                         "simulate_s: its simulation loop; build_s: Python network set-up and code generation; "

@@ -32,11 +32,12 @@ QUICK = dict(samples=6, reference_samples=2, simulator_samples=2, hicann_bio_s=0
 #: (the one whose spike counts can be compared with the reference), the noisy chip, the reference.
 DEFAULT_BACKENDS = ("emulator", "emulator:mismatch=none,links=lossless", "noisy", "reference")
 
-#: Wall-clock budget of NEST's batch (s; the whole run must stay under 10 minutes): NEST needs
-#: minutes for 1,200 samples even on an idle machine; a short probe estimates its rate and the
-#: batch is cut to what fits (the JSON says so).
-NEST_BUDGET_S = 240.0
-NEST_PROBE_SAMPLES = 12
+#: Wall-clock budget of NEST's batch (s; the whole run must stay under 10 minutes) and the copies
+#: per NEST simulation: NEST needs minutes for 1,200 samples even on an idle machine, and its rate
+#: per copy falls as the copies grow, so it runs chunks of copies (each a fresh kernel) and stops
+#: when the next chunk would end after the budget (the JSON says how many ran and why).
+NEST_BUDGET_S = 200.0
+NEST_CHUNK_SAMPLES = 60
 
 
 def _settings(quick: bool, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -102,23 +103,6 @@ def _time_backends(paper: dict, backends, preset: dict, seed: int, profile: bool
         paper["network"]["synapses_realised"] = paper["emulator"]["info"].get("synapses")
 
 
-def _nest_samples(n: int, seed: int, dt_ms: float, threads: int, env: dict, timeout_s: float, quick: bool) -> tuple[int, dict | None]:
-    """How many samples NEST runs: all ``n``, unless a probe's rate says they would not fit in :data:`NEST_BUDGET_S`."""
-    if quick or n <= NEST_PROBE_SAMPLES:
-        return n, None
-    probe = in_subprocess("paper_network/nest-probe", timeout_s, env=env, scenario="nest", samples=NEST_PROBE_SAMPLES, seed=seed,
-                          dt_ms=dt_ms, threads=threads, repeat=1)
-    rate = probe["bio_s_per_wall_s"]
-    fits = int(NEST_BUDGET_S * rate / (probe["bio_s"] / probe["samples"]))
-    if fits >= n:
-        return n, None
-    fits = max(NEST_PROBE_SAMPLES, fits)
-    why = (f"NEST ran {probe['samples']} samples at {rate:.3g} bio-s per wall-s (load {probe['load_average_1min'][0]:.1f}); "
-           f"all {n} would take about {n * probe['bio_s'] / probe['samples'] / rate:.0f} s, so it ran the first {fits} "
-           f"(its budget: {NEST_BUDGET_S:.0f} s)")
-    return fits, {"probe_samples": probe["samples"], "probe_bio_s_per_wall_s": rate, "reason": why}
-
-
 def _time_simulators(paper: dict, simulators, preset: dict, seed: int, dt_ms: float, brian2_target: str, timeout_s: float,
                      quick: bool) -> None:
     """The paper network on NEST and Brian2 (``None`` with the reason under ``unavailable`` when not run)."""
@@ -138,11 +122,9 @@ def _time_simulators(paper: dict, simulators, preset: dict, seed: int, dt_ms: fl
             paper["unavailable"][name] = why
             continue
         if name == "nest":
-            samples, cut = _nest_samples(n, seed, dt_ms, cores, env, timeout_s, quick)
-            paper[name] = in_subprocess("paper_network/nest", timeout_s, env=env, scenario="nest", samples=samples, seed=seed, dt_ms=dt_ms,
-                                        threads=cores, repeat=1 if samples > 60 else preset["repeat"], count_samples=preset["reference_samples"])
-            if cut is not None:
-                paper[name]["samples_cut"] = cut
+            paper[name] = in_subprocess("paper_network/nest", timeout_s, env=env, scenario="nest", samples=n, seed=seed, dt_ms=dt_ms,
+                                        threads=cores, repeat=preset["repeat"], count_samples=preset["reference_samples"],
+                                        chunk_samples=NEST_CHUNK_SAMPLES, budget_s=None if quick else NEST_BUDGET_S)
         else:
             threads = cores if brian2_target == "cpp_standalone" else 1
             paper[name] = in_subprocess("paper_network/brian2", timeout_s, env=env, scenario="brian2", samples=n, seed=seed, dt_ms=dt_ms,

@@ -48,23 +48,23 @@ def test_unjudged_targets_report_numbers_but_never_a_miss():
     assert all(v["met"] is None for v in t.values()) and t["total_wall_s"]["measured"] == 9999.0
 
 
-def _probe(rate: float):
-    """What a 12-sample NEST probe reports (1 s per sample)."""
-    return lambda name, timeout_s, **spec: {"bio_s_per_wall_s": rate, "bio_s": 12.0, "samples": spec["samples"], "load_average_1min": [3.0]}
-
-
-def test_nest_runs_every_sample_when_the_probe_says_they_fit(monkeypatch):
+def _nest_spec(monkeypatch, quick: bool) -> dict:
+    """The arguments the suite gives NEST's worker (no worker started: in_subprocess is replaced)."""
     from hal_plugins.bench import suite
 
-    monkeypatch.setattr(suite, "in_subprocess", _probe(rate=10.0))  # 1,200 bio-s at 10 per s: 120 s < 240 s
-    assert suite._nest_samples(1200, seed=0, dt_ms=0.1, threads=2, env={}, timeout_s=60, quick=False) == (1200, None)
+    specs = {}
+    monkeypatch.setattr(suite, "_importable", lambda module: (True, None))
+    monkeypatch.setattr(suite, "in_subprocess", lambda name, timeout_s, **spec: specs.setdefault(name, spec) and {})
+    paper = {"unavailable": {}}
+    preset = suite._settings(quick, {})
+    suite._time_simulators(paper, ("nest",), preset, seed=0, dt_ms=0.1, brian2_target="cpp_standalone", timeout_s=60, quick=quick)
+    return specs["paper_network/nest"]
 
 
-def test_nest_is_cut_to_its_budget_and_says_why(monkeypatch):
-    from hal_plugins.bench import suite
+def test_nest_runs_in_chunks_against_its_budget(monkeypatch):
+    from hal_plugins.bench.suite import NEST_BUDGET_S, NEST_CHUNK_SAMPLES
 
-    monkeypatch.setattr(suite, "in_subprocess", _probe(rate=0.5))  # 0.5 bio-s per s: 120 samples in 240 s
-    samples, cut = suite._nest_samples(1200, seed=0, dt_ms=0.1, threads=2, env={}, timeout_s=60, quick=False)
-    assert samples == 120 and cut["probe_samples"] == 12 and cut["probe_bio_s_per_wall_s"] == 0.5
-    assert "all 1200 would take about 2400 s, so it ran the first 120 (its budget: 240 s)" in cut["reason"]
-    assert suite._nest_samples(1200, seed=0, dt_ms=0.1, threads=2, env={}, timeout_s=60, quick=True) == (1200, None)
+    spec = _nest_spec(monkeypatch, quick=False)
+    assert spec["samples"] == 1200 and spec["chunk_samples"] == NEST_CHUNK_SAMPLES == 60 and spec["budget_s"] == NEST_BUDGET_S
+    assert spec["count_samples"] == 60  # the reference's samples lie in the first chunk
+    assert _nest_spec(monkeypatch, quick=True)["budget_s"] is None  # quick runs its 2 samples, never cut

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hal_plugins.bench.peers import _BRIAN2_PARAMETERS, _NEST_NAMES, bio_network, replicated
+from hal_plugins.bench.peers import _BRIAN2_PARAMETERS, _NEST_NAMES, bio_network, brian2_model, replicated, sample_range
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +65,88 @@ def test_full_hicann_network_for_the_peers():
     b = bio_network(1, seed=0, hicanns=1, bio_s=0.01)
     assert b["n_neurons"] == 512 and b["samples"] == 1 and b["duration_ms"] == pytest.approx(10.0)
     assert b["pre"].size == 448 * 256 and b["in_source"].size > 0
+
+
+def test_sample_range_keeps_the_samples_input_numbered_from_zero(b):
+    part = sample_range(b, 1, 2)
+    mine = b["in_sample"] == 1
+    assert part["samples"] == 1 and (part["in_sample"] == 0).all()
+    np.testing.assert_array_equal(part["in_time_ms"], b["in_time_ms"][mine])
+    np.testing.assert_array_equal(part["in_source"], b["in_source"][mine])
+    assert b["samples"] == 2 and set(np.unique(b["in_sample"]).tolist()) == {0, 1}  # b itself unchanged
+
+
+def test_brian2_model_puts_shared_parameters_into_the_code_and_keeps_differing_ones_per_neuron(b):
+    model = brian2_model(b["params"], dt_ms=0.1)  # the paper network: every neuron has the same parameters
+    assert set(model["constants"]) == {"c_m", "g_l", "e_l", "e_e", "e_i", "v_th", "v_reset", "tau_e", "tau_i", "t_ref_open"}
+    assert model["per_neuron"] == {} and " : farad" not in model["equations"]
+    assert model["constants"]["tau_e"] == (pytest.approx(float(b["params"]["tau_syn_e_ms"][0])), "ms")
+    assert model["constants"]["t_ref_open"] == (pytest.approx(0.05), "ms")  # t_ref 0.169 ms is 1 step of 0.1 ms
+    varied = {**b["params"], "c_m_pf": np.linspace(8.0, 9.0, 135)}
+    model = brian2_model(varied, dt_ms=0.1)
+    assert "c_m" not in model["constants"] and "c_m : farad (constant)" in model["equations"].splitlines()
+    np.testing.assert_array_equal(model["per_neuron"]["c_m"][0], varied["c_m_pf"])
+
+
+@given(t_ref_ms=st.floats(0.0, 5.0), dt_ms=st.sampled_from([0.001, 0.01, 0.025, 0.05, 0.1]), steps=st.integers(0, 6000))
+def test_brian2_boolean_refractoriness_ends_on_the_step_brian2s_duration_form_does(t_ref_ms, dt_ms, steps):
+    """Brian2's ``refractory=t_ref`` leaves at ``timestep(t - lastspike) >= timestep(t_ref)``; ours must agree on every step."""
+    def timestep(t):  # Brian2's: int((t + 1e-3 dt) / dt)
+        return int((t + 1e-3 * dt_ms) / dt_ms)
+
+    params = {key: np.full(3, 1.0) for *_, key in _BRIAN2_PARAMETERS} | {"t_ref_ms": np.full(3, t_ref_ms)}
+    t_ref_open = brian2_model(params, dt_ms)["constants"]["t_ref_open"][0]
+    since_spike = steps * dt_ms  # t - lastspike: both on the grid
+    assert (since_spike < t_ref_open) == (timestep(since_spike) < timestep(t_ref_ms))
+
+
+def test_brian2_gives_the_spikes_of_its_plain_formulation():
+    """The fast form (constants, boolean refractoriness, one Synapses object per source kind) against Brian2's plain one."""
+    b2 = pytest.importorskip("brian2")
+    from hal_plugins.bench import peers
+
+    b = {**bio_network(1, seed=0), "duration_ms": 300.0}
+    b2.prefs.codegen.target = "numpy"
+    b2.prefs.logging.console_log_level = "ERROR"
+    network, monitor, copies = peers._brian2_build(b2, b, dt_ms=0.1)
+    network.run(b["duration_ms"] * b2.ms)
+    fast = np.asarray(monitor.count)
+
+    b2.start_scope()
+    b2.defaultclock.dt = 0.1 * b2.ms
+    plain = "\n".join([peers._BRIAN2_EQUATIONS.strip(), *(f"{v} : {peers._BRIAN2_DIMENSIONS[u]} (constant)" for v, u, _ in _BRIAN2_PARAMETERS
+                                                        if v != "v")])
+    group = b2.NeuronGroup(b["n_neurons"], plain, threshold="v >= v_th", reset="v = v_reset", refractory="t_ref",
+                           method="exponential_euler", name="neurons")
+    for variable, unit, key in _BRIAN2_PARAMETERS:
+        setattr(group, variable, b["params"][key] * getattr(b2, unit))
+    inputs, _ = peers._brian2_inputs(b2, b, 0.1)
+    from_source, pre, post, w, exc = replicated(b)
+    objects = []
+    for src, sel_source, n in ((inputs, True, copies), (group, False, 1)):  # an input spike's copies share its synapses
+        for excitatory in (True, False):
+            sel = (from_source == sel_source) & (exc == excitatory)
+            if sel.any():
+                syn = b2.Synapses(src, group, "w : siemens", on_pre=f"{'ge' if excitatory else 'gi'}_post += w", delay=b["delay_ms"] * b2.ms)
+                syn.connect(i=(np.arange(n)[:, None] * b["n_sources"] + pre[sel]).ravel(), j=np.tile(post[sel], n))
+                syn.w = np.tile(w[sel], n) * b2.nS
+                objects.append(syn)
+    plain_monitor = b2.SpikeMonitor(group, record=False)
+    b2.Network(group, inputs, *objects, plain_monitor).run(b["duration_ms"] * b2.ms)
+    assert fast.sum() > 100
+    np.testing.assert_array_equal(fast, np.asarray(plain_monitor.count))
+
+
+def test_nest_in_chunks_gives_the_spikes_of_one_simulation_and_stops_at_its_budget():
+    pytest.importorskip("nest")
+    from hal_plugins.bench import peers
+
+    whole = peers.scenario_nest(samples=3, seed=0, dt_ms=0.1, threads=1, count_samples=3)
+    chunked = peers.scenario_nest(samples=3, seed=0, dt_ms=0.1, threads=1, count_samples=3, chunk_samples=2, budget_s=1e6)
+    assert chunked["samples"] == 3 and chunked["chunks"] == 2 and "samples_cut" not in chunked
+    assert chunked["counts"] == whole["counts"] and chunked["spikes"] == whole["spikes"] > 0
+    assert chunked["synaptic_events"] == whole["synaptic_events"]
+    cut = peers.scenario_nest(samples=3, seed=0, dt_ms=0.1, threads=1, count_samples=3, chunk_samples=2, budget_s=0.0)
+    assert cut["samples"] == 2 and cut["samples_requested"] == 3 and cut["counted_samples"] == 2 and cut["bio_s"] == 2.0
+    assert cut["samples_cut"]["samples_run"] == 2 and "NEST ran 2 of 3 samples, 2 copies per simulation" in cut["samples_cut"]["reason"]
+    assert "its budget of 0 s" in cut["samples_cut"]["reason"]
