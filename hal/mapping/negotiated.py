@@ -20,6 +20,10 @@ Ebeling's PathFinder (marocco has no equivalent):
   the other buses on it, ``p`` the present-congestion factor, ``h_n`` its history cost, ``b_n``
   1, or 2 for a vertical line on a HICANN that buses target (those feed its synapse drivers:
   the drivers of a bus arriving on a horizontal line hang on that line's 8 vertical lines).
+* **What is negotiated for.** Per target HICANN its origins by edges, most first, as long as
+  their rows (of ``slots_per_row`` addresses) fit its usable synapse rows (:func:`_wanted`):
+  buses beyond them would mostly find no driver (the bound), and routing them first would take
+  lines from those that do. The others get one short search over the lines still free at the end.
 * **Negotiation.** The first iteration keeps the backbone router's buses and routes only the
   targets they miss, with ``p`` small, so branches may run over lines already in use. After
   each iteration the history cost of every over-used line grows by its over-use and ``p`` is
@@ -55,6 +59,7 @@ import numpy as np
 
 from hal import coordinates as C
 from hal.logging import get_logger
+from hal.mapping.bound import slots_per_row
 from hal.mapping.l1 import DEFECT, L1Line, L1Occupancy, sending_line
 
 if TYPE_CHECKING:
@@ -69,6 +74,8 @@ _PER_CHIP = 320
 _H = 64
 #: Lines one A* expansion may settle before its target counts as unreachable (a quarter of the wafer's).
 _MAX_EXPANSIONS = 30_000
+#: The same for the targets routed last (beyond their HICANN's rows, :func:`_wanted`).
+_LATER_EXPANSIONS = 2_000
 #: Present-congestion factor of the first iteration, and its growth per iteration; weight of the history cost.
 _PRESENT_START, _PRESENT_GROWTH, _HISTORY = 0.5, 1.8, 1.0
 #: Extra cost of a vertical line on a HICANN that buses target (it feeds synapse drivers there).
@@ -136,13 +143,15 @@ def _geometry() -> _Geometry:
 class _Net:
     """One origin's bus: its backbone-router lines (``fixed``, until ripped up) and its branches, per target (parent node, nodes)."""
 
-    __slots__ = ("all_targets", "branches", "fixed", "origin", "released", "root", "targets", "unreachable")
+    __slots__ = ("all_targets", "branches", "fixed", "later", "origin", "released", "rest", "root", "targets", "unreachable")
 
     def __init__(self, origin, root: int, all_targets: list[int], missing: list[int], fixed: set[int]):
         self.origin = origin
         self.root = root  # its sending line
-        self.all_targets = all_targets  # nearest first
+        self.all_targets = all_targets  # nearest first; those worth negotiating for (:func:`_wanted`)
         self.targets = missing  # the targets its branches serve
+        self.later: list[int] = []  # targets beyond their HICANN's rows: one search over the free lines at the end
+        self.rest: list[int] = []  # all of those (``later`` once the bus is ripped up)
         self.fixed = fixed
         self.released = False  # True once its backbone-router lines are ripped up
         self.branches: dict = {}
@@ -185,7 +194,7 @@ class _Router:
             first = chip * _PER_CHIP + _H
             self.base[first:first + _PER_CHIP - _H] = [1.0 + _HEAD_COST] * (_PER_CHIP - _H)
 
-    def search(self, starts: set[int], target: int) -> tuple[int, list[int]] | None:
+    def search(self, starts: set[int], target: int, limit: int = 0) -> tuple[int, list[int]] | None:
         """The cheapest branch from ``starts`` to a line on chip ``target``: (parent node, new lines), or None."""
         g = self.g
         xs, ys, moves = g.x, g.y, g.moves
@@ -214,7 +223,7 @@ class _Router:
                 path.reverse()
                 return n, path
             settled += 1
-            if settled > _MAX_EXPANSIONS:
+            if settled > (limit or _MAX_EXPANSIONS):
                 return None
             base = chip * _PER_CHIP
             for table, k, mine in moves[n - base]:
@@ -262,6 +271,7 @@ class _Router:
             net.released = True
             net.fixed = {net.root}
             net.targets = net.all_targets
+            net.later = net.rest
 
     def overused(self, net: _Net) -> bool:
         occ = self.occupancy
@@ -277,6 +287,7 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
     l1 = state.l1
     options = state.options
     origins = sorted(targets_of, key=lambda o: (o[0].enum, o[1]))
+    wanted = _wanted(state)
     order = np.random.default_rng(options.seed).permutation(len(origins))
     nets = []
     for i in order:
@@ -285,8 +296,11 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
         targets = sorted(targets_of[origin], key=lambda t: (abs(t.x - source.x) + abs(t.y - source.y), t.enum))
         root = node_of(L1Line.horizontal(source, sending_line(origin[1])))
         fixed = {node_of(k) for k in l1.by_origin.get(origin, ())} | {root}
-        missing = [t.enum for t in targets if (origin, t) not in state.arrival]
-        nets.append(_Net(origin, root, [t.enum for t in targets], missing, fixed))
+        first = [t.enum for t in targets if (origin, t) in wanted]
+        net = _Net(origin, root, first, [t.enum for t in targets if (origin, t) in wanted and (origin, t) not in state.arrival], fixed)
+        net.later = [t.enum for t in targets if (origin, t) not in wanted and (origin, t) not in state.arrival]
+        net.rest = [t.enum for t in targets if (origin, t) not in wanted]
+        nets.append(net)
     router = _Router(l1, nets)
     started = time.process_time()
     iterations, overused = 0, 0
@@ -313,11 +327,11 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
         for n in over:
             router.history[n] += _HISTORY * (router.occupancy[n] - 1)
         router.present *= _PRESENT_GROWTH
-    kept, dropped = _legalise(router, nets)
+    kept, dropped = _legalise(router, nets, started + options.route_seconds)
     released = [net for net in nets if net.released]
     for net in released:
         l1.release(net.origin)
-        for t in net.all_targets:
+        for t in net.all_targets + net.rest:
             state.arrival.pop((net.origin, C.HICANNOnWafer(t)), None)
     reached = _commit(state, kept)
     l1.flush()
@@ -327,7 +341,7 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
              seconds=round(time.process_time() - started, 1))
 
 
-def _legalise(router: _Router, nets: list[_Net]) -> tuple[list, int]:
+def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list, int]:
     """Branches that share no line: the backbone router's buses not ripped up first, then the branches in the nets' order;
     the dropped ones searched once more over the lines still free.
 
@@ -372,7 +386,44 @@ def _legalise(router: _Router, nets: list[_Net]) -> tuple[list, int]:
             for n in path:
                 blocked[n] = 1
             tree.update(path)
+    # The targets left for later, over the lines still free, with a short expansion each, while time is left.
+    later = [net for net in nets if net.later]
+    for i, net in enumerate(later):
+        if time.process_time() > deadline:
+            log.warning("negotiated_routing_time_limit", stage="later", buses_not_visited=len(later) - i)
+            break
+        tree = set(net.fixed) | {n for k in kept if k[0] is net for n in k[3]}
+        for target in net.later:
+            found = router.search(tree, target, _LATER_EXPANSIONS)
+            if found is None:
+                continue
+            parent, path = found
+            kept.append((net, target, parent, path))
+            for n in path:
+                blocked[n] = 1
+            tree.update(path)
     return kept, dropped
+
+
+def _wanted(state: MappingState) -> set:
+    """(origin, target) pairs worth negotiating for: per target, its origins by edges (most first) while their rows fit its drivers.
+
+    A target HICANN's usable rows hold at most that many rows of ``slots`` addresses; the buses of
+    origins beyond them would mostly find no driver (the bound, :mod:`hal.mapping.bound`), and
+    routing them first would take lines from those that do.
+    """
+    slots = slots_per_row(state.options.circuits_per_neuron)
+    out = set()
+    for target, per_origin in state.row_needs.items():
+        chip = state.chips[target]
+        room = sum(chip.capacity[d] for d in chip.free_drivers)
+        ranked = sorted(per_origin.items(), key=lambda item: (-len(item[1]), item[0][0].enum, item[0][1]))
+        for origin, needs in ranked:
+            if room <= 0:
+                break
+            out.add((origin, target))
+            room -= -(-len({need[0] for need in needs}) // slots)
+    return out
 
 
 def _commit(state: MappingState, kept: list) -> int:
