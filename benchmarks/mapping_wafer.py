@@ -14,7 +14,7 @@ Networks (all of 4-circuit neurons, on all 384 HICANNs, ``allow_loss``):
   their sources, 96 neurons each, so 44,000 do not fit) and a mean in-degree of 20 (full scale: 77,169 neurons, ~3,900 inputs each; the
   pathways keep their ratios).
 
-Run: python benchmarks/mapping_wafer.py local --placement partition [--router negotiated] [--png docs/figures/mapping_wafer_local.png]
+Run: python benchmarks/mapping_wafer.py local --placement partition [--router negotiated] [--merge-blocks] [--png docs/figures/mapping_wafer_local.png]
 Prints one JSON line per network: realised, lost by reason, bound, map time (wall and CPU, s), peak RSS (MiB).
 ``--check`` reads every realised synapse back from the registers (slow).
 """
@@ -164,18 +164,20 @@ def main() -> None:
     parser.add_argument("--placement", choices=PLACEMENTS, default="partition")
     parser.add_argument("--router", choices=ROUTERS, default="negotiated",
                         help="what routes the buses the backbone router leaves unreached (MappingOptions.router)")
+    parser.add_argument("--merge-blocks", action="store_true", help="neuron blocks share DNC mergers (MappingOptions.merge_blocks)")
     parser.add_argument("--png", help="write a picture of the L1 use over the wafer here")
     parser.add_argument("--check", action="store_true", help="read every realised synapse back from the registers")
     args = parser.parse_args()
     net = NETWORKS[args.network]()
     options = MappingOptions(hicanns=C.HICANNOnWafer.all(), allow_loss=True, source_rate_hz=1.0, placement=args.placement,
-                             router=args.router)
+                             router=args.router, merge_blocks=args.merge_blocks)
     start, cpu = time.perf_counter(), time.process_time()
     config, result = map_network(net, options=options)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     use = l1_use(config)
     report = {
-        "network": args.network, "placement": args.placement, "router": args.router, "neurons": net.n_neurons,
+        "network": args.network, "placement": args.placement, "router": args.router, "merge_blocks": args.merge_blocks,
+        "neurons": net.n_neurons,
         **result.bound.to_dict(), "lost": result.synapses_lost, "lost_reasons": result.lost_reasons,
         "hicanns": len(result.hicanns_used), "map_s": round(seconds, 1),
         "map_cpu_s": round(cpu, 1),  # the wall time on a shared machine is mostly waiting
