@@ -36,9 +36,11 @@ Ebeling's PathFinder (marocco has no equivalent):
   drawn from ``MappingOptions.seed``.
 * **What stays illegal is dropped, never silently:** the backbone buses not ripped up are kept,
   then each branch in the buses' order if all its lines are still free and the line it starts
-  from was kept; the dropped branches get one more search over the lines still free; what finds
-  none is left unreached and counted as "unreachable bus" by the synapse phase. An expansion
-  stops after ``_MAX_EXPANSIONS`` lines (a hopeless target does not search the whole wafer).
+  from was kept; the dropped branches get one more (short) search over the lines still free; what
+  finds none is tried by the backbone router's detours (step 4 of :mod:`hal.mapping.routing`,
+  within ``MappingOptions.detour_budget``) and otherwise left unreached and counted as
+  "unreachable bus" by the synapse phase. An expansion stops after ``_MAX_EXPANSIONS`` lines (a
+  hopeless target does not search the whole wafer).
 
 The backbone router's register writes wait (:attr:`~hal.mapping.l1.L1Occupancy.deferred`) until
 it is known which of its buses stay; the kept branches are written through
@@ -377,7 +379,7 @@ def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list,
         for target in net.targets:
             if target in done or target in net.unreachable:
                 continue
-            found = router.search(tree, target)
+            found = router.search(tree, target, _LATER_EXPANSIONS)
             if found is None:
                 dropped += 1
                 continue

@@ -21,8 +21,9 @@
    that a mapping is the same on every machine); what is left untried is logged
    (``detour_budget_exhausted``) and lost as "unreachable bus".
 
-   With ``MappingOptions.router = "negotiated"`` step 4 is replaced: all buses still missing a
-   target are routed together by negotiated congestion (:mod:`hal.mapping.negotiated`).
+   With ``MappingOptions.router = "negotiated"`` all buses negotiate for the lines after steps
+   1-3 (:mod:`hal.mapping.negotiated`, which may reroute what they built); step 4 then tries
+   what is still unreached (where the negotiation ran out of iterations or time).
 
 A blocked line or repeater ends a branch there; targets beyond it stay unreached (counted as
 "unreachable bus"). The line an origin arrives on at a target (an ``HLineOnHICANN`` or a
@@ -69,7 +70,11 @@ def route_buses(state: MappingState) -> None:
             state.arrival.update(route_origin_vertical_first(state.l1, origin, rest))
     if state.options.router == "negotiated":
         route_negotiated(state, targets_of)
-        return
+    _detours(state, targets_of, origins)
+
+
+def _detours(state: MappingState, targets_of: dict, origins: list) -> None:
+    """Step 4 for every target still unreached, within ``MappingOptions.detour_budget`` failed tries."""
     budget = [state.options.detour_budget]
     skipped = 0
     for origin in origins:

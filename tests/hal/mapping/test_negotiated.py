@@ -83,15 +83,23 @@ def test_congestion_that_cannot_be_resolved_keeps_one_bus_and_counts_the_other_l
 
 
 def test_the_time_limit_stops_negotiation_and_says_so():
-    net, options = _through_a_gap((52,), route_iterations=50, route_seconds=1e-9)
+    net, options = _through_a_gap((52,), route_iterations=50, route_seconds=1e-9, detour_budget=0)
     with capture_events() as events:
         config, result = _check(net, options)
-    # Out of time before the first bus: the four buses to b keep what the backbone router gave them (nothing
-    # beyond their own chips), all lost and counted; the sources' bus stays on its chip.
+    # Out of time before the first bus (and no detours allowed): the four buses to b keep what the
+    # backbone router gave them (nothing beyond their own chips), all lost and counted.
     assert result.synapses == 32 and result.lost_reasons == {"unreachable bus": 2 * 32 * 32}
     limit = [e for e in events if e["event"] == "negotiated_routing_time_limit"]
     assert len(limit) == 1 and limit[0]["log_level"] == "warning" and limit[0]["iterations"] == 1 and limit[0]["buses_not_visited"] == limit[0]["buses"]
     assert not config.has_hicann(H(13, 6))
+
+
+def test_what_negotiation_leaves_is_tried_by_detours():
+    net, options = _through_a_gap((52,), route_seconds=1e-9)
+    _, result = _check(net, options)
+    # The backbone router's detours (through row 6) get three of the four buses through the gap; the
+    # fourth needs the line the third took.
+    assert result.synapses == 32 + 3 * 16 * 32 and result.lost_reasons == {"unreachable bus": 16 * 32}
 
 
 def test_a_network_the_backbone_routes_maps_the_same_with_either_router():
