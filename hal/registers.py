@@ -93,10 +93,16 @@ class Register:
     width: int = 32
     doc: str = ""
     access: Access = Access.READ_WRITE
+    #: (instance, word) pairs whose reset differs from the fields' resets (e.g. the merger tree's
+    #: upper levels, which the chip's software resets to a tree that passes each block straight on).
+    instance_resets: tuple[tuple[int, int], ...] = ()
 
     def __attrs_post_init__(self):
         if not 1 <= self.width <= 64:
             raise ConfigError(f"register {self.name}: width {self.width} not in 1..64")
+        for index, word in self.instance_resets:
+            if not 0 <= index < self.count:
+                raise ConfigError(f"register {self.name}: reset of instance {index} out of range; valid 0..{self.count - 1}")
         used = 0
         for f in self.fields:
             if f.lsb < 0 or f.lsb + f.width > self.width:
@@ -131,8 +137,11 @@ class Register:
         return sum(f.reset << f.lsb for f in self.fields)
 
     def reset_words(self) -> np.ndarray:
-        """Words of all instances after reset."""
-        return np.full(self.count, self.reset_word, dtype=self.dtype)
+        """Words of all instances after reset (``instance_resets`` where given, else :attr:`reset_word`)."""
+        words = np.full(self.count, self.reset_word, dtype=self.dtype)
+        for index, word in self.instance_resets:
+            words[index] = word
+        return words
 
     # -- vectorised encoding ---------------------------------------------------------------
 
@@ -349,11 +358,13 @@ class RegisterValue:
         return tuple(f.name for f in cls.REGISTER.fields)
 
 
-def register(*, name: str, count: int = 1, width: int = 32, doc: str = "", access: Access = Access.READ_WRITE):
+def register(*, name: str, count: int = 1, width: int = 32, doc: str = "", access: Access = Access.READ_WRITE,
+             instance_resets: Mapping[int, Mapping[str, Any]] | None = None):
     """Class decorator: derive the register layout of an attrs value class.
 
     Fields are laid out from bit 0 upwards in declaration order. The address is
-    assigned when the register is placed in a :class:`RegisterFile`.
+    assigned when the register is placed in a :class:`RegisterFile`. ``instance_resets``
+    gives instances whose reset differs: ``{index: {field: value}}`` (other fields keep theirs).
     """
 
     def decorate(cls):
@@ -367,6 +378,9 @@ def register(*, name: str, count: int = 1, width: int = 32, doc: str = "", acces
             fields.append(Field(a.name, lsb, fwidth, reset, faccess, fdoc))
             lsb += fwidth
         cls.REGISTER = Register(name, 0, count, tuple(fields), width, doc or (cls.__doc__ or "").strip(), access)
+        if instance_resets:  # the words come from the typed values, which need REGISTER's layout
+            resets = tuple((int(index), cls(**values).to_word()) for index, values in sorted(instance_resets.items()))
+            cls.REGISTER = attrs.evolve(cls.REGISTER, instance_resets=resets)
         return cls
 
     return decorate
@@ -557,4 +571,6 @@ def markdown_reference(register_files: Sequence[RegisterFile]) -> str:
                 span = f"{f.lsb}" if f.width == 1 else f"{f.lsb + f.width - 1}:{f.lsb}"
                 lines.append(f"| `{f.name}` | {span} | {f.reset} | {f.access.value} | {f.doc} |")
             lines.append("")
+            if reg.instance_resets:
+                lines += ["Instances with another reset word: " + ", ".join(f"{i}: {hex(w)}" for i, w in reg.instance_resets) + ".", ""]
     return "\n".join(lines).replace("\n\n\n", "\n\n")

@@ -57,7 +57,7 @@ def _cmd_info_registers(args: argparse.Namespace) -> int:
     files = {"hicann": [HICANN_REGISTERS], "fpga": [FPGA_REGISTERS], "all": [HICANN_REGISTERS, FPGA_REGISTERS]}[args.chip]
     if args.json:
         print_json([{"chip": rf.chip, "name": reg.name, "address": hex(reg.address), "count": reg.count, "width": reg.width,
-                     "access": reg.access.value, "doc": reg.doc,
+                     "access": reg.access.value, "doc": reg.doc, "instance_resets": {str(i): w for i, w in reg.instance_resets},
                      "fields": [{"name": f.name, "lsb": f.lsb, "width": f.width, "reset": f.reset, "access": f.access.value, "doc": f.doc}
                                 for f in reg.fields]}
                     for rf in files for reg in rf])

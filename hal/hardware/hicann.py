@@ -289,10 +289,18 @@ class MergerMode(enum.IntEnum):
     MERGE = 2
 
 
-@register(name="merger", count=15)
+#: The upper levels' reset (mergers 8..14): halbe's default ``MergerTree``, in which neuron block
+#: ``j`` reaches DNC merger ``j`` (:mod:`hal.netlist.merger_tree`). With all of them at the field
+#: reset, blocks 3, 5 and 6's DNC mergers would carry block 7, and configurations saved before the
+#: tree's upper levels were read (they store only what differs from reset) would read otherwise.
+MERGER_TREE_RESET = {8: "RIGHT_ONLY", 9: "RIGHT_ONLY", 10: "RIGHT_ONLY", 11: "LEFT_ONLY", 12: "RIGHT_ONLY", 13: "LEFT_ONLY", 14: "LEFT_ONLY"}
+
+
+@register(name="merger", count=15,
+          instance_resets={index: {"mode": MergerMode[mode]} for index, mode in MERGER_TREE_RESET.items()})
 @attrs.frozen
 class MergerConfig(RegisterValue):
-    """A merger of the neuron-block merger tree (levels of 8/4/2/1)."""
+    """A merger of the neuron-block merger tree (levels of 8/4/2/1); mergers 8..14 reset to halbe's default tree."""
 
     mode: MergerMode = choice(MergerMode, 2, reset=MergerMode.RIGHT_ONLY)
     slow: bool = flag(doc="one idle clock between events; only in MERGE mode")

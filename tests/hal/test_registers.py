@@ -122,3 +122,31 @@ def test_array_register_check_names_row_and_column():
         SYNAPSE_WEIGHTS.check(values, SYNAPSE_WEIGHTS.describe_index)
     with pytest.raises(FieldOverflowError, match=r"integers 0..15"):
         SYNAPSE_WEIGHTS.check(np.full(SYNAPSE_WEIGHTS.shape, 1.5))
+
+
+def test_instance_resets_override_the_field_reset_for_named_instances():
+    import attrs as _attrs
+
+    from hal.registers import RegisterValue, bits, register
+
+    @register(name="demo_reset", count=4, instance_resets={2: {"value": 5}})
+    @_attrs.frozen
+    class Demo(RegisterValue):
+        value: int = bits(3, reset=1)
+
+    assert Demo.REGISTER.reset_words().tolist() == [1, 1, 5, 1]
+
+
+def test_an_instance_reset_outside_the_register_is_refused():
+    import attrs as _attrs
+    import pytest as _pytest
+
+    from hal.errors import ConfigError
+    from hal.registers import RegisterValue, bits, register
+
+    with _pytest.raises(ConfigError, match=r"register demo_bad: reset of instance 4 out of range; valid 0..3"):
+        @register(name="demo_bad", count=4, instance_resets={4: {"value": 5}})
+        @_attrs.frozen
+        class Demo(RegisterValue):
+            value: int = bits(3)
+

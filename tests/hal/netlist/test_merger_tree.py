@@ -59,10 +59,12 @@ def test_background_generators_follow_the_same_tree():
     assert tree_inputs([L] * 8 + [M] * 7)[5] == ((), (4, 5, 6, 7))
 
 
-def test_hals_register_reset_sends_block_7_to_channels_3_5_6():
-    """hal's register reset (every merger RIGHT_ONLY) is not halbe's default tree: levels 1..3 then take the right side."""
-    inputs = tree_inputs(HICANNConfig().mergers.column("mode"))
-    assert [inputs[j][0] for j in range(8)] == [(0,), (1,), (2,), (7,), (4,), (7,), (7,), (7,)]
+def test_hals_register_reset_is_halbes_default_tree():
+    """Mergers 8..14 reset to halbe's default tree: block j reaches DNC merger j, so configurations that never
+    touch the upper levels (all saved before the tree was read) read as they did. With every merger at the
+    field reset (RIGHT_ONLY) DNC mergers 3, 5, 6 would carry block 7."""
+    assert tree_inputs(HICANNConfig().mergers.column("mode")) == tuple(((j,), ()) for j in range(8))
+    assert [tree_inputs([R] * 15)[j][0] for j in range(8)] == [(0,), (1,), (2,), (7,), (4,), (7,), (7,), (7,)]
 
 
 def _chip_with_a_neuron_per_block() -> tuple[WaferConfig, HICANNConfig, dict[int, C.NeuronOnHICANN]]:
