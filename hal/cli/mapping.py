@@ -12,12 +12,13 @@ from pathlib import Path
 
 from hal.cli._common import add_hicann_set, add_json, add_wafer, checked_output, non_negative_float, positive_float, positive_int, print_json, seed
 
-__all__ = ["add_parsers", "CIRCUITS", "PLACEMENTS"]
+__all__ = ["add_parsers", "CIRCUITS", "PLACEMENTS", "ROUTERS"]
 
-#: ``hal.mapping.CIRCUITS_PER_NEURON`` and ``hal.mapping.PLACEMENTS``, spelled out so that building the parser does
-#: not import the mapper (a test keeps them equal).
+#: ``hal.mapping.CIRCUITS_PER_NEURON``, ``PLACEMENTS`` and ``ROUTERS``, spelled out so that building the parser
+#: does not import the mapper (a test keeps them equal).
 CIRCUITS = (1, 2, 4, 8, 16, 32, 64)
 PLACEMENTS = ("compact", "random", "random_hicanns", "partition")
+ROUTERS = ("greedy", "negotiated")
 
 
 def _outputs(args: argparse.Namespace) -> dict[str, Path]:
@@ -72,7 +73,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
     network = load_network(existing_file(args.network))
     outputs = _outputs(args)
     kwargs = {"circuits_per_neuron": args.circuits, "source_rate_hz": args.source_rate_hz, "allow_loss": args.allow_loss,
-              "placement": args.placement, "seed": args.seed}
+              "placement": args.placement, "seed": args.seed, "merge_blocks": args.merge_blocks}
+    if args.router is not None:
+        kwargs["router"] = args.router
     kwargs["hicanns"] = _hicann_set(args)
     if args.db:
         from hal.calibration import Calibration, open_store
@@ -134,6 +137,11 @@ def add_parsers(sub) -> None:
                         help="compact (default), random (shuffled columns in the blocks used), random_hicanns (neurons on random HICANNs) "
                              "or partition (connectivity-aware: populations that talk to each other placed near each other)")
     mapper.add_argument("--seed", type=seed, default=0, help="seed of the random placements (0..2**63-1; default 0)")
+    mapper.add_argument("--router", choices=ROUTERS, default=None,
+                        help="router for the buses the backbone router leaves unreached: greedy detours or negotiated "
+                             "congestion (PathFinder); default: MappingOptions' default")
+    mapper.add_argument("--merge-blocks", action="store_true",
+                        help="let neuron blocks share a DNC merger and L1 bus through the merger tree (up to 63 addresses per bus)")
     mapper.add_argument("--out", metavar="FILE", help="write the wafer configuration here")
     experiment = mapper.add_argument_group("experiment for `hal run` (--experiment-out)")
     experiment.add_argument("--experiment-out", metavar="FILE",

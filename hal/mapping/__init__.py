@@ -5,8 +5,8 @@ The one mapper: :func:`map_network` runs the phases of :mod:`hal.mapping.pipelin
 """
 
 from hal.mapping.l1 import L1Line
-from hal.mapping.options import CIRCUITS_PER_NEURON, INPUT_BUDGET_HZ_PER_HICANN, PLACEMENTS, MappingOptions
+from hal.mapping.options import CIRCUITS_PER_NEURON, INPUT_BUDGET_HZ_PER_HICANN, PLACEMENTS, ROUTERS, MappingOptions
 from hal.mapping.pipeline import map_network
 from hal.mapping.result import MappingResult
 
-__all__ = ["CIRCUITS_PER_NEURON", "INPUT_BUDGET_HZ_PER_HICANN", "PLACEMENTS", "MappingOptions", "MappingResult", "L1Line", "map_network"]
+__all__ = ["CIRCUITS_PER_NEURON", "INPUT_BUDGET_HZ_PER_HICANN", "PLACEMENTS", "ROUTERS", "MappingOptions", "MappingResult", "L1Line", "map_network"]

@@ -98,3 +98,27 @@ def test_bad_hicann_sets_are_refused_with_what_is_valid(capsys, big_network, opt
 def test_all_hicanns_disabled_is_a_config_error_naming_them():
     with pytest.raises(ConfigError, match=r"MappingOptions.hicanns: all 2 \(168, 169\) are disabled \(defect list\); valid: HICANNs not on it"):
         MappingOptions(hicanns=DEFAULT_CHAIN[:2], disabled_hicanns=frozenset({168, 169}))
+
+
+def test_router_and_merge_blocks_reach_the_mapper(capsys, tmp_path, monkeypatch):
+    """--router and --merge-blocks become MappingOptions; a router hal does not have is refused by argparse, naming the choices."""
+    import hal.mapping as mapping_package
+    from hal.cli import mapping as cli_mapping
+
+    seen = []
+    real = mapping_package.map_network
+
+    def spy(network, wafer, options):
+        seen.append(options)
+        return real(network, wafer, options)
+
+    monkeypatch.setattr(mapping_package, "map_network", spy)
+    path = tmp_path / "small.json"
+    save_network(Network([Population("a", 20)], [SourcePopulation("s", 4)],
+                         [Projection("s", "a", connector="all_to_all", weight_bits=5)]), path)
+    _json(capsys, ["map", str(path), "--router", "negotiated", "--merge-blocks"])
+    _json(capsys, ["map", str(path)])
+    assert (seen[0].router, seen[0].merge_blocks) == ("negotiated", True)
+    assert (seen[1].router, seen[1].merge_blocks) == (MappingOptions().router, False)
+    assert "invalid choice: 'pathfinder' (choose from 'greedy', 'negotiated')" in _error(capsys, ["map", str(path), "--router", "pathfinder"])
+    assert cli_mapping.ROUTERS == mapping_package.ROUTERS

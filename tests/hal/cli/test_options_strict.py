@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from hal.cli import main
-from hal.cli.mapping import CIRCUITS, PLACEMENTS
+from hal.cli.mapping import CIRCUITS, PLACEMENTS, ROUTERS
 
 
 def _refused(capsys, argv: list[str]) -> str:
@@ -82,9 +82,10 @@ def test_a_bad_number_is_refused_naming_option_value_and_range_and_nothing_is_wr
 
 
 def test_the_choices_are_the_mappers():
-    from hal.mapping import CIRCUITS_PER_NEURON, PLACEMENTS as MAPPER_PLACEMENTS
+    from hal.mapping import CIRCUITS_PER_NEURON, PLACEMENTS as MAPPER_PLACEMENTS, ROUTERS as MAPPER_ROUTERS
 
     assert tuple(CIRCUITS) == tuple(CIRCUITS_PER_NEURON) and tuple(PLACEMENTS) == tuple(MAPPER_PLACEMENTS)
+    assert tuple(ROUTERS) == tuple(MAPPER_ROUTERS)
 
 
 @pytest.mark.parametrize(
