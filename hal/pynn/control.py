@@ -47,7 +47,7 @@ OTHER_SIMULATORS_KEYWORDS = ("max_delay", "rank", "num_processes", "verbosity", 
                              "default_maxstep", "returned_spike_precision", "allow_offgrid_spikes", "build_dir")
 
 #: setup() keywords that go to :class:`hal.mapping.MappingOptions`
-MAPPING_KEYWORDS = ("circuits_per_neuron", "hicanns", "placement", "allow_loss", "source_rate_hz", "max_neurons_per_hicann",
+MAPPING_KEYWORDS = ("circuits_per_neuron", "hicanns", "placement", "router", "merge_blocks", "allow_loss", "source_rate_hz", "max_neurons_per_hicann",
                     "spread_sources")
 
 

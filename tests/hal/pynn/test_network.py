@@ -213,3 +213,16 @@ def test_setup_refuses_bad_options():
         sim.setup(circuits_per_neuron=3)
     sim.setup(backend="reference", threads=4)  # another backend's keyword: ignored, as PyNN's backends do
     sim.end()
+
+
+def test_setup_passes_router_and_merge_blocks_to_the_mapper():
+    from hal.pynn import simulator
+
+    sim.setup(backend="reference", router="negotiated", merge_blocks=True)
+    try:
+        options = simulator.state.hardware.options
+        assert (options.router, options.merge_blocks) == ("negotiated", True)
+    finally:
+        sim.end()
+    with pytest.raises(ConfigError, match=r"MappingOptions.router: 'maze' not valid"):
+        sim.setup(router="maze")
