@@ -7,6 +7,11 @@ synapse switches to one top and one bottom synapse driver; each driver's
 first row is excitatory and its second inhibitory, with a weight at every
 column. A routine sets the floating-gate values and weights it needs, runs,
 and reads the membranes back -- exactly what it could do on a real chip.
+
+Several harnesses may share one :class:`WaferConfig` (``config=``): :func:`measure_together`
+then measures all their HICANNs in one backend run. The HICANNs of the set-up are not connected
+to each other (each one's input comes from its own background generator), so each HICANN's
+membranes are the ones it would give measured alone.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import numpy as np
 
 import hal
 from hal import coordinates as C
+from hal.errors import ConfigError
 from hal.hardware.recipes import ChannelSource, configure_channel, feed_driver
 from hal.hardware.wafer import WaferConfig
 from hal.mapping.drivers import reachable_drivers
 
-__all__ = ["Harness"]
+__all__ = ["Harness", "measure_together"]
 
 _ALL = [C.NeuronOnHICANN.from_enum(i) for i in range(512)]
 
@@ -27,9 +33,10 @@ _ALL = [C.NeuronOnHICANN.from_enum(i) for i in range(512)]
 class Harness:
     """One HICANN prepared for measurements (see the module docstring)."""
 
-    def __init__(self, wafer: int, hicann: C.HICANNOnWafer, *, sample_ms: float = 0.02, duration_ms: float = 100.0):
+    def __init__(self, wafer: int, hicann: C.HICANNOnWafer, *, sample_ms: float = 0.02, duration_ms: float = 100.0,
+                 config: WaferConfig | None = None):
         self.hicann = hicann
-        self.config = WaferConfig(C.Wafer(wafer))
+        self.config = WaferConfig(C.Wafer(wafer)) if config is None else config
         self.sample_ms = sample_ms
         self.duration_ms = duration_ms
         chip = self.chip
@@ -82,19 +89,31 @@ class Harness:
         self.chip.set_shared_parameter(fg_parameter, values)
 
     def measure(self, backend) -> tuple[np.ndarray, np.ndarray]:
-        """Run and return (times_ms, membranes (512, times) in hardware mV).
+        """Run and return (times_ms, membranes (512, times) in hardware mV) of this HICANN alone."""
+        times, [membranes] = measure_together([self], backend)
+        return times, membranes
 
-        A backend that reads out only a few membranes at once (capability
-        ``max_membrane_traces``, e.g. 2 analog outputs per reticle on the real
-        system) is run repeatedly, a group of circuits at a time.
-        """
-        limit = backend.capabilities.max_membrane_traces or len(_ALL)
-        times, traces = None, []
-        for start in range(0, len(_ALL), limit):
-            group = _ALL[start : start + limit]
-            exp = hal.Experiment(self.config, self.duration_ms, record_membrane=[(self.hicann, n) for n in group],
-                                 membrane_interval_ms=self.sample_ms)
-            rec = hal.run(exp, backend)
-            times = rec.experiment.domains.ticks_to_ms(rec.hardware.membrane_times)
-            traces.append(rec.hardware.membrane[0])
-        return times, np.concatenate(traces, axis=0)
+
+def measure_together(harnesses: list[Harness], backend) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Run the HICANNs of ``harnesses`` (one shared configuration) at once: (times_ms, per harness (512, times) hardware mV).
+
+    A backend that reads out only a few membranes at once (capability ``max_membrane_traces``,
+    e.g. 2 analog outputs per reticle on the real system) is run repeatedly, a group of circuits
+    at a time.
+    """
+    first = harnesses[0]
+    if any(h.config is not first.config for h in harnesses):
+        raise ConfigError("measure_together: the harnesses must share one WaferConfig (Harness(..., config=...))")
+    if len({(h.duration_ms, h.sample_ms) for h in harnesses}) != 1:
+        raise ConfigError("measure_together: the harnesses must have the same duration_ms and sample_ms")
+    traces = [(h.hicann, n) for h in harnesses for n in _ALL]
+    limit = backend.capabilities.max_membrane_traces or len(traces)
+    times, parts = None, []
+    for start in range(0, len(traces), limit):
+        exp = hal.Experiment(first.config, first.duration_ms, record_membrane=traces[start : start + limit],
+                             membrane_interval_ms=first.sample_ms)
+        rec = hal.run(exp, backend)
+        times = rec.experiment.domains.ticks_to_ms(rec.hardware.membrane_times)
+        parts.append(rec.hardware.membrane[0])
+    membranes = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+    return times, [membranes[k * len(_ALL) : (k + 1) * len(_ALL)] for k in range(len(harnesses))]

@@ -31,13 +31,14 @@ from collections.abc import Callable
 
 import attrs
 import numpy as np
+from hal_plugins.calibration.harness import measure_together
 
 from hal import coordinates as C
 from hal.calibration import Kind, Transform, fit_transform
 from hal.analog.domains import PAPER_DOMAINS
 from hal.logging import get_logger
 
-__all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter", "run_routine", "measurements"]
+__all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter", "measure_parameters", "run_routine", "run_routines", "measurements"]
 
 log = get_logger(__name__)
 
@@ -92,27 +93,60 @@ def _tau_recovery(e_l_hw):
     return measure
 
 
+def _grouped_median(rows: np.ndarray, values: np.ndarray, n: int, minimum: int = 1) -> np.ndarray:
+    """Per row ``0..n-1`` the median of its ``values`` (as :func:`numpy.median`); NaN for rows with fewer than ``minimum``."""
+    out = np.full(n, np.nan)
+    if rows.size == 0:
+        return out
+    order = np.lexsort((values, rows))
+    ordered = values[order]
+    counts = np.bincount(rows, minlength=n)
+    starts = np.cumsum(counts) - counts
+    has = np.flatnonzero(counts >= max(minimum, 1))
+    c, s0 = counts[has], starts[has]
+    out[has] = (ordered[s0 + (c - 1) // 2] + ordered[s0 + c // 2]) / 2.0
+    return out
+
+
+def _onsets(d: np.ndarray, peak: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(circuit, sample) of every input event's onset in ``d`` (N, T): the sample where it first rises above half the peak."""
+    p = peak[:, None]
+    rows, cols = np.nonzero((d[:, 1:] > 0.5 * p) & (d[:, :-1] < 0.2 * p) & (p > 0))
+    return rows, cols + 1
+
+
+_SEGMENT = 400
+
+
 def _tau_synaptic(times, v):
+    """Per circuit: the median over input events of the decay time of |dV/dt| after the event's onset.
+
+    Each event's segment runs from the sample after its onset for at most 400 samples, until
+    |dV/dt| falls below 5 % of the onset's; the slope of its log (least squares) gives the decay.
+    All circuits and events at once: the per-event fits are the closed-form least-squares slope.
+    """
     dt = float(times[1] - times[0])
     dv = np.abs(np.diff(v, axis=1))
-    out = np.full(v.shape[0], np.nan)
-    for i in range(v.shape[0]):
-        d = dv[i]
-        peak = np.percentile(d, 99.5)
-        if peak <= 0:
-            continue
-        onsets = np.flatnonzero((d[1:] > 0.5 * peak) & (d[:-1] < 0.2 * peak)) + 1
-        slopes = []
-        for k in onsets:
-            seg = d[k + 1 : k + 1 + 400]
-            stop = np.flatnonzero(seg < 0.05 * d[k])
-            seg = seg[: stop[0]] if stop.size else seg
-            if seg.size >= 4:
-                t = np.arange(seg.size) * dt
-                slopes.append(np.polyfit(t, np.log(seg), 1)[0])
-        if slopes:
-            out[i] = -1.0 / np.median(slopes)
-    return _to_hw_us(out)
+    n, length = dv.shape
+    peak = np.percentile(dv, 99.5, axis=1)
+    rows, onsets = _onsets(dv, peak)
+    idx = onsets[:, None] + 1 + np.arange(_SEGMENT)[None, :]
+    inside = idx < length
+    seg = dv[rows[:, None], np.minimum(idx, length - 1)]
+    below = (seg < 0.05 * dv[rows, onsets][:, None]) | ~inside
+    stop = np.where(below.any(axis=1), below.argmax(axis=1), _SEGMENT)
+    # the segment ends at its first sample below 5 %, or at the end of the recording
+    keep = stop >= 4
+    rows, seg, stop = rows[keep], seg[keep], stop[keep]
+    use = np.arange(_SEGMENT)[None, :] < stop[:, None]
+    t = np.arange(_SEGMENT) * dt
+    y = np.log(np.where(use, seg, 1.0))
+    m = stop.astype(float)
+    t_mean = (t[None, :] * use).sum(axis=1) / m
+    y_mean = (y * use).sum(axis=1) / m
+    tc = np.where(use, t[None, :] - t_mean[:, None], 0.0)
+    slopes = (tc * (y - y_mean[:, None])).sum(axis=1) / (tc * tc).sum(axis=1)
+    return _to_hw_us(-1.0 / _grouped_median(rows, slopes, n))
 
 
 def _clamp_duration(times, v):
@@ -229,36 +263,35 @@ def _setup_gmax(h, prev):
 
 
 def _efficacy(times, v):
-    """Per circuit: median over events of dV / (E_exc - V) across one input period."""
+    """Per circuit: median over events of dV / (E_exc - V) across one input period (all circuits at once)."""
     dv = np.diff(v, axis=1)
-    out = np.full(v.shape[0], np.nan)
-    for i in range(v.shape[0]):
-        peak = np.percentile(dv[i], 99.5)
-        if peak <= 0:
-            continue
-        onsets = np.flatnonzero((dv[i, 1:] > 0.5 * peak) & (dv[i, :-1] < 0.2 * peak)) + 1
-        if onsets.size < 3:
-            continue
-        before = v[i, onsets[:-1] - 1]
-        after = v[i, onsets[1:] - 1]
-        gap = _GMAX_REST_MV - before
-        ok = gap > 20
-        if ok.sum() >= 2:
-            out[i] = np.median((after[ok] - before[ok]) / gap[ok])
-    return out * 1000.0  # per mille of the way to E_exc per event
+    n = v.shape[0]
+    peak = np.percentile(dv, 99.5, axis=1)
+    rows, onsets = _onsets(dv, peak)
+    counts = np.bincount(rows, minlength=n)
+    # consecutive onsets of the same circuit, in circuits with at least three events
+    pair = (rows[:-1] == rows[1:]) & (counts[rows[:-1]] >= 3)
+    r = rows[:-1][pair]
+    before = v[r, onsets[:-1][pair] - 1]
+    after = v[r, onsets[1:][pair] - 1]
+    gap = _GMAX_REST_MV - before
+    ok = gap > 20
+    return _grouped_median(r[ok], (after[ok] - before[ok]) / gap[ok], n, minimum=2) * 1000.0  # per mille of the way to E_exc per event
 
 
-def _measure_gmax(harness, backend, dac):
+def _measure_gmax(harnesses, backend, dacs):
     """Both sides in turn; per FG block (x = side, y = array), the median over its circuits."""
-    result = np.full(4, np.nan)
+    results = [np.full(4, np.nan) for _ in harnesses]
     for side_index, side in enumerate(("left", "right")):
-        harness.set_weights(15, 0, side=side)
-        harness.set_shared("V_gmax0", dac)
-        times, v = harness.measure(backend)
-        eff = _efficacy(times, v)
-        for y in (0, 1):
-            result[2 * y + side_index] = np.nanmedian(eff[y * 256 : (y + 1) * 256])
-    return result
+        for harness, dac in zip(harnesses, dacs):
+            harness.set_weights(15, 0, side=side)
+            harness.set_shared("V_gmax0", dac)
+        times, membranes = measure_together(harnesses, backend)
+        for result, v in zip(results, membranes):
+            eff = _efficacy(times, v)
+            for y in (0, 1):
+                result[2 * y + side_index] = np.nanmedian(eff[y * 256 : (y + 1) * 256])
+    return results
 
 
 ROUTINES: dict[str, Routine] = {
@@ -291,30 +324,53 @@ def measurements(routine: Routine, *, report: bool) -> int:
 
 def measure_parameter(harness, backend, routine: Routine, dac, previous: dict) -> np.ndarray:
     """Set up, write ``dac`` (scalar, per circuit, or per block for shared parameters), measure."""
-    routine.setup(harness, previous)
-    if routine.parameter == "gmax":
+    return measure_parameters([harness], backend, routine, [dac], [previous])[0]
+
+
+def measure_parameters(harnesses, backend, routine: Routine, dacs, previous) -> list[np.ndarray]:
+    """:func:`measure_parameter` for harnesses sharing one configuration, in one backend run (two for gmax).
+
+    ``dacs`` and ``previous`` hold one entry per harness. Each HICANN is set up and analysed on its
+    own exactly as when measured alone; only the run is shared.
+    """
+    for harness, prev in zip(harnesses, previous):
+        routine.setup(harness, prev)
         harness.duration_ms = routine.duration_ms
-        return _measure_gmax(harness, backend, dac)
-    harness.duration_ms = routine.duration_ms
-    if routine.shared:
-        harness.set_shared(routine.fg_parameter, dac)
-    else:
-        harness.set(routine.fg_parameter, dac)
-    times, v = harness.measure(backend)
-    return routine.measure(times, v)
+    if routine.parameter == "gmax":
+        return _measure_gmax(harnesses, backend, dacs)
+    for harness, dac in zip(harnesses, dacs):
+        if routine.shared:
+            harness.set_shared(routine.fg_parameter, dac)
+        else:
+            harness.set(routine.fg_parameter, dac)
+    times, membranes = measure_together(harnesses, backend)
+    return [routine.measure(times, v) for v in membranes]
 
 
 def run_routine(harness, backend, routine: Routine, previous: dict, *, measured: Callable[[], None] | None = None) -> Transform:
     """Sweep, measure and fit one parameter on one HICANN; ``measured()`` is called after each sweep point."""
-    columns = []
+    return run_routines([harness], backend, routine, [previous], measured=measured and (lambda _: measured()))[0]
+
+
+def run_routines(harnesses, backend, routine: Routine, previous, *, measured: Callable[[int], None] | None = None) -> list[Transform]:
+    """:func:`run_routine` for harnesses sharing one configuration: one run per sweep point for all of them.
+
+    ``previous`` holds each harness's earlier transforms; ``measured(k)`` is called for harness ``k``
+    after each sweep point.
+    """
+    columns = [[] for _ in harnesses]
     for dac in routine.sweep:
-        columns.append(measure_parameter(harness, backend, routine, dac, previous))
-        log.debug("calibration_point_measured", parameter=routine.parameter, hicann=harness.hicann.enum, dac=dac)
-        if measured:
-            measured()
-    measured = np.stack(columns, axis=1)
-    transform = fit_transform(routine.parameter, routine.kind, np.array(routine.sweep, dtype=float), measured,
-                              degree=routine.degree, unit=routine.unit, max_rms_dac=routine.max_rms_dac)
-    log.info("calibration_routine_finished", parameter=routine.parameter, hicann=harness.hicann.enum,
-             failed=int((~transform.success).sum()), circuits=transform.n_circuits)
-    return transform
+        values = measure_parameters(harnesses, backend, routine, [dac] * len(harnesses), previous)
+        for k, (harness, value) in enumerate(zip(harnesses, values)):
+            columns[k].append(value)
+            log.debug("calibration_point_measured", parameter=routine.parameter, hicann=harness.hicann.enum, dac=dac)
+            if measured:
+                measured(k)
+    transforms = []
+    for harness, cols in zip(harnesses, columns):
+        transform = fit_transform(routine.parameter, routine.kind, np.array(routine.sweep, dtype=float), np.stack(cols, axis=1),
+                                  degree=routine.degree, unit=routine.unit, max_rms_dac=routine.max_rms_dac)
+        log.info("calibration_routine_finished", parameter=routine.parameter, hicann=harness.hicann.enum,
+                 failed=int((~transform.success).sum()), circuits=transform.n_circuits)
+        transforms.append(transform)
+    return transforms

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
+import numpy as np
 import pytest
 from hal_plugins.calibration import runner
 from hal_plugins.calibration.routines import ROUTINES
@@ -12,6 +14,7 @@ from hal_plugins.emulator.kernel import kernel_available
 import hal
 from hal import coordinates as C
 from hal.calibration import open_store
+from hal.errors import ConfigError
 from hal.logging import capture_events
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
@@ -64,19 +67,45 @@ def test_one_bar_over_every_measurement_known_from_the_start_and_one_stored_set(
         ["calibration_routine_finished"] * 2 + ["calibration_hicann_finished"] * 2 + ["calibration_set_stored", "calibration_finished"])
 
 
-def test_a_run_that_fails_midway_stores_nothing(tmp_path, monkeypatch):
+def test_a_run_that_fails_midway_stores_nothing(tmp_path):
     backend = hal.get_backend("emulator", wafer=3, links="lossless")
-    real = runner.run_routine
-    done = []
 
-    def fail_on_the_second(*args, **kwargs):
-        if done:
-            raise KeyboardInterrupt  # as a user's Ctrl-C in the middle of the second HICANN
-        done.append(1)
-        return real(*args, **kwargs)
+    def interrupt_in_the_second_batch(done, total, info):
+        if info.startswith("HICANN 101"):
+            raise KeyboardInterrupt  # as a user's Ctrl-C in the middle of the second batch
 
-    monkeypatch.setattr(runner, "run_routine", fail_on_the_second)
     with open_store(tmp_path / "cal.db") as store:
         with pytest.raises(KeyboardInterrupt):
-            runner.calibrate(backend, "emulator", 3, [C.HICANNOnWafer(100), C.HICANNOnWafer(101)], store, parameters=("v_reset_mv",), report=False)
+            runner.calibrate(backend, "emulator", 3, [C.HICANNOnWafer(100), C.HICANNOnWafer(101)], store, parameters=("v_reset_mv",),
+                             report=False, batch=1, progress=interrupt_in_the_second_batch)
         assert store.sets(include_incomplete=True) == [] and store.defects(3) == []
+
+
+def test_batched_hicanns_get_the_transforms_they_get_measured_one_at_a_time(tmp_path):
+    """The emulator has no trial-to-trial noise and the set-ups are not connected: batching changes no number.
+
+    HICANNs 100 and 101 are neighbours on the same horizontal lines, 116 the one above 100's row.
+    """
+    backend = hal.get_backend("emulator", wafer=3, links="lossless")
+    hicanns = [C.HICANNOnWafer(100), C.HICANNOnWafer(101), C.HICANNOnWafer(116)]
+    parameters = ("e_rev_e_mv",)  # driven by each HICANN's own background generator through its L1 lines
+    with open_store(tmp_path / "one.db") as one, open_store(tmp_path / "all.db") as together:
+        alone = runner.calibrate(backend, "emulator", 3, hicanns, one, parameters=parameters, report=False, batch=1)
+        batched = runner.calibrate(backend, "emulator", 3, hicanns, together, parameters=parameters, report=False, batch=3)
+        assert one.entries(alone["set_id"]) == together.entries(batched["set_id"])
+        for hicann in hicanns:
+            for name in parameters:
+                a, b = one.load(alone["set_id"], hicann.enum, name), together.load(batched["set_id"], hicann.enum, name)
+                assert (a.parameter, a.kind, a.unit) == (b.parameter, b.kind, b.unit)
+                for field in ("coefficients", "domain_lo", "domain_hi", "rms_dac", "success"):
+                    np.testing.assert_array_equal(getattr(a, field), getattr(b, field))  # NaN (failed circuits) equal NaN
+        assert one.defects(3) == together.defects(3)
+
+
+@pytest.mark.parametrize("batch", [0, -1, 2.5, True, "4"])
+def test_a_batch_size_that_is_not_a_positive_integer_is_refused_before_any_measurement(tmp_path, batch):
+    backend = hal.get_backend("emulator", wafer=3, links="lossless")
+    with open_store(tmp_path / "cal.db") as store:
+        with pytest.raises(ConfigError, match=rf"calibration batch: {re.escape(repr(batch))} HICANNs per run is not valid; valid: an integer >= 1"):
+            runner.calibrate(backend, "emulator", 3, [C.HICANNOnWafer(100)], store, parameters=("v_reset_mv",), batch=batch)
+        assert store.sets(include_incomplete=True) == []
