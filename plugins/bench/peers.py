@@ -4,7 +4,9 @@ Both get the network as the reference backend sees it (:func:`bio_network`:
 :func:`hal.netlist.wiring.extract_wiring` and :func:`hal.netlist.build_netlist` of the mapped
 paper network, converted to biological units exactly as ``plugins/reference/backend.py`` does)
 and the same input spikes; every sample is a separate copy of the network in one simulation
-(as the emulator's batch). NEST and Brian2 are imported only through
+(as the emulator's batch; NEST, whose rate per copy falls as the copies grow, in chunks of copies
+under a time budget). How Brian2 is given the network was chosen by measurement
+(:func:`brian2_model`, docs/benchmarks.md). NEST and Brian2 are imported only through
 :func:`importlib.import_module`, inside the worker process that runs them.
 """
 
