@@ -78,7 +78,7 @@ def microcircuit(neurons: int = 40_000, in_degree: float = 20.0, thalamus: int =
     projs = []
 
     def draw(pre_name, n_pre, post_name, n_post, count, receptor):
-        count = int(round(count))
+        count = round(count)
         if count == 0:
             return
         pairs = np.unique(np.stack([rng.integers(0, n_pre, count), rng.integers(0, n_post, count)], 1), axis=0)

@@ -17,7 +17,7 @@ from hal import coordinates as C
 from hal.hardware.hicann import RepeaterMode
 from hal.hardware.wafer import WaferConfig
 
-__all__ = ["L1Line", "L1Occupancy", "DEFECT", "sending_line"]
+__all__ = ["DEFECT", "L1Line", "L1Occupancy", "sending_line"]
 
 #: Owner of a line on the defect list.
 DEFECT = ("defect",)

@@ -43,7 +43,7 @@ from hal.mapping.negotiated import route_negotiated
 if TYPE_CHECKING:
     from hal.mapping.state import MappingState
 
-__all__ = ["route_buses", "route_origin", "route_origin_vertical_first", "route_detour"]
+__all__ = ["route_buses", "route_detour", "route_origin", "route_origin_vertical_first"]
 
 log = get_logger(__name__)
 
