@@ -65,6 +65,6 @@ def test_nest_runs_in_chunks_against_its_budget(monkeypatch):
     from hal_plugins.bench.suite import NEST_BUDGET_S, NEST_CHUNK_SAMPLES
 
     spec = _nest_spec(monkeypatch, quick=False)
-    assert spec["samples"] == 1200 and spec["chunk_samples"] == NEST_CHUNK_SAMPLES == 60 and spec["budget_s"] == NEST_BUDGET_S
-    assert spec["count_samples"] == 60  # the reference's samples lie in the first chunk
+    assert spec["samples"] == 1200 and spec["chunk_samples"] == NEST_CHUNK_SAMPLES == 12 and spec["budget_s"] == NEST_BUDGET_S
+    assert spec["count_samples"] == 60  # the chunks holding the reference's samples always run
     assert _nest_spec(monkeypatch, quick=True)["budget_s"] is None  # quick runs its 2 samples, never cut
