@@ -16,7 +16,7 @@ sees every neuron's spikes before the FPGA links): a HICANN's link carries one e
 1.8 events per biological ms, so the FPGA trace of a packet of 100 spikes in a millisecond
 keeps about a third of them. What the trace kept and lost is reported beside.
 
-Run: python benchmarks/synfire.py --out OUT_DIR [--links 190] [--db calibration.sqlite]
+Run: python benchmarks/synfire.py --out OUT_DIR [--links 190] [--db calibration.sqlite] [--parameters fast|calibrated]
 Writes OUT_DIR/report.json and OUT_DIR/raster.png (both checked before any work, written atomically)
 and prints a one-line summary.
 """
@@ -64,6 +64,16 @@ NEURON = LIFParameters(e_l_mv=-65.0, v_th_mv=-55.0, v_reset_mv=-70.0, e_rev_e_mv
                        tau_m_ms=10.0, tau_syn_e_ms=2.0, tau_syn_i_ms=2.0, t_ref_ms=10.0)
 #: 4-bit weights: E(i) -> E(i+1), E(i) -> I(i+1), I(i) -> E(i); the stimulus keeps the builder's 15.
 WEIGHTS = {"ee": 6, "ei": 8, "ie": 10}
+#: Parameters inside what every circuit's calibration covers (docs/mapping.md, "Synfire chain, calibrated"):
+#: the calibrated ranges' intersection over the circuits of 20 HICANNs (hardware -> biological) is E_rev_e
+#: -48..-21 mV (E_rev_e 0 mV is 1,800 mV on the chip, above what the threshold lets one measure), V_th
+#: -54..-33 mV, tau_syn 2.9..6 ms, t_ref 2.4..6 ms, tau_m 14..31 ms. With the drive 25 mV above threshold
+#: instead of 55 mV and slower synapses the weights are stronger, and inhibition stops second spikes.
+NEURON_CALIBRATED = LIFParameters(e_l_mv=-58.0, v_th_mv=-50.0, v_reset_mv=-70.0, e_rev_e_mv=-25.0, e_rev_i_mv=-75.0,
+                                  tau_m_ms=20.0, tau_syn_e_ms=3.5, tau_syn_i_ms=3.5, t_ref_ms=5.5)
+WEIGHTS_CALIBRATED = {"ee": 9, "ei": 15, "ie": 12}
+#: ``--parameters``: name -> (neuron parameters, weights).
+PARAMETER_SETS = {"fast": (NEURON, WEIGHTS), "calibrated": (NEURON_CALIBRATED, WEIGHTS_CALIBRATED)}
 #: Stimulus sources that fire, once each: the stimulus enters through the FPGA links of link 0's HICANNs,
 #: 1.8 events per ms each, so all 80 would arrive over ~25 ms and their tail start a second packet.
 STIMULUS_SOURCES = 32
@@ -261,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="calibration database: its latest set of the wafer translates the parameters")
     parser.add_argument("--calibration-clip", action="store_true",
                         help="with --db: clip parameters outside a circuit's calibrated range (logged) instead of stopping")
+    parser.add_argument("--parameters", choices=tuple(PARAMETER_SETS), default=None,
+                        help="neuron parameters and weights: fast (narrowest packet; outside the calibrated ranges) or calibrated "
+                             "(inside every circuit's calibrated range); default: calibrated with --db, else fast")
     parser.add_argument("--mismatch", choices=("uncalibrated", "table2", "none"), default="uncalibrated",
                         help="the emulator's fixed pattern (default uncalibrated: the chip as manufactured)")
     parser.add_argument("--stimulus-sources", type=_sources, default=STIMULUS_SOURCES,
@@ -289,7 +302,9 @@ def _main(args, argv: list[str]) -> int:
     raster_path = writable_output(out / "raster.png", what="raster figure")
     store, calibration = _calibration(args.db, args.wafer)
     wall = time.perf_counter()
-    net = network(args.links)
+    chosen = args.parameters or ("calibrated" if args.db else "fast")
+    neuron, weights = PARAMETER_SETS[chosen]
+    net = network(args.links, neuron=neuron, weights=weights)
     config, result, map_s = map_chain(net, args.wafer, store, clip=args.calibration_clip)
     log.info("synfire_mapped", links=args.links, hicanns=len(result.hicanns_used), synapses=result.synapses, lost=result.synapses_lost,
              seconds=round(map_s, 1))
@@ -301,7 +316,7 @@ def _main(args, argv: list[str]) -> int:
     report = {
         "command": " ".join(argv), "links": args.links, "wafer": args.wafer,
         "network": {"excitatory": EXCITATORY, "inhibitory": INHIBITORY, "fan_in": 60, "neurons": net.n_neurons,
-                    "neuron": attrs.asdict(NEURON), "weight_bits": {**WEIGHTS, "stimulus": 15},
+                    "parameters": chosen, "neuron": attrs.asdict(neuron), "weight_bits": {**weights, "stimulus": 15},
                     "ns_per_weight_bit": net.ns_per_weight_bit},
         "stimulus": {"sources": args.stimulus_sources, "at_ms": at_ms, "sd_ms": args.stimulus_sd_ms, "duration_ms": duration},
         "mapping": {"hicanns": len(result.hicanns_used), "fpgas": len(result.fpgas_used), "synapses": result.synapses,

@@ -294,6 +294,8 @@ def _measure_gmax(harnesses, backend, dacs):
     return results
 
 
+_TAU_SYN_SWEEP = (226, 360, 500, 640, 780, 900, 1022)
+
 ROUTINES: dict[str, Routine] = {
     "e_l_mv": Routine("e_l_mv", "E_l", (200, 360, 520, 680, 840), _setup_e_l, _mean_tail),
     "v_th_mv": Routine("v_th_mv", "V_t", (350, 450, 550, 650, 750), _setup_v_t, _peak_before_reset),
@@ -303,11 +305,14 @@ ROUTINES: dict[str, Routine] = {
     "e_rev_i_mv": Routine("e_rev_i_mv", "E_syni", (60, 180, 300, 420, 540), _setup_e_syn(False), _mean_tail, duration_ms=200.0),
     "tau_m_us": Routine("tau_m_us", "I_gl", (80, 150, 280, 520, 1000), _setup_tau_m, _tau_recovery(np.full(512, _TAU_M_REST_MV)),
                         kind=Kind.INVERSE_POLYNOMIAL, unit="us", max_rms_dac=12.0),
-    "tau_syn_e_us": Routine("tau_syn_e_us", "V_syntcx", (300, 420, 540, 660, 780, 900), _setup_tau_syn(True), _tau_synaptic,
+    # tau_syn and t_ref: the whole DAC range the chip's curve spans (tau_syn 1.51 -> 0.13 us nominal; t_ref
+    # 1.73 us at I_pl 10), so that a circuit at either end of the gain spread (lognormal, 25 %: 0.33..2.9 over a
+    # wafer's 196,608 circuits) still brackets the targets in the middle (tau_syn 0.38..0.50 us, t_ref 0.12..0.57 us).
+    "tau_syn_e_us": Routine("tau_syn_e_us", "V_syntcx", _TAU_SYN_SWEEP, _setup_tau_syn(True), _tau_synaptic,
                             kind=Kind.LOOKUP, unit="us", duration_ms=400.0),
-    "tau_syn_i_us": Routine("tau_syn_i_us", "V_syntci", (300, 420, 540, 660, 780, 900), _setup_tau_syn(False), _tau_synaptic,
+    "tau_syn_i_us": Routine("tau_syn_i_us", "V_syntci", _TAU_SYN_SWEEP, _setup_tau_syn(False), _tau_synaptic,
                             kind=Kind.LOOKUP, unit="us", duration_ms=400.0),
-    "t_ref_us": Routine("t_ref_us", "I_pl", (15, 25, 45, 80, 150), _setup_t_ref, _clamp_duration,
+    "t_ref_us": Routine("t_ref_us", "I_pl", (10, 15, 25, 45, 80, 150), _setup_t_ref, _clamp_duration,
                         kind=Kind.INVERSE_POLYNOMIAL, unit="us", max_rms_dac=6.0, duration_ms=200.0),
     "gmax": Routine("gmax", "V_gmax0", (200, 400, 600, 800, 1000), _setup_gmax, None, shared=True,
                     unit="per mille per event", max_rms_dac=15.0, duration_ms=400.0),
