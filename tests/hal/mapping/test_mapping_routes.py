@@ -88,11 +88,15 @@ def test_projection_to_another_row_goes_south_then_west_around_a_disabled_hicann
 
 
 def test_unreachable_targets_are_reported_not_hidden():
-    # The only way from (14, 7) to (12, 8) is blocked on every side.
+    # Every way the greedy router knows from (14, 7) to (12, 8) -- direct, vertical first, a detour
+    # through the next row -- is blocked; the negotiated router goes further round.
     dead = {H(13, 7).enum, H(13, 8).enum, H(14, 8).enum, H(12, 7).enum}
-    options = MappingOptions(hicanns=(H(14, 7), H(12, 8)), disabled_hicanns=frozenset(dead), allow_loss=True)
+    options = MappingOptions(hicanns=(H(14, 7), H(12, 8)), disabled_hicanns=frozenset(dead), allow_loss=True, router="greedy")
     config, result = _check(_chain(20, 20), options)
     assert result.synapses_lost == 400 and result.lost_reasons == {"unreachable bus": 400}
+    config, result = _check(_chain(20, 20), attrs.evolve(options, router="negotiated"))
+    assert result.synapses_lost == 0
+    assert not {h.enum for h, _ in config.hicanns()} & dead
 
 
 def _blocked_row() -> tuple[Network, MappingOptions]:
@@ -120,7 +124,7 @@ def test_a_bus_blocked_in_its_row_detours_through_the_next_row():
 def test_a_detour_that_does_not_get_through_leaves_nothing_behind():
     net, options = _blocked_row()
     # Row 6 and row 8 are closed at x = 14: every detour gets one chip along and is rolled back.
-    options = attrs.evolve(options, allow_loss=True, disabled_hicanns=frozenset({H(14, 6).enum, H(14, 8).enum}))
+    options = attrs.evolve(options, allow_loss=True, disabled_hicanns=frozenset({H(14, 6).enum, H(14, 8).enum}), router="greedy")
     config, result = _check(net, options)
     assert result.lost_reasons == {"unreachable bus": 100}
     assert {h.y for h, _ in config.hicanns()} == {7}
@@ -187,7 +191,7 @@ def test_full_wafer_random_network_reads_back_exactly():
 def test_the_detour_budget_bounds_the_tries_and_says_so():
     net, options = _blocked_row()
     with capture_events() as events:
-        config, result = _check(net, attrs.evolve(options, allow_loss=True, detour_budget=0))
+        config, result = _check(net, attrs.evolve(options, allow_loss=True, detour_budget=0, router="greedy"))
     assert result.lost_reasons == {"unreachable bus": 100}
     assert {h.y for h, _ in config.hicanns()} == {7}  # no detour was tried
     warned = [e for e in events if e["event"] == "detour_budget_exhausted"]
