@@ -23,12 +23,15 @@ import attrs
 import numpy as np
 
 #: In-the-loop settings compared (all else as `hal reproduce schmitt2017`'s digits defaults);
-#: "shifted": the in-the-loop batches drawn from the training images and their four one-pixel shifts.
+#: "shifted": the in-the-loop batches drawn from the training images and their four one-pixel shifts;
+#: "noise15" / "noise05": the software model trained with 15 / 5 % relative weight noise (ANNTrainer.weight_noise).
 VARIANTS = {
     "default": {},
     "steps40": {"steps": 40, "batch_size": 180},
     "steps10": {"steps": 10},
     "shifted": {"shifted": True},
+    "noise15": {"ann": {"weight_noise": 0.15}},
+    "noise05": {"ann": {"weight_noise": 0.05}},
 }
 
 
@@ -68,7 +71,8 @@ def trial(seed: int, variant: str, diagnose: bool) -> dict:
     data = validation_split(load_dataset("digits"))
     settings = dict(VARIANTS[variant])
     shifted = settings.pop("shifted", False)
-    ann, _ = _software_model(data, seed, DATASET_DEFAULTS["digits"]["ann_steps"], lambda message: None)
+    ann_options = settings.pop("ann", None)
+    ann, _ = _software_model(data, seed, DATASET_DEFAULTS["digits"]["ann_steps"], lambda message: None, ann_options)
     chip = hal.get_backend("noisy", wafer=100 + seed, **trial_backend_options("noisy", None))
     net = SpikingNetwork(chip, quantize(ann.weights), wafer=100 + seed, seed=seed)
     converted = net.accuracy(data.x_test, data.y_test)

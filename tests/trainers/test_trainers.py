@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch", reason="trainers need torch (pip install to
 pytest.importorskip("sklearn", reason="the digits dataset needs scikit-learn")
 
 import hal  # noqa: E402
-from hal.errors import ConfigError, UnknownPluginError  # noqa: E402
+from hal.errors import ConfigError, ConfigValueError, UnknownPluginError  # noqa: E402
 from hal_plugins.emulator.kernel import kernel_available  # noqa: E402
 from hal_trainers.ann import ANNResult, ANNTrainer, initial_weights, silent_label_units  # noqa: E402
 from hal_trainers.conversion import SpikingNetwork, pixel_rates, quantize  # noqa: E402
@@ -73,6 +73,13 @@ def test_initial_weights_are_truncated_normal():
         assert np.abs(m).max() <= 2 / np.sqrt(n_pre)
     big = initial_weights((400, 2000), np.random.default_rng(1))[0]
     assert np.std(big) == pytest.approx(0.88 / np.sqrt(400), rel=0.05)  # std of a normal truncated at 2 sigma
+
+
+@pytest.mark.parametrize("value", [-0.1, float("nan"), float("inf"), "0.1"])
+def test_software_weight_noise_must_be_a_finite_number_at_least_zero(value):
+    with pytest.raises(ConfigValueError) as info:
+        ANNTrainer(weight_noise=value)
+    assert str(info.value) == f"ANNTrainer.weight_noise: {value!r} out of range; valid a finite number >= 0"
 
 
 def test_conversion_rules():

@@ -41,7 +41,7 @@ def trial_backend_options(backend: str, options: dict | None) -> dict:
 MAX_SOFTWARE_REDRAWS = 3
 
 
-def _software_model(dataset, seed: int, ann_steps: int, say) -> tuple:
+def _software_model(dataset, seed: int, ann_steps: int, say, ann_options: dict | None = None) -> tuple:
     """The trained software model of a trial, and how many initial draws were discarded.
 
     With the paper's bias-free ReLUs and cost, some initial weights let a label unit go silent
@@ -53,7 +53,7 @@ def _software_model(dataset, seed: int, ann_steps: int, say) -> tuple:
     """
     for attempt in range(MAX_SOFTWARE_REDRAWS + 1):
         ann_seed = seed if attempt == 0 else seed + 1_000_003 * attempt
-        ann = ANNTrainer(steps=ann_steps, seed=ann_seed, eval_every=max(1, ann_steps // 10)).fit(dataset)
+        ann = ANNTrainer(steps=ann_steps, seed=ann_seed, eval_every=max(1, ann_steps // 10), **(ann_options or {})).fit(dataset)
         silent = silent_label_units(ann.weights, dataset.x_train)
         if not silent:
             return ann, attempt
