@@ -65,6 +65,8 @@ def measured_relu(leak: float = 0.0):
         @staticmethod
         def backward(ctx, grad):
             (z,) = ctx.saved_tensors
+            # torch.where makes the constants float32 (a leak of 0.1 acts as 0.10000000149): kept, so
+            # the paper's trainer gives bit for bit the results it gave before the port.
             return grad * torch.where(z > 0, 1.0, leak).to(grad.dtype), None
 
     return MeasuredReLU.apply

@@ -170,6 +170,6 @@ def test_trains_in_the_loop(backend, images):
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["reference", "noisy"])
 def test_trains_in_the_loop_longer(backend, images):
-    model, mapped, trainer, before, after, _ = _train(backend, images, steps=15, n=300, batch=50)
+    _, mapped, trainer, before, after, _ = _train(backend, images, steps=15, n=300, batch=50)
     test = trainer.evaluate(mapped, images.x_test, images.y_test).accuracy
     assert after >= 0.5 and test >= 0.4, (before, after, test)
