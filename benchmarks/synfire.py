@@ -65,9 +65,9 @@ NEURON = LIFParameters(e_l_mv=-65.0, v_th_mv=-55.0, v_reset_mv=-70.0, e_rev_e_mv
 #: 4-bit weights: E(i) -> E(i+1), E(i) -> I(i+1), I(i) -> E(i); the stimulus keeps the builder's 15.
 WEIGHTS = {"ee": 6, "ei": 8, "ie": 10}
 #: Parameters inside what every circuit's calibration covers (docs/mapping.md, "Synfire chain, calibrated"):
-#: the calibrated ranges' intersection over the circuits of 20 HICANNs (hardware -> biological) is E_rev_e
-#: -48..-21 mV (E_rev_e 0 mV is 1,800 mV on the chip, above what the threshold lets one measure), V_th
-#: -54..-33 mV, tau_syn 2.9..6 ms, t_ref 2.4..6 ms, tau_m 14..31 ms. With the drive 25 mV above threshold
+#: the calibrated ranges' intersection over the 10,240 circuits of the 20-link chain's HICANNs (biological) is
+#: E_rev_e -47.7..-22.4 mV (E_rev_e 0 mV is 1,800 mV on the chip, above what the threshold lets one measure),
+#: V_th -53.0..-33.6 mV, tau_syn 3.2..5.3 ms, t_ref 3.1..6.0 ms, tau_m 14.4..26.1 ms. With the drive 25 mV above threshold
 #: instead of 55 mV and slower synapses the weights are stronger, and inhibition stops second spikes.
 NEURON_CALIBRATED = LIFParameters(e_l_mv=-58.0, v_th_mv=-50.0, v_reset_mv=-70.0, e_rev_e_mv=-25.0, e_rev_i_mv=-75.0,
                                   tau_m_ms=20.0, tau_syn_e_ms=3.5, tau_syn_i_ms=3.5, t_ref_ms=5.5)
