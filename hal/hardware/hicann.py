@@ -9,6 +9,7 @@ this project's own, documented by the declarations below and in
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any
 
 import attrs
@@ -529,21 +530,47 @@ class HICANNConfig(ChipConfig):
     # -- helpers ---------------------------------------------------------------------------------------
 
     def _set_array(self, spec: ArrayRegister, values: Any, index: Any) -> None:
-        current = spec.from_words(self.image[spec.name])
+        # Only the words holding selected elements are unpacked and repacked: the mapper writes
+        # one switch or a few synapses at a time, and a whole-array round trip per write (the
+        # weights are 114,688 elements) dominated the time to map a wafer.
         try:
-            target_shape = current[index].shape
+            chosen = _positions(spec)[index]
         except IndexError as exc:
             raise ConfigError(f"{spec.name}: index {index!r} outside the array of shape {spec.shape}: {exc}") from None
+        target_shape = np.shape(chosen)
         try:
             broadcast = np.broadcast_to(np.asarray(values), target_shape)
         except ValueError:
             raise ConfigError(
                 f"{spec.name}: values of shape {np.shape(values)} do not fit the selection of shape {target_shape}"
             ) from None
-        positions = np.arange(current.size).reshape(current.shape)[index]
-        checked = spec.check(broadcast, lambda i: spec.describe_index(int(np.ravel(positions)[i])))
-        current[index] = checked
-        self.image[spec.name][:] = spec.to_words(current)
+        flat = np.ravel(chosen)
+        checked = spec.check(broadcast, lambda i: spec.describe_index(int(flat[i])))
+        if flat.size == 0:
+            return
+        word, slot = np.divmod(flat, spec.per_word)
+        touched, local = np.unique(word, return_inverse=True)
+        words = self.image[spec.name]
+        elements = _unpack_words(spec, words[touched])
+        # In selection order, as ``array[index] = values`` assigns: a repeated element keeps its last value.
+        elements[local.ravel(), slot] = np.ravel(checked)
+        words[touched] = spec.to_words(elements)
+
+
+@functools.cache
+def _positions(spec: ArrayRegister) -> np.ndarray:
+    """The flat index of each element of ``spec``'s typed array, in its shape (read-only, shared)."""
+    positions = np.arange(int(np.prod(spec.shape))).reshape(spec.shape)
+    positions.flags.writeable = False
+    return positions
+
+
+def _unpack_words(spec: ArrayRegister, words: np.ndarray) -> np.ndarray:
+    """(len(words), per_word) elements of some words of ``spec`` (as :meth:`ArrayRegister.from_words`, unshaped)."""
+    w = np.asarray(words, dtype=np.uint64).reshape(-1, 1)
+    shifts = np.arange(spec.per_word, dtype=np.uint64) * np.uint64(spec.element_width)
+    mask = np.uint64((1 << spec.element_width) - 1)
+    return ((w >> shifts) & mask).astype(spec.element_dtype)
 
 
 def _switch_enum(switch: Any, kind: type) -> int:
