@@ -34,11 +34,11 @@ import numpy as np
 from hal_plugins.calibration.harness import measure_together
 
 from hal import coordinates as C
-from hal.calibration import Kind, Transform, fit_transform
 from hal.analog.domains import PAPER_DOMAINS
+from hal.calibration import Kind, Transform, fit_transform
 from hal.logging import get_logger
 
-__all__ = ["Routine", "ROUTINES", "ORDER", "measure_parameter", "measure_parameters", "run_routine", "run_routines", "measurements"]
+__all__ = ["ORDER", "ROUTINES", "Routine", "measure_parameter", "measure_parameters", "measurements", "run_routine", "run_routines"]
 
 log = get_logger(__name__)
 

@@ -31,7 +31,7 @@ from hal.hardware.wafer import WaferConfig
 from hal.logging import get_logger
 from hal.progress import ProgressBar
 
-__all__ = ["BATCH", "TARGETS", "TABLE_II", "calibrate", "spread"]
+__all__ = ["BATCH", "TABLE_II", "TARGETS", "calibrate", "spread"]
 
 log = get_logger(__name__)
 
@@ -102,7 +102,7 @@ def calibrate(backend, backend_name: str, wafer: int, hicanns: Sequence[C.HICANN
             for name in parameters:
                 routine = ROUTINES[name]
 
-                def measured(k: int, name: str = name) -> None:
+                def measured(k: int, name: str = name, group: list = group) -> None:
                     nonlocal done
                     done += 1
                     info = f"HICANN {group[k].enum} {name}"

@@ -6,16 +6,18 @@ import json
 
 import numpy as np
 import pytest
-
-import hal
-from hal import coordinates as C
-from hal.calibration import open_store
-from hal.cli import main
-from hal.analog.transfer import dac_to_voltage_mv, nominal
 from hal_plugins.calibration.harness import Harness
 from hal_plugins.calibration.routines import ROUTINES, run_routine
 from hal_plugins.emulator.kernel import kernel_available
 from hal_plugins.emulator.mismatch import MismatchModel
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hal
+from hal import coordinates as C
+from hal.analog.transfer import dac_to_voltage_mv, nominal
+from hal.calibration import open_store
+from hal.cli import main
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 
@@ -90,8 +92,9 @@ def test_calibrate_bad_arguments(tmp_path, capsys):
 
 
 def test_a_backend_with_few_readout_channels_is_measured_in_groups():
-    from hal.backend import Capabilities
     from hal_plugins.emulator.backend import EmulatorBackend
+
+    from hal.backend import Capabilities
 
     class TwoTraces(EmulatorBackend):
         name = "two-traces"
@@ -100,3 +103,36 @@ def test_a_backend_with_few_readout_channels_is_measured_in_groups():
     backend = TwoTraces(wafer=2, mismatch="none", links="lossless")
     t = run_routine(Harness(2, H), backend, ROUTINES["e_l_mv"], {})
     assert t.success.all() and t.dac(1000.0, [0])[0] == round(1000.0 * 1023 / 1800)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.floats(-1e3, 1e3, allow_nan=False)), max_size=40), st.integers(0, 3))
+def test_grouped_median_is_numpys_median_per_row(pairs, minimum):
+    from hal_plugins.calibration.routines import _grouped_median
+
+    rows = np.array([r for r, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=float)
+    got = _grouped_median(rows, values, 6, minimum=minimum)
+    for row in range(6):
+        mine = values[rows == row]
+        if mine.size >= max(minimum, 1):
+            assert got[row] == np.median(mine)
+        else:
+            assert np.isnan(got[row])
+
+
+def test_synaptic_time_constant_analysis_recovers_known_decays_for_every_circuit_at_once():
+    """Synthetic membranes: events every 80 ms whose dV/dt decays with a per-circuit tau; one circuit gets no input."""
+    from hal_plugins.calibration.routines import _tau_synaptic
+
+    dt, n = 0.02, 20_000
+    times = np.arange(n) * dt
+    tau_ms = np.linspace(0.5, 5.0, 7)
+    slope = np.zeros((tau_ms.size + 1, n))
+    for at in (10.0, 90.0, 170.0, 250.0, 330.0):
+        since = times - at
+        slope[:-1] += np.where(since >= 0, np.exp(-np.maximum(since, 0)[None, :] / tau_ms[:, None]), 0.0)
+    v = 500.0 + np.cumsum(slope, axis=1) * dt  # hardware mV; the last circuit stays flat
+    got = _tau_synaptic(times, v)
+    np.testing.assert_allclose(got[:-1], tau_ms * 1e3 / 1e4, rtol=1e-6)  # biological ms -> hardware us
+    assert np.isnan(got[-1])
