@@ -10,7 +10,8 @@ written down once.
   neuron blocks go through the merger tree (:data:`DNC_TREE_INPUT`, :func:`tree_modes`), several
   of them onto one channel where the tree allows it.
 * :func:`feed_driver` -- an L1 line onto a synapse driver: crossbar switch (from a horizontal
-  line), synapse switch, driver enabled with local input.
+  line), synapse switch, driver enabled with local input; :func:`feed_drivers` does the same for
+  many drivers of one chip with one write per register.
 * :func:`enable_highspeed_link` -- the FPGA's high-speed link to a HICANN.
 
 Sources: HARDWARE_FACTS.md, section 5 (merger tree, DNC mergers, sending repeaters), and
@@ -36,12 +37,15 @@ from __future__ import annotations
 
 import enum
 
+import numpy as np
+
 from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode, RepeaterMode
 from hal.hardware.wafer import WaferConfig
 
-__all__ = ["DNC_TREE_INPUT", "ChannelSource", "configure_channel", "enable_highspeed_link", "feed_driver", "tree_blocks",
+__all__ = ["DNC_TREE_INPUT", "ChannelSource", "configure_channel", "enable_highspeed_link", "feed_driver", "feed_drivers",
+           "tree_blocks",
            "tree_modes"]
 
 #: The merger whose output is DNC merger ``j``'s tree input, as (level, index) (marocco MergerTreeGraph.cpp).
@@ -172,6 +176,27 @@ def feed_driver(chip: HICANNConfig, driver: C.SynapseDriverOnHICANN, vline: C.VL
         chip.set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value), True)
     chip.set_synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver.value, vline=vline.value), True)
     chip.synapse_drivers.update(driver.value, enable=True, locin=True)
+
+
+def feed_drivers(chip: HICANNConfig, feeds) -> None:
+    """:func:`feed_driver` for each (driver, vline, hline or None) of ``feeds``, one write per register.
+
+    The registers end as after calling :func:`feed_driver` for each in turn; a mapped wafer has
+    ~10^5 of them, and each single write unpacks and packs a whole switch register.
+    """
+    crossbar, synapse, drivers = [], [], []
+    for driver, vline, hline in feeds:
+        if hline is not None:
+            crossbar.append(divmod(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value).enum, 8))
+        synapse.append(divmod(C.SynapseSwitchOnHICANN(switch_row=driver.value, vline=vline.value).enum, 32))
+        drivers.append(driver.value)
+    for pairs, write in ((crossbar, chip.set_crossbar_switches), (synapse, chip.set_synapse_switches)):
+        if pairs:
+            rows, bits = zip(*pairs)
+            write(1, index=(np.array(rows), np.array(bits)))
+    if drivers:
+        chip.synapse_drivers.set_column("enable", True, index=drivers)
+        chip.synapse_drivers.set_column("locin", True, index=drivers)
 
 
 def enable_highspeed_link(config: WaferConfig, hicann: C.HICANNOnWafer) -> None:

@@ -12,7 +12,7 @@ import functools
 
 from hal import coordinates as C
 from hal.hardware.hicann import HICANNConfig
-from hal.hardware.recipes import feed_driver
+from hal.hardware.recipes import feed_drivers
 
 __all__ = ["reachable_drivers", "drivers_reachable_from_line", "drivers_reachable_from_vline", "plan_drivers", "allocate_drivers",
            "merge_circuits"]
@@ -195,12 +195,14 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
     owner = vline_owner if vline_owner is not None else {}
     demands = {o: (_arrival(a), n) for o, (a, n) in demands.items()}
     heads, chain_next, assigned, _ = plan_drivers(free, demands, capacity=capacity, vline_owner=owner)
+    feeds = []
     for origin, pairs in heads.items():
         kind, line = demands[origin][0]
         hline = C.HLineOnHICANN(line) if kind == "H" else None
         for driver, vline in pairs:
             owner[vline] = origin
-            feed_driver(chip, C.SynapseDriverOnHICANN(driver), C.VLineOnHICANN(vline), hline=hline)
+            feeds.append((C.SynapseDriverOnHICANN(driver), C.VLineOnHICANN(vline), hline))
+    feed_drivers(chip, feeds)
     for tail, nxt in chain_next.items():
         chip.synapse_drivers.update(tail, connect_neighbor=True)
         chip.synapse_drivers.update(nxt, enable=True, locin=False)

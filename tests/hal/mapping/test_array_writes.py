@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hal import coordinates as C
-from hal.errors import ConfigError, FieldOverflowError
+from hal.errors import ConfigError, CoordinateError, FieldOverflowError
 from hal.hardware.hicann import CROSSBAR_SWITCHES, FG_CELLS, SYNAPSE_SWITCHES, SYNAPSE_WEIGHTS, HICANNConfig
-from hal.hardware.recipes import feed_driver
+from hal.hardware.recipes import feed_driver, feed_drivers
 
 SPECS = (SYNAPSE_WEIGHTS, FG_CELLS, CROSSBAR_SWITCHES, SYNAPSE_SWITCHES)
 
@@ -121,3 +121,33 @@ def test_feed_driver_closes_exactly_its_switches():
     assert chip.synapse_switch(C.SynapseSwitchOnHICANN(switch_row=driver, vline=vline.value))
     assert chip.synapse_switches.sum() == 1
     assert chip.synapse_drivers[driver].enable and chip.synapse_drivers[driver].locin
+
+
+@st.composite
+def feeds(draw):
+    """Distinct drivers of one chip, each fed from a vertical line it reaches, some through a horizontal line."""
+    pairs = sorted({(r, v.value, h.value) for h in (C.HLineOnHICANN(x) for x in range(0, 64, 3))
+                    for v in h.crossbar_vlines() for r in v.synapse_switch_rows()
+                    if C.SynapseSwitchOnHICANN(switch_row=r, vline=v.value).driver_location == "local"})
+    chosen = draw(st.lists(st.sampled_from(pairs), max_size=30, unique_by=lambda p: p[0]))
+    return [(C.SynapseDriverOnHICANN(d), C.VLineOnHICANN(v), C.HLineOnHICANN(h) if draw(st.booleans()) else None)
+            for d, v, h in chosen]
+
+
+@given(feeds())
+def test_feed_drivers_equals_feed_driver_in_turn(batch):
+    one_by_one, batched = HICANNConfig(), HICANNConfig()
+    for driver, vline, hline in batch:
+        feed_driver(one_by_one, driver, vline, hline=hline)
+    feed_drivers(batched, batch)
+    assert same_image(batched.image, one_by_one.image)
+
+
+def test_feed_drivers_refuses_a_switch_that_does_not_exist_and_changes_nothing():
+    chip = HICANNConfig()
+    before = image_copy(chip)
+    vline = C.VLineOnHICANN(0)
+    row = next(r for r in range(224) if r not in vline.synapse_switch_rows())
+    with pytest.raises(CoordinateError, match=str(row)):
+        feed_drivers(chip, [(C.SynapseDriverOnHICANN(row), vline, None)])
+    assert same_image(chip.image, before)
