@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
+import numpy as np
 
 from hal import coordinates as C
 from hal.mapping.drivers import allocate_drivers, plan_drivers
@@ -118,8 +119,10 @@ def allocate_rows(state: MappingState) -> None:
         for vline, origin in owner.items():
             state.l1.claim(L1Line.vertical(target, vline), origin)
         chip.chained += chained
+        written = []
         for origin, drivers in assigned.items():
-            _write_rows(state, target, origin, drivers, rows[origin])
+            written.extend(_place_rows(state, target, origin, drivers, rows[origin]))
+        _write_row_configs(state.config.hicann(target), written)
 
 
 def _choose_rows(chip: ChipState, lines: dict, counts: dict, owner: dict, columns: int) -> tuple[int, dict]:
@@ -138,9 +141,11 @@ def _choose_rows(chip: ChipState, lines: dict, counts: dict, owner: dict, column
     return best[1], best[2]
 
 
-def _write_rows(state: MappingState, target: C.HICANNOnWafer, origin, drivers: list[int], rows: list[PlannedRow]) -> None:
-    """The rows of ``drivers`` (skipping rows on the defect list) for ``rows`` in order: sign, decoder, divisor."""
-    cfg = state.config.hicann(target)
+def _place_rows(state: MappingState, target: C.HICANNOnWafer, origin, drivers: list[int],
+                rows: list[PlannedRow]) -> list[tuple[int, PlannedRow]]:
+    """The rows of ``drivers`` (skipping rows on the defect list) for ``rows`` in order, as (synapse row, planned row);
+    fills ``state.row_of``."""
+    placed = []
     wanted = iter(rows)
     for driver in drivers:
         for row in C.SynapseDriverOnHICANN(driver).rows():
@@ -148,9 +153,31 @@ def _write_rows(state: MappingState, target: C.HICANNOnWafer, origin, drivers: l
                 continue
             need = next(wanted, None)
             if need is None:
-                return
-            divisor = {"gmax_div_excitatory" if need.excitatory else "gmax_div_inhibitory": need.divisor}
-            cfg.synapse_rows.update(row, input_excitatory=need.excitatory, input_inhibitory=not need.excitatory,
-                                    decoder_even=need.msbs, decoder_odd=need.msbs, sel_gmax=0, **divisor)
+                return placed
+            placed.append((row.value, need))
             for slot, address in enumerate(need.addresses):
                 state.row_of[(origin, address, need.excitatory, target, need.divisor)] = (row.value, slot)
+    return placed
+
+
+def _write_row_configs(cfg, placed: list[tuple[int, PlannedRow]]) -> None:
+    """Sign, decoders and divisor of each placed row, one write per field (the rows are distinct).
+
+    The same registers as one ``synapse_rows.update`` per row, which is ~10^5 updates on a wafer.
+    """
+    if not placed:
+        return
+    table = cfg.synapse_rows
+    index = [row for row, _ in placed]
+    excitatory = np.array([need.excitatory for _, need in placed])
+    msbs = np.array([need.msbs for _, need in placed])
+    divisors = np.array([need.divisor for _, need in placed])
+    table.set_column("input_excitatory", excitatory, index=index)
+    table.set_column("input_inhibitory", ~excitatory, index=index)
+    table.set_column("decoder_even", msbs, index=index)
+    table.set_column("decoder_odd", msbs, index=index)
+    table.set_column("sel_gmax", 0, index=index)
+    for sign, field in ((True, "gmax_div_excitatory"), (False, "gmax_div_inhibitory")):
+        chosen = np.flatnonzero(excitatory == sign)
+        if chosen.size:
+            table.set_column(field, divisors[chosen], index=[index[i] for i in chosen])
