@@ -24,7 +24,9 @@ import numpy as np
 
 #: In-the-loop settings compared (all else as `hal reproduce schmitt2017`'s digits defaults);
 #: "shifted": the in-the-loop batches drawn from the training images and their four one-pixel shifts;
-#: "noise15" / "noise05": the software model trained with 15 / 5 % relative weight noise (ANNTrainer.weight_noise).
+#: "noise15" / "noise05": the software model trained with 15 / 5 % relative weight noise (ANNTrainer.weight_noise);
+#: "select": early stopping -- a quarter of the training images held out again (software model and loop train on
+#: the rest), the network measured on them after every step, and the step where they do best kept.
 VARIANTS = {
     "default": {},
     "steps40": {"steps": 40, "batch_size": 180},
@@ -32,6 +34,7 @@ VARIANTS = {
     "shifted": {"shifted": True},
     "noise15": {"ann": {"weight_noise": 0.15}},
     "noise05": {"ann": {"weight_noise": 0.05}},
+    "select": {"select": True},
 }
 
 
@@ -72,6 +75,11 @@ def trial(seed: int, variant: str, diagnose: bool) -> dict:
     settings = dict(VARIANTS[variant])
     shifted = settings.pop("shifted", False)
     ann_options = settings.pop("ann", None)
+    select = settings.pop("select", False)
+    if select:  # the selection images: the training images' last quarter, unseen by both trainings
+        k = len(data.x_train) - len(data.x_train) // 4
+        held = attrs.evolve(data, x_train=data.x_train[:k], y_train=data.y_train[:k], x_test=data.x_train[k:], y_test=data.y_train[k:])
+        return _selected_trial(seed, data, held, ann_options)
     ann, _ = _software_model(data, seed, DATASET_DEFAULTS["digits"]["ann_steps"], lambda message: None, ann_options)
     chip = hal.get_backend("noisy", wafer=100 + seed, **trial_backend_options("noisy", None))
     net = SpikingNetwork(chip, quantize(ann.weights), wafer=100 + seed, seed=seed)
@@ -95,6 +103,45 @@ def trial(seed: int, variant: str, diagnose: bool) -> dict:
                    mean_of_three=float(np.mean(predictions(sum(runs)) == data.y_test)),
                    winner_hz=float(ranked[:, -1].mean()), second_hz=float(ranked[:, -2].mean()))
     return out
+
+
+def _selected_trial(seed: int, data, held, ann_options) -> dict:
+    """Early stopping: train on ``held``'s training images, keep the step best on its test images (the
+    selection split), report that network on ``data``'s test images (the validation split)."""
+    import tempfile
+    from pathlib import Path
+
+    import hal
+    from hal_trainers.ann import accuracy
+    from hal_trainers.conversion import SpikingNetwork, quantize
+    from hal_trainers.in_the_loop import InTheLoopTrainer
+    from hal_trainers.schmitt2017.reproduce import DATASET_DEFAULTS
+    from hal_trainers.schmitt2017.trial import _software_model, trial_backend_options
+
+    ann, _ = _software_model(held, seed, DATASET_DEFAULTS["digits"]["ann_steps"], lambda message: None, ann_options)
+    chip = hal.get_backend("noisy", wafer=100 + seed, **trial_backend_options("noisy", None))
+    net = SpikingNetwork(chip, quantize(ann.weights), wafer=100 + seed, seed=seed)
+    converted = net.accuracy(data.x_test, data.y_test)
+    snapshots = {0: [w.copy() for w in ann.weights]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "state.npz"
+
+        def keep(entry):  # the checkpoint holds the weights after the step before this one
+            if path.exists():
+                with np.load(path) as z:
+                    snapshots[int(z["step"])] = [z[f"w{k}"].copy() for k in range(3)]
+
+        trainer = InTheLoopTrainer(chip, batch_size=DATASET_DEFAULTS["digits"]["itl_batch"], steps=20, seed=seed,
+                                   checkpoint=str(path), eval_test_every=1)
+        result = trainer.fit(held, ann.weights, network=net, progress=keep, curve_subset=None)
+    snapshots[len(result.curve)] = result.weights
+    scores = {c["step"]: c["test_accuracy"] for c in result.curve}
+    best = max(sorted(scores), key=lambda k: (scores[k], k))  # ties: the later step
+    final = net.accuracy(data.x_test, data.y_test)
+    net.set_weights(quantize(snapshots[best]))
+    chosen = net.accuracy(data.x_test, data.y_test)
+    return {"seed": seed, "variant": "select", "software": accuracy(ann.weights, data.x_test, data.y_test), "converted": converted,
+            "in_the_loop_last": final, "in_the_loop": chosen, "chosen_step": best, "selection_accuracy": scores}
 
 
 def main(argv=None) -> None:
