@@ -39,7 +39,7 @@ from hal_trainers.snn.augment import shift_images, square_side
 from hal_trainers.snn.estimators import SuperSpike
 from hal_trainers.snn.hardware import MappedModel
 from hal_trainers.snn.model import SpikingModel
-from hal_trainers.snn.twin import Output, Twin, simulate
+from hal_trainers.snn.twin import Output, Twin
 
 __all__ = ["Trainer", "Evaluation", "READOUTS", "SCHEDULES"]
 
