@@ -36,6 +36,7 @@ read as before.
 from __future__ import annotations
 
 import enum
+import functools
 
 import numpy as np
 
@@ -187,8 +188,8 @@ def feed_drivers(chip: HICANNConfig, feeds) -> None:
     crossbar, synapse, drivers = [], [], []
     for driver, vline, hline in feeds:
         if hline is not None:
-            crossbar.append(divmod(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value).enum, 8))
-        synapse.append(divmod(C.SynapseSwitchOnHICANN(switch_row=driver.value, vline=vline.value).enum, 32))
+            crossbar.append(_crossbar_bit(hline.value, vline.value))
+        synapse.append(_synapse_bit(driver.value, vline.value))
         drivers.append(driver.value)
     for pairs, write in ((crossbar, chip.set_crossbar_switches), (synapse, chip.set_synapse_switches)):
         if pairs:
@@ -197,6 +198,20 @@ def feed_drivers(chip: HICANNConfig, feeds) -> None:
     if drivers:
         chip.synapse_drivers.set_column("enable", True, index=drivers)
         chip.synapse_drivers.set_column("locin", True, index=drivers)
+
+
+# Cached: a wafer's mapping asks for the same few thousand switches ~10^5 times. An invalid pair
+# raises CoordinateError each time (functools.cache keeps no exceptions).
+@functools.cache
+def _crossbar_bit(hline: int, vline: int) -> tuple[int, int]:
+    """(row, bit) of crossbar switch (hline, vline) in :attr:`HICANNConfig.crossbar_switches`."""
+    return divmod(C.CrossbarSwitchOnHICANN(hline=hline, vline=vline).enum, 8)
+
+
+@functools.cache
+def _synapse_bit(switch_row: int, vline: int) -> tuple[int, int]:
+    """(row, bit) of synapse switch (switch_row, vline) in :attr:`HICANNConfig.synapse_switches`."""
+    return divmod(C.SynapseSwitchOnHICANN(switch_row=switch_row, vline=vline).enum, 32)
 
 
 def enable_highspeed_link(config: WaferConfig, hicann: C.HICANNOnWafer) -> None:

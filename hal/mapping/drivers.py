@@ -108,15 +108,23 @@ def _plan(free: set, demands: dict, candidates: dict, round_robin: bool, capacit
     def rows(driver: int) -> int:
         return capacity.get(driver, 2)
 
+    # A candidate passed over stays unusable (``free`` only shrinks, ``owner`` only grows), so each
+    # origin's search resumes where it stopped: the scan from the start was quadratic per chip.
+    tried = {o: 0 for o in order}
+
     def take_head(origin) -> bool:
-        for driver, vline in candidates[origin]:
+        options = candidates[origin]
+        for i in range(tried[origin], len(options)):
+            driver, vline = options[i]
             if driver in free and owner.get(vline, origin) == origin:
+                tried[origin] = i + 1
                 free.discard(driver)
                 owner[vline] = origin
                 heads[origin].append((driver, vline))
                 assigned[origin].append(driver)
                 have[origin] += rows(driver)
                 return True
+        tried[origin] = len(options)
         return False
 
     def grow(origin) -> bool:
