@@ -30,9 +30,10 @@ def run_doc(monkeypatch, tmp_path) -> dict:
     return namespace
 
 
-def test_the_doc_has_the_example_and_the_scheme_snippet():
+def test_the_doc_has_the_example_the_scheme_and_the_rate_snippets():
     blocks = python_blocks()
-    assert len(blocks) == 2
+    assert len(blocks) == 3
+    assert "estimator=RateBased(" in blocks[2]
     example = blocks[0]
     assert 'load_dataset("digits10")' in example
     assert "SpikingModel(LatencyCoding(64)" in example and "dt_ms=0.5" in example
@@ -62,6 +63,7 @@ def test_the_doc_runs_on_a_subset(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(hal_trainers.datasets, "load_dataset", subset)
     namespace = run_doc(monkeypatch, tmp_path)
     check(namespace, tmp_path, capsys, 100)
+    assert namespace["trainer"].estimator.name == "rate" and namespace["model"].layers[-1].spiking  # the rate snippet ran last
 
 
 @pytest.mark.slow
