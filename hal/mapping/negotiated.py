@@ -363,10 +363,7 @@ def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list,
                 continue
             parent, path = branch
             if parent in tree and not any(blocked[n] for n in path):
-                kept.append((net, target, parent, path))
-                for n in path:
-                    blocked[n] = 1
-                tree.update(path)
+                _keep(kept, blocked, tree, net, target, branch)
             else:
                 retry.append(net)
     # One more expansion per dropped branch, over the lines nobody kept (no sharing: other buses are blocked).
@@ -383,11 +380,7 @@ def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list,
             if found is None:
                 dropped += 1
                 continue
-            parent, path = found
-            kept.append((net, target, parent, path))
-            for n in path:
-                blocked[n] = 1
-            tree.update(path)
+            _keep(kept, blocked, tree, net, target, found)
     # The targets left for later, over the lines still free, with a short expansion each, while time is left.
     later = [net for net in nets if net.later]
     for i, net in enumerate(later):
@@ -397,14 +390,18 @@ def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list,
         tree = set(net.fixed) | {n for k in kept if k[0] is net for n in k[3]}
         for target in net.later:
             found = router.search(tree, target, _LATER_EXPANSIONS)
-            if found is None:
-                continue
-            parent, path = found
-            kept.append((net, target, parent, path))
-            for n in path:
-                blocked[n] = 1
-            tree.update(path)
+            if found is not None:
+                _keep(kept, blocked, tree, net, target, found)
     return kept, dropped
+
+
+def _keep(kept: list, blocked, tree: set, net, target, branch) -> None:
+    """Keep ``branch`` (parent, path) for ``net``'s ``target``: its lines are taken, and the bus's tree grows by them."""
+    parent, path = branch
+    kept.append((net, target, parent, path))
+    for n in path:
+        blocked[n] = 1
+    tree.update(path)
 
 
 def _wanted(state: MappingState) -> set:
