@@ -346,6 +346,9 @@ class Recording:
     spike_times_ms: tuple[tuple[np.ndarray, np.ndarray], ...]  # per sample: (times_ms, neuron column)
     hardware: RunResult
     unattributed_events: int
+    # (hicann, denmem) -> its index in the experiment's record_membrane, filled on first use: a
+    # trainer reads hundreds of traces per run, and searching the list for each was quadratic.
+    _membrane_index: dict = attrs.field(init=False, factory=dict, repr=False)
 
     @classmethod
     def from_result(cls, experiment: Experiment, wiring: Wiring, result: RunResult) -> Recording:
@@ -425,9 +428,14 @@ class Recording:
     def membrane(self, hicann: C.HICANNOnWafer, neuron: C.NeuronOnHICANN) -> tuple[np.ndarray, np.ndarray]:
         """(times_ms, (samples, times) membrane in biological mV) of a recorded denmem."""
         wanted = (hicann, neuron)
-        if wanted not in self.experiment.record_membrane or self.hardware.membrane is None:
+        index = self._membrane_index
+        if not index:
+            # The first occurrence of each, as list.index finds it.
+            for k, key in reversed(list(enumerate(self.experiment.record_membrane))):
+                index[key] = k
+        k = index.get(wanted)
+        if k is None or self.hardware.membrane is None:
             raise ConfigError(f"{hicann!r} {neuron!r}: membrane not recorded; recorded: {list(self.experiment.record_membrane)}")
-        k = self.experiment.record_membrane.index(wanted)
         d = self.experiment.domains
         return d.ticks_to_ms(self.hardware.membrane_times), d.hw_mv_to_mv(self.hardware.membrane[:, k, :])
 

@@ -9,7 +9,7 @@ from hal.errors import ConfigError
 from hal.experiment.model import LINK_EVENTS_PER_HW_S, Experiment, Recording, check_inputs
 from hal.extension.manager import default_plugins
 from hal.logging import get_logger
-from hal.netlist.wiring import extract_wiring
+from hal.netlist.wiring import WiringCache
 
 __all__ = ["run", "predicted_link_load", "LINK_CAPACITY_HZ"]
 
@@ -38,6 +38,25 @@ def _warn_about_link_load(experiment: Experiment, request: RunRequest) -> None:
                         note="events beyond the link's capacity will be dropped (and counted) on backends that model the links")
 
 
+#: The attribute under which :func:`run` keeps its :class:`WiringCache` on a backend instance.
+_CACHE_ATTRIBUTE = "_hal_run_wiring_cache"
+
+
+def _wiring_cache(backend: Backend) -> WiringCache:
+    """The cache of :func:`run`'s readings for this backend instance (a fresh one where the instance takes no attributes).
+
+    It lives on the backend so that consecutive runs on it (an in-the-loop training's steps,
+    which change only weights) read the configuration once; nothing is shared between backends.
+    """
+    attributes = getattr(backend, "__dict__", None)
+    if attributes is None:
+        return WiringCache()
+    cache = attributes.get(_CACHE_ATTRIBUTE)
+    if not isinstance(cache, WiringCache):
+        cache = attributes[_CACHE_ATTRIBUTE] = WiringCache()
+    return cache
+
+
 def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     """Configure ``backend`` for ``experiment`` (only what changed), run it, return the recording."""
     if not isinstance(backend, Backend):
@@ -45,7 +64,8 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     plugins = plugins or default_plugins()
     # Without synapses: the recording needs only neurons, origins and what reaches the trace, and
     # the backend reads its own synapse table (on a full wafer a second one would be 1.1 GB).
-    wiring = extract_wiring(experiment.config, synapses=False)
+    # Reused while only weights changed since the last run on this backend (see _wiring_cache).
+    wiring = _wiring_cache(backend).read(experiment.config, synapses=False)
     check_inputs(experiment, wiring)
     if not any(wiring.recorded) and not experiment.record_membrane:
         # Not an error: an empty configuration runs and records nothing, which is worth saying once.

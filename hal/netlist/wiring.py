@@ -28,6 +28,14 @@ drives its own line; with ``towards_west`` also the western neighbour's line (th
 hardware's left output). A driver with
 ``connect_neighbor`` passes its input to the next driver on the same side
 (``d + 2``) when that one is enabled and not listening to L1 itself.
+
+Reading the registers is most of an in-the-loop step on a small network (a step changes only
+synapse weights, and each run read everything twice). :class:`WiringCache` keeps the last
+reading and reuses it while every register except ``synapse_weight`` is unchanged (compared
+word for word, so invalidation is exact); the synapse table is then the weight-free table of
+every synapse the registers realise, filtered by the current weights (see
+:meth:`WiringCache.read`). A cache belongs to one reader (a backend instance), never to the
+module.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ import numpy as np
 
 from hal import coordinates as C
 from hal.hardware.fpga import FPGAConfig
-from hal.hardware.hicann import GbitDirection, HICANNConfig, MergerMode
+from hal.hardware.hicann import SYNAPSE_WEIGHTS, GbitDirection, HICANNConfig, MergerMode
 from hal.hardware.wafer import WaferConfig
 from hal.netlist.l1 import Origin, drivers_reached, l1_lines
 from hal.netlist.merger_tree import tree_inputs
@@ -47,12 +55,14 @@ from hal.netlist.neurons import (
     PARAMETER_NAMES,
     DenmemTransform,
     LogicalNeuron,
+    NeuronReadout,
     denmem_parameters,
     read_neurons,
 )
 from hal.netlist.synapses import SynapseTable, read_synapses
 
-__all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "extract_wiring", "denmem_parameters", "l1_lines", "PARAMETER_NAMES"]
+__all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "WiringCache", "MAX_CACHED_SYNAPSES", "extract_wiring",
+           "denmem_parameters", "l1_lines", "PARAMETER_NAMES"]
 
 _PASSES_RIGHT = (MergerMode.RIGHT_ONLY, MergerMode.MERGE)
 _PASSES_LEFT = (MergerMode.LEFT_ONLY, MergerMode.MERGE)
@@ -181,11 +191,162 @@ def extract_wiring(config: WaferConfig, denmem_transform: DenmemTransform | None
     reaches (:func:`hal.netlist.l1.drivers_reached`), and their synapses
     (:func:`hal.netlist.synapses.read_synapses`).
     """
-    hicanns = dict(config.hicanns())
-    found_neurons = read_neurons(hicanns, denmem_transform)
-    found = _read_origins(config, found_neurons.neurons)
-    table = (read_synapses(hicanns, drivers_reached(config, found.origins), found_neurons.post_of_denmem) if synapses
-             else SynapseTable.empty())
-    return Wiring(found_neurons.neurons, found_neurons.parameters, tuple(found.origins), table, found.neuron_origin,
-                  frozenset(found.input_origins), found.recorded, tuple(found.background), found.pll_mhz, found_neurons.adex,
-                  tuple(found.fanout))
+    structure = _Structure.read(config, denmem_transform, synapses)
+    return structure.with_table(structure.read_table(dict(config.hicanns())) if synapses else SynapseTable.empty())
+
+
+# -- reading once, reusing while only weights change -------------------------------------------------
+
+#: The register a :class:`WiringCache` refreshes instead of reading the wiring again.
+_WEIGHTS = SYNAPSE_WEIGHTS.name
+
+#: Weight-free synapse entries above which a :class:`WiringCache` does not keep the table between
+#: runs (8 M entries are about 200 MB; a full wafer's 44 M, 1.1 GB, are read afresh each run instead).
+MAX_CACHED_SYNAPSES = 2**23
+
+
+@attrs.frozen(eq=False)
+class _Structure:
+    """Everything a configuration wires apart from its synapse weights.
+
+    ``base`` is the wiring with an empty synapse table; ``drivers`` (None without synapses) the
+    drivers each origin reaches, which with ``post_of_denmem`` is all :func:`read_synapses` needs
+    besides the chips' registers.
+    """
+
+    base: Wiring
+    post_of_denmem: dict[int, np.ndarray]
+    drivers: list[dict[int, list[int]]] | None
+
+    @classmethod
+    def read(cls, config: WaferConfig, denmem_transform: DenmemTransform | None, synapses: bool) -> _Structure:
+        found_neurons: NeuronReadout = read_neurons(dict(config.hicanns()), denmem_transform)
+        found = _read_origins(config, found_neurons.neurons)
+        base = Wiring(found_neurons.neurons, found_neurons.parameters, tuple(found.origins), SynapseTable.empty(), found.neuron_origin,
+                      frozenset(found.input_origins), found.recorded, tuple(found.background), found.pll_mhz, found_neurons.adex,
+                      tuple(found.fanout))
+        return cls(base, found_neurons.post_of_denmem, drivers_reached(config, found.origins) if synapses else None)
+
+    def read_table(self, hicanns: dict[C.HICANNOnWafer, HICANNConfig]) -> SynapseTable:
+        return read_synapses(hicanns, self.drivers, self.post_of_denmem)
+
+    def with_table(self, table: SynapseTable) -> Wiring:
+        return self.base if not len(table) and not len(self.base.synapses) else attrs.evolve(self.base, synapses=table)
+
+
+def _unit_weights(chip: HICANNConfig) -> HICANNConfig:
+    """``chip`` with every synaptic weight 1 (its other registers shared, not copied): read through it,
+    the synapse table lists every synapse the registers realise, whatever its weight, with the
+    conductance of weight 1 (the row's unit conductance)."""
+    image = dict(chip.image)
+    image[_WEIGHTS] = np.empty_like(chip.image[_WEIGHTS])
+    unit = HICANNConfig(image)
+    unit.set_weights(1)
+    return unit
+
+
+@attrs.frozen(eq=False)
+class _WeightFreeTable:
+    """Every synapse the registers realise whatever its weight (conductance: weight 1), and where its weight is.
+
+    :meth:`weighted` is the table :func:`read_synapses` reads for the chips' current weights,
+    entry for entry and bit for bit: that reading lists the same synapses in the same order,
+    leaving out those of weight 0, and its conductance is the weight times the same unit
+    conductance.
+    """
+
+    table: SynapseTable
+    # per HICANN with synapses: (its coordinate, the table rows on it)
+    groups: tuple[tuple[C.HICANNOnWafer, np.ndarray], ...]
+
+    @classmethod
+    def read(cls, structure: _Structure, hicanns: dict[C.HICANNOnWafer, HICANNConfig]) -> _WeightFreeTable:
+        table = structure.read_table({h: _unit_weights(chip) for h, chip in hicanns.items()})
+        order = np.argsort(table.hicann, kind="stable")
+        ordered = table.hicann[order]
+        bounds = np.concatenate(([0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1, [ordered.size])) if ordered.size else np.zeros(1, int)
+        groups = tuple((C.HICANNOnWafer(int(ordered[a])), order[a:b]) for a, b in zip(bounds[:-1], bounds[1:]))
+        return cls(table, groups)
+
+    def weighted(self, hicanns: dict[C.HICANNOnWafer, HICANNConfig]) -> SynapseTable:
+        t = self.table
+        weight = np.zeros(len(t), dtype=SYNAPSE_WEIGHTS.element_dtype)
+        for h, rows in self.groups:
+            weight[rows] = hicanns[h].weights[t.row[rows], t.column[rows]]
+        keep = np.flatnonzero(weight)
+        return SynapseTable(t.origin[keep], t.address[keep], t.post[keep], weight[keep] * t.conductance_ns[keep], t.excitatory[keep],
+                            t.row[keep], t.column[keep], t.hicann[keep])
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def _structure_words(config: WaferConfig) -> tuple:
+    """What a wiring's structure depends on, as a value: the wafer, and per configured chip the
+    layout and bytes of every register except the synapse weights (a copy, compared as one string)."""
+    chips = []
+    for chip, cfg in config.chips():
+        names = sorted(name for name in cfg.image if name != _WEIGHTS)
+        layout = tuple((name, cfg.image[name].dtype.str, cfg.image[name].shape) for name in names)
+        chips.append((chip, layout, b"".join(np.ascontiguousarray(cfg.image[name]).tobytes() for name in names)))
+    return config.wafer, tuple(chips)
+
+
+@attrs.define
+class WiringCache:
+    """The last :func:`extract_wiring` of one reader, reused while only synapse weights change.
+
+    :meth:`read` gives what :func:`extract_wiring` gives for the same arguments (the same
+    neurons, parameters, origins and synapse table, bit for bit). It reads everything again
+    when any register other than ``synapse_weight`` differs from the last reading's (word for
+    word: neuron configuration, floating gates, decoders, drivers and rows, switches,
+    repeaters, mergers, links, FPGA), when a chip is added or removed, or when the arguments
+    differ. ``denmem_transform`` must be a pure function of its arguments for the cache's
+    life (an emulator's fixed-pattern deviations are).
+
+    While only weights change, the synapse table is made from a weight-free table read at the
+    second run with the same structure (not the first: a configuration run once never holds
+    it) and kept only if it has at most ``max_synapses`` entries; a larger one is read afresh
+    each run. The cache holds a copy of the non-weight registers (115 kB per HICANN), compared at each read.
+    ``reads`` and ``reuses`` count full readings and reuses (for tests and logs).
+    """
+
+    max_synapses: int = MAX_CACHED_SYNAPSES
+    reads: int = attrs.field(default=0, init=False)
+    reuses: int = attrs.field(default=0, init=False)
+    _words: tuple | None = attrs.field(default=None, init=False, repr=False)
+    _arguments: tuple | None = attrs.field(default=None, init=False, repr=False)
+    _structure: _Structure | None = attrs.field(default=None, init=False, repr=False)
+    _weight_free: _WeightFreeTable | None = attrs.field(default=None, init=False, repr=False)
+    _weight_free_too_large: bool = attrs.field(default=False, init=False, repr=False)
+
+    def read(self, config: WaferConfig, denmem_transform: DenmemTransform | None = None, *, synapses: bool = True) -> Wiring:
+        """:func:`extract_wiring` ``(config, denmem_transform, synapses=synapses)``, reusing the last reading where it holds."""
+        arguments = (denmem_transform, synapses)
+        hicanns = dict(config.hicanns())
+        words = _structure_words(config)
+        if self._structure is None or self._arguments != arguments or words != self._words:
+            self.clear()
+            self._structure = _Structure.read(config, denmem_transform, synapses)
+            self._words, self._arguments = words, arguments
+            self.reads += 1
+            return self._structure.with_table(self._structure.read_table(hicanns) if synapses else SynapseTable.empty())
+        self.reuses += 1
+        structure = self._structure
+        if not synapses:
+            return structure.base
+        if self._weight_free is None and not self._weight_free_too_large:
+            weight_free = _WeightFreeTable.read(structure, hicanns)
+            if len(weight_free) <= self.max_synapses:
+                self._weight_free = weight_free
+            else:
+                self._weight_free_too_large = True
+                return structure.with_table(weight_free.weighted(hicanns))
+        if self._weight_free is None:
+            return structure.with_table(structure.read_table(hicanns))
+        return structure.with_table(self._weight_free.weighted(hicanns))
+
+    def clear(self) -> None:
+        """Forget the last reading (the next :meth:`read` reads everything)."""
+        self._words = self._arguments = self._structure = self._weight_free = None
+        self._weight_free_too_large = False

@@ -30,7 +30,7 @@ from hal.configuration.configurator import RegisterWrite
 from hal.errors import BackendError, ConfigError, UnknownNameError
 from hal.netlist import build_netlist, trace_events
 from hal.netlist.bio import L1_DELAY_HW_S, bio_parameters, integration_step, membrane_neurons
-from hal.netlist.wiring import SynapseTable, Wiring, extract_wiring
+from hal.netlist.wiring import SynapseTable, Wiring, WiringCache
 from hal_plugins.emulator.kernel import DEFAULT_DT_MS, EmulatorNetwork, simd_levels, simulate
 from hal_plugins.emulator.links import LOSSLESS, LinkModel, pass_events
 from hal_plugins.emulator.mismatch import NONE, TABLE_II, UNCALIBRATED, CircuitDeviations, MismatchModel
@@ -92,6 +92,9 @@ class EmulatorBackend(Backend):
         #: Trial-to-trial changes on top of the fixed pattern (:mod:`hal_plugins.emulator.perturbation`).
         self.perturbation = perturbation
         self._deviations: dict[int, CircuitDeviations] = {}
+        #: The last run's reading of the registers, reused while only synapse weights change
+        #: (an in-the-loop step); see :class:`hal.netlist.wiring.WiringCache`.
+        self.wiring_cache = WiringCache()
 
     # -- register access: the perturbation hears of floating-gate programming and resets ---------
 
@@ -102,6 +105,7 @@ class EmulatorBackend(Backend):
 
     def reset(self) -> None:
         super().reset()
+        self.wiring_cache.clear()
         if self.perturbation is not None:
             self.perturbation.reset()
 
@@ -188,7 +192,7 @@ class EmulatorBackend(Backend):
     def _run(self, request: RunRequest) -> RunResult:
         config = self.wafer_config()
         self.require_locked()
-        wiring = extract_wiring(config, denmem_transform=self._denmem_transform)
+        wiring = self.wiring_cache.read(config, denmem_transform=self._denmem_transform)
         d = self.domains
         if not wiring.neurons:
             return RunResult(trace_events(wiring, [], [], [], config, request.duration), info={"neurons": 0})
