@@ -108,6 +108,39 @@ def _calibration(db: str | None, wafer: int):
     return store, f"{db}: set {store.latest_set(wafer).id} of wafer {wafer}"
 
 
+def _ranges(numbers) -> str:
+    """Sorted integers as ``0-5,8,10-12`` (what ``hal calibrate --hicann`` takes)."""
+    numbers = sorted(numbers)
+    parts, start = [], None
+    for k, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if k + 1 == len(numbers) or numbers[k + 1] != n + 1:
+            parts.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ",".join(parts)
+
+
+def check_calibrated(store, wafer: int, db: str, used) -> int:
+    """The latest set's id, after checking that it calibrates every HICANN in ``used``.
+
+    The mapping falls back to the nominal translation for what a set lacks (gmax, which the
+    routines do not calibrate, is logged); a HICANN missing from the set altogether would run
+    uncorrected while the report says "calibrated", so that is refused with the list to calibrate.
+    """
+    from hal.calibration import CalibrationMissingError
+
+    info = store.latest_set(wafer)
+    calibrated = {h for h, _ in store.entries(info.id)}
+    missing = sorted({h.enum for h in used} - calibrated)
+    if missing:
+        raise CalibrationMissingError(
+            f"--db {db}: set {info.id} of wafer {wafer} does not calibrate {len(missing)} of the {len(used)} HICANNs the mapping uses "
+            f"({_ranges(missing)}); valid a set that calibrates all of them (hal calibrate --wafer {wafer} --hicann "
+            f"{_ranges(h.enum for h in used)} --db ...), or leave --db out for the nominal translation")
+    return info.id
+
+
 def map_chain(net: Network, wafer: int = 0, store=None, clip: bool = False):
     """(config, mapping result, seconds): the chain on the whole wafer, partition placement, no loss allowed.
 
@@ -306,6 +339,7 @@ def _main(args, argv: list[str]) -> int:
     neuron, weights = PARAMETER_SETS[chosen]
     net = network(args.links, neuron=neuron, weights=weights)
     config, result, map_s = map_chain(net, args.wafer, store, clip=args.calibration_clip)
+    set_id = check_calibrated(store, args.wafer, args.db, result.hicanns_used) if store is not None else None
     log.info("synfire_mapped", links=args.links, hicanns=len(result.hicanns_used), synapses=result.synapses, lost=result.synapses_lost,
              seconds=round(map_s, 1))
     at_ms = 5.0
@@ -319,9 +353,10 @@ def _main(args, argv: list[str]) -> int:
                     "parameters": chosen, "neuron": attrs.asdict(neuron), "weight_bits": {**weights, "stimulus": 15},
                     "ns_per_weight_bit": net.ns_per_weight_bit},
         "stimulus": {"sources": args.stimulus_sources, "at_ms": at_ms, "sd_ms": args.stimulus_sd_ms, "duration_ms": duration},
-        "mapping": {"hicanns": len(result.hicanns_used), "fpgas": len(result.fpgas_used), "synapses": result.synapses,
+        "mapping": {"hicanns": len(result.hicanns_used), "hicann_enums": _ranges(h.enum for h in result.hicanns_used),
+                    "fpgas": len(result.fpgas_used), "synapses": result.synapses,
                     "lost": result.synapses_lost, "lost_reasons": result.lost_reasons, "seconds": round(map_s, 1)},
-        "emulator": {"mismatch": args.mismatch, "calibration": calibration, "calibration_clip": args.calibration_clip, "dt_ms": recording.hardware.info.get("dt_ms"),
+        "emulator": {"mismatch": args.mismatch, "calibration": calibration, "calibration_set": set_id, "calibration_clip": args.calibration_clip, "dt_ms": recording.hardware.info.get("dt_ms"),
                      "seconds": round(run_s, 1)},
         "summary": summary(rows),
         "fpga_trace": {"spikes_on_wafer": int(sum(t.size for t, _ in on_wafer.values())),

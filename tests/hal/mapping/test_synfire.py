@@ -79,6 +79,60 @@ def test_packet_reaches_the_last_of_twelve_links_on_other_chips(synfire, wafer):
     assert synfire.summary(rows)["links_with_packet"] == 12
 
 
+def test_report_rows_give_every_link_its_spike_counts_and_timing(synfire):
+    """Each link gets its row, in order, even a silent one: spikes, fraction fired, mean and sd (ms), inhibitory counts."""
+    import numpy as np
+
+    on_wafer = {"E0": (np.array([1.0, 2.0, 3.0, 3.0]), np.array([0, 1, 2, 2])), "I0": (np.array([2.5]), np.array([7])),
+                "E2": (np.array([9.0]), np.array([79]))}
+    rows = synfire.link_table(on_wafer, 4)
+    assert [r["link"] for r in rows] == [0, 1, 2, 3]
+    assert rows[0] == {"link": 0, "spikes": 4, "fired": 3 / 80, "mean_ms": 2.25, "sd_ms": round(float(np.std([1, 2, 3, 3])), 3),
+                       "inhibitory_spikes": 1, "inhibitory_fired": 1 / 20, "inhibitory_mean_ms": 2.5}
+    assert rows[1] == rows[3] | {"link": 1}
+    assert rows[3] == {"link": 3, "spikes": 0, "fired": 0.0, "mean_ms": None, "sd_ms": None,
+                       "inhibitory_spikes": 0, "inhibitory_fired": 0.0, "inhibitory_mean_ms": None}
+    assert (rows[2]["spikes"], rows[2]["mean_ms"], rows[2]["sd_ms"]) == (1, 9.0, 0.0)
+    assert json.loads(json.dumps(rows)) == rows  # what report.json's per_link holds, unchanged
+
+
+@pytest.fixture
+def partial_calibration(tmp_path):
+    """A database whose one set calibrates (nominally) HICANNs 5 and 383 of wafer 0, none a short chain uses."""
+    from hal.calibration import SQLiteStore, nominal_transform
+
+    path = tmp_path / "calib.sqlite"
+    with SQLiteStore(path) as store:
+        entries = [(h, nominal_transform(p, 512)) for h in (5, 383) for p in ("e_l_mv", "v_th_mv")]
+        store.add_set(0, entries, backend="emulator", routine="test")
+    return path
+
+
+def test_a_set_missing_hicanns_the_mapping_uses_is_refused(synfire, partial_calibration):
+    from hal import coordinates as C
+    from hal.calibration import CalibrationError, open_store
+
+    store = open_store(partial_calibration, create=False, read_only=True)
+    used = [C.HICANNOnWafer(h) for h in (0, 1, 2, 3, 4, 5, 9)]
+    with pytest.raises(CalibrationError) as info:
+        synfire.check_calibrated(store, 0, "cal.db", used)
+    assert str(info.value) == ("--db cal.db: set 1 of wafer 0 does not calibrate 6 of the 7 HICANNs the mapping uses (0-4,9); "
+                               "valid a set that calibrates all of them (hal calibrate --wafer 0 --hicann 0-5,9 --db ...), "
+                               "or leave --db out for the nominal translation")
+    assert synfire.check_calibrated(store, 0, "cal.db", [C.HICANNOnWafer(383), C.HICANNOnWafer(5)]) == 1
+
+
+def test_the_command_refuses_a_database_that_does_not_cover_the_chain(synfire, partial_calibration, tmp_path, capsys):
+    """Fast (~2 s, the mapping of two links): the chain's HICANNs that the set lacks are named; no report is written."""
+    before = partial_calibration.read_bytes()
+    assert synfire.main(["--out", str(tmp_path / "out"), "--links", "2", "--db", str(partial_calibration)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # the mapping's fallback warnings, then the error
+    assert err[-1].startswith(f"synfire: error: --db {partial_calibration}: set 1 of wafer 0 does not calibrate ")
+    assert "HICANNs the mapping uses (0" in err[-1] and "hal calibrate --wafer 0 --hicann 0" in err[-1]
+    assert not (tmp_path / "out" / "report.json").exists()
+    assert partial_calibration.read_bytes() == before
+
+
 def test_out_that_is_a_file_is_refused_before_any_work(synfire, tmp_path, capsys):
     out = tmp_path / "report"
     out.write_text("keep me")
