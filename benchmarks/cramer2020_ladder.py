@@ -1,0 +1,205 @@
+"""The ceiling ladder of the Cramer et al. network on the validation split (issue #15): what each
+step from an ordinary MLP to the trial's spiking twin costs.
+
+Train on the first 55,000 mnist16 training images, validate on the last 5,000 (the test set is not
+read). Subcommands, each printing JSON lines:
+
+* ``inputs``: what the latency code passes on (pixels that spike, distinct spike steps, the
+  intensities that do not spike);
+* ``mlp``: a 256-246-10 ReLU MLP in plain torch (Adam 1e-3, batch 100), on the intensities or on
+  what the latency code leaves of them (``--input latency``: each spiking pixel's value
+  ``1 - step / steps``, 0 where it does not spike; ``--input spiking``: the intensity of the pixels
+  that spike, 0 for the rest), with float or 4-bit weights (``--bits 4``:
+  straight-through rounding to -15..15 steps of a per-layer scale ``max|w| / 15``);
+* ``twin``: the trial's twin (``DEFAULTS``, wafer 100 + seed) mock-trained; ``--float-weights``
+  keeps the weights unrounded in the forward pass (the 4-bit range stays); after training:
+  validation and training accuracy, hidden spikes per image, hidden neurons that never fire.
+
+Run: python benchmarks/cramer2020_ladder.py inputs|mlp|twin [--epochs 3] [--bits 4] [--input latency]
+         [--float-weights] [--set name=value ...] [--seed 0] [--data-dir /work/shared/data/mnist]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+import torch
+
+#: Training images used for training; the rest of the 60,000 are the validation set.
+TRAIN = 55_000
+
+
+def _data(data_dir: str):
+    from hal_trainers.datasets import load_dataset
+
+    data = load_dataset("mnist16", data_dir)
+    return data.x_train[:TRAIN], data.y_train[:TRAIN], data.x_train[TRAIN:], data.y_train[TRAIN:]
+
+
+def _latency_values(x: np.ndarray) -> np.ndarray:
+    """What the trial's latency code keeps of each pixel: ``1 - step / steps`` where it spikes, else 0."""
+    from hal_trainers.cramer2020.trial import build_model
+
+    model = build_model(x.shape[1], 10)
+    out = np.zeros_like(x)
+    for start in range(0, len(x), 5000):
+        _, grid = model.encode_grid(x[start:start + 5000])
+        fired = grid.sum(1) > 0
+        step = grid.argmax(1).float()
+        out[start:start + 5000] = torch.where(fired, 1 - step / model.steps, torch.zeros(())).numpy()
+    return out
+
+
+def inputs(args) -> None:
+    from hal_trainers.cramer2020.trial import build_model
+
+    _, _, x, _ = _data(args.data_dir)
+    model = build_model(x.shape[1], 10)
+    _, grid = model.encode_grid(x)
+    fired = grid.sum(1) > 0
+    steps = grid.argmax(1)[fired]
+    print(json.dumps({"images": len(x), "steps": model.steps, "dt_ms": model.dt_ms,
+                      "pixels_nonzero_per_image": round(float((x > 0).sum(1).mean()), 1),
+                      "pixels_above_0.01_per_image": round(float((x > 0.01).sum(1).mean()), 1),
+                      "pixels_spiking_per_image": round(float(fired.sum(1).float().mean()), 1),
+                      "distinct_spike_steps": int(torch.unique(steps).numel()),
+                      "spikes_per_step": torch.bincount(steps, minlength=model.steps).tolist(),
+                      "intensity_of_dropped_pixels_mean": round(float(x[(x > 0) & ~fired.numpy()].mean()), 3),
+                      "ink_dropped_fraction": round(float(x[~fired.numpy()].sum() / x.sum()), 3)}))
+
+
+class _MLP(torch.nn.Module):
+    def __init__(self, bits: int | None, seed: int):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.l1, self.l2, self.bits = torch.nn.Linear(256, 246), torch.nn.Linear(246, 10), bits
+
+    def _w(self, layer):
+        if self.bits is None:
+            return layer.weight
+        top = 2 ** (self.bits - 1) - 1
+        scale = layer.weight.detach().abs().max() / top
+        q = torch.round(layer.weight / scale).clamp(-top, top) * scale
+        return layer.weight + (q - layer.weight).detach()
+
+    def forward(self, x):
+        h = torch.relu(torch.nn.functional.linear(x, self._w(self.l1), self.l1.bias))
+        return torch.nn.functional.linear(h, self._w(self.l2), self.l2.bias)
+
+
+def mlp(args) -> None:
+    x, y, xv, yv = _data(args.data_dir)
+    if args.input == "latency":
+        x, xv = _latency_values(x), _latency_values(xv)
+    elif args.input == "spiking":  # the intensities of the pixels that spike, 0 for the rest
+        x, xv = np.where(_latency_values(x) > 0, x, 0), np.where(_latency_values(xv) > 0, xv, 0)
+    x, y, xv, yv = (torch.as_tensor(np.array(a)) for a in (x, y, xv, yv))
+    net = _MLP(args.bits, args.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    started = time.process_time()
+    for epoch in range(int(args.epochs)):
+        order = torch.as_tensor(np.random.default_rng([args.seed, epoch]).permutation(len(x)))
+        for k in range(0, len(x), 100):
+            idx = order[k:k + 100]
+            loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx].long())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            val = float((net(xv).argmax(1) == yv).float().mean())
+            train = float((net(x[:5000]).argmax(1) == y[:5000]).float().mean())
+        print(json.dumps({"model": "mlp", "input": args.input, "bits": args.bits, "epoch": epoch + 1, "validation": val,
+                          "train_first_5000": train, "cpu_s": round(time.process_time() - started, 1)}), flush=True)
+
+
+def _twin_setup(args):
+    import hal
+    from hal.logging import configure
+    from hal_trainers.cramer2020.trial import DEFAULTS, build_model, calibrate_input_weights
+    from hal_trainers.snn import MappedModel, SuperSpike, Trainer
+
+    configure(level="warning")
+    cfg = dict(DEFAULTS)
+    for item in args.set:
+        key, value = item.split("=", 1)
+        cfg[key] = type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else value
+    x, y, xv, yv = _data(args.data_dir)
+    model = build_model(x.shape[1], 10, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"],
+                        init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed)
+    if args.float_weights:
+        for proj in model.projections:
+            proj.quantized = lambda proj=proj: proj.weight.clamp(-15, 15)
+    mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + args.seed), wafer=100 + args.seed)
+    options = {k: cfg[k] for k in ("augment_shift", "lr_schedule", "weight_decay", "hidden_dropout", "label_smoothing") if k in cfg}
+    trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
+                      readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=args.seed, **options)
+    calibrate_input_weights(trainer, mapped.twin, x, target=cfg["target_rate"])
+    return cfg, model, mapped, trainer, (x, y, xv, yv)
+
+
+def _diagnose(trainer, twin, x, y) -> dict:
+    """Accuracy, spikes per image, hidden neurons that never fire, readout margin on images ``x``."""
+    fired, spikes, right, margins = None, 0.0, 0, []
+    with torch.no_grad():
+        for start in range(0, len(x), 500):
+            out, _ = trainer.forward(twin, x[start:start + 500], train=False)
+            count = out.spikes[0].sum(1)
+            fired = count.sum(0) if fired is None else fired + count.sum(0)
+            spikes += float(count.sum())
+            right += int((out.logits.argmax(1).numpy() == y[start:start + 500]).sum())
+            top2 = out.logits.topk(2, dim=1).values
+            margins.append((top2[:, 0] - top2[:, 1]).numpy())
+    return {"accuracy": right / len(x), "hidden_spikes_per_image": round(spikes / len(x), 1),
+            "hidden_never_firing": int((fired == 0).sum()), "hidden_firing_under_1_percent": int((fired < 0.01 * len(x)).sum()),
+            "logit_margin_median": round(float(np.median(np.concatenate(margins))), 2)}
+
+
+def twin(args) -> None:
+    cfg, model, mapped, trainer, (x, y, xv, yv) = _twin_setup(args)
+    per_epoch = math.ceil(len(x) / trainer.batch_size)
+    total = math.ceil(args.epochs * per_epoch)
+    started = time.process_time()
+    changed = {k: v for k, v in cfg.items() if _default(k) != v}
+
+    def progress(entry: dict) -> None:
+        if entry["step"] % per_epoch == 0 or entry["step"] == total:
+            val = _diagnose(trainer, mapped.twin, xv, yv)
+            train = _diagnose(trainer, mapped.twin, x[:5000], y[:5000])
+            print(json.dumps({"model": "twin", "float_weights": args.float_weights, "settings": changed, "seed": args.seed,
+                              "epoch": round(entry["step"] / per_epoch, 2), "validation": val["accuracy"], "train_first_5000": train["accuracy"],
+                              **{k: v for k, v in val.items() if k != "accuracy"}, "batch_loss": round(entry["loss"], 4),
+                              "cpu_min": round((time.process_time() - started) / 60, 1)}), flush=True)
+
+    trainer.fit(mapped.twin, x, y, epochs=args.epochs, progress=progress, label="ladder")
+    if args.save:
+        torch.save(model.state_dict(), args.save)
+
+
+def _default(key):
+    from hal_trainers.cramer2020.trial import DEFAULTS
+
+    return DEFAULTS.get(key)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("inputs", "mlp", "twin"))
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--bits", type=int, default=None)
+    parser.add_argument("--input", choices=("intensity", "spiking", "latency"), default="intensity")
+    parser.add_argument("--float-weights", action="store_true")
+    parser.add_argument("--set", action="append", default=[], help="a DEFAULTS setting, name=value")
+    parser.add_argument("--save", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", default="/work/shared/data/mnist")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    {"inputs": inputs, "mlp": mlp, "twin": twin}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
