@@ -5,13 +5,18 @@ prints the trial's accuracies (twin, transfer, in-the-loop), hidden spikes per i
 backend's images per second and the wall time of each phase, and writes them as JSON.
 
 Run: python benchmarks/cramer2020_trial.py [--seed 0] [--data-dir ../shared/data/mnist]
-         [--mock-epochs 3] [--itl-epochs 1] [--threads 2] [--out cramer2020_trial.json]
+         [--mock-epochs 3] [--itl-epochs 1] [--test-subset N] [--threads 2] [--out cramer2020_trial.json]
+
+``--test-subset N`` evaluates on the first N test images only (a quick timing run; the accuracies
+are then not the trial's). The summary adds the process's CPU time and the machine's load average
+at the start and the end, since wall times on a shared machine mean little without them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import torch
@@ -27,19 +32,24 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/data/mnist")
     parser.add_argument("--mock-epochs", type=float, default=DEFAULTS["mock_epochs"])
     parser.add_argument("--itl-epochs", type=float, default=DEFAULTS["itl_epochs"])
+    parser.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only (timing runs)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the backend gets the same)")
     parser.add_argument("--out", default="cramer2020_trial.json")
     args = parser.parse_args()
     configure(level="warning")
     torch.set_num_threads(args.threads)
     dataset = load_dataset("mnist16", args.data_dir)
-    started = time.perf_counter()
+    load_start = os.getloadavg()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = run_trial(dataset, backend="noisy", seed=args.seed, backend_options={"threads": args.threads},
-                       mock_epochs=args.mock_epochs, itl_epochs=args.itl_epochs,
+                       mock_epochs=args.mock_epochs, itl_epochs=args.itl_epochs, test_subset=args.test_subset,
                        progress=lambda message: print(f"{time.perf_counter() - started:7.0f} s  {message}", flush=True))
     keep = ("software", "mock_on_backend", "in_the_loop", "hidden_spikes_per_image", "hidden_spikes_per_neuron",
             "images_per_second", "mock_s", "itl_s", "wall_s", "mapping", "scheme", "settings")
-    summary = {k: result[k] for k in keep}
+    result["cpu_s"] = time.process_time() - cpu_started
+    result["load_average_1_5_15"] = {"start": list(load_start), "end": list(os.getloadavg())}
+    result["test_subset"] = args.test_subset
+    summary = {k: result[k] for k in (*keep, "cpu_s", "load_average_1_5_15", "test_subset")}
     print(json.dumps(summary, indent=1))
     with open(args.out, "w") as fh:
         json.dump(result, fh)

@@ -198,6 +198,19 @@ class SpikeArrayInput:
         order = np.argsort(t, kind="stable")
         return t[order], i[order]
 
+    def batch(self, n_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sample, times_ms, target index) of samples ``0..n_samples - 1``: :meth:`spikes_of` of each, one after another.
+
+        In one pass (a training batch of 100 images is one call, not 100).
+        """
+        per_sample = [self.spikes[k if len(self.spikes) > 1 else 0] for k in range(n_samples)]
+        sizes = [t.size for t, _ in per_sample]
+        sample = np.repeat(np.arange(n_samples), sizes)
+        times = np.concatenate([t for t, _ in per_sample]) if per_sample else np.zeros(0)
+        index = np.concatenate([i for _, i in per_sample]) if per_sample else np.zeros(0, dtype=np.int64)
+        order = np.lexsort((times, sample))  # by sample, then time; stable like spikes_of's argsort
+        return sample[order], times[order], index[order]
+
 
 Input = PoissonInput | SpikeArrayInput
 
@@ -294,8 +307,12 @@ class Experiment:
             hicann = np.array([t.hicann.enum for t in inp.targets])
             channel = np.array([t.channel for t in inp.targets])
             address = np.array([t.address for t in inp.targets])
+            if isinstance(inp, SpikeArrayInput):
+                sample, times, index = inp.batch(self.batch_size)
+                parts.append(HardwareEvents(sample, self.domains.ms_to_ticks(times), hicann[index], channel[index], address[index]))
+                continue
             for k in range(self.batch_size):
-                times, index = inp.spikes(k, self.duration_ms) if isinstance(inp, PoissonInput) else inp.spikes_of(k)
+                times, index = inp.spikes(k, self.duration_ms)
                 ticks = self.domains.ms_to_ticks(times)
                 parts.append(HardwareEvents(np.full(ticks.size, k), ticks, hicann[index], channel[index], address[index]))
         return HardwareEvents.concatenate(parts)

@@ -65,8 +65,10 @@ def run(experiment: Experiment, backend: Backend, *, plugins=None) -> Recording:
     # Without synapses: the recording needs only neurons, origins and what reaches the trace, and
     # the backend reads its own synapse table (on a full wafer a second one would be 1.1 GB).
     # Reused while only weights changed since the last run on this backend (see _wiring_cache).
-    wiring = _wiring_cache(backend).read(experiment.config, synapses=False)
-    check_inputs(experiment, wiring)
+    cache = _wiring_cache(backend)
+    wiring = cache.read(experiment.config, synapses=False)
+    cache.derived("inputs_checked", (tuple(inp.targets for inp in experiment.inputs), experiment.record_membrane),
+                  lambda: check_inputs(experiment, wiring))
     if not any(wiring.recorded) and not experiment.record_membrane:
         # Not an error: an empty configuration runs and records nothing, which is worth saying once.
         log.warning("nothing_to_record", wafer=experiment.config.wafer.id,

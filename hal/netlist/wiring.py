@@ -41,6 +41,8 @@ module.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import attrs
 import numpy as np
@@ -63,6 +65,8 @@ from hal.netlist.synapses import SynapseTable, read_synapses
 
 __all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "WiringCache", "MAX_CACHED_SYNAPSES", "extract_wiring",
            "denmem_parameters", "l1_lines", "PARAMETER_NAMES"]
+
+_T = TypeVar("_T")
 
 _PASSES_RIGHT = (MergerMode.RIGHT_ONLY, MergerMode.MERGE)
 _PASSES_LEFT = (MergerMode.LEFT_ONLY, MergerMode.MERGE)
@@ -308,7 +312,8 @@ class WiringCache:
     second run with the same structure (not the first: a configuration run once never holds
     it) and kept only if it has at most ``max_synapses`` entries; a larger one is read afresh
     each run. The cache holds a copy of the non-weight registers (115 kB per HICANN), compared at each read.
-    ``reads`` and ``reuses`` count full readings and reuses (for tests and logs).
+    ``reads`` and ``reuses`` count full readings and reuses (for tests and logs). What a reader
+    derives from the wiring at every run can be kept with it (:meth:`derived`).
     """
 
     max_synapses: int = MAX_CACHED_SYNAPSES
@@ -319,6 +324,7 @@ class WiringCache:
     _structure: _Structure | None = attrs.field(default=None, init=False, repr=False)
     _weight_free: _WeightFreeTable | None = attrs.field(default=None, init=False, repr=False)
     _weight_free_too_large: bool = attrs.field(default=False, init=False, repr=False)
+    _derived: dict[str, tuple] = attrs.field(factory=dict, init=False, repr=False)
 
     def read(self, config: WaferConfig, denmem_transform: DenmemTransform | None = None, *, synapses: bool = True) -> Wiring:
         """:func:`extract_wiring` ``(config, denmem_transform, synapses=synapses)``, reusing the last reading where it holds."""
@@ -346,7 +352,22 @@ class WiringCache:
             return structure.with_table(structure.read_table(hicanns))
         return structure.with_table(self._weight_free.weighted(hicanns))
 
+    def derived(self, name: str, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, kept under ``name`` until the next full reading or a call with another ``key``.
+
+        For what a reader derives from the wiring of its last :meth:`read` and ``key`` alone (e.g.
+        the neurons a request's membranes belong to), so that an in-the-loop step does not derive
+        it again. One value per name. Nothing is kept when ``compute`` raises.
+        """
+        kept = self._derived.get(name)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        value = compute()
+        self._derived[name] = (key, value)
+        return value
+
     def clear(self) -> None:
         """Forget the last reading (the next :meth:`read` reads everything)."""
         self._words = self._arguments = self._structure = self._weight_free = None
         self._weight_free_too_large = False
+        self._derived.clear()

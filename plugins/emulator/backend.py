@@ -202,7 +202,8 @@ class EmulatorBackend(Backend):
         # The kernel has what it needs: the synapse table's columns it does not share (1 GB on a full
         # wafer) are let go before it builds its own tables, the peak of the run.
         wiring = attrs.evolve(wiring, synapses=SynapseTable.empty())
-        record = membrane_neurons(wiring, request)
+        # Which neuron each requested membrane belongs to: the same at every step of a training loop.
+        record = self.wiring_cache.derived("membrane_neurons", request.membrane, lambda: membrane_neurons(wiring, request))
         dt, membrane_dt = integration_step(self.dt_ms, request, d, record is not None)
         result = simulate(emulated, request.n_samples, float(d.ticks_to_ms(request.duration)), dt_ms=dt, record=record,
                           record_every_ms=membrane_dt, dtype=self.dtype, threads=self.threads, simd=self.simd)

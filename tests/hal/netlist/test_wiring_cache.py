@@ -184,3 +184,28 @@ def test_random_weight_edits_give_the_fresh_reading(paper, data):
             config.hicann(C.HICANNOnWafer(h)).set_weights(weight, rows=row, columns=column)
         assert_same_wiring(cache.read(config), extract_wiring(config))
     assert cache.reads == 1
+
+
+def test_derived_values_are_kept_per_key_until_the_next_full_reading(hand_wired):
+    cache, calls = WiringCache(), []
+
+    def count_neurons():
+        calls.append(1)
+        return len(wiring.neurons)
+
+    wiring = cache.read(hand_wired.config)
+    assert [cache.derived("n", "a", count_neurons) for _ in range(3)] == [2, 2, 2] and len(calls) == 1
+    assert cache.derived("n", "b", count_neurons) == 2 and len(calls) == 2  # another key: derived again
+    hand_wired.chip.set_weights(1, rows=hand_wired.row_exc, columns=hand_wired.a.x)
+    wiring = cache.read(hand_wired.config)
+    assert cache.derived("n", "b", count_neurons) == 2 and len(calls) == 2  # weights only: kept
+    hand_wired.chip.neurons.update(hand_wired.b, activate_firing=False)
+    wiring = cache.read(hand_wired.config)
+    assert cache.derived("n", "b", count_neurons) == 1 and len(calls) == 3  # a full reading: derived again
+
+    def fails():
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        cache.derived("m", "a", fails)
+    assert cache.derived("m", "a", count_neurons) == 1  # nothing was kept for the failed call

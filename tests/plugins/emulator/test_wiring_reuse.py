@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import hal
+from hal.errors import ConfigError
 from hal.experiment import Experiment, PoissonInput
 from hal.hardware.hicann import MergerMode
 from hal.testing.networks import paper_network
@@ -164,3 +165,17 @@ def test_hal_run_keeps_its_own_reading_per_backend(net):
     assert a._hal_run_wiring_cache.reads == 2
     assert (h, denmems[0]) not in {(n.hicann, n.firing) for n in rec.neurons}
     assert len(rec.neurons) == len(hal.run(experiment, b).neurons)
+
+
+def test_a_recorded_neuron_switched_off_between_runs_is_refused_before_the_backend_is_touched(net):
+    config = net.config.copy()
+    h, denmems = net.circuits(1, 1)
+    experiment = _experiment(net, config)
+    backend = hal.get_backend("emulator", wafer=3)
+    hal.run(experiment, backend)
+    hal.run(experiment, backend)
+    applied = backend.configurator.applied.copy()
+    config.hicann(h).neurons.update(denmems[0], activate_firing=False)
+    with pytest.raises(ConfigError, match=r"record_membrane\[0\]: .*belongs to no logical neuron"):
+        hal.run(experiment, backend)
+    assert backend.configurator.applied == applied  # nothing written
