@@ -19,19 +19,48 @@ import time
 from hal_plugins.bench.counting import fan_out, peak_rss_bytes, rates
 from hal_plugins.bench.networks import full_wafer, paper_experiment, paper_network, wiring_and_netlist
 
-__all__ = ["BRIAN2_COMPILE_ARGS", "bio_network", "brian2_model", "replicated", "scenario_brian2", "scenario_nest"]
+__all__ = ["BRIAN2_COMPILE_ARGS", "BRIAN2_FORMS", "BRIAN2_PRECISIONS", "bio_network", "brian2_model", "replicated", "scenario_brian2", "scenario_nest"]
 
 # NEST iaf_cond_exp parameter names of the reference backend's biological parameters.
 _NEST_NAMES = {"c_m_pf": "C_m", "g_l_ns": "g_L", "e_l_mv": "E_L", "v_th_mv": "V_th", "v_reset_mv": "V_reset", "e_rev_e_mv": "E_ex",
                "e_rev_i_mv": "E_in", "tau_syn_e_ms": "tau_syn_ex", "tau_syn_i_ms": "tau_syn_in", "t_ref_ms": "t_ref"}
 
-# Brian2: the conductance-based LIF neuron of the reference backend. The parameters are declared
-# by :func:`brian2_model`: as constants in the code where all neurons share the value, per neuron otherwise.
+# Brian2: the conductance-based LIF neuron of the reference backend, as Brian2's equations (the
+# "equations" form). The parameters are declared by :func:`brian2_model`: as constants in the code
+# where all neurons share the value, per neuron otherwise.
 _BRIAN2_EQUATIONS = """
 dv/dt = (g_l * (e_l - v) + ge * (e_e - v) + gi * (e_i - v)) / c_m : volt (unless refractory)
 dge/dt = -ge / tau_e : siemens
 dgi/dt = -gi / tau_i : siemens
 """
+
+# The same neuron in the "explicit" form: the state, and one step of the exponential Euler scheme
+# Brian2 generates for the equations above (the conductances decay exactly; v moves exactly at the
+# step's conductances; v is held while refractory), written out so that every loop-invariant factor
+# -- dt included -- is a hoisted constant: in float32 Brian2 then calls the 8-wide float exp, where
+# its own code multiplies by the double dt and calls the 4-wide double exp. The gate _open is a
+# boolean, which Brian2 turns into a selection (int(...) would be an int64, whose conversion to
+# float has no AVX2 instruction and keeps gcc from vectorising the loop).
+_BRIAN2_STATE = """
+v : volt
+ge : siemens
+gi : siemens
+lastspike : second
+"""
+_BRIAN2_UPDATE = """
+_open = not ((t - lastspike) < t_ref_open)
+_ge = exp(-dt / tau_e) * ge
+_gi = exp(-dt / tau_i) * gi
+_BA_v = (e_l * g_l / c_m + (e_e / c_m * ge + e_i / c_m * gi)) / (-g_l / c_m - (1.0 / c_m * ge + 1.0 / c_m * gi))
+_v = -_BA_v + (_BA_v + v) * exp(-dt * g_l / c_m - (dt / c_m * ge + dt / c_m * gi))
+ge = _ge
+gi = _gi
+v = _open * _v + (1 - _open) * v
+"""
+
+#: How Brian2 is given the neuron (:func:`brian2_model`), and in which precision, by default.
+BRIAN2_FORMS = ("explicit", "equations")
+BRIAN2_PRECISIONS = ("float32", "float64")
 
 # Brian2 neuron variable, unit name, and our parameter key.
 _BRIAN2_PARAMETERS = (("c_m", "pF", "c_m_pf"), ("g_l", "nS", "g_l_ns"), ("e_l", "mV", "e_l_mv"), ("e_e", "mV", "e_rev_e_mv"),
@@ -260,8 +289,8 @@ def scenario_nest(samples: int, seed: int, dt_ms: float, threads: int, repeat: i
 # -- Brian2 ----------------------------------------------------------------------------------------
 
 
-def brian2_model(params: dict, dt_ms: float) -> dict:
-    """How Brian2 is given the neuron: equations, parameters and the refractory condition.
+def brian2_model(params: dict, dt_ms: float, form: str = "explicit") -> dict:
+    """How Brian2 is given the neuron: state, update, threshold, reset and refractoriness.
 
     The model is the reference's, exactly; only its form is chosen for speed (measured on the
     paper network's 1,200 copies, docs/benchmarks.md), each choice giving the same spikes:
@@ -275,7 +304,13 @@ def brian2_model(params: dict, dt_ms: float) -> dict:
       Brian2's ``refractory=t_ref`` (which leaves refractoriness when
       ``timestep(t - lastspike) >= timestep(t_ref)``), but compared in doubles: the timestep's
       double -> int64 conversion has no AVX2 instruction and kept gcc from vectorising the
-      whole state update.
+      whole state update;
+    * ``form`` ``"equations"``: Brian2's equations (:data:`_BRIAN2_EQUATIONS`) integrated by its
+      ``exponential_euler`` (``update`` None, ``refractory`` the condition above);
+      ``"explicit"``: the state (:data:`_BRIAN2_STATE`) and the same scheme's step written out
+      (``update``, run every step in the state updater's slot), refractoriness in the threshold
+      and the update, ``lastspike`` set by the reset (``refractory`` False). In float64 both
+      forms give the same spikes; in float32 only the explicit one computes in float32.
 
     ``params``: per-neuron arrays under the reference's keys (:func:`bio_network`); values in
     the units of :data:`_BRIAN2_PARAMETERS` (``constants``: name -> (value, unit name);
@@ -283,6 +318,10 @@ def brian2_model(params: dict, dt_ms: float) -> dict:
     """
     import numpy as np
 
+    from hal.errors import ConfigError
+
+    if form not in BRIAN2_FORMS:
+        raise ConfigError(f"Brian2 form: {form!r} unknown; known: {', '.join(BRIAN2_FORMS)}")
     constants, per_neuron = {}, {}
     for variable, unit, key in _BRIAN2_PARAMETERS:
         if variable in ("v", "t_ref"):
@@ -299,19 +338,31 @@ def brian2_model(params: dict, dt_ms: float) -> dict:
     else:
         per_neuron["t_ref_open"] = (t_ref_open, "ms")
     declarations = [f"{name} : {_BRIAN2_DIMENSIONS[unit]} (constant)" for name, (_, unit) in per_neuron.items()]
-    return {"equations": "\n".join([_BRIAN2_EQUATIONS.strip(), *declarations]), "constants": constants, "per_neuron": per_neuron,
-            "refractory": "(t - lastspike) < t_ref_open"}
+    refractory = "(t - lastspike) < t_ref_open"
+    if form == "equations":
+        return {"form": form, "equations": "\n".join([_BRIAN2_EQUATIONS.strip(), *declarations]), "constants": constants,
+                "per_neuron": per_neuron, "refractory": refractory, "threshold": "v >= v_th", "reset": "v = v_reset", "update": None}
+    return {"form": form, "equations": "\n".join([_BRIAN2_STATE.strip(), *declarations]), "constants": constants,
+            "per_neuron": per_neuron, "refractory": False, "threshold": f"v >= v_th and not ({refractory})",
+            "reset": "v = v_reset\nlastspike = t", "update": _BRIAN2_UPDATE.strip()}
 
 
-def _brian2_neurons(b2, b: dict, dt_ms: float):
+def _brian2_neurons(b2, b: dict, dt_ms: float, form: str = "explicit"):
     """The ``samples`` copies of the neurons (:func:`brian2_model`), parameters set, ``v`` at rest."""
     import numpy as np
 
     m = b["samples"]
-    model = brian2_model(b["params"], dt_ms)
+    model = brian2_model(b["params"], dt_ms, form)
     namespace = {name: value * getattr(b2, unit) for name, (value, unit) in model["constants"].items()}
-    group = b2.NeuronGroup(b["n_neurons"] * m, model["equations"], threshold="v >= v_th", reset="v = v_reset",
-                           refractory=model["refractory"], method="exponential_euler", namespace=namespace, name="neurons")
+    if form == "equations":
+        group = b2.NeuronGroup(b["n_neurons"] * m, model["equations"], threshold=model["threshold"], reset=model["reset"],
+                               refractory=model["refractory"], method="exponential_euler", namespace=namespace, name="neurons")
+    else:
+        # lastspike as Brian2 keeps it for refractoriness: in the clock's dtype, "long ago" at the start.
+        group = b2.NeuronGroup(b["n_neurons"] * m, model["equations"], threshold=model["threshold"], reset=model["reset"],
+                               namespace=namespace, name="neurons", dtype={"lastspike": np.float64})
+        group.lastspike = -1e4 * b2.second
+        group.run_regularly(model["update"], when="groups", order=1, name="neurons_update")
     for name, (values, unit) in model["per_neuron"].items():
         setattr(group, name, np.tile(values, m) * getattr(b2, unit))
     group.v = np.tile(b["params"]["e_l_mv"], m) * b2.mV
@@ -371,74 +422,86 @@ def _brian2_synapses(b2, b: dict, group, inputs, copies: int) -> list:
     return objects
 
 
-def _brian2_build(b2, b: dict, dt_ms: float):
+def _brian2_build(b2, b: dict, dt_ms: float, form: str = "explicit"):
     """A fresh Brian2 network with ``b``'s copies: (network, spike monitor, input copies)."""
     b2.start_scope()
     b2.defaultclock.dt = dt_ms * b2.ms
-    group = _brian2_neurons(b2, b, dt_ms)
+    group = _brian2_neurons(b2, b, dt_ms, form)
     inputs, copies = _brian2_inputs(b2, b, dt_ms)
     monitor = b2.SpikeMonitor(group, record=False)
     return b2.Network(group, inputs, *_brian2_synapses(b2, b, group, inputs, copies), monitor), monitor, copies
 
 
 def scenario_brian2(samples: int, seed: int, dt_ms: float, target: str, repeat: int = 1, threads: int = 1,
-                    count_samples: int | None = None, hicanns: int = 0, bio_s: float = 1.0) -> dict:
+                    count_samples: int | None = None, hicanns: int = 0, bio_s: float = 1.0, form: str = "explicit",
+                    precision: str = "float32") -> dict:
     """Brian2: ``samples`` copies of the network in one simulation.
 
     ``target`` ``"cpp_standalone"`` (Brian2's strongest configuration: one C++ program, OpenMP with
     ``threads``; compile time reported apart as ``compile_s``, the program's own simulation loop as
     ``simulate_s``, the whole program run as ``wall_s``), or a runtime code-generation target
-    (``"cython"``, ``"numpy"``: one thread).
+    (``"cython"``, ``"numpy"``: one thread). ``form``: how the neuron is given (:func:`brian2_model`);
+    ``precision``: Brian2's ``core.default_float_dtype`` (float32 by default: measured 30 % less
+    CPU than float64 for the paper network's 1,200 copies, the agreement with the reference
+    unchanged; docs/benchmarks.md).
     """
-    if target == "cpp_standalone":
-        return _brian2_standalone(bio_network(samples, seed, hicanns, bio_s), dt_ms, repeat, threads, count_samples)
     import numpy as np
 
+    from hal.errors import ConfigError
+
+    if precision not in BRIAN2_PRECISIONS:
+        raise ConfigError(f"Brian2 precision: {precision!r} unknown; known: {', '.join(BRIAN2_PRECISIONS)}")
+    if form not in BRIAN2_FORMS:
+        raise ConfigError(f"Brian2 form: {form!r} unknown; known: {', '.join(BRIAN2_FORMS)}")
     b2 = importlib.import_module("brian2")
+    b2.prefs.logging.console_log_level = "ERROR"
+    b2.prefs.core.default_float_dtype = getattr(np, precision)
+    if target == "cpp_standalone":
+        return _brian2_standalone(b2, bio_network(samples, seed, hicanns, bio_s), dt_ms, repeat, threads, count_samples, form, precision)
     b2.prefs.codegen.target = target
     b2.prefs.codegen.cpp.extra_compile_args_gcc = list(BRIAN2_COMPILE_ARGS)
-    b2.prefs.logging.console_log_level = "ERROR"
     b = bio_network(samples, seed, hicanns, bio_s)
-    network, _, _ = _brian2_build(b2, bio_network(1, seed), dt_ms)
+    network, _, _ = _brian2_build(b2, bio_network(1, seed), dt_ms, form)
     network.run(10 * b2.ms)  # code generation and compilation happen here, once
     copies = 1
 
     def run():
         nonlocal copies
-        network, monitor, copies = _brian2_build(b2, b, dt_ms)
+        network, monitor, copies = _brian2_build(b2, b, dt_ms, form)
         t1 = time.perf_counter()
         network.run(b["duration_ms"] * b2.ms)
         return t1, np.asarray(monitor.count)
 
     timed = _timed(run, repeat)
     return _simulator_result(b, timed,
-                             {"version": b2.__version__, "device": "runtime", "codegen_target": target, **_brian2_layout(b, dt_ms),
-                              "dt_ms": dt_ms, "threads": 1, "input_copies": copies}, count_samples)
+                             {"version": b2.__version__, "device": "runtime", "codegen_target": target,
+                              **_brian2_layout(b, dt_ms, form, precision), "dt_ms": dt_ms, "threads": 1, "input_copies": copies},
+                             count_samples)
 
 
-def _brian2_layout(b: dict, dt_ms: float) -> dict:
+def _brian2_layout(b: dict, dt_ms: float, form: str, precision: str) -> dict:
     """What the JSON says about how Brian2 was given the network (:func:`brian2_model`, :func:`_brian2_synapses`)."""
-    model = brian2_model(b["params"], dt_ms)
-    return {"method": "exponential_euler", "compile_args": list(BRIAN2_COMPILE_ARGS), "refractory": model["refractory"],
+    model = brian2_model(b["params"], dt_ms, form)
+    return {"method": "exponential_euler" + (" (written out)" if form == "explicit" else ""), "form": form, "precision": precision,
+            "compile_args": list(BRIAN2_COMPILE_ARGS), "refractory": model["refractory"] or model["threshold"],
             "constant_parameters": sorted(model["constants"]), "per_neuron_parameters": sorted(model["per_neuron"]),
             "layout": "one NeuronGroup of all copies, one SpikeGeneratorGroup of all input events, one Synapses object "
                       "per source kind (inputs, neurons) with both signs, one SpikeMonitor (counts only), one run()"}
 
 
-def _brian2_standalone(b: dict, dt_ms: float, repeat: int, threads: int, count_samples: int | None) -> dict:
+def _brian2_standalone(b2, b: dict, dt_ms: float, repeat: int, threads: int, count_samples: int | None, form: str,
+                       precision: str) -> dict:
     """Brian2's C++ standalone device with OpenMP: generate and compile once, run the program ``repeat`` times."""
     import tempfile
 
     import numpy as np
 
-    b2 = importlib.import_module("brian2")
-    b2.prefs.logging.console_log_level = "ERROR"
     with tempfile.TemporaryDirectory(prefix="hal-bench-brian2-") as directory:
         b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
         b2.prefs.devices.cpp_standalone.openmp_threads = threads
         b2.prefs.codegen.cpp.extra_compile_args_gcc = list(BRIAN2_COMPILE_ARGS)
         t0 = time.perf_counter()
-        network, monitor, copies = _brian2_build(b2, b, dt_ms)
+        network, monitor, copies = _brian2_build(b2, b, dt_ms, form)
         network.run(b["duration_ms"] * b2.ms)
         t1 = time.perf_counter()
         b2.device.build(directory=directory, compile=True, run=False, with_output=False)
@@ -456,7 +519,7 @@ def _brian2_standalone(b: dict, dt_ms: float, repeat: int, threads: int, count_s
     timed = {"wall_s": best[0], "build_s": t1 - t0, "simulate_s": best[1], "counts": counts, "walls": [r[0] for r in runs], "load": load}
     return _simulator_result(b, timed,
                              {"version": b2.__version__, "device": "cpp_standalone", "codegen_target": "cpp_standalone",
-                              **_brian2_layout(b, dt_ms), "dt_ms": dt_ms, "threads": threads, "openmp_threads": threads,
+                              **_brian2_layout(b, dt_ms, form, precision), "dt_ms": dt_ms, "threads": threads, "openmp_threads": threads,
                               "input_copies": copies, "compile_s": t2 - t1,
                               "timing": "wall_s: the compiled program's run (loading its arrays, the loop, writing results); "
                                         "simulate_s: its simulation loop; build_s: Python network set-up and code generation; "
