@@ -28,7 +28,9 @@ import attrs
 import numpy as np
 
 #: In-the-loop settings compared (all else as `hal reproduce schmitt2017`'s digits defaults);
+#: "full10": 10 steps on the whole training set (the cost of the defaults' 20 steps of 360 images);
 #: "shifted": the in-the-loop batches drawn from the training images and their four one-pixel shifts;
+#: "lr025": the loop's learning rate halved; "leak03": the ReLU derivative's leak 0.3 instead of 0.1;
 #: "noise15" / "noise05": the software model trained with 15 / 5 % relative weight noise (ANNTrainer.weight_noise);
 #: "select": early stopping -- a quarter of the training images held out again (software model and loop train on
 #: the rest), the network measured on them after every step, and the step where they do best kept.
@@ -36,9 +38,12 @@ VARIANTS = {
     "default": {},
     "steps40": {"steps": 40, "batch_size": 180},
     "steps10": {"steps": 10},
+    "full10": {"steps": 10, "batch_size": 721},
     "shifted": {"shifted": True},
     "noise15": {"ann": {"weight_noise": 0.15}},
     "noise05": {"ann": {"weight_noise": 0.05}},
+    "lr025": {"learning_rate": 0.025},
+    "leak03": {"leak": 0.3},
     "select": {"select": True},
 }
 
