@@ -12,7 +12,8 @@ read). Subcommands, each printing JSON lines:
   that spike, 0 for the rest), with float or 4-bit weights (``--bits 4``:
   straight-through rounding to -15..15 steps of a per-layer scale ``max|w| / 15``);
 * ``twin``: the trial's twin (``DEFAULTS``, wafer 100 + seed) mock-trained; ``--float-weights``
-  keeps the weights unrounded in the forward pass (the 4-bit range stays); after training:
+  keeps the weights unrounded in the forward pass (the 4-bit range stays), ``--inhibitory-scale k``
+  makes the twin's inhibitory synapses k times stronger (a what-if on the twin); after each epoch:
   validation and training accuracy, hidden spikes per image, hidden neurons that never fire.
 
 Run: python benchmarks/cramer2020_ladder.py inputs|mlp|twin [--epochs 3] [--bits 4] [--input latency]
@@ -26,6 +27,7 @@ import json
 import math
 import time
 
+import attrs
 import numpy as np
 import torch
 
@@ -129,11 +131,14 @@ def _twin_setup(args):
         cfg[key] = type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else value
     x, y, xv, yv = _data(args.data_dir)
     model = build_model(x.shape[1], 10, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"],
-                        init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed)
+                        init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed,
+                        excitatory_divisor=cfg["excitatory_divisor"])
     if args.float_weights:
         for proj in model.projections:
             proj.quantized = lambda proj=proj: proj.weight.clamp(-15, 15)
     mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + args.seed), wafer=100 + args.seed)
+    if args.inhibitory_scale != 1.0:  # the twin's inhibitory synapses k times stronger (a what-if: the chip is not changed)
+        mapped.twin = attrs.evolve(mapped.twin, unit_i=tuple(u * args.inhibitory_scale for u in mapped.twin.unit_i))
     options = {k: cfg[k] for k in ("augment_shift", "lr_schedule", "weight_decay", "hidden_dropout", "label_smoothing") if k in cfg}
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=args.seed, **options)
@@ -169,14 +174,14 @@ def twin(args) -> None:
         if entry["step"] % per_epoch == 0 or entry["step"] == total:
             val = _diagnose(trainer, mapped.twin, xv, yv)
             train = _diagnose(trainer, mapped.twin, x[:5000], y[:5000])
-            print(json.dumps({"model": "twin", "float_weights": args.float_weights, "settings": changed, "seed": args.seed,
+            print(json.dumps({"model": "twin", "float_weights": args.float_weights, "inhibitory_scale": args.inhibitory_scale, "settings": changed, "seed": args.seed,
                               "epoch": round(entry["step"] / per_epoch, 2), "validation": val["accuracy"], "train_first_5000": train["accuracy"],
                               **{k: v for k, v in val.items() if k != "accuracy"}, "batch_loss": round(entry["loss"], 4),
                               "cpu_min": round((time.process_time() - started) / 60, 1)}), flush=True)
+            if args.save:  # after every epoch: a run stopped early still leaves its weights
+                torch.save(model.state_dict(), args.save)
 
     trainer.fit(mapped.twin, x, y, epochs=args.epochs, progress=progress, label="ladder")
-    if args.save:
-        torch.save(model.state_dict(), args.save)
 
 
 def _default(key):
@@ -192,6 +197,7 @@ def main() -> None:
     parser.add_argument("--bits", type=int, default=None)
     parser.add_argument("--input", choices=("intensity", "spiking", "latency"), default="intensity")
     parser.add_argument("--float-weights", action="store_true")
+    parser.add_argument("--inhibitory-scale", type=float, default=1.0, help="twin only: inhibitory conductance per bit times this")
     parser.add_argument("--set", action="append", default=[], help="a DEFAULTS setting, name=value")
     parser.add_argument("--save", default=None)
     parser.add_argument("--seed", type=int, default=0)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hal.errors import ConfigValueError, UnknownNameError
 from hal.logging import get_logger
+from hal.mapping.scales import GMAX_DIVISORS
 from hal_trainers.cramer2020.figures import write_figures
 from hal_trainers.cramer2020.report import summarize
 from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
@@ -77,6 +78,8 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
             raise ConfigValueError(where, key, value, "integers >= 1")
         if key in _NON_NEGATIVE_COUNTS and (not _is_int(value) or value < 0):
             raise ConfigValueError(where, key, value, "integers >= 0")
+        if key == "excitatory_divisor" and (not _is_int(value) or value not in GMAX_DIVISORS):
+            raise ConfigValueError(where, key, value, f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
         if key == "lr_schedule" and value not in SCHEDULES:
             raise ConfigValueError(where, key, value, f"one of {', '.join(SCHEDULES)}")
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

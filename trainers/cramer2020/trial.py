@@ -20,10 +20,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import numpy as np
 import torch
 
-from hal.errors import ConfigError
+from hal.errors import ConfigError, ConfigValueError
+from hal.mapping.scales import GMAX_DIVISORS
+from hal.network import Network
 from hal.logging import get_logger
 from hal_trainers.snn import LIF, LatencyCoding, LeakyIntegrator, MappedModel, Projection, SpikingModel, SuperSpike, Trainer
 
@@ -58,6 +61,7 @@ DEFAULTS = {
     "init_std": 2.0,
     "init_mean": 0.5,
     "target_rate": 1.0,
+    "excitatory_divisor": 1,
     # Against the twin's overfitting (batch loss ~0.1 at 95 % accuracy). Measured on mnist16
     # (train on the first 55,000 training images, validate on the last 5,000; seed 0, wafer 100):
     # the cosine decay of the mock learning rate to zero over the mock epochs gives 93.7 / 95.1 /
@@ -73,12 +77,26 @@ DEFAULTS = {
 
 
 def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: float = 1.0, duration_ms: float | None = 30.0,
-                init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0) -> SpikingModel:
-    """The trial's network: latency-coded inputs, ``hidden`` LIF neurons, ``n_classes`` readouts."""
+                init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0, excitatory_divisor: int = 1) -> SpikingModel:
+    """The trial's network: latency-coded inputs, ``hidden`` LIF neurons, ``n_classes`` readouts.
+
+    ``excitatory_divisor``: the gmax divisor of both projections' excitatory rows (their
+    inhibitory rows keep divisor 1): a weight step excites ``excitatory_divisor`` times less than
+    it inhibits. Near rest an inhibitory conductance has a quarter of the excitatory one's driving
+    force (E_i - E_L = -15 mV against E_e - E_L = 65 mV), so with equal scales a negative weight
+    does little (:data:`DEFAULTS`).
+    """
+    if not (isinstance(excitatory_divisor, int) and not isinstance(excitatory_divisor, bool) and excitatory_divisor in GMAX_DIVISORS):
+        raise ConfigValueError("build_model", "excitatory_divisor", excitatory_divisor,
+                               f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
+    scale = {}
+    if excitatory_divisor != 1:  # divisor 1 leaves the scales to the network (the mapping of earlier runs, unchanged)
+        network_ns = attrs.fields(Network).ns_per_weight_bit.default
+        scale = {"ns_per_bit": network_ns / excitatory_divisor, "ns_per_bit_inhibitory": network_ns}
     return SpikingModel(LatencyCoding(n_inputs),
-                        Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed),
+                        Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed, **scale),
                         LIF(hidden),
-                        Projection(hidden, n_classes, init_std=init_std, seed=seed + 1),
+                        Projection(hidden, n_classes, init_std=init_std, seed=seed + 1, **scale),
                         LeakyIntegrator(n_classes), dt_ms=dt_ms, duration_ms=duration_ms, names=("hidden", "readout"))
 
 
@@ -147,7 +165,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
         x_test, y_test = x_test[:test_subset], y_test[:test_subset]
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     model = build_model(x_train.shape[1], n_classes, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"], init_std=cfg["init_std"],
-                        init_mean=cfg["init_mean"], seed=seed)
+                        init_mean=cfg["init_mean"], seed=seed, excitatory_divisor=cfg["excitatory_divisor"])
     chip = hal.get_backend(backend, wafer=100 + seed, **(backend_options or {}))
     mapped = MappedModel(model, chip, wafer=100 + seed)
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None

@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 
 from hal.errors import ConfigError  # noqa: E402
 from hal_trainers.cramer2020.trial import run_trial  # noqa: E402
@@ -20,6 +20,9 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("weight_decay", -0.01, "finite numbers >= 0"),
     ("weight_decay", float("inf"), "finite numbers >= 0"),
     ("lr_schedule", "linear", "one of constant, cosine"),
+    ("excitatory_divisor", 0, "integers 1..15"),
+    ("excitatory_divisor", 16, "integers 1..15"),
+    ("excitatory_divisor", 2.0, "integers 1..15"),
 ])
 def test_reproduce_refuses_bad_regularisation_settings_before_any_work(tmp_path, setting, value, valid):
     from hal.errors import ConfigValueError
@@ -38,3 +41,34 @@ def test_the_trial_defaults_carry_the_regularisation_and_the_trainer_takes_them(
     trainer = Trainer(build_model(256, 10), augment_shift=DEFAULTS["augment_shift"], lr_schedule=DEFAULTS["lr_schedule"],
                       weight_decay=DEFAULTS["weight_decay"])
     assert trainer.augment_shift == DEFAULTS["augment_shift"] and trainer.lr_schedule == DEFAULTS["lr_schedule"]
+
+
+@pytest.mark.parametrize("divisor", [0, 16, 2.0, True, "2"])
+def test_build_model_refuses_an_excitatory_divisor_no_row_has(divisor):
+    from hal.errors import ConfigValueError
+    from hal_trainers.cramer2020.trial import build_model
+
+    with pytest.raises(ConfigValueError, match=rf"build_model\.excitatory_divisor: {divisor!r} out of range; valid integers 1\.\.15"):
+        build_model(16, 3, hidden=8, excitatory_divisor=divisor)
+
+
+def test_the_excitatory_divisor_makes_a_weight_step_excite_that_many_times_less_than_it_inhibits_on_the_chip():
+    import hal
+    from hal_trainers.cramer2020.trial import build_model
+    from hal_trainers.snn import MappedModel
+
+    units = {}
+    for divisor in (1, 3):
+        twin = MappedModel(build_model(16, 3, hidden=8, excitatory_divisor=divisor), hal.get_backend("reference", wafer=0), wafer=0).twin
+        units[divisor] = twin
+        for e, i in zip(twin.unit_e, twin.unit_i):  # as the mapping realised the rows' gmax divisors
+            assert torch.allclose(e * divisor, i, rtol=1e-6)
+    for j in range(2):  # the inhibitory rows keep the network's scale
+        assert torch.equal(units[3].unit_i[j], units[1].unit_i[j])
+
+
+def test_divisor_1_leaves_the_scales_to_the_network_as_before():
+    from hal_trainers.cramer2020.trial import build_model
+
+    net, _ = build_model(16, 3, hidden=8).network()
+    assert all(p.ns_per_weight_bit is None for p in net.projections)  # the same network, so the same registers, as before the option
