@@ -49,6 +49,7 @@ def test_tiny_run_writes_report_and_figures_and_skips_finished_trials(tmp_path, 
         (["--dataset", "digits", "--data-dir", "/nowhere"], "--data-dir is for --dataset mnist"),
         (["--backend", "nope"], "unknown backend 'nope'"),
         (["--trials", "0"], "argument --trials: 0 out of range; valid integers >= 1"),
+        (["--itl-steps", "-1"], "argument --itl-steps: -1 out of range; valid integers >= 0"),
     ],
 )
 def test_bad_arguments(tmp_path, capsys, args, fragment):
@@ -75,6 +76,23 @@ def test_finished_trials_are_reused_only_with_their_settings(tmp_path, capsys):
                  "--test-subset", "60"]) == 2
     err = capsys.readouterr().err
     assert "holds trials run with other settings" in err and "itl_steps 2 there, 5 now" in err
+
+
+def test_digits_takes_its_own_defaults_where_the_command_line_leaves_them_out(tmp_path, capsys):
+    # The settings guard names what the trials would run with, before any work: the digits defaults
+    # where the command line leaves them out, the given values where it does not.
+    out = tmp_path / "o"
+    (out / "trials").mkdir(parents=True)
+    stored = {"dataset": "digits", "backend": "noisy", "ann_steps": 1, "itl_steps": 99, "itl_batch": 5, "test_subset": None}
+    (out / "settings.json").write_text(json.dumps(stored))
+    assert main(["reproduce", "schmitt2017", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "ann_steps 1 there, 4000 now" in err and "itl_steps 99 there, 20 now" in err and "itl_batch 5 there, 360 now" in err
+    assert main(["reproduce", "schmitt2017", "--out", str(out), "--itl-steps", "7", "--itl-batch", "100", "--ann-steps", "300"]) == 2
+    err = capsys.readouterr().err
+    assert "ann_steps 1 there, 300 now" in err and "itl_steps 99 there, 7 now" in err and "itl_batch 5 there, 100 now" in err
+    assert json.loads((out / "settings.json").read_text()) == stored
+    assert list((out / "trials").iterdir()) == []
 
 
 def test_a_corrupt_trial_file_is_named_not_overwritten(tmp_path, capsys):
