@@ -30,10 +30,12 @@ _FREE = object()
 
 @attrs.define
 class _Journal:
-    """What changed since :meth:`L1Occupancy.checkpoint`: (line, previous owner) in order; per HICANN its routing registers before."""
+    """What changed since :meth:`L1Occupancy.checkpoint`: (line, previous owner) in order; per HICANN its routing registers
+    before; per origin how many deferred writes it had before."""
 
     owners: list = attrs.Factory(list)
     chips: dict = attrs.Factory(dict)
+    pending: dict = attrs.Factory(dict)
 
 
 #: Register field of a repeater that drives towards each direction.
@@ -98,7 +100,8 @@ class L1Occupancy:
         self.dead = frozenset(options.disabled_hicanns)  # HICANN enums
         self.outputs: set[L1Line] = set()  # lines of sending repeaters in output mode
         # While True, hop() and close_crossbar() claim lines but keep their register writes per origin
-        # (pending), so that the negotiated router can rip up a bus without undoing registers.
+        # (pending), so that the negotiated router can rip up a bus and a failed detour be rolled back
+        # without undoing registers; flush() then writes them all, batched per HICANN.
         self.deferred = False
         self.pending: dict[object, list[tuple]] = defaultdict(list)
 
@@ -132,7 +135,8 @@ class L1Occupancy:
         repeaters and switches step by step; if it does not get through, rolling back leaves
         no half-built branch behind. Only what changes is recorded -- each line's previous
         owner, and the routing registers (repeaters, crossbar switches) of each HICANN the
-        first time the route touches it -- so a checkpoint costs nothing on a full wafer.
+        first time the route touches it, or in deferred mode the number of writes each origin
+        had pending -- so a checkpoint costs nothing on a full wafer.
         """
         self._journal = _Journal()
         return self._journal
@@ -153,6 +157,8 @@ class L1Occupancy:
                 self.by_origin[before].add(key)
                 self.owner[key] = before
                 self.per_chip[key.hicann][key.line] = before
+        for origin, count in journal.pending.items():
+            del self.pending[origin][count:]
         for h, images in journal.chips.items():
             if images is None:
                 self.config.remove_hicann(h)
@@ -177,7 +183,7 @@ class L1Occupancy:
     def close_crossbar(self, hicann: C.HICANNOnWafer, hline: C.HLineOnHICANN, vline: C.VLineOnHICANN) -> None:
         """Close the crossbar switch joining ``hline`` and ``vline`` of ``hicann`` (both already claimed by one bus)."""
         if self.deferred:
-            self.pending[self.owner[L1Line(hicann, hline)]].append(("crossbar", hicann, hline, vline))
+            self._defer(self.owner[L1Line(hicann, hline)], ("crossbar", hicann, hline, vline))
             return
         self.touch(hicann).set_crossbar_switch(C.CrossbarSwitchOnHICANN(hline=hline.value, vline=vline.value), True)
 
@@ -256,11 +262,19 @@ class L1Occupancy:
         if repeater in self.outputs and not (repeater == here and direction == "west"):
             return None  # a sending repeater drives its own line (and, towards the west, its western neighbour's)
         if self.deferred:
-            self.pending[origin].append(("repeater", repeater, direction))
+            self._defer(origin, ("repeater", repeater, direction))
         else:
             self._set_repeater(repeater, direction)
         self.claim(there, origin)
         return there
+
+    def _defer(self, origin, edit: tuple) -> None:
+        """Keep a register write of ``origin``'s bus for :meth:`flush` (its count before, if journaling, for :meth:`rollback`)."""
+        edits = self.pending[origin]
+        journal = self._journal
+        if journal is not None and origin not in journal.pending:
+            journal.pending[origin] = len(edits)
+        edits.append(edit)
 
     def _set_repeater(self, repeater: L1Line, direction: str) -> None:
         chip = self.touch(repeater.hicann)

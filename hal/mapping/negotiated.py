@@ -29,18 +29,24 @@ Ebeling's PathFinder (marocco has no equivalent):
   each iteration the history cost of every over-used line grows by its over-use and ``p`` is
   multiplied; every bus on an over-used line is ripped up -- a backbone bus too, which is then
   routed here whole, target by target (nearest first) -- and routed again. It stops when no
-  line is over-used, after ``MappingOptions.route_iterations`` iterations (a count: the same
-  result on every machine), or when ``MappingOptions.route_seconds`` of CPU time have passed (a
-  safety limit, checked before each bus, logged as ``negotiated_routing_time_limit``: buses not
-  routed by then keep what they have). Buses are visited in an order
-  drawn from ``MappingOptions.seed``.
+  line is over-used, after ``MappingOptions.route_iterations`` iterations, or when its A*
+  expansions have settled ``MappingOptions.route_work`` lines in all (both counts: the same
+  result on every machine; the work limit is logged as ``negotiated_routing_work_limit``), or
+  when ``MappingOptions.route_seconds`` of CPU time have passed (a safety limit, logged as
+  ``negotiated_routing_time_limit``). Both limits are checked before each bus; buses not routed
+  by then keep what they have. The work limit is what ends the negotiation on a wafer whose lines
+  are saturated (the microcircuit of ``benchmarks/mapping_wafer.py``: its first iteration alone
+  would settle ~10^7 lines, and legalisation then drops nearly every branch it found, since they
+  run over the backbone buses' lines). Buses are visited in an order drawn from ``MappingOptions.seed``.
 * **What stays illegal is dropped, never silently:** the backbone buses not ripped up are kept,
   then each branch in the buses' order if all its lines are still free and the line it starts
   from was kept; the dropped branches get one more (short) search over the lines still free; what
   finds none is tried by the backbone router's detours (step 4 of :mod:`hal.mapping.routing`,
   within ``MappingOptions.detour_budget``) and otherwise left unreached and counted as
   "unreachable bus" by the synapse phase. An expansion stops after ``_MAX_EXPANSIONS`` lines (a
-  hopeless target does not search the whole wafer).
+  hopeless target does not search the whole wafer). A search over the free lines that runs out of
+  lines has found every chip its bus can still reach; the bus's other targets outside them are
+  dropped without a search (lines are only ever taken in legalisation, so none becomes reachable).
 
 The backbone router's register writes wait (:attr:`~hal.mapping.l1.L1Occupancy.deferred`) until
 it is known which of its buses stay; the kept branches are written through
@@ -189,6 +195,7 @@ class _Router:
                 self.occupancy[n] += 1
         self.history = [0.0] * size
         self.present = _PRESENT_START
+        self.work = 0  # lines settled by all searches (``MappingOptions.route_work``)
         # A vertical line on a HICANN that buses target feeds its synapse drivers (the heads of the
         # buses arriving there): passing through it costs more.
         self.base = [1.0] * size
@@ -196,8 +203,12 @@ class _Router:
             first = chip * _PER_CHIP + _H
             self.base[first:first + _PER_CHIP - _H] = [1.0 + _HEAD_COST] * (_PER_CHIP - _H)
 
-    def search(self, starts: set[int], target: int, limit: int = 0) -> tuple[int, list[int]] | None:
-        """The cheapest branch from ``starts`` to a line on chip ``target``: (parent node, new lines), or None."""
+    def search(self, starts: set[int], target: int, limit: int = 0, reachable: set | None = None) -> tuple[int, list[int]] | None:
+        """The cheapest branch from ``starts`` to a line on chip ``target``: (parent node, new lines), or None.
+
+        If the expansion runs out of lines (not of its ``limit``), ``reachable`` (if given) receives
+        the chips of every line reachable from ``starts``.
+        """
         g = self.g
         xs, ys, moves = g.x, g.y, g.moves
         tx, ty = xs[target], ys[target]
@@ -218,6 +229,7 @@ class _Router:
                 continue
             chip = n // _PER_CHIP
             if chip == target:
+                self.work += settled
                 path = []
                 while n in parent:
                     path.append(n)
@@ -226,6 +238,7 @@ class _Router:
                 return n, path
             settled += 1
             if settled > (limit or _MAX_EXPANSIONS):
+                self.work += settled
                 return None
             base = chip * _PER_CHIP
             for table, k, mine in moves[n - base]:
@@ -246,6 +259,9 @@ class _Router:
                     best[m] = step
                     parent[m] = n
                     heapq.heappush(heap, (step + _PULL * (abs(xs[other] - tx) + abs(ys[other] - ty)), step, m))
+        self.work += settled
+        if reachable is not None:
+            reachable.update(n // _PER_CHIP for n in best)
         return None
 
     def route(self, net: _Net) -> None:
@@ -283,8 +299,9 @@ class _Router:
 def route_negotiated(state: MappingState, targets_of: dict) -> None:
     """Route every ``origin -> targets`` (module docstring); the backbone router's buses are kept where they do not conflict.
 
-    Expects ``state.l1`` in deferred mode (the backbone router's register writes kept per bus);
-    writes all registers and fills ``state.arrival``.
+    Expects ``state.l1`` in deferred mode (the backbone router's register writes kept per bus) and leaves
+    it so, with the kept branches' writes pending (:func:`hal.mapping.routing.route_buses` flushes them);
+    fills ``state.arrival``.
     """
     l1 = state.l1
     options = state.options
@@ -311,6 +328,12 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
     for iteration in range(options.route_iterations if todo else 0):
         iterations = iteration + 1
         for i, net in enumerate(nets):
+            if router.work >= options.route_work:
+                # The work limit (a count, the same on every machine): what is not routed yet keeps what it has.
+                log.warning("negotiated_routing_work_limit", lines_settled=router.work, route_work=options.route_work,
+                            iterations=iterations, buses=len(nets), buses_not_visited=len(nets) - i)
+                out_of_time = True
+                break
             if time.process_time() - started > options.route_seconds:
                 # The safety limit (machine-dependent, hence logged): what is not routed yet stays unreached.
                 log.warning("negotiated_routing_time_limit", seconds=options.route_seconds, iterations=iterations,
@@ -336,11 +359,10 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
         for t in net.all_targets + net.rest:
             state.arrival.pop((net.origin, C.HICANNOnWafer(t)), None)
     reached = _commit(state, kept)
-    l1.flush()
     log.info("negotiated_routing_finished", buses=len(todo), buses_rerouted=len(released),
              targets=sum(len(n.targets) for n in nets if n.released or n.targets), iterations=iterations,
              lines_overused=overused, reached=reached, unreachable=sum(len(n.unreachable) for n in nets), dropped_branches=dropped,
-             seconds=round(time.process_time() - started, 1))
+             lines_settled=router.work, seconds=round(time.process_time() - started, 1))
 
 
 def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list, int]:
@@ -367,7 +389,10 @@ def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list,
             else:
                 retry.append(net)
     # One more expansion per dropped branch, over the lines nobody kept (no sharing: other buses are blocked).
+    # From here on lines are only taken, never freed: once a search of a bus runs out of lines, the chips
+    # it reached are all its later searches can reach (``regions``), and a target elsewhere needs none.
     router.occupancy = [0] * len(router.occupancy)
+    regions: dict = {}
     dropped = 0
     for net in dict.fromkeys(retry):
         mine = [k for k in kept if k[0] is net]
@@ -376,7 +401,7 @@ def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list,
         for target in net.targets:
             if target in done or target in net.unreachable:
                 continue
-            found = router.search(tree, target, _LATER_EXPANSIONS)
+            found = _search_free(router, regions, net, tree, target)
             if found is None:
                 dropped += 1
                 continue
@@ -389,10 +414,22 @@ def _legalise(router: _Router, nets: list[_Net], deadline: float) -> tuple[list,
             break
         tree = set(net.fixed) | {n for k in kept if k[0] is net for n in k[3]}
         for target in net.later:
-            found = router.search(tree, target, _LATER_EXPANSIONS)
+            found = _search_free(router, regions, net, tree, target)
             if found is not None:
                 _keep(kept, blocked, tree, net, target, found)
     return kept, dropped
+
+
+def _search_free(router: _Router, regions: dict, net: _Net, tree: set, target: int):
+    """A short search over the lines still free for ``net``'s ``target``, unless an earlier one found it out of reach."""
+    region = regions.get(net)
+    if region is not None and target not in region:
+        return None
+    reachable = set()
+    found = router.search(tree, target, _LATER_EXPANSIONS, reachable)
+    if found is None and reachable:
+        regions[net] = reachable
+    return found
 
 
 def _keep(kept: list, blocked, tree: set, net, target, branch) -> None:
@@ -432,7 +469,6 @@ def _commit(state: MappingState, kept: list) -> int:
     for net, target, parent, path in kept:
         origin = net.origin
         checkpoint = l1.checkpoint()
-        written = len(l1.pending[origin])
         here = line_of(parent)
         ok = True
         for n in path:
@@ -450,7 +486,6 @@ def _commit(state: MappingState, kept: list) -> int:
         if not ok:
             # The graph and hop() disagree: a bug, but the bus is lost visibly (counted), not half-written.
             l1.rollback(checkpoint)
-            del l1.pending[origin][written:]
             log.error("negotiated_branch_refused", origin=str(origin), target=target)
             continue
         l1.keep(checkpoint)

@@ -74,12 +74,16 @@ class MappingOptions:
     # What routes the buses the backbone router (hal.mapping.routing, steps 1-3) leaves unreached:
     # "greedy": detours one bus at a time (step 4); "negotiated": all of them together with
     # negotiated congestion (hal.mapping.negotiated), at most ``route_iterations`` rip-up-and-reroute
-    # iterations (a count: the same result on every machine) and ``route_seconds`` of CPU (a
-    # logged safety limit). Networks the backbone routes completely map the same with either; the
+    # iterations and ``route_work`` lines settled by its searches (counts: the same result on every
+    # machine; the work limit ends the negotiation on a wafer whose lines are saturated, where it
+    # gains nothing: the random chain's negotiation settles 1.14 M lines, the microcircuit's first
+    # iteration alone ~10 M) and ``route_seconds`` of CPU (a logged safety limit). Networks the
+    # backbone routes completely map the same with either; the
     # default is the one that realises more where they differ (wafer networks: random 73.1 -> 91.5 %
     # of the bound, local 97.0 -> 100 %, docs/mapping.md) at no cost where they do not.
     router: str = "negotiated"
     route_iterations: int = 12
+    route_work: int = 1_500_000
     route_seconds: float = 40.0
     # Neuron blocks of a HICANN share a DNC merger through the merger tree where their neurons fit its
     # 63 addresses and their summed rate (source_rate_hz each) its link budget (hal.mapping.merger):
@@ -131,6 +135,8 @@ class MappingOptions:
             raise ConfigError(f"MappingOptions.router: {self.router!r} not valid; valid {', '.join(ROUTERS)}")
         if not isinstance(self.route_iterations, int) or isinstance(self.route_iterations, bool) or self.route_iterations < 1:
             raise ConfigError(f"MappingOptions.route_iterations: {self.route_iterations!r} not valid; valid integers >= 1")
+        if not isinstance(self.route_work, int) or isinstance(self.route_work, bool) or self.route_work < 0:
+            raise ConfigError(f"MappingOptions.route_work: {self.route_work!r} not valid; valid integers >= 0 (lines settled)")
         if (not isinstance(self.route_seconds, (int, float)) or isinstance(self.route_seconds, bool)
                 or not self.route_seconds > 0 or self.route_seconds == float("inf")):
             raise ConfigError(f"MappingOptions.route_seconds: {self.route_seconds!r} not valid; valid finite numbers > 0")

@@ -42,6 +42,9 @@ class _Placer:
     cursor: int = 0
     fed_chips: set = attrs.field(factory=set)
     blocks_placed: dict = attrs.field(factory=dict)  # (x, y) -> neurons per neuron block, finished populations
+    # "partition": per target HICANN, the allowed ones nearest first (ties: chain order); sorted once per
+    # target, not once per neuron that does not fit its target (most of a full wafer's placement time)
+    nearest: dict = attrs.field(factory=dict)
 
     def fits(self, chip: ChipState, rate: float, is_fed: bool) -> bool:
         options = self.state.options
@@ -56,9 +59,12 @@ class _Placer:
         target = self.targets[(name, index)]
         if self.fits(chips[target], rate, is_fed):
             return chips[target]
-        chain = self.state.chain
-        nearest = sorted(range(len(chain)), key=lambda i: (abs(chain[i].x - target.x) + abs(chain[i].y - target.y), i))
-        return next((chips[chain[i]] for i in nearest if self.fits(chips[chain[i]], rate, is_fed)), None)
+        nearest = self.nearest.get(target)
+        if nearest is None:
+            chain = self.state.chain
+            order = sorted(range(len(chain)), key=lambda i: (abs(chain[i].x - target.x) + abs(chain[i].y - target.y), i))
+            nearest = self.nearest[target] = [chips[chain[i]] for i in order]
+        return next((chip for chip in nearest if self.fits(chip, rate, is_fed)), None)
 
     def next_chip(self, rate: float, is_fed: bool, open_chips: list) -> ChipState | None:
         chips, chain = self.state.chips, self.state.chain

@@ -60,8 +60,10 @@ def route_buses(state: MappingState) -> None:
         for origin in per_origin:
             targets_of[origin].add(target)
     origins = sorted(targets_of, key=lambda o: (o[0].enum, o[1]))
-    # The negotiated router may rip up what steps 1-3 build: their register writes wait until it is done.
-    state.l1.deferred = state.options.router == "negotiated"
+    # The negotiated router may rip up what steps 1-3 build, and a detour that does not get through is
+    # rolled back: the register writes wait until all buses are routed, then go out batched per HICANN
+    # (a write of one switch or repeater at a time unpacks and packs its whole register).
+    state.l1.deferred = True
     for origin in origins:
         state.arrival.update(route_origin(state.l1, origin, targets_of[origin]))
     for origin in origins:
@@ -71,6 +73,7 @@ def route_buses(state: MappingState) -> None:
     if state.options.router == "negotiated":
         route_negotiated(state, targets_of)
     _detours(state, targets_of, origins)
+    state.l1.flush()
 
 
 def _detours(state: MappingState, targets_of: dict, origins: list) -> None:

@@ -32,16 +32,23 @@ def collect_row_needs(state: MappingState) -> None:
     """
     network = state.network
     state.divisors = projection_divisors(network)
+    senders: dict[str, dict] = {}  # per pre population: index -> (origin, address), looked up once (a wafer has ~10^6 edges)
+    row_needs = state.row_needs
     for proj, divisor in zip(network.projections, state.divisors):
         pre, post = proj.edges(network.size(proj.pre), network.size(proj.post))
         bits = proj.bits(pre, post, network.ns_per_bit(proj))
         exc = proj.receptor == "excitatory"
+        sender = senders.setdefault(proj.pre, {})
+        placed = state.placement[proj.post]
         keys = []
         for a, b in zip(pre.tolist(), post.tolist()):
-            origin, address = state.origin_of(proj.pre, a)
-            target = state.placement[proj.post][b][0]
+            found = sender.get(a)
+            if found is None:
+                found = sender[a] = state.origin_of(proj.pre, a)
+            origin, address = found
+            target = placed[b][0]
             keys.append((origin, address, exc, target, divisor))
-            state.row_needs[target][origin].append((address, exc, divisor))
+            row_needs[target][origin].append((address, exc, divisor))
         state.edges.append((keys, post, bits))
 
 
@@ -68,8 +75,12 @@ def write_synapses(state: MappingState) -> None:
     """
     weights = {h: state.config.hicann(h).weights for h in state.row_needs}
     decoders = {h: state.config.hicann(h).decoders for h in state.row_needs}
+    halves_of: dict[str, list] = {}  # per post population: projections share them
     for j, (keys, post, bits) in enumerate(state.edges):
-        halves = _columns_per_half(state.placement[state.network.projections[j].post])
+        name = state.network.projections[j].post
+        if name not in halves_of:
+            halves_of[name] = _columns_per_half(state.placement[name])
+        halves = halves_of[name]
         hic, rows, cols = (np.full(len(keys), -1, dtype=np.int64) for _ in range(3))
         for e, (key, b, w) in enumerate(zip(keys, post.tolist(), bits.tolist())):
             place = state.row_of.get(key)

@@ -7,6 +7,7 @@ two origins' events, and every synapse is realised or counted lost with its reas
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,9 +17,10 @@ from hal import coordinates as C
 from hal.errors import ConfigError
 from hal.logging import capture_events
 from hal.mapping import MappingOptions, map_network
-from hal.mapping.l1 import L1Line
-from hal.mapping.negotiated import line_of, node_of
+from hal.mapping.l1 import L1Line, L1Occupancy
+from hal.mapping.negotiated import _LATER_EXPANSIONS, _Net, _Router, _search_free, line_of, node_of
 from hal.netlist.wiring import l1_lines
+from hal.hardware.wafer import WaferConfig
 from hal.network import (
     Network,
     Population,
@@ -94,6 +96,25 @@ def test_the_time_limit_stops_negotiation_and_says_so():
     assert not config.has_hicann(H(13, 6))
 
 
+def test_the_work_limit_stops_negotiation_the_same_way_on_every_machine():
+    net, options = _through_a_gap((52,), route_iterations=50, route_work=0, detour_budget=0)
+    with capture_events() as events:
+        config, result = _check(net, options)
+    # No line may be settled: as with the time limit, the buses keep what the backbone router gave them.
+    assert result.synapses == 32 and result.lost_reasons == {"unreachable bus": 2 * 32 * 32}
+    limit = [e for e in events if e["event"] == "negotiated_routing_work_limit"]
+    assert len(limit) == 1 and limit[0]["log_level"] == "warning" and limit[0]["route_work"] == 0
+    assert limit[0]["lines_settled"] == 0 and limit[0]["buses_not_visited"] == limit[0]["buses"]
+    assert not [e for e in events if e["event"] == "negotiated_routing_time_limit"]
+    # A limit reached part-way (after the first bus's searches) is the same on every run.
+    partial = attrs.evolve(options, route_work=1)
+    with capture_events() as events:
+        first, _ = map_network(net, options=partial)
+    limit = [e for e in events if e["event"] == "negotiated_routing_work_limit"]
+    assert len(limit) == 1 and 0 < limit[0]["buses_not_visited"] < limit[0]["buses"] and limit[0]["lines_settled"] >= 1
+    assert map_network(net, options=partial)[0] == first
+
+
 def test_what_negotiation_leaves_is_tried_by_detours():
     net, options = _through_a_gap((52,), route_seconds=1e-9)
     _, result = _check(net, options)
@@ -126,6 +147,9 @@ def test_nodes_and_lines_correspond():
     ("router", "pathfinder", r"MappingOptions.router: 'pathfinder' not valid; valid greedy, negotiated"),
     ("route_iterations", 0, r"MappingOptions.route_iterations: 0 not valid; valid integers >= 1"),
     ("route_iterations", True, r"MappingOptions.route_iterations: True not valid; valid integers >= 1"),
+    ("route_work", -1, r"MappingOptions.route_work: -1 not valid; valid integers >= 0 \(lines settled\)"),
+    ("route_work", 1.5e6, r"MappingOptions.route_work: 1500000.0 not valid; valid integers >= 0 \(lines settled\)"),
+    ("route_work", False, r"MappingOptions.route_work: False not valid; valid integers >= 0 \(lines settled\)"),
     ("route_seconds", -1.0, r"MappingOptions.route_seconds: -1.0 not valid; valid finite numbers > 0"),
     ("route_seconds", float("nan"), r"MappingOptions.route_seconds: nan not valid; valid finite numbers > 0"),
     ("route_seconds", "10", r"MappingOptions.route_seconds: '10' not valid; valid finite numbers > 0"),
@@ -133,6 +157,41 @@ def test_nodes_and_lines_correspond():
 def test_bad_router_options_are_refused(field, value, message):
     with pytest.raises(ConfigError, match=message):
         MappingOptions(**{field: value})
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), free=st.floats(0.2, 0.9), n_targets=st.integers(1, 12))
+def test_a_target_outside_the_region_a_search_ran_out_in_is_dropped_without_changing_any_result(seed, free, n_targets):
+    """Legalisation skips the searches of targets a bus can no longer reach: the branches found are those of a search each."""
+    rng = np.random.default_rng(seed)
+    window = [H(x, y).enum for x in range(10, 15) for y in range(5, 9)]
+    router = _Router(L1Occupancy(WaferConfig(C.Wafer(0)), MappingOptions()), [])
+    router.blocked[:] = b"\x01" * len(router.blocked)  # a saturated wafer: only some lines of a window of 5 x 4 chips free
+    for chip in window:
+        for k in np.flatnonzero(rng.random(320) < free).tolist():
+            router.blocked[chip * 320 + k] = 0
+    root = window[int(rng.integers(len(window)))] * 320 + int(rng.integers(64))
+    router.blocked[root] = 1
+    targets = [int(t) for t in rng.choice(window + [H(20, 3).enum, H(25, 12).enum], n_targets)]
+    net = _Net(("o", 0), root, targets, targets, {root})
+
+    def legalise(shortcut: bool) -> tuple[list, int]:
+        blocked, regions, tree, kept = bytearray(router.blocked), {}, {root}, []
+        router.blocked, saved = blocked, router.blocked
+        for target in targets:
+            found = _search_free(router, regions, net, tree, target) if shortcut else router.search(tree, target, _LATER_EXPANSIONS)
+            kept.append(found)
+            if found is not None:
+                for n in found[1]:
+                    blocked[n] = 1
+                tree.update(found[1])
+        router.blocked = saved
+        return kept, router.work
+
+    plain, work = legalise(False)
+    shortcut, both = legalise(True)
+    assert shortcut == plain
+    assert both - work <= work  # the shortcut never settles more lines
 
 
 @settings(max_examples=8, deadline=None)
