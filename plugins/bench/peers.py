@@ -308,9 +308,10 @@ def brian2_model(params: dict, dt_ms: float, form: str = "explicit") -> dict:
     * ``form`` ``"equations"``: Brian2's equations (:data:`_BRIAN2_EQUATIONS`) integrated by its
       ``exponential_euler`` (``update`` None, ``refractory`` the condition above);
       ``"explicit"``: the state (:data:`_BRIAN2_STATE`) and the same scheme's step written out
-      (``update``, run every step in the state updater's slot), refractoriness in the threshold
-      and the update, ``lastspike`` set by the reset (``refractory`` False). In float64 both
-      forms give the same spikes; in float32 only the explicit one computes in float32.
+      (``update``, run every step in the state updater's slot), refractoriness in the update
+      (and in the threshold where some neuron's ``v_reset`` is not below its ``v_th``), ``lastspike``
+      set by the reset (``refractory`` False). In float64 both forms give the same spikes; in
+      float32 only the explicit one computes in float32.
 
     ``params``: per-neuron arrays under the reference's keys (:func:`bio_network`); values in
     the units of :data:`_BRIAN2_PARAMETERS` (``constants``: name -> (value, unit name);
@@ -342,8 +343,11 @@ def brian2_model(params: dict, dt_ms: float, form: str = "explicit") -> dict:
     if form == "equations":
         return {"form": form, "equations": "\n".join([_BRIAN2_EQUATIONS.strip(), *declarations]), "constants": constants,
                 "per_neuron": per_neuron, "refractory": refractory, "threshold": "v >= v_th", "reset": "v = v_reset", "update": None}
+    # A refractory neuron's v is held at v_reset: below v_th, it cannot cross, and the threshold need not
+    # read lastspike (measured: that read doubled the threshold's cost, which runs on one thread).
+    below = np.all(np.asarray(params["v_reset_mv"], dtype=float) < np.asarray(params["v_th_mv"], dtype=float))
     return {"form": form, "equations": "\n".join([_BRIAN2_STATE.strip(), *declarations]), "constants": constants,
-            "per_neuron": per_neuron, "refractory": False, "threshold": f"v >= v_th and not ({refractory})",
+            "per_neuron": per_neuron, "refractory": False, "threshold": "v >= v_th" if below else f"v >= v_th and not ({refractory})",
             "reset": "v = v_reset\nlastspike = t", "update": _BRIAN2_UPDATE.strip()}
 
 
@@ -483,7 +487,8 @@ def _brian2_layout(b: dict, dt_ms: float, form: str, precision: str) -> dict:
     """What the JSON says about how Brian2 was given the network (:func:`brian2_model`, :func:`_brian2_synapses`)."""
     model = brian2_model(b["params"], dt_ms, form)
     return {"method": "exponential_euler" + (" (written out)" if form == "explicit" else ""), "form": form, "precision": precision,
-            "compile_args": list(BRIAN2_COMPILE_ARGS), "refractory": model["refractory"] or model["threshold"],
+            "compile_args": list(BRIAN2_COMPILE_ARGS), "threshold": model["threshold"],
+            "refractory": model["refractory"] or "v held in the update while (t - lastspike) < t_ref_open",
             "constant_parameters": sorted(model["constants"]), "per_neuron_parameters": sorted(model["per_neuron"]),
             "layout": "one NeuronGroup of all copies, one SpikeGeneratorGroup of all input events, one Synapses object "
                       "per source kind (inputs, neurons) with both signs, one SpikeMonitor (counts only), one run()"}
