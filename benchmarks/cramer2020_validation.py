@@ -7,7 +7,7 @@ input weights as a trial does, then mock-trains with the Trainer's options (``--
 accuracy, hidden spikes per image, minutes. The test set is not read.
 
 Run: python benchmarks/cramer2020_validation.py [--epochs 3] [--lr-schedule cosine] [--augment-shift 0]
-         [--weight-decay 0] [--sparsity 2e-3] [--target-rate 1] [--seed 0] [--data-dir ../shared/data/mnist]
+         [--weight-decay 0] [--sparsity 2e-3] [--target-rate 1] [--excitatory-divisor 1] [--seed 0] [--data-dir ../shared/data/mnist]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--steepness", type=float, default=DEFAULTS["steepness"])
     parser.add_argument("--readout-scale", type=float, default=DEFAULTS["readout_scale_mv"])
     parser.add_argument("--target-rate", type=float, default=DEFAULTS["target_rate"])
+    parser.add_argument("--excitatory-divisor", type=int, default=DEFAULTS["excitatory_divisor"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default="../shared/data/mnist")
     args = parser.parse_args()
@@ -49,7 +50,7 @@ def main() -> None:
     data = load_dataset("mnist16", args.data_dir)
     x, y = data.x_train[:TRAIN], data.y_train[:TRAIN]
     x_val, y_val = data.x_train[TRAIN:], data.y_train[TRAIN:]
-    model = build_model(x.shape[1], 10, seed=args.seed)
+    model = build_model(x.shape[1], 10, seed=args.seed, excitatory_divisor=args.excitatory_divisor)
     mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + args.seed), wafer=100 + args.seed)
     trainer = Trainer(model, estimator=SuperSpike(args.steepness), learning_rate=args.lr, batch_size=DEFAULTS["batch_size"],
                       readout_scale_mv=args.readout_scale, sparsity=args.sparsity, seed=args.seed, lr_schedule=args.lr_schedule,
