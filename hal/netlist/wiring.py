@@ -62,6 +62,7 @@ from hal.netlist.neurons import (
     read_neurons,
 )
 from hal.netlist.synapses import SynapseTable, read_synapses
+from hal.validators import at_least
 
 __all__ = ["LogicalNeuron", "Origin", "SynapseTable", "Wiring", "WiringCache", "MAX_CACHED_SYNAPSES", "extract_wiring",
            "denmem_parameters", "l1_lines", "PARAMETER_NAMES"]
@@ -316,7 +317,7 @@ class WiringCache:
     derives from the wiring at every run can be kept with it (:meth:`derived`).
     """
 
-    max_synapses: int = MAX_CACHED_SYNAPSES
+    max_synapses: int = attrs.field(default=MAX_CACHED_SYNAPSES, validator=at_least(0))
     reads: int = attrs.field(default=0, init=False)
     reuses: int = attrs.field(default=0, init=False)
     _words: tuple | None = attrs.field(default=None, init=False, repr=False)

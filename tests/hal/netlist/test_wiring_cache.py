@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import hal.netlist.wiring as wiring_module
+from hal.errors import ConfigError
 from hal import coordinates as C
 from hal.hardware.hicann import GbitDirection, MergerMode, RepeaterMode
 from hal.netlist.wiring import SynapseTable, Wiring, WiringCache, extract_wiring
@@ -209,3 +210,9 @@ def test_derived_values_are_kept_per_key_until_the_next_full_reading(hand_wired)
     with pytest.raises(ValueError):
         cache.derived("m", "a", fails)
     assert cache.derived("m", "a", count_neurons) == 1  # nothing was kept for the failed call
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "many", True, None])
+def test_a_bad_table_limit_is_refused_naming_it(bad):
+    with pytest.raises(ConfigError, match=r"WiringCache\.max_synapses.*an integer >= 0"):
+        WiringCache(max_synapses=bad)
