@@ -139,6 +139,9 @@ class Backend(abc.ABC):
         self.locks = LockState()
         #: The configurator that knows what this backend holds (so reruns write only changes).
         self.configurator = Configurator()
+        #: Per-instance caches of the layers above (e.g. ``hal.run``'s reading of the registers),
+        #: keyed by their owner's name; cleared by :meth:`reset`. The backend never reads them.
+        self.caches: dict[str, Any] = {}
 
     # -- register access (the RegisterSink protocol) ---------------------------------------------
 
@@ -180,6 +183,7 @@ class Backend(abc.ABC):
         self._sink = RegisterImageSink()
         self.locks = LockState()
         self.configurator.forget()
+        self.caches.clear()
 
     # -- running -----------------------------------------------------------------------------------
 

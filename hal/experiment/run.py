@@ -38,22 +38,22 @@ def _warn_about_link_load(experiment: Experiment, request: RunRequest) -> None:
                         note="events beyond the link's capacity will be dropped (and counted) on backends that model the links")
 
 
-#: The attribute under which :func:`run` keeps its :class:`WiringCache` on a backend instance.
-_CACHE_ATTRIBUTE = "_hal_run_wiring_cache"
+#: The key under which :func:`run` keeps its :class:`WiringCache` in ``backend.caches``.
+_CACHE_KEY = "hal.experiment.run.wiring"
 
 
 def _wiring_cache(backend: Backend) -> WiringCache:
-    """The cache of :func:`run`'s readings for this backend instance (a fresh one where the instance takes no attributes).
+    """The cache of :func:`run`'s readings for this backend instance (a fresh one for a backend without ``caches``).
 
     It lives on the backend so that consecutive runs on it (an in-the-loop training's steps,
     which change only weights) read the configuration once; nothing is shared between backends.
     """
-    attributes = getattr(backend, "__dict__", None)
-    if attributes is None:
+    caches = getattr(backend, "caches", None)
+    if not isinstance(caches, dict):  # a subclass that did not call Backend.__init__
         return WiringCache()
-    cache = attributes.get(_CACHE_ATTRIBUTE)
+    cache = caches.get(_CACHE_KEY)
     if not isinstance(cache, WiringCache):
-        cache = attributes[_CACHE_ATTRIBUTE] = WiringCache()
+        cache = caches[_CACHE_KEY] = WiringCache()
     return cache
 
 

@@ -156,15 +156,18 @@ def test_hal_run_keeps_its_own_reading_per_backend(net):
     _new_weights(net, config, 7)
     hal.run(experiment, a)
     hal.run(experiment, b)
-    assert (a._hal_run_wiring_cache.reads, a._hal_run_wiring_cache.reuses) == (1, 1)
-    assert (b._hal_run_wiring_cache.reads, b._hal_run_wiring_cache.reuses) == (1, 0)
+    cache_a, cache_b = a.caches["hal.experiment.run.wiring"], b.caches["hal.experiment.run.wiring"]
+    assert (cache_a.reads, cache_a.reuses) == (1, 1)
+    assert (cache_b.reads, cache_b.reuses) == (1, 0)
     # A neuron that no longer fires is no longer recorded: hal.run's reading saw the change too.
     _firing_off(net, config)
     h, denmems = _first_hidden(net)
     rec = hal.run(experiment, a)
-    assert a._hal_run_wiring_cache.reads == 2
+    assert cache_a.reads == 2
     assert (h, denmems[0]) not in {(n.hicann, n.firing) for n in rec.neurons}
     assert len(rec.neurons) == len(hal.run(experiment, b).neurons)
+    a.reset()  # forgets the registers, and with them every cache kept on the backend
+    assert a.caches == {}
 
 
 def test_a_recorded_neuron_switched_off_between_runs_is_refused_before_the_backend_is_touched(net):
