@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hal.cli._common import add_hicann_set, add_json, add_wafer, checked_output, non_negative_float, positive_float, positive_int, print_json, seed
+from hal.cli._common import add_hicann_set, add_json, add_wafer, checked_output, count, non_negative_float, positive_float, positive_int, print_json, seed
 
 __all__ = ["add_parsers", "CIRCUITS", "PLACEMENTS", "ROUTERS"]
 
@@ -76,6 +76,8 @@ def _cmd_map(args: argparse.Namespace) -> int:
               "placement": args.placement, "seed": args.seed, "merge_blocks": args.merge_blocks}
     if args.router is not None:
         kwargs["router"] = args.router
+    if args.route_work is not None:
+        kwargs["route_work"] = args.route_work
     kwargs["hicanns"] = _hicann_set(args)
     if args.db:
         from hal.calibration import Calibration, open_store
@@ -140,6 +142,9 @@ def add_parsers(sub) -> None:
     mapper.add_argument("--router", choices=ROUTERS, default=None,
                         help="router for the buses the backbone router leaves unreached: greedy detours or negotiated "
                              "congestion (PathFinder); default: MappingOptions' default")
+    mapper.add_argument("--route-work", type=count, default=None, metavar="LINES",
+                        help="negotiated router: stop negotiating after its searches settled this many lines in all "
+                             "(a count, so the result does not depend on the machine; >= 0; default: MappingOptions.route_work)")
     mapper.add_argument("--merge-blocks", action="store_true",
                         help="let neuron blocks share a DNC merger and L1 bus through the merger tree (up to 63 addresses per bus)")
     mapper.add_argument("--out", metavar="FILE", help="write the wafer configuration here")

@@ -116,9 +116,11 @@ def test_router_and_merge_blocks_reach_the_mapper(capsys, tmp_path, monkeypatch)
     path = tmp_path / "small.json"
     save_network(Network([Population("a", 20)], [SourcePopulation("s", 4)],
                          [Projection("s", "a", connector="all_to_all", weight_bits=5)]), path)
-    _json(capsys, ["map", str(path), "--router", "negotiated", "--merge-blocks"])
+    _json(capsys, ["map", str(path), "--router", "negotiated", "--merge-blocks", "--route-work", "5000"])
     _json(capsys, ["map", str(path)])
-    assert (seen[0].router, seen[0].merge_blocks) == ("negotiated", True)
-    assert (seen[1].router, seen[1].merge_blocks) == (MappingOptions().router, False)
+    assert (seen[0].router, seen[0].merge_blocks, seen[0].route_work) == ("negotiated", True, 5000)
+    assert (seen[1].router, seen[1].merge_blocks, seen[1].route_work) == (MappingOptions().router, False, MappingOptions().route_work)
     assert "invalid choice: 'pathfinder' (choose from 'greedy', 'negotiated')" in _error(capsys, ["map", str(path), "--router", "pathfinder"])
     assert cli_mapping.ROUTERS == mapping_package.ROUTERS
+    assert "--route-work: -3 out of range; valid integers >= 0" in _error(capsys, ["map", str(path), "--route-work", "-3"])
+    assert "--route-work: '1.5' is not an integer" in _error(capsys, ["map", str(path), "--route-work", "1.5"])
