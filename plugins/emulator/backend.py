@@ -67,8 +67,11 @@ class EmulatorBackend(Backend):
                  dt_ms: float = DEFAULT_DT_MS, dtype: str = "float64", threads: int | None = None,
                  domains: Domains = PAPER_DOMAINS, perturbation: Perturbation | None = None, simd: str | None = None, **options):
         super().__init__(wafer, **options)
-        self.mismatch = _choose("mismatch", mismatch, _MISMATCH, MismatchModel)
-        self.table_ii_voltages = self.mismatch is TABLE_II
+        self._deviations: dict[int, CircuitDeviations] = {}
+        #: The last run's reading of the registers, reused while only synapse weights change
+        #: (an in-the-loop step); see :class:`hal.netlist.wiring.WiringCache`.
+        self.wiring_cache = WiringCache()
+        self.mismatch = mismatch
         self.links = _choose("links", links, _LINKS, LinkModel)
         # Below 1 us biological (0.1 ns on the chip) a step only multiplies time and memory.
         if not (isinstance(dt_ms, (int, float)) and not isinstance(dt_ms, bool) and 0.001 <= dt_ms <= 0.2):
@@ -91,10 +94,41 @@ class EmulatorBackend(Backend):
             )
         #: Trial-to-trial changes on top of the fixed pattern (:mod:`hal_plugins.emulator.perturbation`).
         self.perturbation = perturbation
-        self._deviations: dict[int, CircuitDeviations] = {}
-        #: The last run's reading of the registers, reused while only synapse weights change
-        #: (an in-the-loop step); see :class:`hal.netlist.wiring.WiringCache`.
-        self.wiring_cache = WiringCache()
+
+    # -- what the fixed pattern is drawn from: replacing it forgets every deviation drawn so far -----
+
+    @property
+    def mismatch(self) -> MismatchModel:
+        """The fixed-pattern mismatch model (a :class:`MismatchModel` or a preset's name when set)."""
+        return self._mismatch
+
+    @mismatch.setter
+    def mismatch(self, value: MismatchModel | str) -> None:
+        self._mismatch = _choose("mismatch", value, _MISMATCH, MismatchModel)
+        self._forget_fixed_pattern()
+
+    @property
+    def table_ii_voltages(self) -> bool:
+        """Whether the voltages deviate as the paper's Table II says (the ``table2`` preset)."""
+        return self._mismatch is TABLE_II
+
+    @property
+    def domains(self) -> Domains:
+        """The hardware <-> biology translation; the deviations are drawn in its units."""
+        return self._domains
+
+    @domains.setter
+    def domains(self, value: Domains) -> None:
+        if not isinstance(value, Domains):
+            raise ConfigError(f"emulator domains: {value!r} is not valid; valid an instance of hal.analog.domains.Domains")
+        self._domains = value
+        self._forget_fixed_pattern()
+
+    def _forget_fixed_pattern(self) -> None:
+        # The deviations and the registers' reading (which holds the deviated parameters) came from the
+        # old model: kept, the next run would emulate the old chip.
+        self._deviations.clear()
+        self.wiring_cache.clear()
 
     # -- register access: the perturbation hears of floating-gate programming and resets ---------
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import hal
-from hal.errors import ConfigError
+from hal.errors import ConfigError, UnknownNameError
 from hal.experiment import Experiment, PoissonInput
 from hal.hardware.hicann import MergerMode
 from hal.testing.networks import paper_network
@@ -182,3 +182,33 @@ def test_a_recorded_neuron_switched_off_between_runs_is_refused_before_the_backe
     with pytest.raises(ConfigError, match=r"record_membrane\[0\]: .*belongs to no logical neuron"):
         hal.run(experiment, backend)
     assert backend.configurator.applied == applied  # nothing written
+
+
+@pytest.mark.parametrize("preset", ["none", "table2"])
+def test_a_new_mismatch_model_takes_effect_on_the_next_run(net, preset):
+    # The fixed pattern is drawn per HICANN and the registers' reading is kept between runs: both
+    # must be forgotten when the model they came from is replaced, or the old chip keeps running.
+    experiment = _experiment(net, net.config.copy())
+    backend = hal.get_backend("emulator", wafer=3)
+    before = hal.run(experiment, backend)
+    backend.mismatch = preset
+    after = hal.run(experiment, backend)
+    expected = hal.run(experiment, hal.get_backend("emulator", wafer=3, mismatch=preset))
+    assert _same(after, expected)
+    assert not _same(after, before)
+
+
+def test_an_unknown_mismatch_preset_is_refused_and_the_old_model_kept(net):
+    backend = hal.get_backend("emulator", wafer=3)
+    old = backend.mismatch
+    with pytest.raises(UnknownNameError, match="mismatch preset.*'typo'.*uncalibrated"):
+        backend.mismatch = "typo"
+    assert backend.mismatch is old
+
+
+def test_domains_that_are_not_domains_are_refused_and_the_old_ones_kept():
+    backend = hal.get_backend("emulator", wafer=3)
+    old = backend.domains
+    with pytest.raises(ConfigError, match=r"emulator domains: 'paper' is not valid; valid an instance of hal.analog.domains.Domains"):
+        backend.domains = "paper"
+    assert backend.domains is old
