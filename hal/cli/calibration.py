@@ -38,13 +38,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     options = dict(parse_option(o) for o in args.option)
     report_path = writable_output(args.report_json, what="report") if args.report_json else None
     routine = default_plugins().create("calibration", args.routine)
+    # --batch only when given: a registered routine need not take it (the protocol's keywords are report and progress)
+    extra = {} if args.batch is None else {"batch": args.batch}
+    if extra and not _takes_keyword(routine.run, "batch"):
+        from hal.errors import ConfigError
+
+        raise ConfigError(f"--batch {args.batch}: calibration routine {args.routine!r} takes no batch size; valid: leave --batch out for it")
     backend = hal.get_backend(args.backend, wafer=args.wafer, **options)
     if not backend.capabilities.membrane_readout:
         from hal.errors import CapabilityError
 
         raise CapabilityError(f"backend {args.backend!r} has no membrane readout (capability membrane_readout); the routines measure membranes")
     with open_store(args.db) as store:
-        report = routine.run(backend, args.backend, args.wafer, hicanns, store)
+        report = routine.run(backend, args.backend, args.wafer, hicanns, store, report=not args.no_report, **extra)
         report.pop("calibration", None)
         report["db"] = str(args.db)
         report["content_hash"] = store.content_hash(report["set_id"])
@@ -54,8 +60,22 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"{'parameter':<14} {'spread before':>14} {'after':>10} {'Table II':>9} {'failed':>7}")
     for name, entry in report["parameters"].items():
         table = "-" if entry["table_ii"] is None else f"{entry['table_ii']:.1%}"
-        print(f"{name:<14} {entry.get('spread_before', float('nan')):>14.2%} {entry.get('spread_after', float('nan')):>10.2%} {table:>9} {entry['failed_circuits']:>7}")
+        before, after = (_percent(entry.get(key), width) for key, width in (("spread_before", 14), ("spread_after", 10)))
+        print(f"{name:<14} {before} {after} {table:>9} {entry['failed_circuits']:>7}")
+    if args.no_report:
+        print("spreads not measured (--no-report)")
     return 0
+
+
+def _takes_keyword(function, name: str) -> bool:
+    import inspect
+
+    parameters = inspect.signature(function).parameters.values()
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _percent(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.2%}"
 
 
 def _ranges(enums: list[int]) -> str:
@@ -163,6 +183,11 @@ def add_parsers(sub) -> None:
     calibrate.add_argument("--db", required=True, help="calibration database file (SQLite; created if missing)")
     calibrate.add_argument("--routine", default="neuron", help="registered calibration routine (default: neuron = all parameters)")
     calibrate.add_argument("--report-json", help="write the report (spreads before/after per parameter) here")
+    calibrate.add_argument("--no-report", action="store_true",
+                           help="skip the before/after measurements of the report (about a third of the measurements); the set is the same")
+    calibrate.add_argument("--batch", type=positive_int, default=None,
+                           help="HICANNs measured together in one backend run (>= 1; default: the routine's, 8 for neuron); "
+                                "memory grows with it")
     calibrate.set_defaults(func=_cmd_calibrate)
 
     calib = sub.add_parser("calib", help="inspect and move calibration sets").add_subparsers(dest="what", required=True, metavar="WHAT")

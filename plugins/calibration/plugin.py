@@ -13,11 +13,15 @@ class NeuronCalibration:
 
         self.parameters = tuple(parameters or ORDER)
 
-    def run(self, backend, backend_name, wafer, hicanns, store, *, report=True, progress=None) -> dict:
-        """Calibrate and store one complete set; ``progress(done, total, info)`` after each measurement."""
-        from hal_plugins.calibration.runner import calibrate
+    def run(self, backend, backend_name, wafer, hicanns, store, *, report=True, progress=None, batch=None) -> dict:
+        """Calibrate and store one complete set; ``progress(done, total, info)`` after each measurement.
 
-        return calibrate(backend, backend_name, wafer, hicanns, store, parameters=self.parameters, report=report, progress=progress)
+        ``batch``: HICANNs measured together in one backend run (default :data:`~hal_plugins.calibration.runner.BATCH`).
+        """
+        from hal_plugins.calibration.runner import BATCH, calibrate
+
+        return calibrate(backend, backend_name, wafer, hicanns, store, parameters=self.parameters, report=report, progress=progress,
+                         batch=BATCH if batch is None else batch)
 
 
 @hal.hookimpl

@@ -131,3 +131,40 @@ def test_calibrate_refuses_a_foreign_database_before_measuring(tmp_path, capsys)
     assert "notes.txt: not a calibration database" in err
     assert foreign.read_text() == "my notes\n" * 200
     assert not [e for e in events if e["event"].startswith("calibration")]
+
+
+def test_no_report_skips_the_spreads_and_stores_the_same_set(tmp_path, capsys):
+    hashes = {}
+    for flags in ([], ["--no-report", "--batch", "1"]):
+        name = "plain" if not flags else "quick"
+        argv = ["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "100", "--db", str(tmp_path / f"{name}.db"),
+                "--routine", "e-l-mv", "--report-json", str(tmp_path / f"{name}.json"), *flags]
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        report = json.loads((tmp_path / f"{name}.json").read_text())
+        hashes[name] = report["content_hash"]
+        entry = report["parameters"]["e_l_mv"]
+        if flags:
+            assert report["batch"] == 1 and "spread_before" not in entry and "spreads not measured (--no-report)" in out
+        else:
+            assert report["batch"] == 8 and entry["spread_after"] < entry["spread_before"]
+    assert hashes["plain"] == hashes["quick"]  # the report measures after the set is made; it changes nothing in it
+
+
+def test_batch_must_be_a_positive_integer_and_known_to_the_routine(tmp_path, capsys, monkeypatch):
+    argv = ["calibrate", "--backend", "emulator", "--wafer", "3", "--hicann", "100", "--db", str(tmp_path / "c.db"), "--routine", "e-l-mv"]
+    assert "argument --batch: 0 out of range; valid integers >= 1" in _usage_error([*argv, "--batch", "0"], capsys)
+
+    class NoBatch:
+        def run(self, backend, backend_name, wafer, hicanns, store, *, report=True, progress=None):
+            raise AssertionError("must not run")
+
+    from hal.extension import manager
+
+    real = manager.default_plugins()
+    create = real.create
+    monkeypatch.setattr(real, "create", lambda kind, name, *a, **k: NoBatch() if kind == "calibration" else create(kind, name, *a, **k))
+    monkeypatch.setattr(manager, "default_plugins", lambda: real)
+    assert "--batch 2: calibration routine 'e-l-mv' takes no batch size; valid: leave --batch out for it" in \
+        _error([*argv, "--batch", "2"], capsys)
+    assert list(tmp_path.iterdir()) == []
