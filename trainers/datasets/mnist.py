@@ -27,8 +27,8 @@ from hal_trainers.datasets.dataset import IMAGE_SIDE, PAPER_CLASSES, Dataset
 from hal_trainers.datasets.download import file_sha256
 from hal_trainers.datasets.errors import DatasetNotFoundError
 from hal_trainers.datasets.idx import read_idx
-from hal_trainers.datasets.preprocessing import (PREPROCESSING_VERSION, check_class_subset, check_side, reduce_images,
-                                                 select_classes)
+from hal_trainers.datasets.preprocessing import (PREPROCESSING_VERSION, check_class_subset, check_crop, check_side,
+                                                 reduce_images, select_classes)
 
 __all__ = ["load_mnist", "default_cache_dir"]
 
@@ -88,8 +88,9 @@ def _find_mnist_files(data_dir: Path) -> dict[tuple[str, str], Path]:
     return found
 
 
-def _cache_key(files: Mapping[tuple[str, str], Path], classes: tuple[int, ...], side: int) -> str:
-    # With side 10 this is the spec of the first version, so existing 10x10 cache files stay valid.
+def _cache_key(files: Mapping[tuple[str, str], Path], classes: tuple[int, ...], side: int, crop: int = 0) -> str:
+    # With side 10 this is the spec of the first version, so existing 10x10 cache files stay valid;
+    # "crop" enters only when it is not 0, for the same reason.
     spec = {
         "preprocessing_version": PREPROCESSING_VERSION,
         "reduction": "torch-bicubic-antialias-a-0.5",
@@ -97,6 +98,8 @@ def _cache_key(files: Mapping[tuple[str, str], Path], classes: tuple[int, ...], 
         "classes": list(classes),
         "files": {f"{split}-{kind}": [p.stat().st_size, file_sha256(p)] for (split, kind), p in sorted(files.items())},
     }
+    if crop:
+        spec["crop"] = crop
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
@@ -152,7 +155,8 @@ def _read_mnist_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, 
 
 
 def load_mnist(data_dir: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None, use_cache: bool = True,
-               classes: Sequence[int] = PAPER_CLASSES, side: int = IMAGE_SIDE, name: str = "mnist") -> Dataset:
+               classes: Sequence[int] = PAPER_CLASSES, side: int = IMAGE_SIDE, name: str = "mnist",
+               crop: int = 0) -> Dataset:
     """Load MNIST from ``data_dir``, reduced to ``side`` x ``side`` and restricted to ``classes``.
 
     Reads ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``
@@ -161,7 +165,8 @@ def load_mnist(data_dir: str | os.PathLike, *, cache_dir: str | os.PathLike | No
     the labels to 0..len(classes)-1 (label ``k`` is digit ``classes[k]``). The defaults are
     the paper's: 10x10, digits 0, 1, 4, 6, 7, which gives 30,690 training and 5,083 test
     images. ``side=16, classes=ALL_CLASSES`` keeps all 60,000 and 10,000 images at 16x16 (the
-    data set ``"mnist16"``). ``name`` names the result in logs.
+    data set ``"mnist16"`` adds ``crop=2``). ``crop`` pixels are cut off each border of the
+    28x28 images before the reduction (:func:`reduce_images`). ``name`` names the result in logs.
 
     The result is cached as an ``.npz`` file in ``cache_dir`` (default
     :func:`default_cache_dir`), keyed by the SHA-256 of the source files, the side, the
@@ -176,10 +181,11 @@ def load_mnist(data_dir: str | os.PathLike, *, cache_dir: str | os.PathLike | No
     FileFormatError
         A file is truncated, corrupt or not the expected IDX content.
     ConfigError
-        ``classes`` or ``side`` is invalid.
+        ``classes``, ``side`` or ``crop`` is invalid (``crop`` beyond 13 leaves no pixel of 28x28).
     """
     classes = check_class_subset(classes)
     side = check_side(side, "load_mnist")
+    crop = check_crop(crop, None, "load_mnist")
     if not isinstance(name, str):
         raise ConfigError(f"load_mnist.name: {name!r} is not a string; e.g. 'mnist'")
     data_dir = Path(data_dir).expanduser()
@@ -189,9 +195,9 @@ def load_mnist(data_dir: str | os.PathLike, *, cache_dir: str | os.PathLike | No
     cache_path = None
     dataset = None
     if use_cache:
-        key = _cache_key(files, classes, side)
+        key = _cache_key(files, classes, side, crop)
         cache_path = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-        cache_path = cache_path / f"mnist-{side}x{side}-{key[:20]}.npz"
+        cache_path = cache_path / f"mnist-{side}x{side}{f'-crop{crop}' if crop else ''}-{key[:20]}.npz"
         arrays = _read_cache(cache_path, key, side * side)
         if arrays is not None:
             try:  # the values and labels too: a cache file is rebuilt, never trusted
@@ -204,12 +210,12 @@ def load_mnist(data_dir: str | os.PathLike, *, cache_dir: str | os.PathLike | No
         for split in ("train", "test"):
             images, labels = _read_mnist_pair(files[(split, "images")], files[(split, "labels")])
             images, labels = select_classes(images, labels, classes)
-            arrays[f"x_{split}"] = reduce_images(images, side=side)
+            arrays[f"x_{split}"] = reduce_images(images, side=side, crop=crop)
             arrays[f"y_{split}"] = labels
         if use_cache:
             _write_cache(cache_path, key, arrays)
         dataset = _make_dataset(arrays, classes, side, name)
-    log.info("dataset_loaded", dataset=name, data_dir=str(data_dir), side=side, n_train=dataset.n_train,
+    log.info("dataset_loaded", dataset=name, data_dir=str(data_dir), side=side, crop=crop, n_train=dataset.n_train,
              n_test=dataset.n_test, classes=classes, cached=cached, cache=str(cache_path) if cache_path else None,
              seconds=round(time.perf_counter() - t0, 3))
     return dataset

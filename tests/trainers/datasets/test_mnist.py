@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hal.errors import ConfigError, FileFormatError
+from hal.errors import ConfigError, ConfigValueError, FileFormatError
 from hal_trainers import datasets as D
 from hal_trainers.datasets import mnist
 
@@ -269,3 +269,27 @@ def test_damaged_mnist16_cache_is_rebuilt(mnist_dir, tmp_path, monkeypatch, dama
     for name in ("x_train", "y_train", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(again, name), getattr(first, name))
     assert entry.read_bytes() == good  # and the cache file rewritten
+
+
+@pytest.mark.usefixtures("needs_torch")
+def test_mnist16_crops_and_has_its_own_cache_key(mnist_dir, tmp_path):
+    cache = tmp_path / "cache"
+    cropped = D.load_dataset("mnist16", mnist_dir, cache_dir=cache)
+    whole = D.load_mnist(mnist_dir, cache_dir=cache, side=16, classes=D.ALL_CLASSES)
+    names = [p.name for p in cache.glob("*.npz")]
+    assert len(names) == 2 and sum(n.startswith("mnist-16x16-crop2-") for n in names) == 1
+    images = D.read_idx(mnist_dir / "train-images-idx3-ubyte.gz")
+    np.testing.assert_array_equal(cropped.x_train, D.reduce_images(images, side=16, crop=2))
+    np.testing.assert_array_equal(whole.x_train, D.reduce_images(images, side=16))
+    # the key of an uncropped set is the one of the versions before the crop, so their cache files stay valid
+    files = mnist._find_mnist_files(mnist_dir)
+    assert mnist._cache_key(files, D.ALL_CLASSES, 16, 0) == mnist._cache_key(files, D.ALL_CLASSES, 16)
+    assert mnist._cache_key(files, D.ALL_CLASSES, 16, 2) != mnist._cache_key(files, D.ALL_CLASSES, 16)
+
+
+@pytest.mark.parametrize("crop", [-2, 2.0, "2", False])
+def test_load_mnist_rejects_bad_crops(mnist_dir, tmp_path, crop):
+    with pytest.raises(ConfigValueError) as info:
+        D.load_mnist(mnist_dir, cache_dir=tmp_path / "cache", side=16, crop=crop)
+    assert str(info.value) == f"load_mnist.crop: {crop!r} out of range; valid an int >= 0 (pixels cut off each border)"
+    assert not (tmp_path / "cache").exists()

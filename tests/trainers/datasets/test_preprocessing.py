@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hal.errors import ConfigValueError
 from hal_trainers import datasets as D
 
 pytestmark = pytest.mark.usefixtures("needs_torch")
@@ -46,3 +47,33 @@ def test_reduce_images_range_and_overshoot_clipped():
     assert got.min() == 0.0 and got.max() == 1.0
     np.testing.assert_array_equal(got[2], 0.0)
     np.testing.assert_array_equal(got[3], 1.0)
+
+
+def test_crop_reduces_the_central_part():
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, size=(4, 28, 28)).astype(np.uint8)
+    got = D.reduce_images(images, side=16, crop=2)
+    assert got.shape == (4, 256) and got.dtype == np.float32
+    # the same as reducing the central 24x24 (the kernel for 24 -> 16, not 28 -> 16)
+    w = keys_weights(24, 16)
+    reference = np.clip(w @ (images[:, 2:26, 2:26] / 255.0) @ w.T, 0.0, 1.0).reshape(4, 256)
+    np.testing.assert_allclose(got, reference, atol=1e-6)
+    np.testing.assert_array_equal(D.reduce_images(images, side=16, crop=0), D.reduce_images(images, side=16))
+
+
+def test_crop_removes_the_border():
+    frame = np.zeros((28, 28), np.uint8)
+    frame[:2, :] = frame[-2:, :] = frame[:, :2] = frame[:, -2:] = 255  # ink only in the 2-pixel border
+    assert D.reduce_images(frame[None], side=16).max() > 0.5
+    np.testing.assert_array_equal(D.reduce_images(frame[None], side=16, crop=2), 0.0)
+
+
+@pytest.mark.parametrize("crop", [-1, 14, 1.5, "2", True, None])
+def test_bad_crop_is_refused_naming_value_and_range(crop):
+    images = np.zeros((2, 28, 28), np.uint8)
+    with pytest.raises(ConfigValueError) as info:
+        D.reduce_images(images, side=16, crop=crop)
+    assert str(info.value) == (f"reduce_images.crop: {crop!r} out of range; valid an int >= 0 "
+                               "(pixels cut off each border) up to 13 for 28x28 images")
+    assert (info.value.field, info.value.value) == ("crop", crop)
+    np.testing.assert_array_equal(images, 0)  # the input is not touched
