@@ -16,8 +16,11 @@ read). Subcommands, each printing JSON lines:
   makes the twin's inhibitory synapses k times stronger (a what-if on the twin); after each epoch:
   validation and training accuracy, hidden spikes per image, hidden neurons that never fire.
 
+``--crop N`` uses mnist16 with N pixels cut off each border before the reduction (0: the whole
+28x28 image, the recipe before 2026-11-30's crop; default: the ``mnist16`` recipe as it is).
+
 Run: python benchmarks/cramer2020_ladder.py inputs|mlp|twin [--epochs 3] [--bits 4] [--input latency]
-         [--float-weights] [--set name=value ...] [--seed 0] [--data-dir /work/shared/data/mnist]
+         [--float-weights] [--set name=value ...] [--crop 2] [--seed 0] [--data-dir /work/shared/data/mnist]
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ import torch
 TRAIN = 55_000
 
 
-def _data(data_dir: str):
-    from hal_trainers.datasets import load_dataset
+def _data(data_dir: str, crop: int | None = None):
+    from hal_trainers.datasets import ALL_CLASSES, load_dataset, load_mnist
 
-    data = load_dataset("mnist16", data_dir)
+    # crop None: the mnist16 recipe as it is; a number: mnist16 with that crop (0: the whole 28x28 reduced)
+    data = (load_dataset("mnist16", data_dir) if crop is None else
+            load_mnist(data_dir, side=16, classes=ALL_CLASSES, crop=crop, name=f"mnist16-crop{crop}"))
     return data.x_train[:TRAIN], data.y_train[:TRAIN], data.x_train[TRAIN:], data.y_train[TRAIN:]
 
 
@@ -59,7 +64,7 @@ def _latency_values(x: np.ndarray) -> np.ndarray:
 def inputs(args) -> None:
     from hal_trainers.cramer2020.trial import build_model
 
-    _, _, x, _ = _data(args.data_dir)
+    _, _, x, _ = _data(args.data_dir, args.crop)
     model = build_model(x.shape[1], 10)
     _, grid = model.encode_grid(x)
     fired = grid.sum(1) > 0
@@ -94,7 +99,7 @@ class _MLP(torch.nn.Module):
 
 
 def mlp(args) -> None:
-    x, y, xv, yv = _data(args.data_dir)
+    x, y, xv, yv = _data(args.data_dir, args.crop)
     if args.input == "latency":
         x, xv = _latency_values(x), _latency_values(xv)
     elif args.input == "spiking":  # the intensities of the pixels that spike, 0 for the rest
@@ -128,11 +133,15 @@ def _twin_setup(args):
     cfg = dict(DEFAULTS)
     for item in args.set:
         key, value = item.split("=", 1)
-        cfg[key] = type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else value
-    x, y, xv, yv = _data(args.data_dir)
+        if isinstance(DEFAULTS[key], bool):
+            cfg[key] = {"true": True, "false": False}[value.lower()]
+        else:
+            cfg[key] = type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else value
+    x, y, xv, yv = _data(args.data_dir, args.crop)
     model = build_model(x.shape[1], 10, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"],
                         init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed,
-                        excitatory_divisor=cfg["excitatory_divisor"])
+                        excitatory_divisor=cfg["excitatory_divisor"], latency_tau_ms=cfg["latency_tau_ms"],
+                        latency_from_brightest=cfg["latency_from_brightest"])
     if args.float_weights:
         for proj in model.projections:
             proj.quantized = lambda proj=proj: proj.weight.clamp(-15, 15)
@@ -169,17 +178,21 @@ def twin(args) -> None:
     total = math.ceil(args.epochs * per_epoch)
     started = time.process_time()
     changed = {k: v for k, v in cfg.items() if _default(k) != v}
+    clock = {"epoch_start": started}
 
     def progress(entry: dict) -> None:
         if entry["step"] % per_epoch == 0 or entry["step"] == total:
+            train_cpu_s = time.process_time() - clock["epoch_start"]  # the epoch's training, without the diagnosis
             val = _diagnose(trainer, mapped.twin, xv, yv)
             train = _diagnose(trainer, mapped.twin, x[:5000], y[:5000])
             print(json.dumps({"model": "twin", "float_weights": args.float_weights, "inhibitory_scale": args.inhibitory_scale, "settings": changed, "seed": args.seed,
                               "epoch": round(entry["step"] / per_epoch, 2), "validation": val["accuracy"], "train_first_5000": train["accuracy"],
                               **{k: v for k, v in val.items() if k != "accuracy"}, "batch_loss": round(entry["loss"], 4),
+                              "crop": args.crop, "epoch_train_cpu_s": round(train_cpu_s, 1),
                               "cpu_min": round((time.process_time() - started) / 60, 1)}), flush=True)
             if args.save:  # after every epoch: a run stopped early still leaves its weights
                 torch.save(model.state_dict(), args.save)
+            clock["epoch_start"] = time.process_time()
 
     trainer.fit(mapped.twin, x, y, epochs=args.epochs, progress=progress, label="ladder")
 
@@ -200,6 +213,8 @@ def main() -> None:
     parser.add_argument("--inhibitory-scale", type=float, default=1.0, help="twin only: inhibitory conductance per bit times this")
     parser.add_argument("--set", action="append", default=[], help="a DEFAULTS setting, name=value")
     parser.add_argument("--save", default=None)
+    parser.add_argument("--crop", type=int, default=None,
+                        help="pixels cut off each border of the 28x28 images before the reduction (default: the mnist16 recipe's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default="/work/shared/data/mnist")
     args = parser.parse_args()

@@ -50,7 +50,8 @@ PROGRESS_TOPIC = "hal-cramer2020-progress"
 
 #: Range checks of the settings (keys of ``trial.DEFAULTS``) that are checked before any worker starts.
 _COUNTS = ("hidden", "batch_size")
-_POSITIVE = ("dt_ms", "mock_epochs", "itl_epochs", "learning_rate", "itl_learning_rate", "readout_scale_mv", "steepness", "target_rate")
+_POSITIVE = ("dt_ms", "mock_epochs", "itl_epochs", "learning_rate", "itl_learning_rate", "readout_scale_mv", "steepness", "target_rate",
+             "latency_tau_ms")
 _NON_NEGATIVE = ("sparsity", "init_std", "weight_decay")
 _NON_NEGATIVE_COUNTS = ("augment_shift",)
 
@@ -80,6 +81,8 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
             raise ConfigValueError(where, key, value, "integers >= 0")
         if key == "excitatory_divisor" and (not _is_int(value) or value not in GMAX_DIVISORS):
             raise ConfigValueError(where, key, value, f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
+        if key == "latency_from_brightest" and not isinstance(value, bool):
+            raise ConfigValueError(where, key, value, "True or False")
         if key == "lr_schedule" and value not in SCHEDULES:
             raise ConfigValueError(where, key, value, f"one of {', '.join(SCHEDULES)}")
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -47,6 +47,10 @@ DEFAULTS = {
     # over 45.5 ms (87.5 % vs 87.1 %) at a third of the time per step.
     "dt_ms": 1.0,
     "duration_ms": 30.0,
+    # The input latency code (hal_trainers.snn.LatencyCoding): its time constant, and whether a pixel of intensity 1
+    # spikes at the start (0.5 ms) instead of tau ln(1.25) later.
+    "latency_tau_ms": 5.0,
+    "latency_from_brightest": False,
     "mock_epochs": 3.0,
     # One epoch in the loop (600 steps). A quarter epoch (itl_epochs=0.25) saves three quarters of
     # the loop's time but recovers less (wafers 100, 101: 94.30 / 93.92 % against 94.97 / 94.61 %,
@@ -84,7 +88,8 @@ DEFAULTS = {
 
 
 def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: float = 1.0, duration_ms: float | None = 30.0,
-                init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0, excitatory_divisor: int = 1) -> SpikingModel:
+                init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0, excitatory_divisor: int = 1,
+                latency_tau_ms: float = 5.0, latency_from_brightest: bool = False) -> SpikingModel:
     """The trial's network: latency-coded inputs, ``hidden`` LIF neurons, ``n_classes`` readouts.
 
     ``excitatory_divisor``: the gmax divisor of both projections' excitatory rows (their
@@ -100,7 +105,7 @@ def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: f
     if excitatory_divisor != 1:  # divisor 1 leaves the scales to the network (the mapping of earlier runs, unchanged)
         network_ns = attrs.fields(Network).ns_per_weight_bit.default
         scale = {"ns_per_bit": network_ns / excitatory_divisor, "ns_per_bit_inhibitory": network_ns}
-    return SpikingModel(LatencyCoding(n_inputs),
+    return SpikingModel(LatencyCoding(n_inputs, tau_ms=latency_tau_ms, from_brightest=latency_from_brightest),
                         Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed, **scale),
                         LIF(hidden),
                         Projection(hidden, n_classes, init_std=init_std, seed=seed + 1, **scale),
@@ -172,7 +177,8 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
         x_test, y_test = x_test[:test_subset], y_test[:test_subset]
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     model = build_model(x_train.shape[1], n_classes, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"], init_std=cfg["init_std"],
-                        init_mean=cfg["init_mean"], seed=seed, excitatory_divisor=cfg["excitatory_divisor"])
+                        init_mean=cfg["init_mean"], seed=seed, excitatory_divisor=cfg["excitatory_divisor"],
+                        latency_tau_ms=cfg["latency_tau_ms"], latency_from_brightest=cfg["latency_from_brightest"])
     chip = hal.get_backend(backend, wafer=100 + seed, **(backend_options or {}))
     mapped = MappedModel(model, chip, wafer=100 + seed)
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None

@@ -41,29 +41,43 @@ def _images(x, size: int) -> np.ndarray:
 
 @attrs.frozen
 class LatencyCoding:
-    """One spike per input at ``t_offset + tau ln(x / (x - threshold))`` ms, none for ``x <= threshold``."""
+    """One spike per input at ``t_offset + tau ln(x / (x - threshold))`` ms, none for ``x <= threshold``.
+
+    ``from_brightest``: measure the latency from that of intensity 1, i.e. subtract
+    ``tau ln(1 / (1 - threshold))``, so a full-intensity pixel spikes at ``t_offset_ms``. Cramer
+    et al.'s training code shifts each batch's earliest spike to t = 0 for the same reason (a
+    longer ``tau`` then spreads the intensities without delaying the image); a fixed shift keeps a
+    sample's spikes independent of its batch.
+    """
 
     size: int = attrs.field(validator=at_least(1))
     tau_ms: float = attrs.field(default=5.0, validator=positive(what="time", unit="ms"))
     threshold: float = 0.2
     t_offset_ms: float = 0.5
+    from_brightest: bool = False
 
     def __attrs_post_init__(self):
         if not 0 <= self.threshold < 1:
             raise ConfigError(f"LatencyCoding.threshold: {self.threshold!r} out of range; valid 0 <= threshold < 1")
         if not (np.isfinite(self.t_offset_ms) and self.t_offset_ms >= 0):
             raise ConfigError(f"LatencyCoding.t_offset_ms: {self.t_offset_ms!r} out of range; valid >= 0 ms")
+        if not isinstance(self.from_brightest, bool):
+            raise ConfigError(f"LatencyCoding.from_brightest: {self.from_brightest!r} invalid; valid True or False")
+
+    @property
+    def _shift_ms(self) -> float:
+        return self.tau_ms * float(np.log(1 / (1 - self.threshold))) if self.from_brightest else 0.0
 
     @property
     def latest_ms(self) -> float:
         """Latest spike time: inputs within 5 % of the threshold (whose latency diverges) are cut at 3 tau."""
-        return self.t_offset_ms + 3 * self.tau_ms
+        return self.t_offset_ms + 3 * self.tau_ms - self._shift_ms
 
     def times(self, x) -> np.ndarray:
         """(samples, inputs) spike time in ms; NaN where an input does not spike."""
         x = _images(x, self.size)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = self.t_offset_ms + self.tau_ms * np.log(x / (x - self.threshold))
+            t = self.t_offset_ms - self._shift_ms + self.tau_ms * np.log(x / (x - self.threshold))
         t = np.where(x > self.threshold, t, np.nan)
         return np.where(t <= self.latest_ms, t, np.nan)
 

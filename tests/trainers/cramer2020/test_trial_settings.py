@@ -23,6 +23,9 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("excitatory_divisor", 0, "integers 1..15"),
     ("excitatory_divisor", 16, "integers 1..15"),
     ("excitatory_divisor", 2.0, "integers 1..15"),
+    ("latency_tau_ms", 0.0, "finite numbers > 0"),
+    ("latency_tau_ms", float("nan"), "finite numbers > 0"),
+    ("latency_from_brightest", 1, "True or False"),
 ])
 def test_reproduce_refuses_bad_regularisation_settings_before_any_work(tmp_path, setting, value, valid):
     from hal.errors import ConfigValueError
@@ -72,3 +75,12 @@ def test_divisor_1_leaves_the_scales_to_the_network_as_before():
 
     net, _ = build_model(16, 3, hidden=8).network()
     assert all(p.ns_per_weight_bit is None for p in net.projections)  # the same network, so the same registers, as before the option
+
+
+def test_build_model_hands_the_latency_settings_to_the_input_code():
+    from hal_trainers.cramer2020.trial import DEFAULTS, build_model
+
+    default = build_model(16, 3, hidden=8).coding
+    assert (default.tau_ms, default.from_brightest) == (DEFAULTS["latency_tau_ms"], DEFAULTS["latency_from_brightest"])
+    coding = build_model(16, 3, hidden=8, latency_tau_ms=8.0, latency_from_brightest=True).coding
+    assert (coding.tau_ms, coding.from_brightest) == (8.0, True)

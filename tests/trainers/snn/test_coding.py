@@ -161,3 +161,19 @@ def test_wrong_image_shapes_are_named(coding, shape):
 def test_bad_latency_settings_are_named(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         LatencyCoding(3, **kwargs)
+
+
+def test_from_brightest_moves_every_spike_earlier_by_the_latency_of_intensity_one():
+    x = np.array([[1.0, 0.6, 0.3, 0.205, 0.1]])
+    plain = LatencyCoding(5, tau_ms=8.0, t_offset_ms=0.5)
+    shifted = LatencyCoding(5, tau_ms=8.0, t_offset_ms=0.5, from_brightest=True)
+    shift = 8.0 * np.log(1 / 0.8)
+    assert shifted.times(x)[0, 0] == pytest.approx(0.5)  # intensity 1 spikes at the offset
+    np.testing.assert_allclose(shifted.times(x), plain.times(x) - shift)  # NaN (no spike) where plain has none
+    assert np.isnan(shifted.times(x)[0, 3:]).all()  # the same pixels are cut: near and below the threshold
+    assert shifted.latest_ms == pytest.approx(plain.latest_ms - shift)
+
+
+def test_from_brightest_must_be_a_bool():
+    with pytest.raises(ConfigError, match=r"^LatencyCoding.from_brightest: 1 invalid; valid True or False$"):
+        LatencyCoding(3, from_brightest=1)
