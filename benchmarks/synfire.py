@@ -3,7 +3,8 @@
 The network is :func:`mapping_wafer.synfire` (190 links of 80 excitatory + 20 inhibitory neurons,
 each neuron of link i + 1 drawing 60 inputs from link i's excitatory neurons, each link's
 inhibitory neurons inhibiting its excitatory ones; a source population of 80 stimulates link 0).
-This module only chooses its neuron parameters and weights (:data:`NEURON`, :data:`WEIGHTS`;
+This module only chooses its neuron parameters, weights and stimulus (:data:`PARAMETER_SETS`: ``fast``,
+outside what a calibration covers, and ``calibrated``, inside every used circuit's calibrated range;
 docs/mapping.md, "Synfire chain", says why), maps it with nothing lost, plays one synchronous
 packet into link 0 and runs it on the emulator with its fixed-pattern mismatch -- the chip as
 manufactured, the parameters translated through a calibration database's latest set if ``--db``
@@ -64,23 +65,48 @@ NEURON = LIFParameters(e_l_mv=-65.0, v_th_mv=-55.0, v_reset_mv=-70.0, e_rev_e_mv
                        tau_m_ms=10.0, tau_syn_e_ms=2.0, tau_syn_i_ms=2.0, t_ref_ms=10.0)
 #: 4-bit weights: E(i) -> E(i+1), E(i) -> I(i+1), I(i) -> E(i); the stimulus keeps the builder's 15.
 WEIGHTS = {"ee": 6, "ei": 8, "ie": 10}
-#: Parameters inside what every circuit's calibration covers (docs/mapping.md, "Synfire chain, calibrated"):
-#: the calibrated ranges' intersection over the 10,240 circuits of the 20-link chain's HICANNs (biological) is
-#: E_rev_e -47.7..-22.4 mV (E_rev_e 0 mV is 1,800 mV on the chip, above what the threshold lets one measure),
-#: V_th -53.0..-33.6 mV, tau_syn 3.2..5.3 ms, t_ref 3.1..6.0 ms, tau_m 14.4..26.1 ms. With the drive 25 mV above threshold
-#: instead of 55 mV and slower synapses the weights are stronger, and inhibition stops second spikes.
-NEURON_CALIBRATED = LIFParameters(e_l_mv=-58.0, v_th_mv=-50.0, v_reset_mv=-70.0, e_rev_e_mv=-25.0, e_rev_i_mv=-75.0,
-                                  tau_m_ms=20.0, tau_syn_e_ms=3.5, tau_syn_i_ms=3.5, t_ref_ms=5.5)
-WEIGHTS_CALIBRATED = {"ee": 9, "ei": 15, "ie": 12}
-#: ``--parameters``: name -> (neuron parameters, weights).
-PARAMETER_SETS = {"fast": (NEURON, WEIGHTS), "calibrated": (NEURON_CALIBRATED, WEIGHTS_CALIBRATED)}
+#: Parameters inside what every circuit's calibration covers (docs/mapping.md, "Synfire chain", says how they were
+#: chosen): the calibrated ranges' intersection over the 76,000 circuits the 190-link chain uses on /tmp/D/cal190full.db's
+#: HICANNs (biological) is E_l -65.5..-26.8, V_th -51.1..-33.5, V_reset -80.7..-46.9, E_rev_e -47.8..-25.4,
+#: E_rev_i -78.0..-51.4 mV, tau_m 13.6..21.0, tau_syn_e 3.67..4.84, tau_syn_i 3.90..5.15, t_ref 3.28..5.20 ms; each value
+#: below lies at least 1.5 mV / 0.4 ms inside it. The drive at threshold is 22 mV instead of the fast set's 55 mV, so
+#: the synapses are slower and the weights stronger; the reset far below threshold and the inhibition stop second spikes.
+NEURON_CALIBRATED = LIFParameters(e_l_mv=-57.0, v_th_mv=-49.0, v_reset_mv=-78.0, e_rev_e_mv=-27.0, e_rev_i_mv=-75.0,
+                                  tau_m_ms=20.0, tau_syn_e_ms=4.3, tau_syn_i_ms=4.3, t_ref_ms=4.8)
+WEIGHTS_CALIBRATED = {"ee": 12, "ei": 15, "ie": 10}
+#: The calibrated set's conductance per weight bit (nS; the network's default is 0.68): the gmax target it asks of every
+#: quadrant (136 per mille per event) lies below what the weakest quadrant the chain uses reaches (145); 0.68 asks 230,
+#: which 485 of those 760 quadrants do not reach.
+NS_PER_WEIGHT_BIT_CALIBRATED = 0.38
+
+
+@attrs.frozen
+class ParameterSet:
+    """What ``--parameters`` chooses: every population's neuron parameters, the 4-bit weights (keys ``ee``, ``ei``,
+    ``ie``), the conductance of weight 1 (nS, the network's ``ns_per_weight_bit``) and the stimulus sources that fire."""
+
+    neuron: LIFParameters
+    weights: dict
+    ns_per_weight_bit: float
+    stimulus_sources: int
+
+
 #: Stimulus sources that fire, once each: the stimulus enters through the FPGA links of link 0's HICANNs,
 #: 1.8 events per ms each, so all 80 would arrive over ~25 ms and their tail start a second packet.
 STIMULUS_SOURCES = 32
+#: ``--parameters``: name -> set. The calibrated set's weaker conductance per bit needs 40 sources to fire link 0 whole.
+PARAMETER_SETS = {
+    "fast": ParameterSet(NEURON, WEIGHTS, 0.68, STIMULUS_SOURCES),
+    "calibrated": ParameterSet(NEURON_CALIBRATED, WEIGHTS_CALIBRATED, NS_PER_WEIGHT_BIT_CALIBRATED, 40),
+}
 
 
-def network(links: int, *, neuron: LIFParameters = NEURON, weights: dict | None = None, seed: int = 0) -> Network:
-    """mapping_wafer's synfire chain of ``links`` links with this benchmark's neuron parameters and weights."""
+def network(links: int, *, neuron: LIFParameters = NEURON, weights: dict | None = None, ns_per_weight_bit: float | None = None,
+            seed: int = 0) -> Network:
+    """mapping_wafer's synfire chain of ``links`` links with this benchmark's neuron parameters and weights.
+
+    ``ns_per_weight_bit``: the network's conductance of weight 1 (None: the builder's).
+    """
     weights = {**WEIGHTS, **(weights or {})}
     net = mapping_wafer.synfire(links, EXCITATORY, INHIBITORY, seed=seed)
     populations = [attrs.evolve(p, params=neuron) for p in net.populations]
@@ -92,7 +118,8 @@ def network(links: int, *, neuron: LIFParameters = NEURON, weights: dict | None 
             projections.append(attrs.evolve(p, weight_bits=weights["ie"]))
         else:
             projections.append(attrs.evolve(p, weight_bits=weights["ei" if p.post.startswith("I") else "ee"]))
-    return attrs.evolve(net, populations=populations, projections=projections)
+    scale = {} if ns_per_weight_bit is None else {"ns_per_weight_bit": ns_per_weight_bit}
+    return attrs.evolve(net, populations=populations, projections=projections, **scale)
 
 
 def _calibration(db: str | None, wafer: int):
@@ -309,8 +336,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(inside every circuit's calibrated range); default: calibrated with --db, else fast")
     parser.add_argument("--mismatch", choices=("uncalibrated", "table2", "none"), default="uncalibrated",
                         help="the emulator's fixed pattern (default uncalibrated: the chip as manufactured)")
-    parser.add_argument("--stimulus-sources", type=_sources, default=STIMULUS_SOURCES,
-                        help=f"stimulus sources that fire (1..{EXCITATORY}; default {STIMULUS_SOURCES}: what two HICANN links deliver in ~10 ms)")
+    parser.add_argument("--stimulus-sources", type=_sources, default=None,
+                        help=f"stimulus sources that fire (1..{EXCITATORY}; default the parameter set's: "
+                             + ", ".join(f"{k} {v.stimulus_sources}" for k, v in PARAMETER_SETS.items()) + "; two HICANN links deliver 40 in ~11 ms)")
     parser.add_argument("--stimulus-sd-ms", type=non_negative_float, default=0.5, help="spread of the stimulus packet (default 0.5 ms)")
     parser.add_argument("--dt-ms", type=positive_float, help="the emulator's integration step (default its own)")
     args = parser.parse_args(argv)
@@ -336,8 +364,10 @@ def _main(args, argv: list[str]) -> int:
     store, calibration = _calibration(args.db, args.wafer)
     wall = time.perf_counter()
     chosen = args.parameters or ("calibrated" if args.db else "fast")
-    neuron, weights = PARAMETER_SETS[chosen]
-    net = network(args.links, neuron=neuron, weights=weights)
+    chosen_set = PARAMETER_SETS[chosen]
+    neuron, weights = chosen_set.neuron, chosen_set.weights
+    sources = args.stimulus_sources or chosen_set.stimulus_sources
+    net = network(args.links, neuron=neuron, weights=weights, ns_per_weight_bit=chosen_set.ns_per_weight_bit)
     config, result, map_s = map_chain(net, args.wafer, store, clip=args.calibration_clip)
     set_id = check_calibrated(store, args.wafer, args.db, result.hicanns_used) if store is not None else None
     log.info("synfire_mapped", links=args.links, hicanns=len(result.hicanns_used), synapses=result.synapses, lost=result.synapses_lost,
@@ -345,14 +375,14 @@ def _main(args, argv: list[str]) -> int:
     at_ms = 5.0
     duration = at_ms + 40.0 + 2.0 * args.links  # the packet needs < 1 ms per link; the stimulus's links up to ~20 ms
     recording, on_wafer, run_s = run_chain(config, result, duration_ms=duration, mismatch=args.mismatch, dt_ms=args.dt_ms,
-                                           stimulus=stimulus_times(args.stimulus_sources, at_ms, args.stimulus_sd_ms, seed=1))
+                                           stimulus=stimulus_times(sources, at_ms, args.stimulus_sd_ms, seed=1))
     rows = link_table(on_wafer, args.links)
     report = {
         "command": " ".join(argv), "links": args.links, "wafer": args.wafer,
         "network": {"excitatory": EXCITATORY, "inhibitory": INHIBITORY, "fan_in": 60, "neurons": net.n_neurons,
                     "parameters": chosen, "neuron": attrs.asdict(neuron), "weight_bits": {**weights, "stimulus": 15},
                     "ns_per_weight_bit": net.ns_per_weight_bit},
-        "stimulus": {"sources": args.stimulus_sources, "at_ms": at_ms, "sd_ms": args.stimulus_sd_ms, "duration_ms": duration},
+        "stimulus": {"sources": sources, "at_ms": at_ms, "sd_ms": args.stimulus_sd_ms, "duration_ms": duration},
         "mapping": {"hicanns": len(result.hicanns_used), "hicann_enums": _ranges(h.enum for h in result.hicanns_used),
                     "fpgas": len(result.fpgas_used), "synapses": result.synapses,
                     "lost": result.synapses_lost, "lost_reasons": result.lost_reasons, "seconds": round(map_s, 1)},
