@@ -366,7 +366,7 @@ def _main(args, argv: list[str]) -> int:
     chosen = args.parameters or ("calibrated" if args.db else "fast")
     chosen_set = PARAMETER_SETS[chosen]
     neuron, weights = chosen_set.neuron, chosen_set.weights
-    sources = args.stimulus_sources or chosen_set.stimulus_sources
+    sources = chosen_set.stimulus_sources if args.stimulus_sources is None else args.stimulus_sources
     net = network(args.links, neuron=neuron, weights=weights, ns_per_weight_bit=chosen_set.ns_per_weight_bit)
     config, result, map_s = map_chain(net, args.wafer, store, clip=args.calibration_clip)
     set_id = check_calibrated(store, args.wafer, args.db, result.hicanns_used) if store is not None else None
