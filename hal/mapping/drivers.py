@@ -15,7 +15,7 @@ from hal.hardware.hicann import HICANNConfig
 from hal.hardware.recipes import feed_drivers
 
 __all__ = ["reachable_drivers", "drivers_reachable_from_line", "drivers_reachable_from_vline", "plan_drivers", "allocate_drivers",
-           "merge_circuits"]
+           "merge_circuits", "merge_all_circuits"]
 
 
 def merge_circuits(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) -> None:
@@ -25,26 +25,38 @@ def merge_circuits(chip: HICANNConfig, denmems: tuple[C.NeuronOnHICANN, ...]) ->
     next, the first (even) column of the next quad takes the fire signal from its left neighbour
     (``enable_fire_input``), which also joins the membranes in hal's wiring model.
     """
-    if len(denmems) == 1:
-        return
-    columns = sorted({d.x for d in denmems})
-    rows = sorted({d.y for d in denmems})
-    for quad in sorted({x // 2 for x in columns}):
-        in_quad = [x for x in columns if x // 2 == quad]
-        changes = {}
-        if len(rows) == 2:
-            for x in in_quad:
-                changes["vertical_left" if x % 2 == 0 else "vertical_right"] = True
-        if len(in_quad) == 2:
-            if 0 in rows:
-                changes["horizontal_top"] = True
-            if 1 in rows:
-                changes["horizontal_bottom"] = True
-        if changes:
-            chip.neuron_quads.update(quad, **changes)
-        if quad * 2 > columns[0]:  # not the first quad: join it to the quad on its left
-            for y in rows:
-                chip.neurons.update(C.NeuronOnHICANN(x=quad * 2, y=y), enable_fire_input=True)
+    merge_all_circuits(chip, [denmems])
+
+
+def merge_all_circuits(chip: HICANNConfig, neurons) -> None:
+    """:func:`merge_circuits` for many neurons of one HICANN, one register write per field.
+
+    The switches a neuron closes are set to True and never cleared, so writing them all at once
+    gives the same registers as one neuron after the other (a wafer has ~10^5 such updates).
+    """
+    quads: dict[str, set[int]] = {}
+    fire: set[int] = set()
+    for denmems in neurons:
+        if len(denmems) == 1:
+            continue
+        columns = sorted({d.x for d in denmems})
+        rows = sorted({d.y for d in denmems})
+        for quad in sorted({x // 2 for x in columns}):
+            in_quad = [x for x in columns if x // 2 == quad]
+            if len(rows) == 2:
+                for x in in_quad:
+                    quads.setdefault("vertical_left" if x % 2 == 0 else "vertical_right", set()).add(quad)
+            if len(in_quad) == 2:
+                if 0 in rows:
+                    quads.setdefault("horizontal_top", set()).add(quad)
+                if 1 in rows:
+                    quads.setdefault("horizontal_bottom", set()).add(quad)
+            if quad * 2 > columns[0]:  # not the first quad: join it to the quad on its left
+                fire.update(C.NeuronOnHICANN(x=quad * 2, y=y).enum for y in rows)
+    for field, chosen in quads.items():
+        chip.neuron_quads.set_column(field, 1, index=sorted(chosen))
+    if fire:
+        chip.neurons.set_column("enable_fire_input", 1, index=sorted(fire))
 
 
 @functools.cache
@@ -98,11 +110,16 @@ def _plan(free: set, demands: dict, candidates: dict, round_robin: bool, capacit
     holds the lines already taken on this chip.
     """
     free = set(free)
-    owner = dict(vline_owner)
     order = sorted(demands, key=lambda o: -demands[o][1])
-    assigned: dict = {o: [] for o in order}
-    have: dict = {o: 0 for o in order}
-    heads: dict = {o: [] for o in order}
+    # Origins by their position in ``order`` (hashing an origin key costs more than the allocation itself);
+    # a line owned by an origin that wants nothing here is -1.
+    index = {o: i for i, o in enumerate(order)}
+    owner = {v: index.get(o, -1) for v, o in vline_owner.items()}
+    want = [demands[o][1] for o in order]
+    options_of = [candidates[o] for o in order]
+    assigned: list[list[int]] = [[] for _ in order]
+    have = [0] * len(order)
+    heads: list[list[tuple[int, int]]] = [[] for _ in order]
     chain_next: dict[int, int] = {}
 
     def rows(driver: int) -> int:
@@ -110,25 +127,25 @@ def _plan(free: set, demands: dict, candidates: dict, round_robin: bool, capacit
 
     # A candidate passed over stays unusable (``free`` only shrinks, ``owner`` only grows), so each
     # origin's search resumes where it stopped: the scan from the start was quadratic per chip.
-    tried = {o: 0 for o in order}
+    tried = [0] * len(order)
 
-    def take_head(origin) -> bool:
-        options = candidates[origin]
-        for i in range(tried[origin], len(options)):
-            driver, vline = options[i]
-            if driver in free and owner.get(vline, origin) == origin:
-                tried[origin] = i + 1
+    def take_head(i: int) -> bool:
+        options = options_of[i]
+        for k in range(tried[i], len(options)):
+            driver, vline = options[k]
+            if driver in free and owner.get(vline, i) == i:
+                tried[i] = k + 1
                 free.discard(driver)
-                owner[vline] = origin
-                heads[origin].append((driver, vline))
-                assigned[origin].append(driver)
-                have[origin] += rows(driver)
+                owner[vline] = i
+                heads[i].append((driver, vline))
+                assigned[i].append(driver)
+                have[i] += rows(driver)
                 return True
-        tried[origin] = len(options)
+        tried[i] = len(options)
         return False
 
-    def grow(origin) -> bool:
-        for d in list(assigned[origin]):
+    def grow(i: int) -> bool:
+        for d in list(assigned[i]):
             tail = d
             while tail in chain_next:
                 tail = chain_next[tail]
@@ -136,29 +153,27 @@ def _plan(free: set, demands: dict, candidates: dict, round_robin: bool, capacit
             if nxt in free and (nxt < 112) == (tail < 112):
                 free.discard(nxt)
                 chain_next[tail] = nxt
-                assigned[origin].append(nxt)
-                have[origin] += rows(nxt)
+                assigned[i].append(nxt)
+                have[i] += rows(nxt)
                 return True
         return False
 
-    def short(origin) -> bool:
-        return have[origin] < demands[origin][1]
-
     if round_robin:
         for step in (take_head, grow):
-            progress = True
-            while progress:
-                progress = False
-                for origin in order:
-                    if short(origin) and step(origin):
-                        progress = True
+            # Pass after pass over the origins in order; one that is not short, or whose step failed,
+            # never gets anything in a later pass (free only shrinks, its chains are its own), so each
+            # pass visits only those that got something in the pass before.
+            active = list(range(len(order)))
+            while active:
+                active = [i for i in active if have[i] < want[i] and step(i)]
     else:
-        for origin in order:
-            while short(origin) and take_head(origin):
+        for i in range(len(order)):
+            while have[i] < want[i] and take_head(i):
                 pass
-            while short(origin) and grow(origin):
+            while have[i] < want[i] and grow(i):
                 pass
-    return heads, chain_next, assigned, have
+    return ({o: heads[i] for i, o in enumerate(order)}, chain_next, {o: assigned[i] for i, o in enumerate(order)},
+            {o: have[i] for i, o in enumerate(order)})
 
 
 def plan_drivers(free: set, demands: dict, *, capacity: dict | None = None, vline_owner: dict | None = None) -> tuple:
@@ -181,7 +196,7 @@ def plan_drivers(free: set, demands: dict, *, capacity: dict | None = None, vlin
 
 
 def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: dict | None = None,
-                     vline_owner: dict | None = None) -> tuple[dict, int]:
+                     vline_owner: dict | None = None, plan: tuple | None = None) -> tuple[dict, int]:
     """Synapse drivers for each origin on one HICANN; writes switches and driver configuration.
 
     ``demands`` maps an origin key to (arrival, synapse rows needed). The arrival is the L1 line
@@ -198,11 +213,12 @@ def allocate_drivers(chip: HICANNConfig, free: set, demands: dict, *, capacity: 
 
     ``capacity`` (driver -> usable rows, default 2) leaves out rows on the defect list;
     ``vline_owner`` (vertical line -> origin) holds lines other buses already use on this chip
-    and receives the lines taken here. Returns ({origin: drivers}, drivers chained).
+    and receives the lines taken here. ``plan``: what :func:`plan_drivers` returned for the same
+    arguments, if the caller has it (it is not planned again). Returns ({origin: drivers}, drivers chained).
     """
     owner = vline_owner if vline_owner is not None else {}
     demands = {o: (_arrival(a), n) for o, (a, n) in demands.items()}
-    heads, chain_next, assigned, _ = plan_drivers(free, demands, capacity=capacity, vline_owner=owner)
+    heads, chain_next, assigned, _ = plan if plan is not None else plan_drivers(free, demands, capacity=capacity, vline_owner=owner)
     feeds = []
     for origin, pairs in heads.items():
         kind, line = demands[origin][0]

@@ -42,9 +42,13 @@ class _Journal:
 _STEPS = {"east": "towards_east", "west": "towards_west", "north": "towards_north", "south": "towards_south"}
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class L1Line:
-    """One L1 line of the wafer: ``line`` (horizontal or vertical) on ``hicann``."""
+    """One L1 line of the wafer: ``line`` (horizontal or vertical) on ``hicann``.
+
+    Its hash is cached, and :meth:`towards` hands out one object per neighbour: the router hashes
+    lines ~10^6 times on a full wafer, and hashing the two coordinates each time dominated it.
+    """
 
     hicann: C.HICANNOnWafer
     line: C.HLineOnHICANN | C.VLineOnHICANN = attrs.field(
@@ -64,8 +68,17 @@ class L1Line:
 
     def towards(self, direction: str) -> L1Line | None:
         """The line this one continues as on the neighbour in ``direction`` (None at the wafer's edge)."""
+        known = _NEIGHBOURS[direction]
+        if self in known:
+            return known[self]
         there = getattr(self.hicann, direction)()
-        return None if there is None else L1Line(there, getattr(self.line, direction)())
+        known[self] = there = None if there is None else L1Line(there, getattr(self.line, direction)())
+        return there
+
+
+#: direction -> line -> the line it continues as there (or None), filled by :meth:`L1Line.towards` as lines are asked
+#: for; at most the wafer's 122,880 lines per direction, all immutable.
+_NEIGHBOURS: dict[str, dict[L1Line, L1Line | None]] = {"east": {}, "west": {}, "north": {}, "south": {}}
 
 
 def sending_line(channel: int) -> int:

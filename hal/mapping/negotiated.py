@@ -307,18 +307,27 @@ def route_negotiated(state: MappingState, targets_of: dict) -> None:
     options = state.options
     origins = sorted(targets_of, key=lambda o: (o[0].enum, o[1]))
     wanted = _wanted(state)
+    # Per origin, the target HICANNs (enums) it is wanted on and those it arrives on: one pass over each,
+    # instead of hashing (origin, target) keys per target and origin (~10^6 of them on a full wafer).
+    arrived: dict = {}
+    for origin, target in state.arrival:
+        arrived.setdefault(origin, set()).add(target.enum)
+    xs, ys = _geometry().x, _geometry().y
     order = np.random.default_rng(options.seed).permutation(len(origins))
     nets = []
     for i in order:
         origin = origins[int(i)]
         source = origin[0]
-        targets = sorted(targets_of[origin], key=lambda t: (abs(t.x - source.x) + abs(t.y - source.y), t.enum))
+        sx, sy = source.x, source.y
+        targets = sorted(t.enum for t in targets_of[origin])
+        targets.sort(key=lambda t: abs(xs[t] - sx) + abs(ys[t] - sy))  # nearest first; ties by enum (stable)
         root = node_of(L1Line.horizontal(source, sending_line(origin[1])))
         fixed = {node_of(k) for k in l1.by_origin.get(origin, ())} | {root}
-        first = [t.enum for t in targets if (origin, t) in wanted]
-        net = _Net(origin, root, first, [t.enum for t in targets if (origin, t) in wanted and (origin, t) not in state.arrival], fixed)
-        net.later = [t.enum for t in targets if (origin, t) not in wanted and (origin, t) not in state.arrival]
-        net.rest = [t.enum for t in targets if (origin, t) not in wanted]
+        mine, here = wanted.get(origin, set()), arrived.get(origin, set())
+        first = [t for t in targets if t in mine]
+        net = _Net(origin, root, first, [t for t in first if t not in here], fixed)
+        net.rest = [t for t in targets if t not in mine]
+        net.later = [t for t in net.rest if t not in here]
         nets.append(net)
     router = _Router(l1, nets)
     started = time.process_time()
@@ -441,15 +450,16 @@ def _keep(kept: list, blocked, tree: set, net, target, branch) -> None:
     tree.update(path)
 
 
-def _wanted(state: MappingState) -> set:
-    """(origin, target) pairs worth negotiating for: per target, its origins by edges (most first) while their rows fit its drivers.
+def _wanted(state: MappingState) -> dict:
+    """Per origin, the target HICANNs (enums) worth negotiating for: per target, its origins by edges (most first) while
+    their rows fit its drivers.
 
     A target HICANN's usable rows hold at most that many rows of ``slots`` addresses; the buses of
     origins beyond them would mostly find no driver (the bound, :mod:`hal.mapping.bound`), and
     routing them first would take lines from those that do.
     """
     slots = slots_per_row(state.options.circuits_per_neuron)
-    out = set()
+    out: dict = {}
     for target, per_origin in state.row_needs.items():
         chip = state.chips[target]
         room = sum(chip.capacity[d] for d in chip.free_drivers)
@@ -457,7 +467,7 @@ def _wanted(state: MappingState) -> set:
         for origin, needs in ranked:
             if room <= 0:
                 break
-            out.add((origin, target))
+            out.setdefault(origin, set()).add(target.enum)
             room -= -(-len({need[0] for need in needs}) // slots)
     return out
 

@@ -20,7 +20,7 @@ from hal import coordinates as C
 from hal.calibration import apply_parameters
 from hal.errors import ResourceError
 from hal.hardware.recipes import ChannelSource, configure_channel, enable_highspeed_link
-from hal.mapping.drivers import merge_circuits
+from hal.mapping.drivers import merge_all_circuits
 from hal.mapping.l1 import sending_line
 from hal.mapping.merger import assign_channels
 from hal.mapping.partition import partition_targets
@@ -155,20 +155,26 @@ def configure_neurons(state: MappingState) -> None:
     config, options = state.config, state.options
     assign_channels(state)
     for pop in state.network.populations:
+        # Per HICANN: the neurons, and (first circuit, address) of each -- written one field at a time for all of them.
+        neurons_on, firing_on = defaultdict(list), defaultdict(list)
         for i, (h, denmems) in enumerate(state.placement[pop.name]):
-            chip_cfg = config.hicann(h)
-            merge_circuits(chip_cfg, denmems)
             chip = state.chips[h]
-            channel = chip.channel_of[denmems[0].to_neuron_block().value]
+            channel = chip.channel_of[denmems[0].x // 32]  # its neuron block
             address = ADDRESSES[chip.channel_count[channel]]
             chip.channel_count[channel] += 1
-            chip_cfg.neurons.update(denmems[0], activate_firing=True, enable_spl1_output=True, l1_address=address)
+            neurons_on[h].append(denmems)
+            firing_on[h].append((denmems[0].enum, address))
             state.address_of[(pop.name, i)] = (h, channel, address)
-        by_chip = defaultdict(list)
-        for h, denmems in state.placement[pop.name]:
-            by_chip[h].extend(denmems)
-        for h, denmems in by_chip.items():
-            apply_parameters(config.hicann(h), h, denmems, pop.params, state.calibration, options.domains, clip=options.calibration_clip)
+        for h, neurons in neurons_on.items():
+            chip_cfg = config.hicann(h)
+            merge_all_circuits(chip_cfg, neurons)
+            first, addresses = zip(*firing_on[h])
+            first = list(first)
+            chip_cfg.neurons.set_column("activate_firing", 1, index=first)
+            chip_cfg.neurons.set_column("enable_spl1_output", 1, index=first)
+            chip_cfg.neurons.set_column("l1_address", np.array(addresses), index=first)
+            apply_parameters(chip_cfg, h, [d for denmems in neurons for d in denmems], pop.params, state.calibration, options.domains,
+                             clip=options.calibration_clip)
     for h, chip in state.chips.items():
         if not chip.channel_count:
             continue

@@ -32,6 +32,7 @@ A blocked line or repeater ends a branch there; targets beyond it stay unreached
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -66,8 +67,10 @@ def route_buses(state: MappingState) -> None:
     state.l1.deferred = True
     for origin in origins:
         state.arrival.update(route_origin(state.l1, origin, targets_of[origin]))
+    arrival = state.arrival
     for origin in origins:
-        rest = [t for t in targets_of[origin] if t.y != origin[0].y and (origin, t) not in state.arrival]
+        row = origin[0].y
+        rest = [t for t in targets_of[origin] if t.y != row and (origin, t) not in arrival]
         if rest:
             state.arrival.update(route_origin_vertical_first(state.l1, origin, rest))
     if state.options.router == "negotiated":
@@ -80,17 +83,36 @@ def _detours(state: MappingState, targets_of: dict, origins: list) -> None:
     """Step 4 for every target still unreached, within ``MappingOptions.detour_budget`` failed tries."""
     budget = [state.options.detour_budget]
     skipped = 0
+    arrivals = state.arrival
     for origin in origins:
-        for t in sorted(targets_of[origin]):
-            if (origin, t) not in state.arrival:
-                if budget[0] <= 0:
-                    skipped += 1
-                    continue
-                arrival = route_detour(state.l1, origin, t, budget)
-                if arrival is not None:
-                    state.arrival[(origin, t)] = arrival
+        missing = [t for t in targets_of[origin] if (origin, t) not in arrivals]
+        if budget[0] <= 0:
+            skipped += len(missing)
+            continue
+        for t in sorted(missing, key=_enum):
+            if budget[0] <= 0:
+                skipped += 1
+                continue
+            arrival = route_detour(state.l1, origin, t, budget)
+            if arrival is not None:
+                arrivals[(origin, t)] = arrival
     if skipped:
         log.warning("detour_budget_exhausted", budget=state.options.detour_budget, buses_not_tried=skipped)
+
+
+def _enum(coordinate) -> int:
+    return coordinate.enum
+
+
+@functools.cache
+def _crossbar_vlines(line: C.HLineOnHICANN) -> tuple[C.VLineOnHICANN, ...]:
+    """``line.crossbar_vlines()``, built once per line (the detours ask ~10^5 times)."""
+    return line.crossbar_vlines()
+
+
+@functools.cache
+def _crossbar_hlines(line: C.VLineOnHICANN) -> tuple[C.HLineOnHICANN, ...]:
+    return line.crossbar_hlines()
 
 
 def route_origin(l1: L1Occupancy, origin: tuple, targets: set) -> dict[tuple, Arrival]:
@@ -136,8 +158,11 @@ def route_origin_vertical_first(l1: L1Occupancy, origin: tuple, rest: list) -> d
         if not reached:
             continue
         _close_crossbar(l1, source, start.line, reached[0].line)
+        in_row: dict[int, list] = defaultdict(list)
+        for t in wanted:
+            in_row[t.y].append(t)
         for vertical in reached[1:]:
-            out.update(_serve_row(l1, origin, vertical, [t for t in wanted if t.y == vertical.hicann.y]))
+            out.update(_serve_row(l1, origin, vertical, in_row.get(vertical.hicann.y, [])))
     return out
 
 
@@ -248,7 +273,7 @@ def _horizontal(l1: L1Occupancy, origin, start: L1Line, xs: list[int]) -> dict[i
 
 def _vline_to_hline(l1: L1Occupancy, origin, vertical: L1Line) -> L1Line | None:
     """Join ``vertical`` to one of its two horizontal lines (the odd one first: it never meets a sending line)."""
-    for h in reversed(vertical.line.crossbar_hlines()):
+    for h in reversed(_crossbar_hlines(vertical.line)):
         key = L1Line(vertical.hicann, h)
         if l1.free(key, origin):
             l1.claim(key, origin)
@@ -262,7 +287,7 @@ def _switch_partner(l1: L1Occupancy, here: L1Line, origin) -> L1Line | None:
     partner = L1Line.horizontal(here.hicann, here.line.value ^ 1)
     if not l1.free(partner, origin):
         return None
-    for v in here.line.crossbar_vlines():
+    for v in _crossbar_vlines(here.line):
         vertical = L1Line(here.hicann, v)
         if l1.free(vertical, origin):
             l1.claim(vertical, origin)
@@ -280,7 +305,7 @@ def _vertical_branch(l1: L1Occupancy, origin, branch: L1Line, direction: str, fa
     none is, the one that gets furthest.
     """
     best: list[L1Line] = []
-    for v in branch.line.crossbar_vlines():
+    for v in _crossbar_vlines(branch.line):
         path = _vertical_path(l1, origin, L1Line(branch.hicann, v), direction, far)
         if len(path) > len(best):
             best = path

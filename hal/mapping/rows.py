@@ -110,12 +110,12 @@ def allocate_rows(state: MappingState) -> None:
             lines[origin] = line
             counts[origin] = Counter(needs)
         owner = state.l1.vline_owner(target)
-        slots, rows = _choose_rows(chip, lines, counts, owner, columns)
+        slots, rows, plan = _choose_rows(chip, lines, counts, owner, columns)
         if slots > 1:
             state.packing[target] = slots
         assigned, chained = allocate_drivers(state.config.hicann(target), chip.free_drivers,
                                              {o: (lines[o], len(rows[o])) for o in lines},
-                                             capacity=chip.capacity, vline_owner=owner)
+                                             capacity=chip.capacity, vline_owner=owner, plan=plan)
         for vline, origin in owner.items():
             state.l1.claim(L1Line.vertical(target, vline), origin)
         chip.chained += chained
@@ -125,8 +125,8 @@ def allocate_rows(state: MappingState) -> None:
         _write_row_configs(state.config.hicann(target), written)
 
 
-def _choose_rows(chip: ChipState, lines: dict, counts: dict, owner: dict, columns: int) -> tuple[int, dict]:
-    """(slots per row, {origin: rows}): the fewest slots whose driver plan loses no edge, else the plan losing fewest."""
+def _choose_rows(chip: ChipState, lines: dict, counts: dict, owner: dict, columns: int) -> tuple[int, dict, tuple]:
+    """(slots per row, {origin: rows}, its driver plan): the fewest slots whose driver plan loses no edge, else the plan losing fewest."""
     best = None
     for slots in pack_factors(columns):
         rows = {o: (one_row_each(counts[o]) if slots == 1 else packed_rows(counts[o], slots)) for o in lines}
@@ -135,10 +135,10 @@ def _choose_rows(chip: ChipState, lines: dict, counts: dict, owner: dict, column
         got = plan[3]
         lost = sum(counts[o][(a, row.excitatory, row.divisor)] for o in lines for row in rows[o][got[o]:] for a in row.addresses)
         if best is None or lost < best[0]:
-            best = (lost, slots, rows)
+            best = (lost, slots, rows, plan)
         if lost == 0:
             break
-    return best[1], best[2]
+    return best[1], best[2], best[3]
 
 
 def _place_rows(state: MappingState, target: C.HICANNOnWafer, origin, drivers: list[int],
