@@ -33,9 +33,11 @@ import numpy as np
 #: "lr025": the loop's learning rate halved; "leak03": the ReLU derivative's leak 0.3 instead of 0.1;
 #: "noise15" / "noise05": the software model trained with 15 / 5 % relative weight noise (ANNTrainer.weight_noise);
 #: "select": early stopping -- a quarter of the training images held out again (software model and loop train on
-#: the rest), the network measured on them after every step, and the step where they do best kept.
+#: the rest), the network measured on them after every step, and the step where they do best kept;
+#: "single": one software model per trial (the digits default before conversion_candidates 3).
 VARIANTS = {
     "default": {},
+    "single": {"candidates": 1},
     "steps40": {"steps": 40, "batch_size": 180},
     "steps10": {"steps": 10},
     "full10": {"steps": 10, "batch_size": 721},
@@ -85,10 +87,11 @@ def trial(seed: int, variant: str, diagnose: bool, fold: int = FOLDS - 1) -> dic
     from hal_trainers.datasets import load_dataset
     from hal_trainers.in_the_loop import InTheLoopTrainer
     from hal_trainers.schmitt2017.reproduce import DATASET_DEFAULTS
-    from hal_trainers.schmitt2017.trial import _software_model, trial_backend_options
+    from hal_trainers.schmitt2017.trial import _best_converted, _software_model, trial_backend_options
 
     data = validation_split(load_dataset("digits"), fold)
     settings = dict(VARIANTS[variant])
+    candidates = settings.pop("candidates", DATASET_DEFAULTS["digits"]["conversion_candidates"])
     shifted = settings.pop("shifted", False)
     ann_options = settings.pop("ann", None)
     select = settings.pop("select", False)
@@ -96,14 +99,18 @@ def trial(seed: int, variant: str, diagnose: bool, fold: int = FOLDS - 1) -> dic
         k = len(data.x_train) - len(data.x_train) // 4
         held = attrs.evolve(data, x_train=data.x_train[:k], y_train=data.y_train[:k], x_test=data.x_train[k:], y_test=data.y_train[k:])
         return _selected_trial(seed, data, held, ann_options)
-    ann, _ = _software_model(data, seed, DATASET_DEFAULTS["digits"]["ann_steps"], lambda message: None, ann_options)
     chip = hal.get_backend("noisy", wafer=100 + seed, **trial_backend_options("noisy", None))
-    net = SpikingNetwork(chip, quantize(ann.weights), wafer=100 + seed, seed=seed)
+    if ann_options:  # the weight-noise variants: one software model, as they were measured
+        ann, _ = _software_model(data, seed, DATASET_DEFAULTS["digits"]["ann_steps"], lambda message: None, ann_options)
+        net, scores = SpikingNetwork(chip, quantize(ann.weights), wafer=100 + seed, seed=seed), []
+    else:
+        ann, net, _, scores = _best_converted(data, seed, DATASET_DEFAULTS["digits"]["ann_steps"], candidates, chip, lambda message: None)
     converted = net.accuracy(data.x_test, data.y_test)
     options = {"batch_size": DATASET_DEFAULTS["digits"]["itl_batch"], "steps": 20, "seed": seed, **settings}
     started = time.perf_counter()
     result = InTheLoopTrainer(chip, **options).fit(shifted_copies(data) if shifted else data, ann.weights, network=net)
-    out = {"seed": seed, "fold": fold, "variant": variant, "software": ann.test_accuracy, "converted": converted,
+    out = {"seed": seed, "fold": fold, "variant": variant, "ann_seed": ann.seed, "candidates_converted_train": scores,
+           "software": ann.test_accuracy, "converted": converted,
            "in_the_loop": result.test_accuracy, "last_batch_accuracy": result.curve[-1]["train_accuracy"],
            "in_the_loop_s": round(time.perf_counter() - started, 1)}
     if diagnose:

@@ -35,6 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
                         help="in-the-loop step sizes: linear (default) falls to zero over the steps, constant is the paper's")
     parser.add_argument("--itl-leak", type=unit_interval, default=0.1,
                         help="in-the-loop ReLU derivative below zero (0..1; default 0.1; 0 is the paper's, with which a silenced unit stays silent)")
+    parser.add_argument("--conversion-candidates", type=positive_int, default=None,
+                        help="software models trained per trial; the one whose converted network classifies most training images "
+                             "on the chip is kept (>= 1; default: 1 for mnist, the paper's; 3 for digits)")
     parser.add_argument("--test-subset", type=positive_int, default=None, help="evaluate on the first N test images only (>= 1; default all)")
     parser.add_argument("--out", default="schmitt2017-out", help="folder for report.json, figures and per-trial files (default schmitt2017-out; "
                         "finished trials there are skipped)")
@@ -61,7 +64,7 @@ def _handle(args: argparse.Namespace) -> int:
         report = reproduce(dataset=args.dataset, data_dir=args.data_dir, backend=args.backend, trials=args.trials, itl_steps=args.itl_steps,
                            out=args.out, scheduler=args.scheduler, workers=args.workers, ann_steps=args.ann_steps, itl_batch=args.itl_batch,
                            test_subset=args.test_subset, itl_schedule=args.itl_schedule, itl_leak=args.itl_leak,
-                           progress=progress)
+                           conversion_candidates=args.conversion_candidates, progress=progress)
     if args.json:
         print_json(report)
         return 0

@@ -16,7 +16,8 @@ from hal_plugins.emulator.kernel import kernel_available  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not kernel_available(), reason="emulator kernel not built (pip install -e .)")
 
-TINY = ["--trials", "2", "--itl-steps", "2", "--ann-steps", "300", "--itl-batch", "100", "--test-subset", "60", "--workers", "2"]
+TINY = ["--trials", "2", "--itl-steps", "2", "--ann-steps", "300", "--itl-batch", "100", "--test-subset", "60", "--workers", "2",
+        "--conversion-candidates", "1"]
 
 
 def test_tiny_run_writes_report_and_figures_and_skips_finished_trials(tmp_path, capsys, monkeypatch):
@@ -50,6 +51,8 @@ def test_tiny_run_writes_report_and_figures_and_skips_finished_trials(tmp_path, 
         (["--backend", "nope"], "unknown backend 'nope'"),
         (["--trials", "0"], "argument --trials: 0 out of range; valid integers >= 1"),
         (["--itl-steps", "-1"], "argument --itl-steps: -1 out of range; valid integers >= 0"),
+        (["--conversion-candidates", "0"], "argument --conversion-candidates: 0 out of range; valid integers >= 1"),
+        (["--conversion-candidates", "two"], "argument --conversion-candidates: 'two' is not an integer"),
     ],
 )
 def test_bad_arguments(tmp_path, capsys, args, fragment):
@@ -88,6 +91,7 @@ def test_digits_takes_its_own_defaults_where_the_command_line_leaves_them_out(tm
     assert main(["reproduce", "schmitt2017", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "ann_steps 1 there, 4000 now" in err and "itl_steps 99 there, 20 now" in err and "itl_batch 5 there, 360 now" in err
+    assert "conversion_candidates None there, 3 now" in err
     assert main(["reproduce", "schmitt2017", "--out", str(out), "--itl-steps", "7", "--itl-batch", "100", "--ann-steps", "300"]) == 2
     err = capsys.readouterr().err
     assert "ann_steps 1 there, 300 now" in err and "itl_steps 99 there, 7 now" in err and "itl_batch 5 there, 100 now" in err
@@ -109,6 +113,8 @@ def test_a_corrupt_trial_file_is_named_not_overwritten(tmp_path, capsys):
     ({"itl_schedule": "cosine"}, "reproduce: itl_schedule 'cosine' not valid; valid linear, constant"),
     ({"itl_leak": 1.5}, "reproduce: itl_leak 1.5 out of range; valid 0..1"),
     ({"itl_leak": "0.1"}, "reproduce: itl_leak '0.1' out of range; valid 0..1"),
+    ({"conversion_candidates": 0}, "reproduce: conversion_candidates 0 out of range; valid integers >= 1"),
+    ({"conversion_candidates": 1.5}, "reproduce: conversion_candidates 1.5 out of range; valid integers >= 1"),
 ])
 def test_in_the_loop_settings_are_checked_before_any_work(tmp_path, kwargs, message):
     from hal.errors import ConfigError
