@@ -198,11 +198,11 @@ def place_sources(state: MappingState) -> None:
     network = state.network
     for src in network.sources:
         addresses = [None] * src.size
-        targets = [p for p in network.projections if p.pre == src.name]
+        # each target projection's edges once (not once per source: a list connector converts its pairs each time)
+        targets = [(p, *p.edges(src.size, network.size(p.post))) for p in network.projections if p.pre == src.name]
         for s in range(src.size):
             hosts = []
-            for p in targets:
-                pre, post = p.edges(src.size, network.size(p.post))
+            for p, pre, post in targets:
                 hosts.extend(state.placement[p.post][int(b)][0] for b in post[pre == s])
             if hosts:
                 hosts = list(dict.fromkeys(hosts))  # first target's HICANN first

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hal import coordinates as C
 from hal.mapping import MappingOptions, map_network
-from hal.mapping.bound import chip_bound, slots_per_row
+from hal.mapping.bound import chip_bound, chip_bound_of_edges, slots_per_row
 from hal.network import Network, Population, Projection, SourcePopulation, paper_network_description
 from hal.testing.readback import expected_edges, realised_edges
 
@@ -51,6 +51,16 @@ _need = st.tuples(st.integers(1, 63), st.booleans(), st.sampled_from([1, 2]))
 def test_chip_bound_is_the_optimum_of_a_brute_force_search(origins, drivers, slots):
     needs = {i: Counter(counts) for i, counts in enumerate(origins)}
     assert chip_bound(needs, drivers, slots) == _brute_force(needs, drivers, slots)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_need, min_size=1, max_size=25), min_size=1, max_size=6), st.integers(0, 10), st.sampled_from([1, 2, 4, 8, 16]))
+def test_the_bound_from_edge_arrays_equals_chip_bound(origins, drivers, slots):
+    # synapse_bound computes each HICANN's bound with numpy from one row per edge (repeats are edges to other posts)
+    needs = {i: Counter(edges) for i, edges in enumerate(origins)}
+    origin = np.repeat(np.arange(len(origins)), [len(edges) for edges in origins])
+    edges = np.array([need for edges in origins for need in edges], dtype=np.int64)
+    assert chip_bound_of_edges(origin, edges, drivers, slots) == chip_bound(needs, drivers, slots)
 
 
 def test_slots_per_row_follow_the_columns_per_half():
