@@ -48,10 +48,19 @@ DEFAULTS = {
     "dt_ms": 1.0,
     "duration_ms": 30.0,
     # The input latency code (hal_trainers.snn.LatencyCoding): its time constant, and whether a pixel of intensity 1
-    # spikes at the start (0.5 ms) instead of tau ln(1.25) later.
+    # spikes at the start (0.5 ms) instead of tau ln(1.25) later. Closer to Cramer et al.'s ratios (tau_in 1.33 tau_m,
+    # earliest spike at 0), tau 8 ms from the brightest gave the same validation accuracy as these values (cropped
+    # mnist16, 4 cosine epochs: 94.60 / 96.04 / 96.26 / 96.24 % after epochs 1-4 against 94.48 / 95.96 / 96.36 / 96.18 %,
+    # docs/results.md 2026-11-30), so the code stays as it was.
     "latency_tau_ms": 5.0,
     "latency_from_brightest": False,
-    "mock_epochs": 3.0,
+    # 8 epochs on the twin (cosine decay over all 8). On the validation split the twin has not yet fitted its training
+    # set: with 4 cosine epochs it ends at 96.18 % validation / 97.30 % on its first 5,000 training images (cropped
+    # mnist16), and 4 epochs beat 3 (95.50 % against 95.10 %, uncropped); Cramer et al. trained 50. 8 epochs themselves
+    # were not validated (CPU); they keep one trial at ~13 min on 2 idle cores (mock ~74 s per epoch at 2 threads).
+    # mnist16 is cropped to its central 24x24 before the reduction since 2026-11-30 (their recipe): +0.68 points on
+    # validation after 4 epochs (96.18 against 95.50 %; +1.14 after epoch 3).
+    "mock_epochs": 8.0,
     # One epoch in the loop (600 steps). A quarter epoch (itl_epochs=0.25) saves three quarters of
     # the loop's time but recovers less (wafers 100, 101: 94.30 / 93.92 % against 94.97 / 94.61 %,
     # docs/results.md); accuracy is the target this network misses, so the whole epoch stays.
