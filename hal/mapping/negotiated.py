@@ -196,6 +196,7 @@ class _Router:
         self.history = [0.0] * size
         self.present = _PRESENT_START
         self.work = 0  # lines settled by all searches (``MappingOptions.route_work``)
+        self._pull: dict[int, list[float]] = {}  # target chip -> the A* estimate per chip
         # A vertical line on a HICANN that buses target feeds its synapse drivers (the heads of the
         # buses arriving there): passing through it costs more.
         self.base = [1.0] * size
@@ -210,21 +211,24 @@ class _Router:
         the chips of every line reachable from ``starts``.
         """
         g = self.g
-        xs, ys, moves = g.x, g.y, g.moves
-        tx, ty = xs[target], ys[target]
+        moves = g.moves
+        pull = self._pull.get(target)
+        if pull is None:  # the A* estimate of every chip for this target, computed once per target
+            tx, ty = g.x[target], g.y[target]
+            pull = self._pull[target] = [_PULL * (abs(x - tx) + abs(y - ty)) for x, y in zip(g.x, g.y)]
         blocked, bad, occ, hist, present, base_cost = self.blocked, self.bad_repeaters, self.occupancy, self.history, self.present, self.base
         best: dict[int, float] = {}
         parent: dict[int, int] = {}
         heap = []
         for s in starts:
             best[s] = 0.0
-            c = s // _PER_CHIP
-            heap.append((_PULL * (abs(xs[c] - tx) + abs(ys[c] - ty)), 0.0, s))
+            heap.append((pull[s // _PER_CHIP], 0.0, s))
         heapq.heapify(heap)
+        pop, push, known = heapq.heappop, heapq.heappush, best.get
         settled = 0
         inf = float("inf")
         while heap:
-            _, cost, n = heapq.heappop(heap)
+            _, cost, n = pop(heap)
             if cost > best[n]:
                 continue
             chip = n // _PER_CHIP
@@ -255,10 +259,10 @@ class _Router:
                 if blocked[m]:
                     continue
                 step = cost + (base_cost[m] + hist[m]) * (1.0 + present * occ[m])
-                if step < best.get(m, inf):
+                if step < known(m, inf):
                     best[m] = step
                     parent[m] = n
-                    heapq.heappush(heap, (step + _PULL * (abs(xs[other] - tx) + abs(ys[other] - ty)), step, m))
+                    push(heap, (step + pull[other], step, m))
         self.work += settled
         if reachable is not None:
             reachable.update(n // _PER_CHIP for n in best)

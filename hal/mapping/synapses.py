@@ -8,6 +8,8 @@ are an error: one weight would silently win.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import attrs
 import numpy as np
 
@@ -76,6 +78,8 @@ def write_synapses(state: MappingState) -> None:
     weights = {h: state.config.hicann(h).weights for h in state.row_needs}
     decoders = {h: state.config.hicann(h).decoders for h in state.row_needs}
     halves_of: dict[str, list] = {}  # per post population: projections share them
+    row_of, unreachable = state.row_of, state.unreachable
+    lost: Counter = Counter()  # reason -> synapses (a wafer loses up to ~10^6: counted here, added once)
     for j, (keys, post, bits) in enumerate(state.edges):
         name = state.network.projections[j].post
         if name not in halves_of:
@@ -83,17 +87,15 @@ def write_synapses(state: MappingState) -> None:
         halves = halves_of[name]
         hic, rows, cols = (np.full(len(keys), -1, dtype=np.int64) for _ in range(3))
         for e, (key, b, w) in enumerate(zip(keys, post.tolist(), bits.tolist())):
-            place = state.row_of.get(key)
+            place = row_of.get(key)
             if place is None:
-                state.lost += 1
-                state.lost_reasons["unreachable bus" if (key[0], key[3]) in state.unreachable else "no synapse driver"] += 1
+                lost["unreachable bus" if (key[0], key[3]) in unreachable else "no synapse driver"] += 1
                 continue
             target = key[3]
             row, slot = place
             columns = halves[b][0 if row < 224 else 1]
             if slot >= len(columns):
-                state.lost += 1
-                state.lost_reasons[_NO_SLOT if columns else _NO_HALF] += 1
+                lost[_NO_SLOT if columns else _NO_HALF] += 1
                 continue
             column = columns[slot]
             weights[target][row, column] = w
@@ -101,6 +103,9 @@ def write_synapses(state: MappingState) -> None:
             hic[e], rows[e], cols[e] = target.enum, row, column
             state.realised += 1
         state.locations.append((hic, rows, cols))
+    for reason, count in lost.items():
+        state.lost += count
+        state.lost_reasons[reason] += count
     check_no_shared_synapse(state.network, state.locations)
     for h in weights:
         state.config.hicann(h).set_weights(weights[h])
