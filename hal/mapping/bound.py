@@ -110,27 +110,29 @@ def chip_bound_of_edges(origin: np.ndarray, needs: np.ndarray, drivers: int, slo
     """
     if origin.size == 0 or drivers <= 0:
         return 0
-    # Edges per (origin, excitatory, divisor, address).
-    keys = np.stack([origin, needs[:, 1], needs[:, 2], needs[:, 0]])
-    keys, counts = np.unique(keys, axis=1, return_counts=True)
+    # Edges per (origin, excitatory, divisor, address), as one integer code in that order (addresses 0..63).
+    divisors = int(needs[:, 2].max()) + 1
+    group = (origin.astype(np.int64) * 2 + needs[:, 1]) * divisors + needs[:, 2]
+    codes, counts = np.unique(group * 64 + needs[:, 0], return_counts=True)
+    group = codes // 64
     # Within each (origin, kind): counts descending, cut into rows of ``slots``.
-    order = np.lexsort((-counts, keys[2], keys[1], keys[0]))
-    keys, counts = keys[:, order], counts[order]
-    row_id = _runs(_starts(keys[:3]), slots)
+    order = np.lexsort((-counts, group))
+    group, counts = group[order], counts[order]
+    row_id = _runs(_starts(group), slots)
     row_sum = np.bincount(row_id, weights=counts).astype(np.int64)
-    row_origin = keys[0][np.r_[0, np.flatnonzero(np.diff(row_id)) + 1]]
+    row_origin = group[np.r_[0, np.flatnonzero(np.diff(row_id)) + 1]] // (2 * divisors)
     # Per origin: rows descending, paired into driver units.
     order = np.lexsort((-row_sum, row_origin))
     row_sum, row_origin = row_sum[order], row_origin[order]
-    unit_id = _runs(_starts(row_origin[None, :]), 2)
+    unit_id = _runs(_starts(row_origin), 2)
     units = np.bincount(unit_id, weights=row_sum).astype(np.int64)
     return int(np.sort(units)[::-1][:drivers].sum())
 
 
 def _starts(keys: np.ndarray) -> np.ndarray:
-    """Whether each column of the (sorted) ``keys`` starts a new group."""
-    new = np.ones(keys.shape[1], dtype=bool)
-    new[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
+    """Whether each element of the (sorted) ``keys`` starts a new group."""
+    new = np.ones(keys.size, dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
     return new
 
 
@@ -152,7 +154,8 @@ def synapse_bound(state: MappingState) -> dict:
         drivers = chip.free_drivers if circuits > 1 else {d for d in chip.free_drivers if d < _TOP_DRIVERS}
         sizes = [len(edges) for edges in per_origin.values()]
         total = sum(sizes)
-        needs = np.array(list(itertools.chain.from_iterable(per_origin.values())), dtype=np.int64).reshape(total, 3)
+        needs = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(per_origin.values())), dtype=np.int64,
+                            count=3 * total).reshape(total, 3)
         origin = np.repeat(np.arange(len(sizes)), sizes)
         out[target.enum] = (total, chip_bound_of_edges(origin, needs, len(drivers), slots))
     return out
