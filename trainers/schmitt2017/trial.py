@@ -94,7 +94,6 @@ def _best_converted(dataset, seed: int, ann_steps: int, candidates: int, chip, s
         if scores[-1] > best[0]:
             best = (scores[-1], other, other_net)
     _, ann, net = best
-    net.seed = seed  # the conversion is measured as with one candidate
     say(f"trial {seed}: converted on the training images {', '.join('-' if a is None else f'{a:.3f}' for a in scores)}; "
         f"kept candidate {scores.index(best[0])}")
     return ann, net, redraws, scores
