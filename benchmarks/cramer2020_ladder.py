@@ -141,14 +141,15 @@ def _twin_setup(args):
     model = build_model(x.shape[1], 10, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"],
                         init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed,
                         excitatory_divisor=cfg["excitatory_divisor"], latency_tau_ms=cfg["latency_tau_ms"],
-                        latency_from_brightest=cfg["latency_from_brightest"])
+                        latency_from_brightest=cfg["latency_from_brightest"],
+                        e_l_mv=cfg["e_l_mv"], v_th_mv=cfg["v_th_mv"], e_rev_i_mv=cfg["e_rev_i_mv"])
     if args.float_weights:
         for proj in model.projections:
             proj.quantized = lambda proj=proj: proj.weight.clamp(-15, 15)
     mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + args.seed), wafer=100 + args.seed)
     if args.inhibitory_scale != 1.0:  # the twin's inhibitory synapses k times stronger (a what-if: the chip is not changed)
         mapped.twin = attrs.evolve(mapped.twin, unit_i=tuple(u * args.inhibitory_scale for u in mapped.twin.unit_i))
-    options = {k: cfg[k] for k in ("augment_shift", "lr_schedule", "weight_decay", "hidden_dropout", "label_smoothing") if k in cfg}
+    options = {k: cfg[k] for k in ("augment_shift", "lr_schedule", "weight_decay", "input_dropout") if k in cfg}
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=args.seed, **options)
     calibrate_input_weights(trainer, mapped.twin, x, target=cfg["target_rate"])

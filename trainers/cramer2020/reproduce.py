@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from hal.analog.domains import PAPER_DOMAINS
 from hal.errors import ConfigValueError, UnknownNameError
 from hal.logging import get_logger
 from hal.mapping.scales import GMAX_DIVISORS
@@ -54,6 +55,10 @@ _POSITIVE = ("dt_ms", "mock_epochs", "itl_epochs", "learning_rate", "itl_learnin
              "latency_tau_ms")
 _NON_NEGATIVE = ("sparsity", "init_std", "weight_decay")
 _NON_NEGATIVE_COUNTS = ("augment_shift",)
+_PROBABILITIES = ("input_dropout",)
+#: The neurons' voltage settings and the biological range the chip's 0..1.8 V take (hal.analog.domains' paper domain).
+_VOLTAGES = ("e_l_mv", "v_th_mv", "e_rev_i_mv")
+_VOLTAGE_RANGE_MV = tuple(float(PAPER_DOMAINS.hw_mv_to_mv(v)) for v in (0.0, 1800.0))
 
 
 def _is_int(value) -> bool:
@@ -90,7 +95,15 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
             raise ConfigValueError(where, key, value, "finite numbers > 0")
         if key in _NON_NEGATIVE and not (number and value >= 0):
             raise ConfigValueError(where, key, value, "finite numbers >= 0")
-    return {**DEFAULTS, **overrides}
+        if key in _PROBABILITIES and not (number and 0 <= value < 1):
+            raise ConfigValueError(where, key, value, "probabilities 0 <= p < 1")
+        low, high = _VOLTAGE_RANGE_MV
+        if key in _VOLTAGES and not (number and low <= value <= high):
+            raise ConfigValueError(where, key, value, f"{low:g}..{high:g} mV (the chip's voltage range)")
+    settings = {**DEFAULTS, **overrides}
+    if settings["v_th_mv"] <= settings["e_l_mv"]:
+        raise ConfigValueError(where, "v_th_mv", settings["v_th_mv"], f"voltages above e_l_mv {settings['e_l_mv']} mV (rest and reset)")
+    return settings
 
 
 def _trial_task(dataset_name: str, data_dir: str | None, seed: int, checkpoint_dir: str, options: dict) -> dict:

@@ -11,12 +11,13 @@ kept in the 4-bit range and rounded on the way to the twin and the hardware.
 
 Options against overfitting (all off by default): ``augment_shift`` moves each training image
 by up to that many pixels (:func:`~hal_trainers.snn.augment.shift_images`; evaluation sees the
-images as they are), ``weight_decay`` pulls the float weights towards zero (AdamW's decoupled
+images as they are), ``input_dropout`` blanks each pixel of a training image with that probability (the
+pixel does not spike; the same images go to the twin and to the backend), ``weight_decay`` pulls the float weights towards zero (AdamW's decoupled
 decay, per unit learning rate), ``lr_schedule="cosine"`` lowers the learning rate from
 ``learning_rate`` to zero over the steps of each :meth:`Trainer.fit`.
 
 Batches are drawn from ``numpy.random.default_rng([seed, epoch])``, the shifts of a batch
-from ``default_rng([seed, step, 1])`` and the backend's run seed from the step, so a run resumed from its checkpoint (written atomically every
+from ``default_rng([seed, step, 1])``, its blanked pixels from ``default_rng([seed, step, 2])`` and the backend's run seed from the step, so a run resumed from its checkpoint (written atomically every
 ``checkpoint_every`` steps and at the end) continues exactly as an uninterrupted one.
 """
 
@@ -97,6 +98,7 @@ class Trainer:
     augment_shift: int = attrs.field(default=0, validator=at_least(0))
     weight_decay: float = 0.0
     lr_schedule: str = attrs.field(default="constant", validator=one_of(SCHEDULES))
+    input_dropout: float = 0.0
 
     def __attrs_post_init__(self):
         if self.readout not in READOUTS:
@@ -110,6 +112,8 @@ class Trainer:
             raise ConfigError(f"Trainer.sparsity: {self.sparsity!r} out of range; valid >= 0")
         if not (is_finite_number(self.weight_decay) and self.weight_decay >= 0):
             raise ConfigValueError("Trainer", "weight_decay", self.weight_decay, "a finite number >= 0 (per unit learning rate)")
+        if not (is_finite_number(self.input_dropout) and 0 <= self.input_dropout < 1):
+            raise ConfigValueError("Trainer", "input_dropout", self.input_dropout, "a probability 0 <= p < 1 (0: off)")
         side = square_side(self.model.coding.size)
         if self.augment_shift and side is None:
             raise ConfigError(f"Trainer.augment_shift: {self.augment_shift} needs square images; the model has "
@@ -211,9 +215,12 @@ class Trainer:
         return self.learning_rate
 
     def _augment(self, x: np.ndarray, step: int) -> np.ndarray:
-        if not self.augment_shift:
-            return x
-        return shift_images(x, square_side(self.model.coding.size), self.augment_shift, np.random.default_rng([self.seed, step, 1]))
+        if self.augment_shift:
+            x = shift_images(x, square_side(self.model.coding.size), self.augment_shift, np.random.default_rng([self.seed, step, 1]))
+        if self.input_dropout:
+            kept = np.random.default_rng([self.seed, step, 2]).random(x.shape) >= self.input_dropout
+            x = np.where(kept, x, 0).astype(x.dtype, copy=False)
+        return x
 
     def evaluate(self, target, x, y, *, batch_size: int | None = None, seed: int = 12345) -> Evaluation:
         """Accuracy of the current weights on ``target``; the readout's largest logit is the class."""
@@ -248,7 +255,7 @@ class Trainer:
         # Options at their defaults are left out: checkpoints written before they existed stay usable.
         if self.readout != "membrane":
             settings["readout"] = self.readout
-        for name, default in (("augment_shift", 0), ("weight_decay", 0.0), ("lr_schedule", "constant")):
+        for name, default in (("augment_shift", 0), ("weight_decay", 0.0), ("lr_schedule", "constant"), ("input_dropout", 0.0)):
             if getattr(self, name) != default:
                 settings[name] = getattr(self, name)
         return settings

@@ -1,5 +1,7 @@
 """run_trial refuses settings it does not know, naming them and the valid ones."""
 
+import re
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -26,13 +28,18 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("latency_tau_ms", 0.0, "finite numbers > 0"),
     ("latency_tau_ms", float("nan"), "finite numbers > 0"),
     ("latency_from_brightest", 1, "True or False"),
+    ("input_dropout", 1.0, "probabilities 0 <= p < 1"),
+    ("input_dropout", -0.5, "probabilities 0 <= p < 1"),
+    ("e_rev_i_mv", -95.0, "-90..0 mV (the chip's voltage range)"),
+    ("e_l_mv", float("nan"), "-90..0 mV (the chip's voltage range)"),
+    ("v_th_mv", 5.0, "-90..0 mV (the chip's voltage range)"),
 ])
 def test_reproduce_refuses_bad_regularisation_settings_before_any_work(tmp_path, setting, value, valid):
     from hal.errors import ConfigValueError
     from hal_trainers.cramer2020.reproduce import reproduce
 
     out = tmp_path / "out"
-    with pytest.raises(ConfigValueError, match=rf"reproduce cramer2020\.{setting}: {value!r} out of range; valid {valid}".replace("(", r"\(")):
+    with pytest.raises(ConfigValueError, match=rf"reproduce cramer2020\.{setting}: {re.escape(repr(value))} out of range; valid {re.escape(valid)}"):
         reproduce(dataset="digits10", trials=1, out=str(out), **{setting: value})
     assert not out.exists()  # refused before the output folder is made
 
@@ -84,3 +91,29 @@ def test_build_model_hands_the_latency_settings_to_the_input_code():
     assert (default.tau_ms, default.from_brightest) == (DEFAULTS["latency_tau_ms"], DEFAULTS["latency_from_brightest"])
     coding = build_model(16, 3, hidden=8, latency_tau_ms=8.0, latency_from_brightest=True).coding
     assert (coding.tau_ms, coding.from_brightest) == (8.0, True)
+
+
+def test_reproduce_refuses_a_threshold_at_or_below_rest_before_any_work(tmp_path):
+    from hal.errors import ConfigValueError
+    from hal_trainers.cramer2020.reproduce import reproduce
+
+    out = tmp_path / "out"
+    with pytest.raises(ConfigValueError, match=r"reproduce cramer2020\.v_th_mv: -60\.0 out of range; valid voltages above e_l_mv -55\.0 mV"):
+        reproduce(dataset="digits10", trials=1, out=str(out), e_l_mv=-55.0, v_th_mv=-60.0)
+    assert not out.exists()
+
+
+def test_the_voltage_settings_reach_the_neurons_the_chip_realises():
+    import hal
+    from hal_trainers.cramer2020.trial import build_model
+    from hal_trainers.snn import MappedModel
+
+    model = build_model(16, 3, hidden=8, e_l_mv=-55.0, v_th_mv=-40.0, e_rev_i_mv=-88.0)
+    hidden, readout = model.layers
+    assert (hidden.params.e_l_mv, hidden.params.v_reset_mv, hidden.params.v_th_mv, hidden.params.e_rev_i_mv) == (-55.0, -55.0, -40.0, -88.0)
+    assert readout.params.v_th_mv == readout.params.e_rev_e_mv and readout.params.e_rev_i_mv == -88.0
+    twin = MappedModel(model, hal.get_backend("reference", wafer=0), wafer=0).twin
+    for neurons in twin.neurons:  # read back from the mapped configuration: within a DAC step (1.8 V / 1023 / 20 = 0.09 mV)
+        assert torch.allclose(neurons.e_l_mv, torch.tensor(-55.0, dtype=neurons.e_l_mv.dtype), atol=0.1)
+        assert torch.allclose(neurons.e_rev_i_mv, torch.tensor(-88.0, dtype=neurons.e_rev_i_mv.dtype), atol=0.1)
+    assert torch.allclose(twin.neurons[0].v_th_mv, torch.tensor(-40.0, dtype=twin.neurons[0].v_th_mv.dtype), atol=0.1)

@@ -1,4 +1,4 @@
-"""The Trainer's options against overfitting: image shifts, weight decay, a cosine learning-rate decay.
+"""The Trainer's options against overfitting: image shifts, blanked pixels, weight decay, a cosine learning-rate decay.
 
 Behaviour: a shifted image really is the original moved (content kept, the vacated edge zero),
 evaluation sees unshifted images, the shifts are reproducible so a resumed training equals an
@@ -96,6 +96,27 @@ def test_training_sees_shifted_images_and_evaluation_the_originals(data, twin, m
     assert np.array_equal(evaluated, x[:50])
 
 
+def test_input_dropout_blanks_pixels_of_training_images_only(data, twin, monkeypatch):
+    x, y = data
+    trainer = Trainer(_model(), learning_rate=0.5, batch_size=50, input_dropout=0.25)
+    encoded = []
+    real_encode = LatencyCoding.encode
+
+    def spy(self, images, seed=0):
+        encoded.append(np.array(images))
+        return real_encode(self, images, seed)
+
+    monkeypatch.setattr(LatencyCoding, "encode", spy)
+    trainer.fit(twin, x, y, epochs=0.5)
+    trainer.evaluate(twin, x[:50], y[:50])
+    trained, evaluated = encoded
+    original = x[np.random.default_rng([0, 0]).permutation(len(x))[:50]]
+    blanked = trained == 0
+    assert np.array_equal(trained[~blanked], original[~blanked])  # the kept pixels are untouched
+    assert 0.2 < blanked.mean() < 0.3  # about a quarter of 3,200 pixels (none of the originals is 0)
+    assert np.array_equal(evaluated, x[:50])
+
+
 class Crash(Exception):
     """Stands for the process dying in the middle of a training."""
 
@@ -110,7 +131,8 @@ def _crash_after(step: int):
 
 def test_resume_with_shifts_and_cosine_decay_equals_an_uninterrupted_run(data, twin, tmp_path):
     x, y = data
-    opts = {"learning_rate": 0.5, "batch_size": 25, "augment_shift": 1, "lr_schedule": "cosine", "weight_decay": 0.01, "checkpoint_every": 1}
+    opts = {"learning_rate": 0.5, "batch_size": 25, "augment_shift": 1, "lr_schedule": "cosine", "weight_decay": 0.01, "input_dropout": 0.2,
+            "checkpoint_every": 1}
     whole = _model()
     curve = Trainer(whole, **opts).fit(twin, x, y, epochs=1)
     path = tmp_path / "ck.pt"
@@ -159,6 +181,9 @@ def test_weight_decay_shrinks_weights_without_gradient(data, twin):
     ({"weight_decay": -0.1}, r"Trainer.weight_decay: -0.1 out of range; valid a finite number >= 0"),
     ({"weight_decay": float("nan")}, r"Trainer.weight_decay: nan out of range; valid a finite number >= 0"),
     ({"lr_schedule": "linear"}, r"Trainer.lr_schedule: 'linear' .*constant.*cosine"),
+    ({"input_dropout": 1.0}, r"Trainer.input_dropout: 1.0 out of range; valid a probability 0 <= p < 1"),
+    ({"input_dropout": -0.1}, r"Trainer.input_dropout: -0.1 out of range; valid a probability 0 <= p < 1"),
+    ({"input_dropout": "0.2"}, r"Trainer.input_dropout: '0.2' out of range; valid a probability 0 <= p < 1"),
 ])
 def test_bad_options_are_refused(options, message):
     with pytest.raises(ConfigValueError, match=message):
