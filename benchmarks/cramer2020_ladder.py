@@ -13,7 +13,9 @@ read). Subcommands, each printing JSON lines:
   straight-through rounding to -15..15 steps of a per-layer scale ``max|w| / 15``);
 * ``twin``: the trial's twin (``DEFAULTS``, wafer 100 + seed) mock-trained; ``--float-weights``
   keeps the weights unrounded in the forward pass (the 4-bit range stays), ``--inhibitory-scale k``
-  makes the twin's inhibitory synapses k times stronger (a what-if on the twin); after each epoch:
+  makes the twin's inhibitory synapses k times stronger (a what-if on the twin), ``--current-based`` moves the
+  twin's reversal potentials to +-1 V with the conductance per bit scaled so that a PSP at rest keeps its size
+  (synapses that act like currents, as on BrainScaleS-2; a what-if); after each epoch:
   validation and training accuracy, hidden spikes per image, hidden neurons that never fire.
 
 ``--crop N`` uses mnist16 with N pixels cut off each border before the reduction (0: the whole
@@ -142,13 +144,22 @@ def _twin_setup(args):
                         init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed,
                         excitatory_divisor=cfg["excitatory_divisor"], latency_tau_ms=cfg["latency_tau_ms"],
                         latency_from_brightest=cfg["latency_from_brightest"],
-                        e_l_mv=cfg["e_l_mv"], v_th_mv=cfg["v_th_mv"], e_rev_i_mv=cfg["e_rev_i_mv"])
+                        e_l_mv=cfg["e_l_mv"], v_th_mv=cfg["v_th_mv"], e_rev_i_mv=cfg["e_rev_i_mv"],
+                        readout_divisor=cfg["readout_divisor"])
     if args.float_weights:
         for proj in model.projections:
             proj.quantized = lambda proj=proj: proj.weight.clamp(-15, 15)
     mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + args.seed), wafer=100 + args.seed)
     if args.inhibitory_scale != 1.0:  # the twin's inhibitory synapses k times stronger (a what-if: the chip is not changed)
         mapped.twin = attrs.evolve(mapped.twin, unit_i=tuple(u * args.inhibitory_scale for u in mapped.twin.unit_i))
+    if args.current_based:
+        twin, far = mapped.twin, 1000.0
+        neurons = [attrs.evolve(n, e_rev_e_mv=torch.full_like(n.e_rev_e_mv, far), e_rev_i_mv=torch.full_like(n.e_rev_i_mv, -far))
+                   for n in twin.neurons]
+        # projection l drives layer l: keep (E_rev - E_l) * g per bit at that layer's rest
+        unit_e = tuple(u * ((n.e_rev_e_mv - n.e_l_mv) / (far - n.e_l_mv))[:, None] for u, n in zip(twin.unit_e, twin.neurons))
+        unit_i = tuple(u * ((n.e_l_mv - n.e_rev_i_mv) / (n.e_l_mv + far))[:, None] for u, n in zip(twin.unit_i, twin.neurons))
+        mapped.twin = attrs.evolve(twin, neurons=tuple(neurons), unit_e=unit_e, unit_i=unit_i)
     options = {k: cfg[k] for k in ("augment_shift", "lr_schedule", "weight_decay", "input_dropout") if k in cfg}
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=args.seed, **options)
@@ -186,7 +197,7 @@ def twin(args) -> None:
             train_cpu_s = time.process_time() - clock["epoch_start"]  # the epoch's training, without the diagnosis
             val = _diagnose(trainer, mapped.twin, xv, yv)
             train = _diagnose(trainer, mapped.twin, x[:5000], y[:5000])
-            print(json.dumps({"model": "twin", "float_weights": args.float_weights, "inhibitory_scale": args.inhibitory_scale, "settings": changed, "seed": args.seed,
+            print(json.dumps({"model": "twin", "float_weights": args.float_weights, "inhibitory_scale": args.inhibitory_scale, "current_based": args.current_based, "settings": changed, "seed": args.seed,
                               "epoch": round(entry["step"] / per_epoch, 2), "validation": val["accuracy"], "train_first_5000": train["accuracy"],
                               **{k: v for k, v in val.items() if k != "accuracy"}, "batch_loss": round(entry["loss"], 4),
                               "crop": args.crop, "epoch_train_cpu_s": round(train_cpu_s, 1),
@@ -212,6 +223,7 @@ def main() -> None:
     parser.add_argument("--input", choices=("intensity", "spiking", "latency"), default="intensity")
     parser.add_argument("--float-weights", action="store_true")
     parser.add_argument("--inhibitory-scale", type=float, default=1.0, help="twin only: inhibitory conductance per bit times this")
+    parser.add_argument("--current-based", action="store_true", help="twin only: reversal potentials at +-1 V, same PSP at rest")
     parser.add_argument("--set", action="append", default=[], help="a DEFAULTS setting, name=value")
     parser.add_argument("--save", default=None)
     parser.add_argument("--crop", type=int, default=None,

@@ -84,7 +84,7 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
             raise ConfigValueError(where, key, value, "integers >= 1")
         if key in _NON_NEGATIVE_COUNTS and (not _is_int(value) or value < 0):
             raise ConfigValueError(where, key, value, "integers >= 0")
-        if key == "excitatory_divisor" and (not _is_int(value) or value not in GMAX_DIVISORS):
+        if key in ("excitatory_divisor", "readout_divisor") and (not _is_int(value) or value not in GMAX_DIVISORS):
             raise ConfigValueError(where, key, value, f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
         if key == "latency_from_brightest" and not isinstance(value, bool):
             raise ConfigValueError(where, key, value, "True or False")

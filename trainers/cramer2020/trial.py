@@ -89,6 +89,8 @@ DEFAULTS = {
     "e_l_mv": -65.0,
     "v_th_mv": -50.0,
     "e_rev_i_mv": -80.0,
+    # The readout projection's gmax divisor (both signs; build_model).
+    "readout_divisor": 1,
     # Once thought to be against the twin's overfitting (batch loss ~0.1 at 95 % accuracy); the ladder showed the twin
     # underfits (training images as accurate as validation images: 95.26 / 95.14 % after epoch 2). Measured on mnist16
     # (train on the first 55,000 training images, validate on the last 5,000; seed 0, wafer 100):
@@ -109,7 +111,7 @@ DEFAULTS = {
 def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: float = 1.0, duration_ms: float | None = 30.0,
                 init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0, excitatory_divisor: int = 1,
                 latency_tau_ms: float = 5.0, latency_from_brightest: bool = False, e_l_mv: float = -65.0, v_th_mv: float = -50.0,
-                e_rev_i_mv: float = -80.0) -> SpikingModel:
+                e_rev_i_mv: float = -80.0, readout_divisor: int = 1) -> SpikingModel:
     """The trial's network: latency-coded inputs, ``hidden`` LIF neurons, ``n_classes`` readouts.
 
     ``excitatory_divisor``: the gmax divisor of both projections' excitatory rows (their
@@ -117,20 +119,26 @@ def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: f
     it inhibits. Near rest an inhibitory conductance has a quarter of the excitatory one's driving
     force (E_i - E_L = -15 mV against E_e - E_L = 65 mV), so with equal scales a negative weight
     does little (:data:`DEFAULTS`). ``e_l_mv`` (rest and reset), ``v_th_mv`` and ``e_rev_i_mv``: the neurons'
-    voltages (the readout's threshold stays at the excitatory reversal potential).
+    voltages (the readout's threshold stays at the excitatory reversal potential). ``readout_divisor``: the
+    readout projection's rows (both signs) get a gmax divisor that many times larger: a finer weight step
+    where a few hidden spikes per image must be weighed (most readout weights round to 0 at divisor 1).
     """
-    if not (isinstance(excitatory_divisor, int) and not isinstance(excitatory_divisor, bool) and excitatory_divisor in GMAX_DIVISORS):
-        raise ConfigValueError("build_model", "excitatory_divisor", excitatory_divisor,
-                               f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
-    scale = {}
-    if excitatory_divisor != 1:  # divisor 1 leaves the scales to the network (the mapping of earlier runs, unchanged)
-        network_ns = attrs.fields(Network).ns_per_weight_bit.default
-        scale = {"ns_per_bit": network_ns / excitatory_divisor, "ns_per_bit_inhibitory": network_ns}
+    for name, divisor in (("excitatory_divisor", excitatory_divisor), ("readout_divisor", readout_divisor)):
+        if not (isinstance(divisor, int) and not isinstance(divisor, bool) and divisor in GMAX_DIVISORS):
+            raise ConfigValueError("build_model", name, divisor, f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
+    if excitatory_divisor * readout_divisor not in GMAX_DIVISORS:
+        raise ConfigValueError("build_model", "readout_divisor", readout_divisor,
+                               f"integers with excitatory_divisor x readout_divisor <= {GMAX_DIVISORS[-1]} (here excitatory_divisor {excitatory_divisor})")
+    network_ns = attrs.fields(Network).ns_per_weight_bit.default
+    # divisor 1 leaves the scales to the network (the mapping of earlier runs, unchanged)
+    scale = {} if excitatory_divisor == 1 else {"ns_per_bit": network_ns / excitatory_divisor, "ns_per_bit_inhibitory": network_ns}
+    readout_scale = scale if readout_divisor == 1 else {"ns_per_bit": network_ns / (excitatory_divisor * readout_divisor),
+                                                        "ns_per_bit_inhibitory": network_ns / readout_divisor}
     neuron = attrs.evolve(DEFAULT_HIDDEN, e_l_mv=e_l_mv, v_reset_mv=e_l_mv, v_th_mv=v_th_mv, e_rev_i_mv=e_rev_i_mv)
     return SpikingModel(LatencyCoding(n_inputs, tau_ms=latency_tau_ms, from_brightest=latency_from_brightest),
                         Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed, **scale),
                         LIF(hidden, neuron),
-                        Projection(hidden, n_classes, init_std=init_std, seed=seed + 1, **scale),
+                        Projection(hidden, n_classes, init_std=init_std, seed=seed + 1, **readout_scale),
                         LeakyIntegrator(n_classes, attrs.evolve(neuron, v_th_mv=neuron.e_rev_e_mv)), dt_ms=dt_ms, duration_ms=duration_ms, names=("hidden", "readout"))
 
 
@@ -201,7 +209,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     model = build_model(x_train.shape[1], n_classes, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"], init_std=cfg["init_std"],
                         init_mean=cfg["init_mean"], seed=seed, excitatory_divisor=cfg["excitatory_divisor"],
                         latency_tau_ms=cfg["latency_tau_ms"], latency_from_brightest=cfg["latency_from_brightest"],
-                        e_l_mv=cfg["e_l_mv"], v_th_mv=cfg["v_th_mv"], e_rev_i_mv=cfg["e_rev_i_mv"])
+                        e_l_mv=cfg["e_l_mv"], v_th_mv=cfg["v_th_mv"], e_rev_i_mv=cfg["e_rev_i_mv"], readout_divisor=cfg["readout_divisor"])
     chip = hal.get_backend(backend, wafer=100 + seed, **(backend_options or {}))
     mapped = MappedModel(model, chip, wafer=100 + seed)
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None

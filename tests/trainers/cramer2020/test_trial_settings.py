@@ -28,6 +28,7 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("latency_tau_ms", 0.0, "finite numbers > 0"),
     ("latency_tau_ms", float("nan"), "finite numbers > 0"),
     ("latency_from_brightest", 1, "True or False"),
+    ("readout_divisor", 16, "integers 1..15"),
     ("input_dropout", 1.0, "probabilities 0 <= p < 1"),
     ("input_dropout", -0.5, "probabilities 0 <= p < 1"),
     ("e_rev_i_mv", -95.0, "-90..0 mV (the chip's voltage range)"),
@@ -117,3 +118,29 @@ def test_the_voltage_settings_reach_the_neurons_the_chip_realises():
         assert torch.allclose(neurons.e_l_mv, torch.tensor(-55.0, dtype=neurons.e_l_mv.dtype), atol=0.1)
         assert torch.allclose(neurons.e_rev_i_mv, torch.tensor(-88.0, dtype=neurons.e_rev_i_mv.dtype), atol=0.1)
     assert torch.allclose(twin.neurons[0].v_th_mv, torch.tensor(-40.0, dtype=twin.neurons[0].v_th_mv.dtype), atol=0.1)
+
+
+def test_the_readout_divisor_makes_the_readout_weight_step_that_many_times_finer_on_the_chip():
+    import hal
+    from hal_trainers.cramer2020.trial import build_model
+    from hal_trainers.snn import MappedModel
+
+    plain = MappedModel(build_model(16, 3, hidden=8), hal.get_backend("reference", wafer=0), wafer=0).twin
+    finer = MappedModel(build_model(16, 3, hidden=8, readout_divisor=3), hal.get_backend("reference", wafer=0), wafer=0).twin
+    assert torch.equal(finer.unit_e[0], plain.unit_e[0]) and torch.equal(finer.unit_i[0], plain.unit_i[0])  # hidden unchanged
+    for sign in ("unit_e", "unit_i"):  # both signs of the readout projection, as the mapping realised them
+        assert torch.allclose(getattr(finer, sign)[1] * 3, getattr(plain, sign)[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("readout, excitatory, message", [
+    (0, 1, r"build_model\.readout_divisor: 0 out of range; valid integers 1\.\.15"),
+    (2.0, 1, r"build_model\.readout_divisor: 2\.0 out of range; valid integers 1\.\.15"),
+    (8, 2, r"build_model\.readout_divisor: 8 out of range; valid integers with excitatory_divisor x readout_divisor <= 15 "
+           r"\(here excitatory_divisor 2\)"),
+])
+def test_build_model_refuses_a_readout_divisor_no_row_has(readout, excitatory, message):
+    from hal.errors import ConfigValueError
+    from hal_trainers.cramer2020.trial import build_model
+
+    with pytest.raises(ConfigValueError, match=message):
+        build_model(16, 3, hidden=8, readout_divisor=readout, excitatory_divisor=excitatory)
