@@ -105,6 +105,8 @@ DEFAULTS = {
     "weight_decay": 0.0,
     # Each pixel of a training image blanked with this probability (mock and in the loop; evaluation sees whole images).
     "input_dropout": 0.0,
+    # Each hidden neuron's output to the readout dropped for a sample with this probability (mock training only).
+    "hidden_dropout": 0.0,
 }
 
 
@@ -215,7 +217,8 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed, augment_shift=cfg["augment_shift"],
-                      lr_schedule=cfg["lr_schedule"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"])
+                      lr_schedule=cfg["lr_schedule"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"],
+                      hidden_dropout=cfg["hidden_dropout"])
     init_factor = calibrate_input_weights(trainer, mapped.twin, x_train, target=cfg["target_rate"])
     t0 = time.perf_counter()
     mock_curve = trainer.fit(mapped.twin, x_train, y_train, epochs=cfg["mock_epochs"], label=f"trial {seed} mock",

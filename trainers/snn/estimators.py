@@ -31,8 +31,8 @@ class _Surrogate:
 
     __slots__ = ()
 
-    def response(self, model, twin, grid, measured, *, x=None, readout: str = "membrane", readout_scale_mv: float = 1.0):
-        out = simulate(model, twin, grid, spike_fn=self.spike_fn(), measured=measured, readout_scale_mv=readout_scale_mv)
+    def response(self, model, twin, grid, measured, *, x=None, readout: str = "membrane", readout_scale_mv: float = 1.0, dropout=()):
+        out = simulate(model, twin, grid, spike_fn=self.spike_fn(), measured=measured, readout_scale_mv=readout_scale_mv, dropout=dropout)
         if readout == "spike_count":
             out = attrs.evolve(out, logits=out.spikes[-1].sum(dim=1))
         return out

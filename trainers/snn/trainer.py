@@ -12,12 +12,16 @@ kept in the 4-bit range and rounded on the way to the twin and the hardware.
 Options against overfitting (all off by default): ``augment_shift`` moves each training image
 by up to that many pixels (:func:`~hal_trainers.snn.augment.shift_images`; evaluation sees the
 images as they are), ``input_dropout`` blanks each pixel of a training image with that probability (the
-pixel does not spike; the same images go to the twin and to the backend), ``weight_decay`` pulls the float weights towards zero (AdamW's decoupled
+pixel does not spike; the same images go to the twin and to the backend), ``hidden_dropout`` silences each
+hidden neuron's output towards the next layer for a sample with that probability (the kept ones count
+``1 / (1 - p)``; mock training on the twin only, and only with a surrogate estimator: a backend runs the whole
+network), ``weight_decay`` pulls the float weights towards zero (AdamW's decoupled
 decay, per unit learning rate), ``lr_schedule="cosine"`` lowers the learning rate from
 ``learning_rate`` to zero over the steps of each :meth:`Trainer.fit`.
 
 Batches are drawn from ``numpy.random.default_rng([seed, epoch])``, the shifts of a batch
-from ``default_rng([seed, step, 1])``, its blanked pixels from ``default_rng([seed, step, 2])`` and the backend's run seed from the step, so a run resumed from its checkpoint (written atomically every
+from ``default_rng([seed, step, 1])``, its blanked pixels from ``default_rng([seed, step, 2])``, its dropped hidden neurons from
+``default_rng([seed, step, 3])`` and the backend's run seed from the step, so a run resumed from its checkpoint (written atomically every
 ``checkpoint_every`` steps and at the end) continues exactly as an uninterrupted one.
 """
 
@@ -99,6 +103,7 @@ class Trainer:
     weight_decay: float = 0.0
     lr_schedule: str = attrs.field(default="constant", validator=one_of(SCHEDULES))
     input_dropout: float = 0.0
+    hidden_dropout: float = 0.0
 
     def __attrs_post_init__(self):
         if self.readout not in READOUTS:
@@ -114,6 +119,12 @@ class Trainer:
             raise ConfigValueError("Trainer", "weight_decay", self.weight_decay, "a finite number >= 0 (per unit learning rate)")
         if not (is_finite_number(self.input_dropout) and 0 <= self.input_dropout < 1):
             raise ConfigValueError("Trainer", "input_dropout", self.input_dropout, "a probability 0 <= p < 1 (0: off)")
+        if not (is_finite_number(self.hidden_dropout) and 0 <= self.hidden_dropout < 1):
+            raise ConfigValueError("Trainer", "hidden_dropout", self.hidden_dropout, "a probability 0 <= p < 1 (0: off)")
+        if self.hidden_dropout and not hasattr(self.estimator, "spike_fn"):
+            raise ConfigError(f"Trainer.hidden_dropout: {self.hidden_dropout} needs a surrogate-gradient estimator (superspike, "
+                              f"straight_through); {getattr(self.estimator, 'name', type(self.estimator).__name__)} builds its own "
+                              f"network; use hidden_dropout 0")
         side = square_side(self.model.coding.size)
         if self.augment_shift and side is None:
             raise ConfigError(f"Trainer.augment_shift: {self.augment_shift} needs square images; the model has "
@@ -123,7 +134,7 @@ class Trainer:
 
     # -- one batch ----------------------------------------------------------------------------------
 
-    def forward(self, target, x, *, seed: int = 0, train: bool = True) -> tuple[Output, dict]:
+    def forward(self, target, x, *, seed: int = 0, train: bool = True, dropout: tuple = ()) -> tuple[Output, dict]:
         """The network's response to images ``x`` on ``target`` (a MappedModel or a Twin).
 
         The backend measures (nothing is measured on a Twin); the estimator turns that into the
@@ -140,7 +151,7 @@ class Trainer:
             measured, info = None, {}
         with torch.set_grad_enabled(train):
             out = self.estimator.response(self.model, twin, grid, measured, x=x, readout=self.readout,
-                                          readout_scale_mv=self.readout_scale_mv)
+                                          readout_scale_mv=self.readout_scale_mv, **({"dropout": dropout} if dropout else {}))
         return out, info
 
     def loss(self, out: Output, y: np.ndarray) -> torch.Tensor:
@@ -159,6 +170,9 @@ class Trainer:
             progress: Callable[[dict], None] | None = None, label: str = "train") -> list[dict]:
         """Train for ``epochs`` passes over the data (fractions allowed); returns the curve, one entry per step."""
         where, mapped, _ = _target(target)
+        if mapped is not None and self.hidden_dropout:
+            raise ConfigError(f"Trainer.fit: hidden_dropout {self.hidden_dropout} in the loop; the backend runs the whole network, "
+                              f"so dropout applies to mock training on the twin only; use a trainer with hidden_dropout 0")
         x_train, y_train = np.asarray(x_train), np.asarray(y_train)
         if len(x_train) == 0 or len(x_train) != len(y_train):
             raise ConfigError(f"Trainer.fit: {len(x_train)} images and {len(y_train)} labels; need the same number > 0")
@@ -183,7 +197,8 @@ class Trainer:
             started = time.perf_counter()
             for group in optimizer.param_groups:
                 group["lr"] = self._learning_rate(step, total)
-            out, info = self.forward(target, self._augment(x_train[idx], step), seed=self.seed * 1_000_003 + step)
+            out, info = self.forward(target, self._augment(x_train[idx], step), seed=self.seed * 1_000_003 + step,
+                                     dropout=self._dropout(len(idx), step))
             loss = self.loss(out, y_train[idx])
             optimizer.zero_grad()
             loss.backward()
@@ -222,6 +237,15 @@ class Trainer:
             x = np.where(kept, x, 0).astype(x.dtype, copy=False)
         return x
 
+    def _dropout(self, batch: int, step: int) -> tuple[torch.Tensor, ...]:
+        """Inverted-dropout factors (batch, neurons) for each spiking layer that passes spikes on."""
+        if not self.hidden_dropout:
+            return ()
+        rng = np.random.default_rng([self.seed, step, 3])
+        keep = 1.0 - self.hidden_dropout
+        return tuple(torch.as_tensor((rng.random((batch, layer.size)) < keep) / keep, dtype=torch.float32)
+                     for layer in self.model.layers[:-1])
+
     def evaluate(self, target, x, y, *, batch_size: int | None = None, seed: int = 12345) -> Evaluation:
         """Accuracy of the current weights on ``target``; the readout's largest logit is the class."""
         where, mapped, _ = _target(target)
@@ -255,7 +279,8 @@ class Trainer:
         # Options at their defaults are left out: checkpoints written before they existed stay usable.
         if self.readout != "membrane":
             settings["readout"] = self.readout
-        for name, default in (("augment_shift", 0), ("weight_decay", 0.0), ("lr_schedule", "constant"), ("input_dropout", 0.0)):
+        for name, default in (("augment_shift", 0), ("weight_decay", 0.0), ("lr_schedule", "constant"), ("input_dropout", 0.0),
+                              ("hidden_dropout", 0.0)):
             if getattr(self, name) != default:
                 settings[name] = getattr(self, name)
         return settings

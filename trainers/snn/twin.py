@@ -160,8 +160,17 @@ def readout_logits(v: torch.Tensor, scale_mv: float) -> torch.Tensor:
 
 
 def simulate(model: SpikingModel, twin: Twin, inputs: torch.Tensor, *, spike_fn: Callable | None,
-             measured: Measured | None = None, readout_scale_mv: float = 1.0) -> Output:
-    """Run the twin on input spikes ``inputs`` (batch, steps, inputs); see the module docstring."""
+             measured: Measured | None = None, readout_scale_mv: float = 1.0, dropout: tuple[torch.Tensor, ...] = ()) -> Output:
+    """Run the twin on input spikes ``inputs`` (batch, steps, inputs); see the module docstring.
+
+    ``dropout``: per spiking layer before the last, a (batch, neurons) factor on the spikes it passes
+    on (0 for a dropped neuron, ``1 / (1 - p)`` for a kept one: inverted dropout; the returned spikes
+    are the layer's own). Only without ``measured``: what a backend measured is the whole network.
+    """
+    if dropout and measured is not None:
+        raise ConfigError("simulate: dropout masks with measured values; the backend ran the whole network")
+    if len(dropout) > len(model.layers) - 1:
+        raise ConfigError(f"simulate: {len(dropout)} dropout masks for {len(model.layers) - 1} layers that pass spikes on")
     if inputs.ndim != 3 or inputs.shape[1] != model.steps or inputs.shape[2] != model.coding.size:
         raise ConfigError(f"simulate: inputs of shape {tuple(inputs.shape)}; expected (batch, {model.steps}, {model.coding.size})")
     # A spike marked at the end of step k is at time (k + 1) dt; with the delay it arrives at the
@@ -186,5 +195,5 @@ def simulate(model: SpikingModel, twin: Twin, inputs: torch.Tensor, *, spike_fn:
                           recurrent_e=rec_e, recurrent_i=rec_i, recurrent_delay=shift, measured_v=m_v, measured_spikes=m_s)
         spikes.append(trace.spikes)
         vs.append(trace.v)
-        pre = trace.spikes
+        pre = trace.spikes if l >= len(dropout) else trace.spikes * dropout[l][:, None, :]
     return Output(tuple(spikes), tuple(vs), readout_logits(vs[-1], readout_scale_mv))

@@ -31,6 +31,7 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("readout_divisor", 16, "integers 1..15"),
     ("input_dropout", 1.0, "probabilities 0 <= p < 1"),
     ("input_dropout", -0.5, "probabilities 0 <= p < 1"),
+    ("hidden_dropout", 1.0, "probabilities 0 <= p < 1"),
     ("e_rev_i_mv", -95.0, "-90..0 mV (the chip's voltage range)"),
     ("e_l_mv", float("nan"), "-90..0 mV (the chip's voltage range)"),
     ("v_th_mv", 5.0, "-90..0 mV (the chip's voltage range)"),

@@ -1,4 +1,4 @@
-"""The Trainer's options against overfitting: image shifts, blanked pixels, weight decay, a cosine learning-rate decay.
+"""The Trainer's options against overfitting: image shifts, blanked pixels, hidden dropout, weight decay, a cosine learning-rate decay.
 
 Behaviour: a shifted image really is the original moved (content kept, the vacated edge zero),
 evaluation sees unshifted images, the shifts are reproducible so a resumed training equals an
@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 torch = pytest.importorskip("torch", reason="the trainer API needs torch (pip install -e '.[train]')")
 
 from hal.errors import ConfigError, ConfigValueError  # noqa: E402
-from hal_trainers.snn import LIF, LatencyCoding, LeakyIntegrator, Projection, SpikingModel, Trainer, Twin  # noqa: E402
+from hal_trainers.snn import LIF, LatencyCoding, LeakyIntegrator, Projection, SpikingModel, SuperSpike, Trainer, Twin  # noqa: E402
 from hal_trainers.snn.augment import shift_images, square_side  # noqa: E402
 
 pytestmark = pytest.mark.needs_torch
@@ -117,6 +117,49 @@ def test_input_dropout_blanks_pixels_of_training_images_only(data, twin, monkeyp
     assert np.array_equal(evaluated, x[:50])
 
 
+def test_hidden_dropout_masks_are_reproducible_inverted_and_drop_about_p(data):
+    trainer = Trainer(_model(), hidden_dropout=0.25)
+    masks = trainer._dropout(400, 7)
+    assert len(masks) == 1 and masks[0].shape == (400, 16)  # one spiking layer passes spikes on
+    values = np.unique(masks[0].numpy())
+    assert len(values) == 2 and values[0] == 0.0 and values[1] == pytest.approx(1 / 0.75)
+    assert 0.2 < float((masks[0] == 0).float().mean()) < 0.3
+    assert torch.equal(masks[0], trainer._dropout(400, 7)[0]) and not torch.equal(masks[0], trainer._dropout(400, 8)[0])
+    assert Trainer(_model())._dropout(400, 7) == ()
+
+
+def test_a_dropped_hidden_neuron_does_not_reach_the_readout_and_its_own_spikes_are_kept(data, twin):
+    from hal_trainers.snn.twin import simulate
+
+    model = _model()
+    _, grid = model.encode_grid(data[0][:20])
+    fn = SuperSpike(2.0).spike_fn()
+    plain = simulate(model, twin, grid, spike_fn=fn)
+    assert plain.spikes[0].sum() > 0  # the hidden layer fires: the test has something to drop
+    dropped = torch.ones(20, 16)
+    dropped[:, :8] = 0  # the first 8 hidden neurons silenced towards the readout
+    out = simulate(model, twin, grid, spike_fn=fn, dropout=(dropped,))
+    assert torch.equal(out.spikes[0], plain.spikes[0])  # the layer's own spikes, as without dropout
+    cut = _model()
+    with torch.no_grad():
+        cut.projections[1].weight[:, :8] = 0  # the same network with those neurons' readout weights removed
+    expected = simulate(cut, twin, grid, spike_fn=fn)
+    assert torch.allclose(out.logits, expected.logits) and not torch.allclose(out.logits, plain.logits)
+
+
+def test_hidden_dropout_is_refused_in_the_loop_and_with_the_rate_estimator(data):
+    from hal.testing.fakes import RecordingBackend
+    from hal_trainers.snn import MappedModel, RateBased
+
+    backend = RecordingBackend()
+    mapped = MappedModel(_model(), backend)
+    with pytest.raises(ConfigError, match=r"hidden_dropout 0.2 in the loop; the backend runs the whole network"):
+        Trainer(mapped.model, hidden_dropout=0.2).fit(mapped, *data, epochs=1)
+    assert not backend.requests  # refused before the backend ran
+    with pytest.raises(ConfigError, match=r"hidden_dropout: 0.2 needs a surrogate-gradient estimator .*rate builds its own network"):
+        Trainer(_model(), estimator=RateBased(), hidden_dropout=0.2)
+
+
 class Crash(Exception):
     """Stands for the process dying in the middle of a training."""
 
@@ -132,7 +175,7 @@ def _crash_after(step: int):
 def test_resume_with_shifts_and_cosine_decay_equals_an_uninterrupted_run(data, twin, tmp_path):
     x, y = data
     opts = {"learning_rate": 0.5, "batch_size": 25, "augment_shift": 1, "lr_schedule": "cosine", "weight_decay": 0.01, "input_dropout": 0.2,
-            "checkpoint_every": 1}
+            "hidden_dropout": 0.3, "checkpoint_every": 1}
     whole = _model()
     curve = Trainer(whole, **opts).fit(twin, x, y, epochs=1)
     path = tmp_path / "ck.pt"
@@ -184,6 +227,8 @@ def test_weight_decay_shrinks_weights_without_gradient(data, twin):
     ({"input_dropout": 1.0}, r"Trainer.input_dropout: 1.0 out of range; valid a probability 0 <= p < 1"),
     ({"input_dropout": -0.1}, r"Trainer.input_dropout: -0.1 out of range; valid a probability 0 <= p < 1"),
     ({"input_dropout": "0.2"}, r"Trainer.input_dropout: '0.2' out of range; valid a probability 0 <= p < 1"),
+    ({"hidden_dropout": 1}, r"Trainer.hidden_dropout: 1 out of range; valid a probability 0 <= p < 1"),
+    ({"hidden_dropout": float("nan")}, r"Trainer.hidden_dropout: nan out of range; valid a probability 0 <= p < 1"),
 ])
 def test_bad_options_are_refused(options, message):
     with pytest.raises(ConfigValueError, match=message):
