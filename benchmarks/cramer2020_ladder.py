@@ -6,7 +6,9 @@ read). Subcommands, each printing JSON lines:
 
 * ``inputs``: what the latency code passes on (pixels that spike, distinct spike steps, the
   intensities that do not spike);
-* ``mlp``: a 256-246-10 ReLU MLP in plain torch (Adam 1e-3, batch 100), on the intensities or on
+* ``mlp``: a 256-246-10 ReLU MLP in plain torch (Adam 1e-3, batch 100; ``--cosine`` decays the rate to 0 over
+  the epochs, ``--dropout p`` on the hidden layer, ``--binary-hidden`` makes the hidden units fire or not, like
+  a hidden neuron's single spike; ``--test`` trains on all 60,000 and measures on the test set), on the intensities or on
   what the latency code leaves of them (``--input latency``: each spiking pixel's value
   ``1 - step / steps``, 0 where it does not spike; ``--input spiking``: the intensity of the pixels
   that spike, 0 for the rest), with float or 4-bit weights (``--bits 4``:
@@ -81,11 +83,26 @@ def inputs(args) -> None:
                       "ink_dropped_fraction": round(float(x[~fired.numpy()].sum() / x.sum()), 3)}))
 
 
+class _Step(torch.autograd.Function):
+    """A binary hidden unit (fires or not, as a hidden neuron's single spike): Heaviside forward, SuperSpike-like backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (a > 0).to(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (2 * a.abs() + 1) ** 2
+
+
 class _MLP(torch.nn.Module):
-    def __init__(self, bits: int | None, seed: int):
+    def __init__(self, bits: int | None, seed: int, *, dropout: float = 0.0, binary: bool = False):
         super().__init__()
         torch.manual_seed(seed)
         self.l1, self.l2, self.bits = torch.nn.Linear(256, 246), torch.nn.Linear(246, 10), bits
+        self.dropout, self.binary = dropout, binary
 
     def _w(self, layer):
         if self.bits is None:
@@ -96,32 +113,48 @@ class _MLP(torch.nn.Module):
         return layer.weight + (q - layer.weight).detach()
 
     def forward(self, x):
-        h = torch.relu(torch.nn.functional.linear(x, self._w(self.l1), self.l1.bias))
+        a = torch.nn.functional.linear(x, self._w(self.l1), self.l1.bias)
+        h = _Step.apply(a) if self.binary else torch.relu(a)
+        h = torch.nn.functional.dropout(h, self.dropout, self.training)
         return torch.nn.functional.linear(h, self._w(self.l2), self.l2.bias)
 
 
 def mlp(args) -> None:
-    x, y, xv, yv = _data(args.data_dir, args.crop)
+    if args.test:  # all 60,000 training images, measured on the test set (a ceiling for the trials' numbers)
+        from hal_trainers.datasets import load_dataset
+
+        data = load_dataset("mnist16", args.data_dir)
+        x, y, xv, yv = data.x_train, data.y_train, data.x_test, data.y_test
+    else:
+        x, y, xv, yv = _data(args.data_dir, args.crop)
     if args.input == "latency":
         x, xv = _latency_values(x), _latency_values(xv)
     elif args.input == "spiking":  # the intensities of the pixels that spike, 0 for the rest
         x, xv = np.where(_latency_values(x) > 0, x, 0), np.where(_latency_values(xv) > 0, xv, 0)
     x, y, xv, yv = (torch.as_tensor(np.array(a)) for a in (x, y, xv, yv))
-    net = _MLP(args.bits, args.seed)
+    net = _MLP(args.bits, args.seed, dropout=args.dropout, binary=args.binary_hidden)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     started = time.process_time()
+    total, step = int(args.epochs) * math.ceil(len(x) / 100), 0
     for epoch in range(int(args.epochs)):
+        net.train()
         order = torch.as_tensor(np.random.default_rng([args.seed, epoch]).permutation(len(x)))
         for k in range(0, len(x), 100):
+            if args.cosine:
+                for group in opt.param_groups:
+                    group["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * step / total))
             idx = order[k:k + 100]
             loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx].long())
             opt.zero_grad()
             loss.backward()
             opt.step()
+            step += 1
+        net.eval()
         with torch.no_grad():
             val = float((net(xv).argmax(1) == yv).float().mean())
             train = float((net(x[:5000]).argmax(1) == y[:5000]).float().mean())
-        print(json.dumps({"model": "mlp", "input": args.input, "bits": args.bits, "epoch": epoch + 1, "validation": val,
+        print(json.dumps({"model": "mlp", "input": args.input, "bits": args.bits, "dropout": args.dropout, "cosine": args.cosine,
+                          "binary_hidden": args.binary_hidden, "epoch": epoch + 1, "test" if args.test else "validation": val,
                           "train_first_5000": train, "cpu_s": round(time.process_time() - started, 1)}), flush=True)
 
 
@@ -222,6 +255,10 @@ def main() -> None:
     parser.add_argument("--bits", type=int, default=None)
     parser.add_argument("--input", choices=("intensity", "spiking", "latency"), default="intensity")
     parser.add_argument("--float-weights", action="store_true")
+    parser.add_argument("--dropout", type=float, default=0.0, help="mlp only: dropout on the hidden layer")
+    parser.add_argument("--cosine", action="store_true", help="mlp only: cosine decay of the learning rate over the epochs")
+    parser.add_argument("--binary-hidden", action="store_true", help="mlp only: hidden units fire (1) or not (0)")
+    parser.add_argument("--test", action="store_true", help="mlp only: train on all 60,000 images, measure on the test set")
     parser.add_argument("--inhibitory-scale", type=float, default=1.0, help="twin only: inhibitory conductance per bit times this")
     parser.add_argument("--current-based", action="store_true", help="twin only: reversal potentials at +-1 V, same PSP at rest")
     parser.add_argument("--set", action="append", default=[], help="a DEFAULTS setting, name=value")
