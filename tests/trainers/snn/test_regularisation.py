@@ -75,18 +75,23 @@ def twin():
     return Twin.nominal(_model(), ns_per_weight_bit=0.34)
 
 
-def test_training_sees_shifted_images_and_evaluation_the_originals(data, twin, monkeypatch):
-    x, y = data
-    trainer = Trainer(_model(), learning_rate=0.5, batch_size=50, augment_shift=2)
-    # Record what reaches the network through the coding, which every forward pass encodes.
-    encoded = []
+@pytest.fixture
+def encoded(monkeypatch):
+    """What reaches the network through the coding (every forward pass encodes), one array per call."""
+    seen = []
     real_encode = LatencyCoding.encode
 
     def spy(self, images, seed=0):
-        encoded.append(np.array(images))
+        seen.append(np.array(images))
         return real_encode(self, images, seed)
 
     monkeypatch.setattr(LatencyCoding, "encode", spy)
+    return seen
+
+
+def test_training_sees_shifted_images_and_evaluation_the_originals(data, twin, encoded):
+    x, y = data
+    trainer = Trainer(_model(), learning_rate=0.5, batch_size=50, augment_shift=2)
     trainer.fit(twin, x, y, epochs=0.5)  # one step of 50 images
     trainer.evaluate(twin, x[:50], y[:50])
     order = np.random.default_rng([0, 0]).permutation(len(x))[:50]
@@ -96,17 +101,9 @@ def test_training_sees_shifted_images_and_evaluation_the_originals(data, twin, m
     assert np.array_equal(evaluated, x[:50])
 
 
-def test_input_dropout_blanks_pixels_of_training_images_only(data, twin, monkeypatch):
+def test_input_dropout_blanks_pixels_of_training_images_only(data, twin, encoded):
     x, y = data
     trainer = Trainer(_model(), learning_rate=0.5, batch_size=50, input_dropout=0.25)
-    encoded = []
-    real_encode = LatencyCoding.encode
-
-    def spy(self, images, seed=0):
-        encoded.append(np.array(images))
-        return real_encode(self, images, seed)
-
-    monkeypatch.setattr(LatencyCoding, "encode", spy)
     trainer.fit(twin, x, y, epochs=0.5)
     trainer.evaluate(twin, x[:50], y[:50])
     trained, evaluated = encoded
