@@ -12,7 +12,9 @@ read). Subcommands, each printing JSON lines:
   what the latency code leaves of them (``--input latency``: each spiking pixel's value
   ``1 - step / steps``, 0 where it does not spike; ``--input spiking``: the intensity of the pixels
   that spike, 0 for the rest), with float or 4-bit weights (``--bits 4``:
-  straight-through rounding to -15..15 steps of a per-layer scale ``max|w| / 15``);
+  straight-through rounding to -7..7 steps of a per-layer scale ``max|w| / 7``: 4 bits with the sign, coarser
+  than the twin's sign and 4-bit magnitude); ``--hidden-counts K``: a hidden unit sends 0..K spikes (a staircase
+  of binary units; K = 1 is ``--binary-hidden``);
 * ``twin``: the trial's twin (``DEFAULTS``, wafer 100 + seed) mock-trained; ``--float-weights``
   keeps the weights unrounded in the forward pass (the 4-bit range stays), ``--inhibitory-scale k``
   makes the twin's inhibitory synapses k times stronger (a what-if on the twin), ``--current-based`` moves the
@@ -98,11 +100,11 @@ class _Step(torch.autograd.Function):
 
 
 class _MLP(torch.nn.Module):
-    def __init__(self, bits: int | None, seed: int, *, dropout: float = 0.0, binary: bool = False):
+    def __init__(self, bits: int | None, seed: int, *, dropout: float = 0.0, binary: bool = False, counts: int = 0):
         super().__init__()
         torch.manual_seed(seed)
         self.l1, self.l2, self.bits = torch.nn.Linear(256, 246), torch.nn.Linear(246, 10), bits
-        self.dropout, self.binary = dropout, binary
+        self.dropout, self.counts = dropout, 1 if binary else counts
 
     def _w(self, layer):
         if self.bits is None:
@@ -114,7 +116,8 @@ class _MLP(torch.nn.Module):
 
     def forward(self, x):
         a = torch.nn.functional.linear(x, self._w(self.l1), self.l1.bias)
-        h = _Step.apply(a) if self.binary else torch.relu(a)
+        # counts K: a hidden unit sends 0..K spikes (a staircase of K binary units at thresholds 0, 1, ..., K - 1)
+        h = sum(_Step.apply(a - j) for j in range(self.counts)) if self.counts else torch.relu(a)
         h = torch.nn.functional.dropout(h, self.dropout, self.training)
         return torch.nn.functional.linear(h, self._w(self.l2), self.l2.bias)
 
@@ -132,7 +135,7 @@ def mlp(args) -> None:
     elif args.input == "spiking":  # the intensities of the pixels that spike, 0 for the rest
         x, xv = np.where(_latency_values(x) > 0, x, 0), np.where(_latency_values(xv) > 0, xv, 0)
     x, y, xv, yv = (torch.as_tensor(np.array(a)) for a in (x, y, xv, yv))
-    net = _MLP(args.bits, args.seed, dropout=args.dropout, binary=args.binary_hidden)
+    net = _MLP(args.bits, args.seed, dropout=args.dropout, binary=args.binary_hidden, counts=args.hidden_counts)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     started = time.process_time()
     total, step = int(args.epochs) * math.ceil(len(x) / 100), 0
@@ -154,7 +157,7 @@ def mlp(args) -> None:
             val = float((net(xv).argmax(1) == yv).float().mean())
             train = float((net(x[:5000]).argmax(1) == y[:5000]).float().mean())
         print(json.dumps({"model": "mlp", "input": args.input, "bits": args.bits, "dropout": args.dropout, "cosine": args.cosine,
-                          "binary_hidden": args.binary_hidden, "epoch": epoch + 1, "test" if args.test else "validation": val,
+                          "binary_hidden": args.binary_hidden, "hidden_counts": args.hidden_counts, "epoch": epoch + 1, "test" if args.test else "validation": val,
                           "train_first_5000": train, "cpu_s": round(time.process_time() - started, 1)}), flush=True)
 
 
@@ -258,6 +261,8 @@ def main() -> None:
     parser.add_argument("--dropout", type=float, default=0.0, help="mlp only: dropout on the hidden layer")
     parser.add_argument("--cosine", action="store_true", help="mlp only: cosine decay of the learning rate over the epochs")
     parser.add_argument("--binary-hidden", action="store_true", help="mlp only: hidden units fire (1) or not (0)")
+    parser.add_argument("--hidden-counts", type=int, default=0,
+                        help="mlp only: hidden units send 0..K spikes (a staircase; 1 = --binary-hidden); 0: ReLU")
     parser.add_argument("--test", action="store_true", help="mlp only: train on all 60,000 images, measure on the test set")
     parser.add_argument("--inhibitory-scale", type=float, default=1.0, help="twin only: inhibitory conductance per bit times this")
     parser.add_argument("--current-based", action="store_true", help="twin only: reversal potentials at +-1 V, same PSP at rest")

@@ -171,3 +171,37 @@ def test_the_masked_twin_matches_the_lossy_chip(lossy, build_model, digits):
         ignoring_loss = simulate(model, unmasked, grid, spike_fn=SuperSpike().spike_fn())
     assert float((ignoring_loss.spikes[0].sum(1) == a).float().mean()) < 0.7  # measured 0.46
 
+
+
+# -- the sparse input product ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("density", [0.01, 0.5])
+def test_sparse_and_dense_input_products_agree_forward_and_in_the_gradient(monkeypatch, density):
+    from hal_trainers.snn import twin as twin_module
+
+    gen = torch.Generator().manual_seed(0)
+    pre = (torch.rand(4, 30, 64, generator=gen) < density).float()
+    base = torch.randn(32, 64, generator=gen)
+    unit_e, unit_i = torch.rand(32, 64, generator=gen), torch.rand(32, 64, generator=gen)
+    results = []
+    for threshold in (0.0, 1.0):  # 0: always dense; 1: sparse whenever the input needs no gradient
+        monkeypatch.setattr(twin_module, "SPARSE_BELOW", threshold)
+        w = base.clone().requires_grad_(True)
+        g_e, g_i = twin_module._conductances(pre, torch.relu(w) * unit_e, torch.relu(-w) * unit_i)
+        (g_e * torch.arange(32) - 2 * g_i).sum().backward()
+        results.append((g_e.detach(), g_i.detach(), w.grad))
+    for dense, sparse in zip(*results):
+        assert dense.shape == sparse.shape
+        torch.testing.assert_close(sparse, dense, rtol=1e-5, atol=1e-5)
+    assert results[0][0].abs().sum() > 0 and results[0][2].abs().sum() > 0  # the products carried something
+
+
+def test_inputs_that_need_a_gradient_take_the_dense_product():
+    from hal_trainers.snn.twin import _conductances
+
+    pre = (torch.rand(2, 5, 8) < 0.05).float().requires_grad_(True)
+    w = torch.rand(3, 8)
+    g_e, _ = _conductances(pre, w, w)
+    g_e.sum().backward()
+    torch.testing.assert_close(pre.grad, w.sum(0).expand(2, 5, 8))
