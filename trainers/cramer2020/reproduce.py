@@ -88,7 +88,7 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
             raise ConfigValueError(where, key, value, f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
         if key == "latency_from_brightest" and not isinstance(value, bool):
             raise ConfigValueError(where, key, value, "True or False")
-        if key == "lr_schedule" and value not in SCHEDULES:
+        if key in ("lr_schedule", "itl_lr_schedule") and value not in SCHEDULES:
             raise ConfigValueError(where, key, value, f"one of {', '.join(SCHEDULES)}")
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         if key in _POSITIVE and not (number and value > 0):

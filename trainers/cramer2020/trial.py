@@ -103,6 +103,8 @@ DEFAULTS = {
     # with the constant rate, seeds 0 and 1).
     "augment_shift": 0,
     "lr_schedule": "cosine",
+    # The in-the-loop phase's learning-rate schedule (its own, over its itl_epochs): constant at itl_learning_rate.
+    "itl_lr_schedule": "constant",
     # AdamW's decoupled decay, per unit learning rate (mock and in the loop). On the validation split (seed 0, 8 cosine
     # epochs, docs/results.md 2026-11-30 "weight decay"): 0.003 ends at 97.06 % with 64.8 hidden spikes per image,
     # 0.001 at 97.12 % with 85.8, none at 97.02 % with 103.1 -- the same accuracy (one standard error is 0.25 points)
@@ -239,7 +241,8 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     say(f"trial {seed}: on {backend} without in-the-loop {transfer.accuracy:.4f}")
     itl = Trainer(model, estimator=trainer.estimator, learning_rate=cfg["itl_learning_rate"], batch_size=cfg["batch_size"],
                   readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed + 1, checkpoint_every=5,
-                  augment_shift=cfg["augment_shift"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"])
+                  augment_shift=cfg["augment_shift"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"],
+                  lr_schedule=cfg["itl_lr_schedule"])
     t0 = time.perf_counter()
     itl_curve = itl.fit(mapped, x_train, y_train, epochs=cfg["itl_epochs"], label=f"trial {seed} in-the-loop",
                         checkpoint=ckpt / "in_the_loop.pt" if ckpt else None)

@@ -22,6 +22,7 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("weight_decay", -0.01, "finite numbers >= 0"),
     ("weight_decay", float("inf"), "finite numbers >= 0"),
     ("lr_schedule", "linear", "one of constant, cosine"),
+    ("itl_lr_schedule", "step", "one of constant, cosine"),
     ("excitatory_divisor", 0, "integers 1..15"),
     ("excitatory_divisor", 16, "integers 1..15"),
     ("excitatory_divisor", 2.0, "integers 1..15"),
@@ -145,3 +146,22 @@ def test_build_model_refuses_a_readout_divisor_no_row_has(readout, excitatory, m
 
     with pytest.raises(ConfigValueError, match=message):
         build_model(16, 3, hidden=8, readout_divisor=readout, excitatory_divisor=excitatory)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_the_in_the_loop_phase_trains_with_its_own_schedule(monkeypatch, schedule):
+    from hal_trainers.cramer2020 import trial
+
+    made = []
+
+    class Recording(trial.Trainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(trial, "Trainer", Recording)
+    run_trial(load_dataset("digits10"), backend="reference", test_subset=20, hidden=8, mock_epochs=0.05, itl_epochs=0.05,
+              itl_lr_schedule=schedule)
+    mock, itl = made
+    assert mock.lr_schedule == trial.DEFAULTS["lr_schedule"]  # the mock phase keeps its own
+    assert itl.lr_schedule == schedule and itl.learning_rate == trial.DEFAULTS["itl_learning_rate"]
