@@ -52,7 +52,8 @@ def _stats(values, scale: float = 1.0) -> dict | None:
             "min": float(v.min()), "max": float(v.max())}
 
 
-def summarize(results: list[dict], *, backend: str, dataset: str, settings: dict, run: dict | None = None) -> dict:
+def summarize(results: list[dict], *, backend: str, dataset: str, settings: dict, run: dict | None = None,
+              source: dict | None = None) -> dict:
     """``report.json``'s content for the finished trials ``results`` (module docstring).
 
     ``settings`` are the trial settings, ``run`` what describes this run (test subset, backend
@@ -98,5 +99,6 @@ def summarize(results: list[dict], *, backend: str, dataset: str, settings: dict
         "versus_paper": {"in_the_loop_percent": {"this_run": median("in_the_loop_percent"), "paper": PAPER.get("in_the_loop")},
                          "images_per_second": {"this_run": median("images_per_second"), "paper": PAPER.get("images_per_second")}},
         "mapping": first.get("mapping", {}),
-        **provenance(),
+        # where the numbers came from as the run started (a commit during a long run must not be credited with it)
+        **(source if source is not None else provenance()),
     }

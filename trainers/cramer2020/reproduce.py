@@ -30,6 +30,7 @@ from hal.logging import get_logger
 from hal.mapping.scales import GMAX_DIVISORS
 from hal_trainers.cramer2020.figures import write_figures
 from hal_trainers.cramer2020.report import summarize
+from hal_trainers.reproduction import provenance
 from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
 from hal_trainers.snn.trainer import SCHEDULES
 from hal_trainers.reproduction import check_settings, dask_client, eta_line, finished_trials, prepare_out_dir, write_json_atomic
@@ -182,7 +183,7 @@ def reproduce(*, dataset: str = "digits10", data_dir: str | None = None, backend
     done = {seed: result for seed, result in finished_trials(trial_dir).items() if seed < trials}
     todo = [seed for seed in range(trials) if seed not in done]
     options = {"backend": backend, "backend_options": options_of_backend, "test_subset": test_subset, **overrides}
-    started = time.perf_counter()
+    started, source = time.perf_counter(), provenance()
     if done:
         say(f"{len(done)} of {trials} trial(s) already finished in {out_dir} (seeds {', '.join(map(str, sorted(done)))}): skipped")
     if todo:
@@ -192,7 +193,8 @@ def reproduce(*, dataset: str = "digits10", data_dir: str | None = None, backend
     figures = write_figures(results, out_dir)
     report = summarize(results, backend=backend, dataset=dataset, settings=settings,
                        run={"test_subset": test_subset, "backend_options": options_of_backend, "wall_s": time.perf_counter() - started,
-                            "trials_run_now": len(todo), "out": str(out_dir), "figures": [p.name for p in figures]})
+                            "trials_run_now": len(todo), "out": str(out_dir), "figures": [p.name for p in figures]},
+                       source=source)
     write_json_atomic(out_dir / "report.json", report)
     log.info("reproduction_finished", paper="cramer2020", trials=trials, run_now=len(todo), out=str(out_dir))
     return report

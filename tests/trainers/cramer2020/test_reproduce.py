@@ -171,3 +171,22 @@ def test_a_corrupt_trial_file_is_named_not_overwritten(tmp_path, no_dask):
     with pytest.raises(ConfigError, match="0.json: not a readable trial result"):
         reproduce(**RUN, out=str(out))
     assert (out / "trials" / "0.json").read_text() == "{ half a trial"
+
+
+def test_the_report_names_the_revision_the_run_started_with(tiny_run, tmp_path, no_dask, monkeypatch):
+    import hal_trainers.reproduction as reproduction
+
+    out = tmp_path / "out"
+    shutil.copytree(tiny_run[0], out)
+    revision = {"now": "a" * 40}
+    monkeypatch.setattr(reproduction, "_git_revision", lambda: revision["now"])
+    write_figures = reproduce_module.write_figures
+
+    def after_a_commit(*args, **kwargs):
+        revision["now"] = "b" * 40  # committed while the trials ran
+        return write_figures(*args, **kwargs)
+
+    monkeypatch.setattr(reproduce_module, "write_figures", after_a_commit)
+    report = reproduce(**RUN, out=str(out))
+    assert report["git_revision"] == "a" * 40
+    assert json.loads((out / "report.json").read_text())["git_revision"] == "a" * 40
