@@ -161,6 +161,23 @@ def mlp(args) -> None:
                           "train_first_5000": train, "cpu_s": round(time.process_time() - started, 1)}), flush=True)
 
 
+def parse_settings(items: list[str], defaults: dict) -> dict:
+    """``--set name=value`` items as settings, each value of its default's type."""
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in defaults:
+            raise SystemExit(f"--set {item}: unknown setting {key!r}; valid {', '.join(sorted(defaults))}")
+        default = defaults[key]
+        if isinstance(default, bool):
+            out[key] = {"true": True, "false": False}[value.lower()]
+        elif isinstance(default, (int, float)):
+            out[key] = type(default)(value)
+        else:
+            out[key] = value
+    return out
+
+
 def _twin_setup(args):
     import hal
     from hal.logging import configure
@@ -168,13 +185,7 @@ def _twin_setup(args):
     from hal_trainers.snn import MappedModel, SuperSpike, Trainer
 
     configure(level="warning")
-    cfg = dict(DEFAULTS)
-    for item in args.set:
-        key, value = item.split("=", 1)
-        if isinstance(DEFAULTS[key], bool):
-            cfg[key] = {"true": True, "false": False}[value.lower()]
-        else:
-            cfg[key] = type(DEFAULTS[key])(value) if not isinstance(DEFAULTS[key], str) else value
+    cfg = {**DEFAULTS, **parse_settings(args.set, DEFAULTS)}
     x, y, xv, yv = _data(args.data_dir, args.crop)
     model = build_model(x.shape[1], 10, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"],
                         init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed,

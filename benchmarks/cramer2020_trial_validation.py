@@ -21,24 +21,10 @@ import json
 import shutil
 from pathlib import Path
 
+from cramer2020_ladder import parse_settings  # the ladder's --set parser (a script's folder is on sys.path)
+
 #: Training images used for training; the rest of the 60,000 are the validation set.
 TRAIN = 55_000
-
-
-def _parse(items: list[str], defaults: dict) -> dict:
-    out = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        if key not in defaults:
-            raise SystemExit(f"--set {item}: unknown setting {key!r}; valid {', '.join(sorted(defaults))}")
-        default = defaults[key]
-        if isinstance(default, bool):
-            out[key] = {"true": True, "false": False}[value.lower()]
-        elif isinstance(default, (int, float)):
-            out[key] = type(default)(value)
-        else:
-            out[key] = value
-    return out
 
 
 def main() -> None:
@@ -51,7 +37,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default="/work/shared/data/mnist")
     args = parser.parse_args()
-    settings = _parse(args.set, DEFAULTS)
+    settings = parse_settings(args.set, DEFAULTS)
 
     import attrs
     import torch

@@ -30,10 +30,10 @@ from hal.logging import get_logger
 from hal.mapping.scales import GMAX_DIVISORS
 from hal_trainers.cramer2020.figures import write_figures
 from hal_trainers.cramer2020.report import summarize
-from hal_trainers.reproduction import provenance
 from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
 from hal_trainers.snn.trainer import SCHEDULES
-from hal_trainers.reproduction import check_settings, dask_client, eta_line, finished_trials, prepare_out_dir, write_json_atomic
+from hal_trainers.reproduction import (check_settings, dask_client, eta_line, finished_trials, prepare_out_dir, provenance,
+                                       write_json_atomic)
 
 __all__ = ["reproduce", "DATASETS", "WORKER_BACKEND_OPTIONS"]
 

@@ -170,12 +170,12 @@ def _conductances(pre: torch.Tensor, w_e: torch.Tensor, w_i: torch.Tensor) -> tu
     entries): where they need no gradient themselves, a sparse product does a fraction of the dense
     one's work, forward and for the weights' gradient (a third of a mock training step's time, dense).
     """
-    if pre.requires_grad or pre.layout != torch.strided or pre.numel() == 0:
+    sparse = (not pre.requires_grad and pre.layout == torch.strided and pre.numel() > 0
+              and int(torch.count_nonzero(pre)) <= SPARSE_BELOW * pre.numel())
+    if not sparse:
         return pre @ w_e.T, pre @ w_i.T
-    flat = pre.reshape(-1, pre.shape[2])
-    if int(torch.count_nonzero(flat)) > SPARSE_BELOW * flat.numel():
-        return pre @ w_e.T, pre @ w_i.T
-    both = torch.sparse.mm(flat.to_sparse(), torch.cat([w_e, w_i]).T).reshape(*pre.shape[:2], 2 * w_e.shape[0])
+    flat = pre.reshape(-1, pre.shape[2]).to_sparse()
+    both = torch.sparse.mm(flat, torch.cat([w_e, w_i]).T).reshape(*pre.shape[:2], 2 * w_e.shape[0])
     return both[..., : w_e.shape[0]], both[..., w_e.shape[0]:]
 
 
