@@ -181,18 +181,13 @@ def parse_settings(items: list[str], defaults: dict) -> dict:
 def _twin_setup(args):
     import hal
     from hal.logging import configure
-    from hal_trainers.cramer2020.trial import DEFAULTS, build_model, calibrate_input_weights
+    from hal_trainers.cramer2020.trial import DEFAULTS, build_model, calibrate_input_weights, model_settings
     from hal_trainers.snn import MappedModel, SuperSpike, Trainer
 
     configure(level="warning")
     cfg = {**DEFAULTS, **parse_settings(args.set, DEFAULTS)}
     x, y, xv, yv = _data(args.data_dir, args.crop)
-    model = build_model(x.shape[1], 10, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"],
-                        init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=args.seed,
-                        excitatory_divisor=cfg["excitatory_divisor"], latency_tau_ms=cfg["latency_tau_ms"],
-                        latency_from_brightest=cfg["latency_from_brightest"],
-                        e_l_mv=cfg["e_l_mv"], v_th_mv=cfg["v_th_mv"], e_rev_i_mv=cfg["e_rev_i_mv"],
-                        readout_divisor=cfg["readout_divisor"])
+    model = build_model(x.shape[1], 10, seed=args.seed, **model_settings(cfg))
     if args.float_weights:
         for proj in model.projections:
             proj.quantized = lambda proj=proj: proj.weight.clamp(-15, 15)

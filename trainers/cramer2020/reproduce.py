@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hal.analog.domains import PAPER_DOMAINS
+from hal.calibration import nominal_transform
 from hal.errors import ConfigValueError, UnknownNameError
 from hal.logging import get_logger
 from hal.mapping.scales import GMAX_DIVISORS
@@ -60,6 +61,16 @@ _PROBABILITIES = ("input_dropout", "hidden_dropout")
 #: The neurons' voltage settings and the biological range the chip's 0..1.8 V take (hal.analog.domains' paper domain).
 _VOLTAGES = ("e_l_mv", "v_th_mv", "e_rev_i_mv")
 _VOLTAGE_RANGE_MV = tuple(float(PAPER_DOMAINS.hw_mv_to_mv(v)) for v in (0.0, 1800.0))
+
+
+def _time_constant_range_ms(parameter: str) -> tuple[float, float]:
+    """The biological range (ms) the nominal chip reaches for calibrated time constant ``parameter``."""
+    lo, hi = nominal_transform(parameter, 1).achievable(0)
+    return float(PAPER_DOMAINS.tau_to_bio_ms(lo)), float(PAPER_DOMAINS.tau_to_bio_ms(hi))
+
+
+#: The time-constant settings and the calibrated parameter each becomes on the chip.
+_TIME_CONSTANTS = {"tau_m_ms": "tau_m_us", "readout_tau_m_ms": "tau_m_us", "tau_syn_ms": "tau_syn_e_us"}
 
 
 def _is_int(value) -> bool:
@@ -101,6 +112,10 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
         low, high = _VOLTAGE_RANGE_MV
         if key in _VOLTAGES and not (number and low <= value <= high):
             raise ConfigValueError(where, key, value, f"{low:g}..{high:g} mV (the chip's voltage range)")
+        if key in _TIME_CONSTANTS:
+            low, high = _time_constant_range_ms(_TIME_CONSTANTS[key])
+            if not (number and low <= value <= high):
+                raise ConfigValueError(where, key, value, f"{low:.3g}..{high:.4g} ms (what the chip's calibrated range reaches)")
     settings = {**DEFAULTS, **overrides}
     if settings["v_th_mv"] <= settings["e_l_mv"]:
         raise ConfigValueError(where, "v_th_mv", settings["v_th_mv"], f"voltages above e_l_mv {settings['e_l_mv']} mV (rest and reset)")

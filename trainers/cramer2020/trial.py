@@ -93,6 +93,10 @@ DEFAULTS = {
     "e_rev_i_mv": -89.0,
     # The readout projection's gmax divisor (both signs; build_model).
     "readout_divisor": 1,
+    # The neurons' time constants: hidden membrane, synapses (both signs, hidden and readout), readout membrane.
+    "tau_m_ms": 10.0,
+    "tau_syn_ms": 5.0,
+    "readout_tau_m_ms": 10.0,
     # Once thought to be against the twin's overfitting (batch loss ~0.1 at 95 % accuracy); the ladder showed the twin
     # underfits (training images as accurate as validation images: 95.26 / 95.14 % after epoch 2). Measured on mnist16
     # (train on the first 55,000 training images, validate on the last 5,000; seed 0, wafer 100):
@@ -124,7 +128,8 @@ DEFAULTS = {
 def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: float = 1.0, duration_ms: float | None = 30.0,
                 init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0, excitatory_divisor: int = 1,
                 latency_tau_ms: float = 5.0, latency_from_brightest: bool = False, e_l_mv: float = -65.0, v_th_mv: float = -50.0,
-                e_rev_i_mv: float = -80.0, readout_divisor: int = 1) -> SpikingModel:
+                e_rev_i_mv: float = -80.0, readout_divisor: int = 1, tau_m_ms: float = 10.0, tau_syn_ms: float = 5.0,
+                readout_tau_m_ms: float = 10.0) -> SpikingModel:
     """The trial's network: latency-coded inputs, ``hidden`` LIF neurons, ``n_classes`` readouts.
 
     ``excitatory_divisor``: the gmax divisor of both projections' excitatory rows (their
@@ -147,12 +152,25 @@ def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: f
     scale = {} if excitatory_divisor == 1 else {"ns_per_bit": network_ns / excitatory_divisor, "ns_per_bit_inhibitory": network_ns}
     readout_scale = scale if readout_divisor == 1 else {"ns_per_bit": network_ns / (excitatory_divisor * readout_divisor),
                                                         "ns_per_bit_inhibitory": network_ns / readout_divisor}
-    neuron = attrs.evolve(DEFAULT_HIDDEN, e_l_mv=e_l_mv, v_reset_mv=e_l_mv, v_th_mv=v_th_mv, e_rev_i_mv=e_rev_i_mv)
+    neuron = attrs.evolve(DEFAULT_HIDDEN, e_l_mv=e_l_mv, v_reset_mv=e_l_mv, v_th_mv=v_th_mv, e_rev_i_mv=e_rev_i_mv,
+                          tau_m_ms=tau_m_ms, tau_syn_e_ms=tau_syn_ms, tau_syn_i_ms=tau_syn_ms)
+    readout = attrs.evolve(neuron, v_th_mv=neuron.e_rev_e_mv, tau_m_ms=readout_tau_m_ms)
     return SpikingModel(LatencyCoding(n_inputs, tau_ms=latency_tau_ms, from_brightest=latency_from_brightest),
                         Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed, **scale),
                         LIF(hidden, neuron),
                         Projection(hidden, n_classes, init_std=init_std, seed=seed + 1, **readout_scale),
-                        LeakyIntegrator(n_classes, attrs.evolve(neuron, v_th_mv=neuron.e_rev_e_mv)), dt_ms=dt_ms, duration_ms=duration_ms, names=("hidden", "readout"))
+                        LeakyIntegrator(n_classes, readout), dt_ms=dt_ms, duration_ms=duration_ms, names=("hidden", "readout"))
+
+
+#: The trial settings that are build_model's keyword arguments.
+MODEL_SETTINGS = ("hidden", "dt_ms", "duration_ms", "init_std", "init_mean", "excitatory_divisor", "latency_tau_ms",
+                  "latency_from_brightest", "e_l_mv", "v_th_mv", "e_rev_i_mv", "readout_divisor", "tau_m_ms", "tau_syn_ms",
+                  "readout_tau_m_ms")
+
+
+def model_settings(settings: dict) -> dict:
+    """build_model's keyword arguments from trial settings (``DEFAULTS`` and overrides)."""
+    return {name: settings[name] for name in MODEL_SETTINGS}
 
 
 def calibrate_input_weights(trainer: Trainer, twin, x: np.ndarray, *, target: float = 1.0) -> float:
@@ -219,10 +237,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     if test_subset is not None:
         x_test, y_test = x_test[:test_subset], y_test[:test_subset]
     n_classes = int(max(y_train.max(), y_test.max())) + 1
-    model = build_model(x_train.shape[1], n_classes, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"], duration_ms=cfg["duration_ms"], init_std=cfg["init_std"],
-                        init_mean=cfg["init_mean"], seed=seed, excitatory_divisor=cfg["excitatory_divisor"],
-                        latency_tau_ms=cfg["latency_tau_ms"], latency_from_brightest=cfg["latency_from_brightest"],
-                        e_l_mv=cfg["e_l_mv"], v_th_mv=cfg["v_th_mv"], e_rev_i_mv=cfg["e_rev_i_mv"], readout_divisor=cfg["readout_divisor"])
+    model = build_model(x_train.shape[1], n_classes, seed=seed, **model_settings(cfg))
     chip = hal.get_backend(backend, wafer=100 + seed, **(backend_options or {}))
     mapped = MappedModel(model, chip, wafer=100 + seed)
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None

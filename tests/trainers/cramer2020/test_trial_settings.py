@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -36,6 +37,10 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("e_rev_i_mv", -95.0, "-90..0 mV (the chip's voltage range)"),
     ("e_l_mv", float("nan"), "-90..0 mV (the chip's voltage range)"),
     ("v_th_mv", 5.0, "-90..0 mV (the chip's voltage range)"),
+    ("tau_m_ms", 2.0, "5.41..503.3 ms (what the chip's calibrated range reaches)"),
+    ("readout_tau_m_ms", float("nan"), "5.41..503.3 ms (what the chip's calibrated range reaches)"),
+    ("tau_syn_ms", 20.0, "1.3..15.1 ms (what the chip's calibrated range reaches)"),
+    ("tau_syn_ms", "5", "1.3..15.1 ms (what the chip's calibrated range reaches)"),
 ])
 def test_reproduce_refuses_bad_regularisation_settings_before_any_work(tmp_path, setting, value, valid):
     from hal.errors import ConfigValueError
@@ -120,6 +125,22 @@ def test_the_voltage_settings_reach_the_neurons_the_chip_realises():
         assert torch.allclose(neurons.e_l_mv, torch.tensor(-55.0, dtype=neurons.e_l_mv.dtype), atol=0.1)
         assert torch.allclose(neurons.e_rev_i_mv, torch.tensor(-88.0, dtype=neurons.e_rev_i_mv.dtype), atol=0.1)
     assert torch.allclose(twin.neurons[0].v_th_mv, torch.tensor(-40.0, dtype=twin.neurons[0].v_th_mv.dtype), atol=0.1)
+
+
+def test_the_time_constant_settings_reach_the_neurons_the_chip_realises():
+    import hal
+    from hal_trainers.cramer2020.trial import build_model
+    from hal_trainers.snn import MappedModel
+
+    model = build_model(16, 3, hidden=8, tau_m_ms=20.0, tau_syn_ms=8.0, readout_tau_m_ms=30.0)
+    hidden, readout = model.layers
+    assert (hidden.params.tau_m_ms, hidden.params.tau_syn_e_ms, hidden.params.tau_syn_i_ms) == (20.0, 8.0, 8.0)
+    assert (readout.params.tau_m_ms, readout.params.tau_syn_e_ms, readout.params.tau_syn_i_ms) == (30.0, 8.0, 8.0)
+    twin = MappedModel(model, hal.get_backend("reference", wafer=0), wafer=0).twin
+    for neurons, tau_m in zip(twin.neurons, (20.0, 30.0)):  # read back from the mapped configuration, within 1 %
+        np.testing.assert_allclose((neurons.c_m_pf / neurons.g_l_ns).numpy(), tau_m, rtol=0.01)
+        np.testing.assert_allclose(neurons.tau_syn_e_ms.numpy(), 8.0, rtol=0.01)
+        np.testing.assert_allclose(neurons.tau_syn_i_ms.numpy(), 8.0, rtol=0.01)
 
 
 def test_the_readout_divisor_makes_the_readout_weight_step_that_many_times_finer_on_the_chip():
