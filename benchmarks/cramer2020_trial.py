@@ -27,7 +27,7 @@ import time
 import torch
 
 from hal.logging import configure
-from hal_trainers.cramer2020.trial import DEFAULTS, build_model, run_trial
+from hal_trainers.cramer2020.trial import DEFAULTS, build_model, model_settings, run_trial
 from hal_trainers.datasets import load_dataset
 from hal_trainers.snn import MappedModel, SuperSpike, Trainer
 
@@ -38,8 +38,7 @@ def step_timing(dataset, steps: int, threads: int, seed: int) -> dict:
 
     cfg = DEFAULTS
     torch.manual_seed(seed)
-    model = build_model(dataset.x_train.shape[1], int(dataset.y_train.max()) + 1, hidden=cfg["hidden"], dt_ms=cfg["dt_ms"],
-                        duration_ms=cfg["duration_ms"], init_std=cfg["init_std"], init_mean=cfg["init_mean"], seed=seed)
+    model = build_model(dataset.x_train.shape[1], int(dataset.y_train.max()) + 1, seed=seed, **model_settings(cfg))
     mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + seed, threads=threads), wafer=100 + seed)
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["itl_learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed + 1)
