@@ -57,7 +57,7 @@ _POSITIVE = ("dt_ms", "mock_epochs", "itl_epochs", "learning_rate", "itl_learnin
              "latency_tau_ms")
 _NON_NEGATIVE = ("sparsity", "init_std", "weight_decay")
 _NON_NEGATIVE_COUNTS = ("augment_shift",)
-_PROBABILITIES = ("input_dropout", "hidden_dropout")
+_PROBABILITIES = ("input_dropout", "hidden_dropout", "label_smoothing")
 #: The neurons' voltage settings and the biological range the chip's 0..1.8 V take (hal.analog.domains' paper domain).
 _VOLTAGES = ("e_l_mv", "v_th_mv", "e_rev_i_mv")
 _VOLTAGE_RANGE_MV = tuple(float(PAPER_DOMAINS.hw_mv_to_mv(v)) for v in (0.0, 1800.0))

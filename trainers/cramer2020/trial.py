@@ -122,6 +122,8 @@ DEFAULTS = {
     "input_dropout": 0.0,
     # Each hidden neuron's output to the readout dropped for a sample with this probability (mock training only).
     "hidden_dropout": 0.0,
+    # The cross-entropy's label smoothing (mock and in the loop; Trainer.label_smoothing).
+    "label_smoothing": 0.0,
 }
 
 
@@ -244,7 +246,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed, augment_shift=cfg["augment_shift"],
                       lr_schedule=cfg["lr_schedule"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"],
-                      hidden_dropout=cfg["hidden_dropout"])
+                      hidden_dropout=cfg["hidden_dropout"], label_smoothing=cfg["label_smoothing"])
     init_factor = calibrate_input_weights(trainer, mapped.twin, x_train, target=cfg["target_rate"])
     t0 = time.perf_counter()
     mock_curve = trainer.fit(mapped.twin, x_train, y_train, epochs=cfg["mock_epochs"], label=f"trial {seed} mock",
@@ -257,7 +259,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     itl = Trainer(model, estimator=trainer.estimator, learning_rate=cfg["itl_learning_rate"], batch_size=cfg["batch_size"],
                   readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed + 1, checkpoint_every=5,
                   augment_shift=cfg["augment_shift"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"],
-                  lr_schedule=cfg["itl_lr_schedule"])
+                  lr_schedule=cfg["itl_lr_schedule"], label_smoothing=cfg["label_smoothing"])
     t0 = time.perf_counter()
     itl_curve = itl.fit(mapped, x_train, y_train, epochs=cfg["itl_epochs"], label=f"trial {seed} in-the-loop",
                         checkpoint=ckpt / "in_the_loop.pt" if ckpt else None)

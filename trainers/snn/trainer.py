@@ -16,7 +16,8 @@ pixel does not spike; the same images go to the twin and to the backend), ``hidd
 hidden neuron's output towards the next layer for a sample with that probability (the kept ones count
 ``1 / (1 - p)``; mock training on the twin only, and only with a surrogate estimator: a backend runs the whole
 network), ``weight_decay`` pulls the float weights towards zero (AdamW's decoupled
-decay, per unit learning rate), ``lr_schedule="cosine"`` lowers the learning rate from
+decay, per unit learning rate), ``label_smoothing`` aims the cross-entropy at that much probability spread
+evenly over the classes instead of all on the label (torch's ``label_smoothing``), ``lr_schedule="cosine"`` lowers the learning rate from
 ``learning_rate`` to zero over the steps of each :meth:`Trainer.fit`.
 
 Batches are drawn from ``numpy.random.default_rng([seed, epoch])``, the shifts of a batch
@@ -104,6 +105,7 @@ class Trainer:
     lr_schedule: str = attrs.field(default="constant", validator=one_of(SCHEDULES))
     input_dropout: float = 0.0
     hidden_dropout: float = 0.0
+    label_smoothing: float = 0.0
 
     def __attrs_post_init__(self):
         if self.readout not in READOUTS:
@@ -121,6 +123,8 @@ class Trainer:
             raise ConfigValueError("Trainer", "input_dropout", self.input_dropout, "a probability 0 <= p < 1 (0: off)")
         if not (is_finite_number(self.hidden_dropout) and 0 <= self.hidden_dropout < 1):
             raise ConfigValueError("Trainer", "hidden_dropout", self.hidden_dropout, "a probability 0 <= p < 1 (0: off)")
+        if not (is_finite_number(self.label_smoothing) and 0 <= self.label_smoothing < 1):
+            raise ConfigValueError("Trainer", "label_smoothing", self.label_smoothing, "a probability 0 <= p < 1 (0: off)")
         if self.hidden_dropout and not hasattr(self.estimator, "spike_fn"):
             raise ConfigError(f"Trainer.hidden_dropout: {self.hidden_dropout} needs a surrogate-gradient estimator (superspike, "
                               f"straight_through); {getattr(self.estimator, 'name', type(self.estimator).__name__)} builds its own "
@@ -159,7 +163,8 @@ class Trainer:
         own = getattr(self.estimator, "loss", None)
         if own is not None:
             return own(out, y)
-        ce = torch.nn.functional.cross_entropy(out.logits, torch.tensor(np.asarray(y), dtype=torch.int64))
+        ce = torch.nn.functional.cross_entropy(out.logits, torch.tensor(np.asarray(y), dtype=torch.int64),
+                                               label_smoothing=self.label_smoothing)
         hidden = [s.sum(dim=1) for s, layer in zip(out.spikes, self.model.layers) if layer.spiking]
         reg = sum((c ** 2).mean() for c in hidden) if hidden else 0.0
         return ce + self.sparsity * reg
@@ -280,7 +285,7 @@ class Trainer:
         if self.readout != "membrane":
             settings["readout"] = self.readout
         for name, default in (("augment_shift", 0), ("weight_decay", 0.0), ("lr_schedule", "constant"), ("input_dropout", 0.0),
-                              ("hidden_dropout", 0.0)):
+                              ("hidden_dropout", 0.0), ("label_smoothing", 0.0)):
             if getattr(self, name) != default:
                 settings[name] = getattr(self, name)
         return settings

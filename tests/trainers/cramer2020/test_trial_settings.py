@@ -34,6 +34,7 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("input_dropout", 1.0, "probabilities 0 <= p < 1"),
     ("input_dropout", -0.5, "probabilities 0 <= p < 1"),
     ("hidden_dropout", 1.0, "probabilities 0 <= p < 1"),
+    ("label_smoothing", 1.0, "probabilities 0 <= p < 1"),
     ("e_rev_i_mv", -95.0, "-90..0 mV (the chip's voltage range)"),
     ("e_l_mv", float("nan"), "-90..0 mV (the chip's voltage range)"),
     ("v_th_mv", 5.0, "-90..0 mV (the chip's voltage range)"),
@@ -182,7 +183,8 @@ def test_the_in_the_loop_phase_trains_with_its_own_schedule(monkeypatch, schedul
 
     monkeypatch.setattr(trial, "Trainer", Recording)
     run_trial(load_dataset("digits10"), backend="reference", test_subset=20, hidden=8, mock_epochs=0.05, itl_epochs=0.05,
-              itl_lr_schedule=schedule)
+              itl_lr_schedule=schedule, label_smoothing=0.05)
     mock, itl = made
     assert mock.lr_schedule == trial.DEFAULTS["lr_schedule"]  # the mock phase keeps its own
     assert itl.lr_schedule == schedule and itl.learning_rate == trial.DEFAULTS["itl_learning_rate"]
+    assert mock.label_smoothing == itl.label_smoothing == 0.05  # one loss for both phases

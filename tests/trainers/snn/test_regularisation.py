@@ -172,7 +172,7 @@ def _crash_after(step: int):
 def test_resume_with_shifts_and_cosine_decay_equals_an_uninterrupted_run(data, twin, tmp_path):
     x, y = data
     opts = {"learning_rate": 0.5, "batch_size": 25, "augment_shift": 1, "lr_schedule": "cosine", "weight_decay": 0.01, "input_dropout": 0.2,
-            "hidden_dropout": 0.3, "checkpoint_every": 1}
+            "hidden_dropout": 0.3, "label_smoothing": 0.1, "checkpoint_every": 1}
     whole = _model()
     curve = Trainer(whole, **opts).fit(twin, x, y, epochs=1)
     path = tmp_path / "ck.pt"
@@ -214,6 +214,19 @@ def test_weight_decay_shrinks_weights_without_gradient(data, twin):
     assert torch.allclose(silent.weight, torch.full_like(silent.weight, 10.0 * (1 - 0.5 * 0.1) ** 2))
 
 
+def test_label_smoothing_aims_the_cross_entropy_at_a_target_spread_over_the_classes(data, twin):
+    x, y = data
+    model = _model()
+    out, _ = Trainer(model).forward(twin, x[:20], train=False)
+    logp = torch.log_softmax(out.logits, dim=1)
+    nll = -logp[torch.arange(20), torch.as_tensor(y[:20]).long()].mean()
+    spread = -logp.mean()  # the cross-entropy against the uniform distribution over the classes
+    plain = Trainer(model, sparsity=0.0).loss(out, y[:20])
+    smoothed = Trainer(model, sparsity=0.0, label_smoothing=0.3).loss(out, y[:20])
+    assert float(plain) == pytest.approx(float(nll), rel=1e-5)
+    assert float(smoothed) == pytest.approx(float(0.7 * nll + 0.3 * spread), rel=1e-5)
+
+
 @pytest.mark.parametrize("options, message", [
     ({"augment_shift": -1}, r"Trainer.augment_shift: -1 out of range; valid an integer >= 0"),
     ({"augment_shift": 1.5}, r"Trainer.augment_shift: 1.5 out of range; valid an integer >= 0"),
@@ -226,6 +239,8 @@ def test_weight_decay_shrinks_weights_without_gradient(data, twin):
     ({"input_dropout": "0.2"}, r"Trainer.input_dropout: '0.2' out of range; valid a probability 0 <= p < 1"),
     ({"hidden_dropout": 1}, r"Trainer.hidden_dropout: 1 out of range; valid a probability 0 <= p < 1"),
     ({"hidden_dropout": float("nan")}, r"Trainer.hidden_dropout: nan out of range; valid a probability 0 <= p < 1"),
+    ({"label_smoothing": 1.0}, r"Trainer.label_smoothing: 1.0 out of range; valid a probability 0 <= p < 1"),
+    ({"label_smoothing": -0.1}, r"Trainer.label_smoothing: -0.1 out of range; valid a probability 0 <= p < 1"),
 ])
 def test_bad_options_are_refused(options, message):
     with pytest.raises(ConfigValueError, match=message):
