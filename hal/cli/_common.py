@@ -34,12 +34,13 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
-def parse_option(text: str) -> tuple[str, Any]:
+def parse_option(text: str, option: str = "--option", example: str = "dt_ms=0.05") -> tuple[str, Any]:
+    """``KEY=VALUE`` as (key, value): the value read as JSON (numbers, true/false) where it is, else the string."""
     from hal.errors import ConfigError
 
     key, sep, value = text.partition("=")
     if not sep or not key:
-        raise ConfigError(f"--option {text!r}: expected KEY=VALUE, e.g. dt_ms=0.05")
+        raise ConfigError(f"{option} {text!r}: expected KEY=VALUE, e.g. {example}")
     try:
         return key, json.loads(value)
     except json.JSONDecodeError:

@@ -44,6 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
                         help="epochs of in-the-loop training (> 0; default: run_trial's, trial.DEFAULTS)")
     parser.add_argument("--hidden", type=positive_int, default=None, help="hidden neurons (>= 1; default: the paper's 246)")
     parser.add_argument("--batch-size", type=positive_int, default=None, help="images per training step (>= 1; default: run_trial's, trial.DEFAULTS)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                        help="a trial setting of hal_trainers.cramer2020.trial.DEFAULTS (repeatable), e.g. tau_syn_ms=10; "
+                             "checked with the others before any work; recorded in report.json, and a resumed run must use the same")
     add_json(parser)
     return _handle
 
@@ -53,6 +56,11 @@ def _handle(args: argparse.Namespace) -> int:
 
     overrides = {key: value for key, value in (("mock_epochs", args.mock_epochs), ("itl_epochs", args.itl_epochs),
                                                ("hidden", args.hidden), ("batch_size", args.batch_size)) if value is not None}
+    for text in args.settings:
+        key, value = parse_option(text, "--set", "tau_syn_ms=10")
+        if key in overrides:
+            raise ConfigError(f"--set {text!r}: {key} is set twice (by its own option or an earlier --set); give it once")
+        overrides[key] = value
     backend_options = dict(parse_option(o) for o in args.option)
     if args.scheduler and args.workers is not None:
         raise ConfigError(f"--workers {args.workers} is for the LocalCluster; with --scheduler the scheduler's workers run the trials")

@@ -16,7 +16,7 @@ from hal.errors import ConfigValueError, UnknownNameError
 pytestmark = pytest.mark.needs_torch
 
 OPTIONS = ("--dataset", "--data-dir", "--backend", "--trials", "--out", "--scheduler", "--workers", "--test-subset",
-           "--mock-epochs", "--itl-epochs", "--hidden", "--batch-size")
+           "--mock-epochs", "--itl-epochs", "--hidden", "--batch-size", "--set")
 
 
 @pytest.fixture
@@ -82,12 +82,36 @@ def _status(argv) -> int:
         (["--dataset", "mnist"], "hal: error: unknown cramer2020 dataset 'mnist'; did you mean 'mnist16'? known: digits10, mnist16"),
         (["--dataset", "cifar"], "hal: error: unknown cramer2020 dataset 'cifar'; known: digits10, mnist16"),
         (["--backend", "nope"], "hal: error: unknown backend 'nope'"),
+        # trial settings by --set: checked by the reproduction with the rest
+        (["--set", "tau_syn"], "hal: error: --set 'tau_syn': expected KEY=VALUE, e.g. tau_syn_ms=10"),
+        (["--set", "tau_sym_ms=10"], "hal: error: unknown cramer2020 setting 'tau_sym_ms'; did you mean 'tau_syn_ms'"),
+        (["--set", "tau_syn_ms=40"], "hal: error: reproduce cramer2020.tau_syn_ms: 40 out of range; valid 1.3..15.1 ms"),
+        (["--set", "label_smoothing=high"], "hal: error: reproduce cramer2020.label_smoothing: 'high' out of range; valid probabilities"),
+        (["--mock-epochs", "2", "--set", "mock_epochs=3"], "hal: error: --set 'mock_epochs=3': mock_epochs is set twice"),
     ],
 )
 def test_bad_values_are_refused_naming_the_value_and_what_is_valid(tmp_path, capsys, no_work, args, message):
     assert _status(["reproduce", "cramer2020", "--out", str(tmp_path / "o"), *args]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # refused before the output folder was made
+
+
+def test_set_passes_trial_settings_to_the_reproduction_with_their_json_types(tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason="trainers need torch (pip install torch==2.13.0)")
+    import hal_trainers.cramer2020.reproduce as reproduce_module
+
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        raise ConfigValueError("reproduce cramer2020", "stop", 0, "here")  # the arguments were seen; no work
+
+    monkeypatch.setattr(reproduce_module, "reproduce", fake)
+    argv = ["reproduce", "cramer2020", "--out", str(tmp_path / "o"), "--mock-epochs", "2", "--set", "tau_syn_ms=10",
+            "--set", "lr_schedule=constant", "--set", "latency_from_brightest=true", "--set", "label_smoothing=0.1"]
+    assert _status(argv) == 2
+    assert {k: seen[k] for k in ("mock_epochs", "tau_syn_ms", "lr_schedule", "latency_from_brightest", "label_smoothing")} == {
+        "mock_epochs": 2.0, "tau_syn_ms": 10, "lr_schedule": "constant", "latency_from_brightest": True, "label_smoothing": 0.1}
 
 
 def test_the_errors_are_typed_with_their_facts(tmp_path, no_work):
