@@ -4,35 +4,12 @@ paper's, the mapping, the settings, and where the numbers came from (versions, g
 
 from __future__ import annotations
 
-import platform
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 
+from hal_trainers.reproduction import provenance
 from hal_trainers.schmitt2017.trial import PAPER, trial_backend_options
 
 __all__ = ["summarize"]
-
-
-def _git_revision() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def _versions() -> dict:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for name in ("wafer-hal", "numpy", "torch", "dask", "distributed", "scikit-learn", "matplotlib"):
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def _stats(values) -> dict:
@@ -40,8 +17,11 @@ def _stats(values) -> dict:
     return {"median": float(np.median(v)), "q25": float(np.percentile(v, 25)), "q75": float(np.percentile(v, 75))}
 
 
-def summarize(results: list[dict], *, backend: str, dataset: str, options: dict) -> dict:
-    """``report.json``'s content for the finished trials ``results`` (accuracies in [0, 1], summaries in percent)."""
+def summarize(results: list[dict], *, backend: str, dataset: str, options: dict, source: dict | None = None) -> dict:
+    """``report.json``'s content for the finished trials ``results`` (accuracies in [0, 1], summaries in percent).
+
+    ``source``: the run's provenance (:func:`hal_trainers.reproduction.provenance`) taken when it started, so
+    that a commit made while the trials ran is not credited with them; None takes it now."""
     first = results[0]["mapping"] if results else {}
     return {
         "accuracy": {
@@ -60,7 +40,5 @@ def summarize(results: list[dict], *, backend: str, dataset: str, options: dict)
         "configuration": {**options, "backend_options_effective": trial_backend_options(backend, options.get("backend_options"))},
         "lost_events": [r.get("lost_events") for r in results],
         "software_redraws": [r.get("software_redraws", 0) for r in results],
-        "versions": _versions(),
-        "git_revision": _git_revision(),
-        "command": " ".join(sys.argv),
+        **(source if source is not None else provenance()),
     }

@@ -19,7 +19,7 @@ import numpy as np
 from hal.errors import ConfigError
 from hal.logging import get_logger
 from hal_trainers.reproduction import (check_settings as _check_settings, dask_client as _client, finished_trials as _finished_trials,
-                                       write_json_atomic as _write_json_atomic)
+                                       provenance, write_json_atomic as _write_json_atomic)
 from hal_trainers.schmitt2017.figures import write_figures
 from hal_trainers.schmitt2017.report import summarize
 from hal_trainers.schmitt2017.trial import run_trial, trial_backend_options
@@ -132,7 +132,7 @@ def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: 
     options = {"backend": backend, "ann_steps": ann_steps, "itl_steps": itl_steps, "itl_batch": itl_batch,
                "test_subset": test_subset, "itl_schedule": itl_schedule, "itl_leak": itl_leak,
                "conversion_candidates": conversion_candidates, "eval_every": 0, "backend_options": {"threads": 1} if backend != "reference" else {}}
-    started = time.perf_counter()
+    started, source = time.perf_counter(), provenance()  # what runs the trials: the revision and versions of now
     if todo:
         client, cluster = _client(scheduler, workers)
         try:
@@ -149,7 +149,7 @@ def reproduce(*, dataset: str = "digits", data_dir: str | None = None, backend: 
             if cluster is not None:
                 cluster.close()
     results = [done[s] for s in sorted(done) if s < trials]
-    report = summarize(results, backend=backend, dataset=dataset, options=options)
+    report = summarize(results, backend=backend, dataset=dataset, options=options, source=source)
     report["wall_s"] = time.perf_counter() - started
     _write_json_atomic(out_dir / "report.json", report)
     write_figures(results, out_dir)

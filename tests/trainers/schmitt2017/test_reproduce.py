@@ -21,8 +21,20 @@ TINY = ["--trials", "2", "--itl-steps", "2", "--ann-steps", "300", "--itl-batch"
 
 
 def test_tiny_run_writes_report_and_figures_and_skips_finished_trials(tmp_path, capsys, monkeypatch):
+    import hal_trainers.reproduction as reproduction
+    import hal_trainers.schmitt2017.reproduce as reproduce_module
+
     out = tmp_path / "out"
     monkeypatch.setenv("HAL_TEST_KILL_WORKER_ONCE", str(tmp_path / "killed"))
+    revision = {"now": "a" * 40}
+    monkeypatch.setattr(reproduction, "_git_revision", lambda: revision["now"])
+    summarize = reproduce_module.summarize
+
+    def after_a_commit(*args, **kwargs):
+        revision["now"] = "b" * 40  # committed while the trials ran
+        return summarize(*args, **kwargs)
+
+    monkeypatch.setattr(reproduce_module, "summarize", after_a_commit)
     assert main(["--log-level", "warning", "reproduce", "schmitt2017", *TINY, "--out", str(out)]) == 0
     assert (tmp_path / "killed").exists()  # one worker died mid-trial; Dask retried the trial
     report = json.loads((out / "report.json").read_text())
@@ -33,6 +45,8 @@ def test_tiny_run_writes_report_and_figures_and_skips_finished_trials(tmp_path, 
     assert all(0 <= a <= 1 for a in acc["software"] + acc["converted"] + acc["in_the_loop"])
     assert {"hicanns", "fpgas", "synapses", "synapses_lost"} <= set(report["mapping"])
     assert report["trials"] == 2 and report["backend"] == "noisy" and report["seeds"] == [0, 1]
+    assert report["git_revision"] == "a" * 40  # the revision the run started with, not one committed during it
+    assert report["versions"]["python"] and report["command"]
     for name in ("fig9_accuracy.png", "fig10_raster.png", "fig8_weights.png"):
         assert (out / name).stat().st_size > 10_000
     table = capsys.readouterr().out
