@@ -8,7 +8,8 @@ of accuracies in percent)::
     settings                  the trial settings (trial.DEFAULTS with the run's overrides)
     run                       test_subset, backend_options, wall_s, trials_run_now, out, figures
     per_trial[]               seed, software, mock_on_backend, in_the_loop, in_the_loop_gain, hidden spikes,
-                              images_per_second, init_factor, mapping, mock_s, itl_s, wall_s
+                              images_per_second, init_factor, mapping, mock_s, itl_s, wall_s, git_revision (of the
+                              run that finished the trial; None for trials of earlier versions)
     summary                   {median, q25, q75, iqr, mean, min, max} over trials of:
       software_percent, mock_on_backend_percent, in_the_loop_percent,
       in_the_loop_gain_points (per trial: in_the_loop - mock_on_backend, percentage points),
@@ -17,7 +18,7 @@ of accuracies in percent)::
     paper                     trial.PAPER (in_the_loop in percent, images_per_second)
     versus_paper              {in_the_loop_percent, images_per_second}: {this_run (median), paper}
     mapping                   the first trial's mapping (HICANNs, synapses, lost synapses, seconds)
-    versions, git_revision, command
+    versions, git_revision, command   of this run, taken when it started
 
 ``images_per_second`` is run_trial's: test images per wall-second of the backend's runs during
 the final evaluation (the twin's share of a training step is not in it).
@@ -39,7 +40,7 @@ PAPER_SOURCE = ("Cramer, Billaudelle et al., Surrogate gradients for analog neur
                 "BrainScaleS-2, MNIST at 16x16, 6-bit weights")
 
 _PER_TRIAL = ("seed", "software", "mock_on_backend", "in_the_loop", "hidden_spikes_per_image", "hidden_spikes_per_image_mock",
-              "hidden_spikes_per_neuron", "images_per_second", "init_factor", "mapping", "mock_s", "itl_s", "wall_s")
+              "hidden_spikes_per_neuron", "images_per_second", "init_factor", "mapping", "mock_s", "itl_s", "wall_s", "git_revision")
 
 
 def _stats(values, scale: float = 1.0) -> dict | None:

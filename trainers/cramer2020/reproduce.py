@@ -203,7 +203,7 @@ def reproduce(*, dataset: str = "digits10", data_dir: str | None = None, backend
         say(f"{len(done)} of {trials} trial(s) already finished in {out_dir} (seeds {', '.join(map(str, sorted(done)))}): skipped")
     if todo:
         _run_trials(todo, trials=trials, done=done, dataset=dataset, data_dir=data_dir, options=options, out_dir=out_dir,
-                    scheduler=scheduler, workers=workers, say=say)
+                    scheduler=scheduler, workers=workers, say=say, git_revision=source["git_revision"])
     results = [done[seed] for seed in sorted(done)]
     figures = write_figures(results, out_dir)
     report = summarize(results, backend=backend, dataset=dataset, settings=settings,
@@ -216,8 +216,9 @@ def reproduce(*, dataset: str = "digits10", data_dir: str | None = None, backend
 
 
 def _run_trials(todo: list[int], *, trials: int, done: dict, dataset: str, data_dir: str | None, options: dict, out_dir: Path,
-                scheduler: str | None, workers: int | None, say: Callable[[str], None]) -> None:
-    """Run the trials ``todo`` on Dask; each result is written to ``trials/<seed>.json`` and put in ``done`` as it arrives."""
+                scheduler: str | None, workers: int | None, say: Callable[[str], None], git_revision: str | None) -> None:
+    """Run the trials ``todo`` on Dask; each result, with the ``git_revision`` of the run that finished it (a resumed
+    run's trials may come from several), is written to ``trials/<seed>.json`` and put in ``done`` as it arrives."""
     from dask.distributed import as_completed
 
     client, cluster = dask_client(scheduler, workers)
@@ -229,7 +230,7 @@ def _run_trials(todo: list[int], *, trials: int, done: dict, dataset: str, data_
                                  retries=2, pure=False, key=f"cramer2020-trial-{seed}-{time.time_ns()}") for seed in todo]
         seconds = []
         for future in as_completed(futures):
-            result = future.result()
+            result = {**future.result(), "git_revision": git_revision}
             seed = result["seed"]
             write_json_atomic(out_dir / "trials" / f"{seed}.json", result)
             done[seed] = result

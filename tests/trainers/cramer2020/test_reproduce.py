@@ -146,11 +146,16 @@ def test_an_unfinished_trial_resumes_from_its_checkpoints(tiny_run, tmp_path, mo
 
     run_trial = reproduce_module.run_trial
     monkeypatch.setattr(reproduce_module, "run_trial", counting)
+    import hal_trainers.reproduction as reproduction
+
+    monkeypatch.setattr(reproduction, "_git_revision", lambda: "c" * 40)  # the resumed run is of a later commit
     report = reproduce(**RUN, out=str(out), scheduler=in_process_scheduler)
     assert [(c["seed"], c["checkpoint_dir"]) for c in calls] == [(1, str(out / "checkpoints" / "1"))]
     resumed = json.loads((out / "trials" / "1.json").read_text())
     assert {key: resumed[key] for key in NUMBERS} == {key: finished[key] for key in NUMBERS}
     assert report["seeds"] == [0, 1] and report["run"]["trials_run_now"] == 1
+    # each trial names the revision of the run that finished it
+    assert [t["git_revision"] for t in report["per_trial"]] == [finished["git_revision"], "c" * 40]
 
 
 def test_other_settings_are_refused_before_any_work(tiny_run, tmp_path, no_dask):
