@@ -12,7 +12,7 @@ import pytest
 
 from hal.cli import main
 from hal.errors import ConfigError
-from hal_trainers.reproduction import TrialProgress, check_out_dir, write_json_atomic
+from hal_trainers.reproduction import TrialProgress, check_out_dir, phase_progress, write_json_atomic
 
 
 class _Terminal(io.StringIO):
@@ -54,6 +54,25 @@ def test_without_a_terminal_only_the_lines_are_written(tmp_path):
         progress("running 2 trial(s)")
     assert stream.getvalue() == "running 2 trial(s)\n"
     assert not (tmp_path / "new").exists()
+
+
+def test_a_phase_says_its_step_and_eta_a_few_times_over_the_phase():
+    lines, now = [], [100.0]
+    progress = phase_progress(lines.append, "trial 3 mock", 16, reports=4, clock=lambda: now[0])
+    for step in range(1, 17):
+        now[0] += 2.0  # 2 s per step
+        progress({"step": step, "train_accuracy": step / 20, "wall_s": 2.0})
+    assert lines == [f"trial 3 mock: step {k}/16 ({k / 16:.0%}), batch accuracy {k / 20:.3f}, phase ETA {2 * (16 - k)}s"
+                     for k in (4, 8, 12, 16)]
+
+
+def test_a_resumed_phase_takes_its_eta_from_the_steps_it_ran_itself():
+    lines, now = [], [0.0]
+    progress = phase_progress(lines.append, "trial 0 in-the-loop", 600, reports=8, clock=lambda: now[0])
+    for step in range(451, 526):  # resumed at step 450; 30 s per step here
+        now[0] += 30.0
+        progress({"step": step, "train_accuracy": 0.9, "wall_s": 30.0})
+    assert lines == ["trial 0 in-the-loop: step 525/600 (88%), batch accuracy 0.900, phase ETA 37m30s"]
 
 
 def test_check_out_dir_creates_nothing_and_names_the_reason(tmp_path):

@@ -102,6 +102,8 @@ def test_progress_lines_say_what_each_trial_reached_and_the_eta(tiny_run):
     assert "1/2 trials done, 1 to go, mean trial" in finished[0] and "ETA" in finished[0]
     assert "2/2 trials done, 0 to go" in finished[1]
     assert any("mock-trained twin" in line for line in lines)  # the phases, sent by the workers
+    for phase in ("mock", "in-the-loop"):  # and how far each phase is, with its ETA
+        assert any(f"{phase}: step " in line and "phase ETA" in line for line in lines), phase
 
 
 def test_a_second_call_reuses_the_finished_trials_without_starting_dask(tiny_run, tmp_path, no_dask):
