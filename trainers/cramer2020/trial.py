@@ -16,7 +16,6 @@ a trial killed at any point resumes from them to the same result.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -172,11 +171,6 @@ def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: f
                         LeakyIntegrator(n_classes, readout), dt_ms=dt_ms, duration_ms=duration_ms, names=("hidden", "readout"))
 
 
-def _steps(images: int, batch: int, epochs: float) -> int:
-    """Training steps of ``epochs`` over ``images`` in batches of ``batch`` (as Trainer.fit counts them)."""
-    return int(math.ceil(epochs * math.ceil(images / batch)))
-
-
 #: The trial settings that are build_model's keyword arguments.
 MODEL_SETTINGS = ("hidden", "dt_ms", "duration_ms", "init_std", "init_mean", "excitatory_divisor", "latency_tau_ms",
                   "latency_from_brightest", "e_l_mv", "v_th_mv", "e_rev_i_mv", "readout_divisor", "tau_m_ms", "tau_syn_ms",
@@ -264,7 +258,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     t0 = time.perf_counter()
     mock_curve = trainer.fit(mapped.twin, x_train, y_train, epochs=cfg["mock_epochs"], label=f"trial {seed} mock",
                              checkpoint=ckpt / "mock.pt" if ckpt else None,
-                             progress=phase_progress(say, f"trial {seed} mock", _steps(len(x_train), cfg["batch_size"], cfg["mock_epochs"])))
+                             progress=phase_progress(say, f"trial {seed} mock", trainer.steps(len(x_train), cfg["mock_epochs"])))
     mock_s = time.perf_counter() - t0
     software = trainer.evaluate(mapped.twin, x_test, y_test)
     say(f"trial {seed}: mock-trained twin {software.accuracy:.4f}")
@@ -277,7 +271,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     t0 = time.perf_counter()
     itl_curve = itl.fit(mapped, x_train, y_train, epochs=cfg["itl_epochs"], label=f"trial {seed} in-the-loop",
                         checkpoint=ckpt / "in_the_loop.pt" if ckpt else None,
-                        progress=phase_progress(say, f"trial {seed} in-the-loop", _steps(len(x_train), cfg["batch_size"], cfg["itl_epochs"])))
+                        progress=phase_progress(say, f"trial {seed} in-the-loop", itl.steps(len(x_train), cfg["itl_epochs"])))
     itl_s = time.perf_counter() - t0
     final = itl.evaluate(mapped, x_test, y_test)
     say(f"trial {seed}: after in-the-loop {final.accuracy:.4f}, {final.hidden_spikes_per_sample:.1f} hidden spikes per image")

@@ -184,7 +184,7 @@ class Trainer:
         if not (np.isfinite(epochs) and epochs > 0):
             raise ConfigError(f"Trainer.fit: epochs {epochs!r} out of range; valid > 0")
         per_epoch = int(np.ceil(len(x_train) / self.batch_size))
-        total = int(np.ceil(epochs * per_epoch))
+        total = self.steps(len(x_train), epochs)
         optimizer = self._optimizer()
         step, curve = 0, []
         path = Path(checkpoint) if checkpoint else None
@@ -223,6 +223,10 @@ class Trainer:
         if mapped is not None:
             mapped.write_weights()
         return curve
+
+    def steps(self, images: int, epochs: float) -> int:
+        """Training steps :meth:`fit` takes for ``epochs`` passes over ``images`` images."""
+        return int(np.ceil(epochs * np.ceil(images / self.batch_size)))
 
     def _optimizer(self) -> torch.optim.Optimizer:
         if self.weight_decay:
