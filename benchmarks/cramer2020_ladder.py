@@ -173,6 +173,8 @@ def parse_settings(items: list[str], defaults: dict) -> dict:
             out[key] = {"true": True, "false": False}[value.lower()]
         elif isinstance(default, (int, float)):
             out[key] = type(default)(value)
+        elif default is None:  # a structured setting (augment_distortion): JSON
+            out[key] = json.loads(value)
         else:
             out[key] = value
     return out
@@ -202,7 +204,7 @@ def _twin_setup(args):
         unit_e = tuple(u * ((n.e_rev_e_mv - n.e_l_mv) / (far - n.e_l_mv))[:, None] for u, n in zip(twin.unit_e, twin.neurons))
         unit_i = tuple(u * ((n.e_l_mv - n.e_rev_i_mv) / (n.e_l_mv + far))[:, None] for u, n in zip(twin.unit_i, twin.neurons))
         mapped.twin = attrs.evolve(twin, neurons=tuple(neurons), unit_e=unit_e, unit_i=unit_i)
-    options = {k: cfg[k] for k in ("augment_shift", "lr_schedule", "weight_decay", "input_dropout", "hidden_dropout", "label_smoothing") if k in cfg}
+    options = {k: cfg[k] for k in ("augment_shift", "lr_schedule", "weight_decay", "input_dropout", "hidden_dropout", "label_smoothing", "augment_distortion") if k in cfg}
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=args.seed, **options)
     calibrate_input_weights(trainer, mapped.twin, x, target=cfg["target_rate"])

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from hal.analog.domains import PAPER_DOMAINS
 from hal.calibration import nominal_transform
 from hal.errors import ConfigValueError, UnknownNameError
@@ -32,6 +34,7 @@ from hal.mapping.scales import GMAX_DIVISORS
 from hal_trainers.cramer2020.figures import write_figures
 from hal_trainers.cramer2020.report import summarize
 from hal_trainers.cramer2020.trial import DEFAULTS, run_trial
+from hal_trainers.snn.augment import Distortion, as_distortion
 from hal_trainers.snn.trainer import SCHEDULES
 from hal_trainers.reproduction import (check_settings, dask_client, eta_line, finished_trials, prepare_out_dir, provenance,
                                        write_json_atomic)
@@ -98,6 +101,12 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
             raise ConfigValueError(where, key, value, "integers >= 0")
         if key in ("excitatory_divisor", "readout_divisor") and (not _is_int(value) or value not in GMAX_DIVISORS):
             raise ConfigValueError(where, key, value, f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
+        if key == "augment_distortion":
+            try:
+                as_distortion(value)
+            except (ConfigValueError, UnknownNameError) as exc:
+                fields = ", ".join(f.name for f in attrs.fields(Distortion))
+                raise ConfigValueError(where, key, value, f"None or a dict of {fields} ({exc})") from None
         if key == "latency_from_brightest" and not isinstance(value, bool):
             raise ConfigValueError(where, key, value, "True or False")
         if key in ("lr_schedule", "itl_lr_schedule") and value not in SCHEDULES:

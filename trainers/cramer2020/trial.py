@@ -131,6 +131,9 @@ DEFAULTS = {
     "hidden_dropout": 0.0,
     # The cross-entropy's label smoothing (mock and in the loop; Trainer.label_smoothing).
     "label_smoothing": 0.0,
+    # A random affine distortion of each training image (hal_trainers.snn.augment.Distortion: rotate_deg, scale,
+    # shift_px; mock and in the loop), or None.
+    "augment_distortion": None,
 }
 
 
@@ -253,7 +256,8 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed, augment_shift=cfg["augment_shift"],
                       lr_schedule=cfg["lr_schedule"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"],
-                      hidden_dropout=cfg["hidden_dropout"], label_smoothing=cfg["label_smoothing"])
+                      hidden_dropout=cfg["hidden_dropout"], label_smoothing=cfg["label_smoothing"],
+                      augment_distortion=cfg["augment_distortion"])
     init_factor = calibrate_input_weights(trainer, mapped.twin, x_train, target=cfg["target_rate"])
     t0 = time.perf_counter()
     mock_curve = trainer.fit(mapped.twin, x_train, y_train, epochs=cfg["mock_epochs"], label=f"trial {seed} mock",
@@ -267,7 +271,8 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     itl = Trainer(model, estimator=trainer.estimator, learning_rate=cfg["itl_learning_rate"], batch_size=cfg["batch_size"],
                   readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed + 1, checkpoint_every=5,
                   augment_shift=cfg["augment_shift"], weight_decay=cfg["weight_decay"], input_dropout=cfg["input_dropout"],
-                  lr_schedule=cfg["itl_lr_schedule"], label_smoothing=cfg["label_smoothing"])
+                  lr_schedule=cfg["itl_lr_schedule"], label_smoothing=cfg["label_smoothing"],
+                  augment_distortion=cfg["augment_distortion"])
     t0 = time.perf_counter()
     itl_curve = itl.fit(mapped, x_train, y_train, epochs=cfg["itl_epochs"], label=f"trial {seed} in-the-loop",
                         checkpoint=ckpt / "in_the_loop.pt" if ckpt else None,

@@ -18,11 +18,12 @@ hidden neuron's output towards the next layer for a sample with that probability
 network), ``weight_decay`` pulls the float weights towards zero (AdamW's decoupled
 decay, per unit learning rate), ``label_smoothing`` aims the cross-entropy at that much probability spread
 evenly over the classes instead of all on the label (torch's ``label_smoothing``), ``lr_schedule="cosine"`` lowers the learning rate from
-``learning_rate`` to zero over the steps of each :meth:`Trainer.fit`.
+``learning_rate`` to zero over the steps of each :meth:`Trainer.fit`, ``augment_distortion`` rotates, scales and
+shifts each training image by a random sub-pixel affine transform (:class:`~hal_trainers.snn.augment.Distortion`).
 
 Batches are drawn from ``numpy.random.default_rng([seed, epoch])``, the shifts of a batch
 from ``default_rng([seed, step, 1])``, its blanked pixels from ``default_rng([seed, step, 2])``, its dropped hidden neurons from
-``default_rng([seed, step, 3])`` and the backend's run seed from the step, so a run resumed from its checkpoint (written atomically every
+``default_rng([seed, step, 3])``, its distortions from ``default_rng([seed, step, 4])`` and the backend's run seed from the step, so a run resumed from its checkpoint (written atomically every
 ``checkpoint_every`` steps and at the end) continues exactly as an uninterrupted one.
 """
 
@@ -41,7 +42,7 @@ from hal.files import atomic_write
 from hal.logging import get_logger
 from hal.validators import at_least, is_finite_number, one_of, positive
 from hal.progress import ProgressBar
-from hal_trainers.snn.augment import shift_images, square_side
+from hal_trainers.snn.augment import Distortion, as_distortion, distort_images, shift_images, square_side
 from hal_trainers.snn.estimators import SuperSpike
 from hal_trainers.snn.hardware import MappedModel
 from hal_trainers.snn.model import SpikingModel
@@ -106,6 +107,7 @@ class Trainer:
     input_dropout: float = 0.0
     hidden_dropout: float = 0.0
     label_smoothing: float = 0.0
+    augment_distortion: Distortion | None = attrs.field(default=None, converter=as_distortion)
 
     def __attrs_post_init__(self):
         if self.readout not in READOUTS:
@@ -133,6 +135,9 @@ class Trainer:
         if self.augment_shift and side is None:
             raise ConfigError(f"Trainer.augment_shift: {self.augment_shift} needs square images; the model has "
                               f"{self.model.coding.size} inputs, not a square number; use augment_shift 0")
+        if self.augment_distortion is not None and side is None:
+            raise ConfigError(f"Trainer.augment_distortion: {self.augment_distortion} needs square images; the model has "
+                              f"{self.model.coding.size} inputs, not a square number; use augment_distortion None")
         if self.augment_shift and self.augment_shift >= side:
             raise ConfigValueError("Trainer", "augment_shift", self.augment_shift, f"0..{side - 1} pixels for {side}x{side} images")
 
@@ -241,6 +246,8 @@ class Trainer:
     def _augment(self, x: np.ndarray, step: int) -> np.ndarray:
         if self.augment_shift:
             x = shift_images(x, square_side(self.model.coding.size), self.augment_shift, np.random.default_rng([self.seed, step, 1]))
+        if self.augment_distortion is not None:
+            x = distort_images(x, square_side(self.model.coding.size), self.augment_distortion, np.random.default_rng([self.seed, step, 4]))
         if self.input_dropout:
             kept = np.random.default_rng([self.seed, step, 2]).random(x.shape) >= self.input_dropout
             x = np.where(kept, x, 0).astype(x.dtype, copy=False)
@@ -292,6 +299,8 @@ class Trainer:
                               ("hidden_dropout", 0.0), ("label_smoothing", 0.0)):
             if getattr(self, name) != default:
                 settings[name] = getattr(self, name)
+        if self.augment_distortion is not None:
+            settings["augment_distortion"] = attrs.asdict(self.augment_distortion)
         return settings
 
     def _load(self, path: Path, optimizer) -> tuple[int, list]:

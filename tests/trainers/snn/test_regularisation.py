@@ -14,9 +14,9 @@ from hypothesis import given, settings, strategies as st
 
 torch = pytest.importorskip("torch", reason="the trainer API needs torch (pip install -e '.[train]')")
 
-from hal.errors import ConfigError, ConfigValueError  # noqa: E402
+from hal.errors import ConfigError, ConfigValueError, HalError  # noqa: E402
 from hal_trainers.snn import LIF, LatencyCoding, LeakyIntegrator, Projection, SpikingModel, SuperSpike, Trainer, Twin  # noqa: E402
-from hal_trainers.snn.augment import shift_images, square_side  # noqa: E402
+from hal_trainers.snn.augment import Distortion, distort_images, shift_images, square_side  # noqa: E402
 
 pytestmark = pytest.mark.needs_torch
 
@@ -52,6 +52,69 @@ def test_a_shift_of_one_pixel_moves_a_dot_by_one_pixel():
 def test_shift_images_refuses_images_of_another_size():
     with pytest.raises(ConfigError, match=r"images of shape \(3, 10\); expected \(samples, 16\) for 4x4 images"):
         shift_images(np.zeros((3, 10)), 4, 1, np.random.default_rng(0))
+
+
+class _Extremes:
+    """A generator stand-in whose uniform draws are all at the top of their range."""
+
+    def uniform(self, low, high, size=None):
+        return np.full(size, high, dtype=float)
+
+
+@given(side=st.integers(3, 8), shift=st.integers(1, 2), seed=st.integers(0, 2**16))
+@settings(max_examples=30, deadline=None)
+def test_a_whole_pixel_distortion_is_the_shift_of_as_many_pixels(side, shift, seed):
+    x = np.random.default_rng(seed).random((4, side * side)).astype(np.float32)
+    moved = distort_images(x, side, Distortion(shift_px=float(shift)), _Extremes())
+    ones = type("Ones", (), {"integers": lambda self, low, high, size: np.full(size, high - 1)})()
+    assert np.allclose(moved, shift_images(x, side, shift, ones), atol=1e-6)
+
+
+@given(seed=st.integers(0, 2**16), rotate=st.floats(0, 30), scale=st.floats(0, 0.3), shift=st.floats(0, 2))
+@settings(max_examples=40, deadline=None)
+def test_a_distorted_image_stays_in_the_input_range_and_the_input_is_untouched(seed, rotate, scale, shift):
+    x = np.random.default_rng(seed).random((6, 64))
+    before = x.copy()
+    d = Distortion(rotate_deg=rotate, scale=scale, shift_px=shift)
+    out = distort_images(x, 8, d, np.random.default_rng(seed))
+    assert np.array_equal(x, before) and out.shape == x.shape and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() <= np.float32(x.max())  # the zeros around the image come in at the edges
+    assert np.array_equal(out, distort_images(x, 8, d, np.random.default_rng(seed)))  # the same draw from the same seed
+
+
+def test_a_rotation_turns_a_bar_about_the_centre_and_a_sub_pixel_shift_blends_neighbours():
+    bar = np.zeros((1, 9, 9))
+    bar[0, 4, :] = 1.0  # a horizontal bar through the centre of a 9x9 image
+    turned = distort_images(bar.reshape(1, 81), 9, Distortion(rotate_deg=45), _Extremes()).reshape(9, 9)
+    assert turned[4, 4] == pytest.approx(1.0)  # the centre stays
+    assert np.allclose(np.fliplr(turned).diagonal()[2:-2], 1.0, atol=1e-6)  # now along the anti-diagonal (where the bar reaches)
+    assert np.allclose(np.delete(np.diag(turned), 4), 0.0, atol=1e-6)
+    assert turned[4, 0] == pytest.approx(0.0, abs=1e-6) and turned[4, 8] == pytest.approx(0.0, abs=1e-6)  # the bar has left the row
+    dot = np.zeros((1, 25))
+    dot[0, 12] = 1.0  # the centre of a 5x5 image
+    half = distort_images(dot, 5, Distortion(shift_px=0.5), _Extremes()).reshape(5, 5)
+    assert np.allclose(half[2:4, 2:4], 0.25) and half.sum() == pytest.approx(1.0)  # half a pixel down and right
+
+
+def test_no_distortion_leaves_the_images_as_they_are():
+    x = np.random.default_rng(0).random((3, 16))
+    assert np.array_equal(distort_images(x, 4, Distortion(), np.random.default_rng(0)), x.astype(np.float32))
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"rotate_deg": -1}, r"Distortion.rotate_deg: -1 out of range; valid 0..45 \(degrees; 0: off\)"),
+    ({"scale": 0.6}, r"Distortion.scale: 0.6 out of range; valid 0..0.5"),
+    ({"shift_px": float("nan")}, r"Distortion.shift_px: nan out of range; valid 0..4 \(pixels"),
+    ({"shift_px": True}, r"Distortion.shift_px: True out of range"),
+])
+def test_bad_distortions_are_refused(fields, message):
+    with pytest.raises(ConfigValueError, match=message):
+        Distortion(**fields)
+
+
+def test_distort_images_refuses_images_of_another_size():
+    with pytest.raises(ConfigError, match=r"images of shape \(3, 10\); expected \(samples, 16\) for 4x4 images"):
+        distort_images(np.zeros((3, 10)), 4, Distortion(rotate_deg=5), np.random.default_rng(0))
 
 
 def test_square_side():
@@ -98,6 +161,20 @@ def test_training_sees_shifted_images_and_evaluation_the_originals(data, twin, e
     trained, evaluated = encoded
     assert not np.array_equal(trained, x[order])
     assert np.array_equal(trained, shift_images(x[order], 8, 2, np.random.default_rng([0, 0, 1])))
+    assert np.array_equal(evaluated, x[:50])
+
+
+def test_training_sees_distorted_images_and_evaluation_the_originals(data, twin, encoded):
+    x, y = data
+    distortion = {"rotate_deg": 8, "scale": 0.05, "shift_px": 0.5}  # as a trial setting gives it (JSON)
+    trainer = Trainer(_model(), learning_rate=0.5, batch_size=50, augment_distortion=distortion)
+    assert trainer.augment_distortion == Distortion(**distortion)
+    trainer.fit(twin, x, y, epochs=0.5)
+    trainer.evaluate(twin, x[:50], y[:50])
+    order = np.random.default_rng([0, 0]).permutation(len(x))[:50]
+    trained, evaluated = encoded
+    assert np.array_equal(trained, distort_images(x[order], 8, Distortion(**distortion), np.random.default_rng([0, 0, 4])))
+    assert not np.allclose(trained, x[order])
     assert np.array_equal(evaluated, x[:50])
 
 
@@ -172,7 +249,8 @@ def _crash_after(step: int):
 def test_resume_with_shifts_and_cosine_decay_equals_an_uninterrupted_run(data, twin, tmp_path):
     x, y = data
     opts = {"learning_rate": 0.5, "batch_size": 25, "augment_shift": 1, "lr_schedule": "cosine", "weight_decay": 0.01, "input_dropout": 0.2,
-            "hidden_dropout": 0.3, "label_smoothing": 0.1, "checkpoint_every": 1}
+            "hidden_dropout": 0.3, "label_smoothing": 0.1, "checkpoint_every": 1,
+            "augment_distortion": Distortion(rotate_deg=5, scale=0.05, shift_px=0.5)}
     whole = _model()
     curve = Trainer(whole, **opts).fit(twin, x, y, epochs=1)
     path = tmp_path / "ck.pt"
@@ -192,6 +270,17 @@ def test_a_checkpoint_with_shifts_is_refused_by_a_trainer_without(data, twin, tm
     before = path.read_bytes()
     with pytest.raises(ConfigError, match=r"augment_shift 1 there, default now"):
         Trainer(_model(), batch_size=50).fit(twin, x, y, epochs=1, checkpoint=path)
+    assert path.read_bytes() == before
+
+
+def test_a_checkpoint_with_distortions_is_refused_by_a_trainer_with_others(data, twin, tmp_path):
+    x, y = data
+    path = tmp_path / "ck.pt"
+    Trainer(_model(), batch_size=50, augment_distortion={"rotate_deg": 5}).fit(twin, x, y, epochs=0.5, checkpoint=path)
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=r"augment_distortion \{'rotate_deg': 5, 'scale': 0.0, 'shift_px': 0.0\} there, "
+                                          r"\{'rotate_deg': 6, 'scale': 0.0, 'shift_px': 0.0\} now"):
+        Trainer(_model(), batch_size=50, augment_distortion={"rotate_deg": 6}).fit(twin, x, y, epochs=1, checkpoint=path)
     assert path.read_bytes() == before
 
 
@@ -250,3 +339,15 @@ def test_bad_options_are_refused(options, message):
 def test_shifts_need_square_images():
     with pytest.raises(ConfigError, match=r"augment_shift: 1 needs square images; the model has 60 inputs"):
         Trainer(_model(inputs=60), augment_shift=1)
+    with pytest.raises(ConfigError, match=r"augment_distortion: .*rotate_deg=5.* needs square images; the model has 60 inputs"):
+        Trainer(_model(inputs=60), augment_distortion={"rotate_deg": 5})
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"rotation": 5}, r"unknown Distortion field 'rotation'"),
+    ([5, 0, 0], r"Trainer.augment_distortion: \[5, 0, 0\] out of range; valid None, a Distortion, or a dict of rotate_deg, scale, shift_px"),
+    ({"scale": -0.1}, r"Distortion.scale: -0.1 out of range"),
+])
+def test_bad_distortion_settings_are_refused_by_the_trainer(value, message):
+    with pytest.raises(HalError, match=message):
+        Trainer(_model(), augment_distortion=value)
