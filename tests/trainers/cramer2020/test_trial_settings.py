@@ -176,6 +176,7 @@ def test_build_model_refuses_a_readout_divisor_no_row_has(readout, excitatory, m
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
 def test_the_in_the_loop_phase_trains_with_its_own_schedule(monkeypatch, schedule):
     from hal_trainers.cramer2020 import trial
+    from hal_trainers.snn.augment import Distortion
 
     made = []
 
@@ -186,8 +187,9 @@ def test_the_in_the_loop_phase_trains_with_its_own_schedule(monkeypatch, schedul
 
     monkeypatch.setattr(trial, "Trainer", Recording)
     run_trial(load_dataset("digits10"), backend="reference", test_subset=20, hidden=8, mock_epochs=0.05, itl_epochs=0.05,
-              itl_lr_schedule=schedule, label_smoothing=0.05)
+              itl_lr_schedule=schedule, label_smoothing=0.05, augment_distortion={"rotate_deg": 6, "shift_px": 0.5})
     mock, itl = made
     assert mock.lr_schedule == trial.DEFAULTS["lr_schedule"]  # the mock phase keeps its own
     assert itl.lr_schedule == schedule and itl.learning_rate == trial.DEFAULTS["itl_learning_rate"]
     assert mock.label_smoothing == itl.label_smoothing == 0.05  # one loss for both phases
+    assert mock.augment_distortion == itl.augment_distortion == Distortion(rotate_deg=6, shift_px=0.5)  # and one distortion
