@@ -173,7 +173,7 @@ def parse_settings(items: list[str], defaults: dict) -> dict:
             out[key] = {"true": True, "false": False}[value.lower()]
         elif isinstance(default, (int, float)):
             out[key] = type(default)(value)
-        elif default is None:  # a structured setting (augment_distortion): JSON
+        elif default is None or isinstance(default, dict):  # a structured setting (augment_distortion): JSON
             out[key] = json.loads(value)
         else:
             out[key] = value
