@@ -123,8 +123,11 @@ DEFAULTS = {
     # after 12). MNIST's test images come from other writers than its training images; the validation images are
     # training images and may share writers with the rest (the twin is ~0.6 points below its validation accuracy on
     # the test set, a binary-unit MLP is not), so a regulariser may pay more on the test set than validation shows;
-    # the five trials measure that.
-    "weight_decay": 0.003,
+    # the five trials measure that. With the distortions below (which regularise instead) none: on validation 97.60 %
+    # after 8 epochs against 97.26 % with 0.003 (168 hidden spikes per image against 73, 0.68 per neuron); five trials
+    # on the test set 2026-12-01 (docs/results.md "no weight decay"): after the loop 96.92 % against 96.73 % (four seeds
+    # of five higher), the twin 97.04 against 96.97 %, with 0.78 hidden spikes per neuron and image against 0.32.
+    "weight_decay": 0.0,
     # Each pixel of a training image blanked with this probability (mock and in the loop; evaluation sees whole images).
     "input_dropout": 0.0,
     # Each hidden neuron's output to the readout dropped for a sample with this probability (mock training only).
@@ -132,8 +135,12 @@ DEFAULTS = {
     # The cross-entropy's label smoothing (mock and in the loop; Trainer.label_smoothing).
     "label_smoothing": 0.0,
     # A random affine distortion of each training image (hal_trainers.snn.augment.Distortion: rotate_deg, scale,
-    # shift_px; mock and in the loop), or None.
-    "augment_distortion": None,
+    # shift_px; mock and in the loop), or None. Sub-pixel ones (docs/results.md 2026-11-30 "sub-pixel distortions"): on
+    # validation (weight decay 0.003) 97.26 % against 97.22 %, but the training images stop being easier than the
+    # validation ones (97.8 against 98.8 %); five trials on the test set: after the loop 96.73 % against 96.57 %, every
+    # seed higher, the twin 96.97 against 96.76 % (the test set's other writers are what distortions stand in for).
+    # Rotation 10 deg, scale 0.1, shift 0.75 px: no better on validation.
+    "augment_distortion": {"rotate_deg": 6.0, "scale": 0.06, "shift_px": 0.5},
 }
 
 
