@@ -67,7 +67,8 @@ DEFAULTS = {
     # validation split (seed 0, docs/results.md 2026-12-01 "a longer, decaying loop") the chip ends at 97.56 % against
     # the twin's 97.60 %; one constant epoch at 0.05 (before) 97.32 %, at 0.1 97.10 %, two cosine epochs from 0.05
     # 97.48 %, three 97.56 % (half as long again). Five trials on the test set from the same mock-trained networks:
-    # after the loop 97.06 % against 96.92 % (every seed as high or higher, +0.02..+0.31), level with the twin (97.04 %). A quarter epoch recovers less (wafers 100, 101: 94.30 / 93.92 % against 94.97 / 94.61 % for one).
+    # after the loop 97.06 % against 96.92 % (every seed as high or higher, +0.02..+0.31), level with the twin
+    # (97.04 %). A quarter epoch recovers less (wafers 100, 101: 94.30 / 93.92 % against 94.97 / 94.61 % for one).
     "itl_epochs": 2.0,
     "batch_size": 100,
     "learning_rate": 0.2,
