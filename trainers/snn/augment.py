@@ -13,7 +13,7 @@ import numpy as np
 
 from hal.errors import ConfigError, ConfigValueError, UnknownNameError
 
-__all__ = ["shift_images", "square_side", "Distortion", "as_distortion", "distort_images"]
+__all__ = ["shift_images", "square_side", "Distortion", "as_distortion", "distort_images", "elastic_field"]
 
 
 def square_side(pixels: int) -> int | None:
@@ -40,10 +40,10 @@ def shift_images(x: np.ndarray, side: int, max_shift: int, rng: np.random.Genera
     return out.reshape(n, side * side)
 
 
-def _in_range(name: str, low: float, high: float, what: str):
+def _in_range(name: str, low: float, high: float, what: str, *, zero_is_off: bool = True):
     def check(instance, attribute, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
-            raise ConfigValueError("Distortion", name, value, f"{low:g}..{high:g} ({what}; 0: off)")
+            raise ConfigValueError("Distortion", name, value, f"{low:g}..{high:g} ({what}{'; 0: off' if zero_is_off else ''})")
     return check
 
 
@@ -53,6 +53,11 @@ class Distortion:
     ``+-rotate_deg`` degrees, a scaling uniform in ``1 +- scale`` (each axis on its own), a shift
     uniform in ``+-shift_px`` pixels (each axis; fractions allowed), about the image's centre.
 
+    ``elastic_px`` adds an elastic distortion on top (Simard et al. 2003, the classic one for
+    handwriting): every pixel moves by a random displacement whose two components are smooth
+    Gaussian fields (correlation length ``elastic_sigma_px``) with a root-mean-square of
+    ``elastic_px`` pixels -- a writer's wobble, which an affine map cannot express.
+
     Sub-pixel moves matter on a small image: one pixel of a 16x16 digit is almost two of the
     28x28 original, so whole-pixel shifts distort more than the writers differ.
     """
@@ -60,10 +65,35 @@ class Distortion:
     rotate_deg: float = attrs.field(default=0.0, validator=_in_range("rotate_deg", 0.0, 45.0, "degrees"))
     scale: float = attrs.field(default=0.0, validator=_in_range("scale", 0.0, 0.5, "a fraction of the size"))
     shift_px: float = attrs.field(default=0.0, validator=_in_range("shift_px", 0.0, 4.0, "pixels"))
+    elastic_px: float = attrs.field(default=0.0, validator=_in_range("elastic_px", 0.0, 4.0, "pixels, root-mean-square"))
+    elastic_sigma_px: float = attrs.field(default=2.0, validator=_in_range("elastic_sigma_px", 0.5, 16.0, "pixels, the field's smoothness",
+                                                                           zero_is_off=False))
 
     @property
     def active(self) -> bool:
-        return bool(self.rotate_deg or self.scale or self.shift_px)
+        return bool(self.rotate_deg or self.scale or self.shift_px or self.elastic_px)
+
+    def settings(self) -> dict:
+        """The fields as a dict, the elastic ones only where elastic is on (a checkpoint's record of
+        its training: those written before the elastic fields existed stay comparable)."""
+        fields = attrs.asdict(self)
+        if not self.elastic_px:
+            del fields["elastic_px"], fields["elastic_sigma_px"]
+        return fields
+
+
+def elastic_field(n: int, side: int, sigma_px: float, rng: np.random.Generator) -> np.ndarray:
+    """(2, n, side, side) smooth random displacements with unit variance at every pixel.
+
+    White noise smoothed by a Gaussian of ``sigma_px`` along each axis (zeros beyond the image);
+    each pixel's variance is known exactly from the kernel, so the division makes every pixel's
+    displacement -- border ones included -- a standard normal variable.
+    """
+    k = np.arange(side)
+    g = np.exp(-((k[:, None] - k[None, :]) ** 2) / (2 * sigma_px ** 2))
+    std = np.sqrt(np.outer((g ** 2).sum(1), (g ** 2).sum(1)))
+    noise = rng.standard_normal((2, n, side, side))
+    return np.einsum("ij,abjk,lk->abil", g, noise, g) / std
 
 
 def as_distortion(value) -> Distortion | None:
@@ -99,6 +129,10 @@ def distort_images(x: np.ndarray, side: int, distortion: Distortion, rng: np.ran
     cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
     src_r = (cos * r + sin * c) / zoom[0][:, None] + centre
     src_c = (-sin * r + cos * c) / zoom[1][:, None] + centre
+    if distortion.elastic_px:
+        # drawn after the affine parts, so an affine distortion's draws are those it always had
+        moved = distortion.elastic_px * elastic_field(n, side, distortion.elastic_sigma_px, rng).reshape(2, n, side * side)
+        src_r, src_c = src_r + moved[0], src_c + moved[1]
     padded = np.pad(x.reshape(n, side, side).astype(np.float32), ((0, 0), (1, 1), (1, 1)))
     r0 = np.floor(src_r).astype(np.int64)
     c0 = np.floor(src_c).astype(np.int64)

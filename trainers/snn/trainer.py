@@ -300,7 +300,7 @@ class Trainer:
             if getattr(self, name) != default:
                 settings[name] = getattr(self, name)
         if self.augment_distortion is not None:
-            settings["augment_distortion"] = attrs.asdict(self.augment_distortion)
+            settings["augment_distortion"] = self.augment_distortion.settings()
         return settings
 
     def _load(self, path: Path, optimizer) -> tuple[int, list]:

@@ -42,9 +42,9 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("readout_tau_m_ms", float("nan"), "5.41..503.3 ms (what the chip's calibrated range reaches)"),
     ("tau_syn_ms", 20.0, "1.3..15.1 ms (what the chip's calibrated range reaches)"),
     ("tau_syn_ms", "5", "1.3..15.1 ms (what the chip's calibrated range reaches)"),
-    ("augment_distortion", {"rotate_deg": 90}, "None or a dict of rotate_deg, scale, shift_px (Distortion.rotate_deg: 90 out of range"),
-    ("augment_distortion", {"shift": 1}, "None or a dict of rotate_deg, scale, shift_px (unknown Distortion field 'shift'"),
-    ("augment_distortion", 0.5, "None or a dict of rotate_deg, scale, shift_px"),
+    ("augment_distortion", {"rotate_deg": 90}, "None or a dict of rotate_deg, scale, shift_px, elastic_px, elastic_sigma_px (Distortion.rotate_deg: 90 out of range"),
+    ("augment_distortion", {"shift": 1}, "None or a dict of rotate_deg, scale, shift_px, elastic_px, elastic_sigma_px (unknown Distortion field 'shift'"),
+    ("augment_distortion", 0.5, "None or a dict of rotate_deg, scale, shift_px, elastic_px, elastic_sigma_px"),
 ])
 def test_reproduce_refuses_bad_regularisation_settings_before_any_work(tmp_path, setting, value, valid):
     from hal.errors import ConfigValueError

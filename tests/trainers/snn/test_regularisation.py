@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch", reason="the trainer API needs torch (pip in
 
 from hal.errors import ConfigError, ConfigValueError, HalError  # noqa: E402
 from hal_trainers.snn import LIF, LatencyCoding, LeakyIntegrator, Projection, SpikingModel, SuperSpike, Trainer, Twin  # noqa: E402
-from hal_trainers.snn.augment import Distortion, distort_images, shift_images, square_side  # noqa: E402
+from hal_trainers.snn.augment import Distortion, distort_images, elastic_field, shift_images, square_side  # noqa: E402
 
 pytestmark = pytest.mark.needs_torch
 
@@ -106,10 +106,54 @@ def test_no_distortion_leaves_the_images_as_they_are():
     ({"scale": 0.6}, r"Distortion.scale: 0.6 out of range; valid 0..0.5"),
     ({"shift_px": float("nan")}, r"Distortion.shift_px: nan out of range; valid 0..4 \(pixels"),
     ({"shift_px": True}, r"Distortion.shift_px: True out of range"),
+    ({"elastic_px": -0.5}, r"Distortion.elastic_px: -0.5 out of range; valid 0..4 \(pixels, root-mean-square; 0: off\)"),
+    ({"elastic_px": 1, "elastic_sigma_px": 0}, r"Distortion.elastic_sigma_px: 0 out of range; valid 0.5..16 \(pixels, the field's smoothness\)$"),
 ])
 def test_bad_distortions_are_refused(fields, message):
     with pytest.raises(ConfigValueError, match=message):
         Distortion(**fields)
+
+
+def test_an_elastic_field_has_unit_variance_everywhere_and_the_smoothness_asked_for():
+    sigma = 2.0
+    field = elastic_field(4000, 12, sigma, np.random.default_rng(0))
+    assert field.shape == (2, 4000, 12, 12)
+    assert np.allclose(field.std(axis=(0, 1)), 1.0, atol=0.05)  # border pixels included
+    assert np.allclose(field.mean(axis=(0, 1)), 0.0, atol=0.05)
+    # White noise smoothed by a Gaussian of sigma correlates at distance d as exp(-d^2 / (4 sigma^2)) (inside the image).
+    for d in (1, 2, 4):
+        corr = (field[:, :, 4, 4] * field[:, :, 4, 4 + d]).mean()
+        assert corr == pytest.approx(np.exp(-d ** 2 / (4 * sigma ** 2)), abs=0.05)
+    assert abs((field[0] * field[1]).mean()) < 0.03  # the two components are independent
+
+
+def test_an_elastic_distortion_moves_a_dot_by_its_root_mean_square_and_keeps_the_images_valid():
+    side, n = 15, 600
+    dot = np.zeros((n, side * side))
+    dot[:, 7 * side + 7] = 1.0  # the centre
+    d = Distortion(elastic_px=1.0, elastic_sigma_px=3.0)
+    out = distort_images(dot, side, d, np.random.default_rng(1))
+    assert np.array_equal(out, distort_images(dot, side, d, np.random.default_rng(1)))  # the same draw from the same seed
+    assert out.min() >= 0 and out.max() <= 1 and np.all(dot[:, 7 * side + 7] == 1.0)  # valid, the input untouched
+    img = out.reshape(n, side, side)
+    mass = img.sum(axis=(1, 2))
+    seen = mass > 0.5  # the dot can fall between the sampled positions (a displacement field stretches the image there)
+    assert seen.mean() > 0.8
+    k = np.arange(side)
+    rows = (img.sum(axis=2) @ k)[seen] / mass[seen] - 7
+    cols = (img.sum(axis=1) @ k)[seen] / mass[seen] - 7
+    assert np.sqrt(np.mean(rows ** 2)) == pytest.approx(1.0, abs=0.25) and np.sqrt(np.mean(cols ** 2)) == pytest.approx(1.0, abs=0.25)
+    assert abs(np.mean(rows)) < 0.15 and abs(np.mean(cols)) < 0.15  # no drift
+
+
+def test_an_elastic_distortion_draws_after_the_affine_parts_and_is_recorded_only_when_on():
+    x = np.random.default_rng(0).random((5, 64))
+    affine = Distortion(rotate_deg=5, scale=0.05, shift_px=0.5)
+    both = Distortion(rotate_deg=5, scale=0.05, shift_px=0.5, elastic_px=0.5)
+    assert not np.array_equal(distort_images(x, 8, affine, np.random.default_rng(3)), distort_images(x, 8, both, np.random.default_rng(3)))
+    assert affine.settings() == {"rotate_deg": 5, "scale": 0.05, "shift_px": 0.5}  # as checkpoints before the elastic fields recorded it
+    assert both.settings() == {"rotate_deg": 5, "scale": 0.05, "shift_px": 0.5, "elastic_px": 0.5, "elastic_sigma_px": 2.0}
+    assert Distortion(elastic_px=0.5).active and not Distortion(elastic_sigma_px=3.0).active
 
 
 def test_distort_images_refuses_images_of_another_size():
@@ -345,7 +389,7 @@ def test_shifts_need_square_images():
 
 @pytest.mark.parametrize("value, message", [
     ({"rotation": 5}, r"unknown Distortion field 'rotation'"),
-    ([5, 0, 0], r"Trainer.augment_distortion: \[5, 0, 0\] out of range; valid None, a Distortion, or a dict of rotate_deg, scale, shift_px"),
+    ([5, 0, 0], r"Trainer.augment_distortion: \[5, 0, 0\] out of range; valid None, a Distortion, or a dict of rotate_deg, scale, shift_px, elastic_px, elastic_sigma_px"),
     ({"scale": -0.1}, r"Distortion.scale: -0.1 out of range"),
 ])
 def test_bad_distortion_settings_are_refused_by_the_trainer(value, message):
