@@ -61,7 +61,7 @@ DEFAULTS = {
     # after the loop 97.21 % against 97.06 % (four seeds of five higher), 0.68 hidden spikes per neuron and image against
     # 0.78 -- although on the validation split 16 epochs had looked no better (97.62 against 97.60 %): validation images
     # share writers with the training images, the test images do not, and the longer training pays off on the latter.
-    # One trial then takes 23-28 min on one thread with a second trial beside it (docs/benchmarks.md for 2 idle cores).
+    # One trial then takes 17.4 min on 2 idle cores, 23-28 min on one thread with a second trial beside it (docs/benchmarks.md).
     # Earlier (before the distortions): the twin underfit at 4 epochs (training images as accurate as validation ones)
     # and mnist16's crop to the central 24x24 before the reduction gave +0.68 points on validation.
     "mock_epochs": 16.0,

@@ -1,4 +1,4 @@
-"""Data augmentation for training: random small shifts or affine distortions of the images, drawn reproducibly.
+"""Data augmentation for training: random small shifts, affine or elastic distortions of the images, drawn reproducibly.
 
 A network trained on MNIST's centred digits learns their exact pixel positions; shifting each
 training image by a pixel or two (zeros fill the edge it leaves) makes it learn the strokes
