@@ -53,6 +53,17 @@ def _data(data_dir: str, crop: int | None = None):
     return data.x_train[:TRAIN], data.y_train[:TRAIN], data.x_train[TRAIN:], data.y_train[TRAIN:]
 
 
+def _split(args):
+    """(training images, labels, measured images, labels): the validation split, or with ``--test`` all 60,000
+    training images and the test set (where the trials measure)."""
+    if args.test:
+        from hal_trainers.datasets import load_dataset
+
+        data = load_dataset("mnist16", args.data_dir)
+        return data.x_train, data.y_train, data.x_test, data.y_test
+    return _data(args.data_dir, args.crop)
+
+
 def _latency_values(x: np.ndarray) -> np.ndarray:
     """What the trial's latency code keeps of each pixel: ``1 - step / steps`` where it spikes, else 0."""
     from hal_trainers.cramer2020.trial import build_model
@@ -123,13 +134,7 @@ class _MLP(torch.nn.Module):
 
 
 def mlp(args) -> None:
-    if args.test:  # all 60,000 training images, measured on the test set (a ceiling for the trials' numbers)
-        from hal_trainers.datasets import load_dataset
-
-        data = load_dataset("mnist16", args.data_dir)
-        x, y, xv, yv = data.x_train, data.y_train, data.x_test, data.y_test
-    else:
-        x, y, xv, yv = _data(args.data_dir, args.crop)
+    x, y, xv, yv = _split(args)
     if args.input == "latency":
         x, xv = _latency_values(x), _latency_values(xv)
     elif args.input == "spiking":  # the intensities of the pixels that spike, 0 for the rest
@@ -183,17 +188,23 @@ def parse_settings(items: list[str], defaults: dict) -> dict:
 def _twin_setup(args):
     import hal
     from hal.logging import configure
-    from hal_trainers.cramer2020.trial import DEFAULTS, build_model, calibrate_input_weights, model_settings
+    from hal_trainers.cramer2020.trial import DEFAULTS, build_model, calibrate_input_weights, mapping_options, model_settings
     from hal_trainers.snn import MappedModel, SuperSpike, Trainer
 
     configure(level="warning")
     cfg = {**DEFAULTS, **parse_settings(args.set, DEFAULTS)}
-    x, y, xv, yv = _data(args.data_dir, args.crop)
+    x, y, xv, yv = _split(args)
     model = build_model(x.shape[1], 10, seed=args.seed, **model_settings(cfg))
     if args.float_weights:
         for proj in model.projections:
             proj.quantized = lambda proj=proj: proj.weight.clamp(-15, 15)
-    mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + args.seed), wafer=100 + args.seed)
+    if args.fine_divisor:  # a weight on a 1/D grid: a coarse row plus a fine row of gmax divisor D (a what-if on the twin)
+        for proj in model.projections:
+            def fine(proj=proj, d=args.fine_divisor):
+                w = proj.weight.clamp(-15, 15)
+                return w + (torch.round(w * d) / d - w).detach()
+            proj.quantized = fine
+    mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + args.seed), wafer=100 + args.seed, options=mapping_options(cfg))
     if args.inhibitory_scale != 1.0:  # the twin's inhibitory synapses k times stronger (a what-if: the chip is not changed)
         mapped.twin = attrs.evolve(mapped.twin, unit_i=tuple(u * args.inhibitory_scale for u in mapped.twin.unit_i))
     if args.current_based:
@@ -241,7 +252,7 @@ def twin(args) -> None:
             train_cpu_s = time.process_time() - clock["epoch_start"]  # the epoch's training, without the diagnosis
             val = _diagnose(trainer, mapped.twin, xv, yv)
             train = _diagnose(trainer, mapped.twin, x[:5000], y[:5000])
-            print(json.dumps({"model": "twin", "float_weights": args.float_weights, "inhibitory_scale": args.inhibitory_scale, "current_based": args.current_based, "settings": changed, "seed": args.seed,
+            print(json.dumps({"model": "twin", "float_weights": args.float_weights, "fine_divisor": args.fine_divisor, "test": args.test, "inhibitory_scale": args.inhibitory_scale, "current_based": args.current_based, "settings": changed, "seed": args.seed,
                               "epoch": round(entry["step"] / per_epoch, 2), "validation": val["accuracy"], "train_first_5000": train["accuracy"],
                               **{k: v for k, v in val.items() if k != "accuracy"}, "batch_loss": round(entry["loss"], 4),
                               "crop": args.crop, "epoch_train_cpu_s": round(train_cpu_s, 1),
@@ -271,7 +282,8 @@ def main() -> None:
     parser.add_argument("--binary-hidden", action="store_true", help="mlp only: hidden units fire (1) or not (0)")
     parser.add_argument("--hidden-counts", type=int, default=0,
                         help="mlp only: hidden units send 0..K spikes (a staircase; 1 = --binary-hidden); 0: ReLU")
-    parser.add_argument("--test", action="store_true", help="mlp only: train on all 60,000 images, measure on the test set")
+    parser.add_argument("--test", action="store_true", help="train on all 60,000 images, measure on the test set (the key 'validation' then holds test accuracy)")
+    parser.add_argument("--fine-divisor", type=int, default=0, help="twin only: weights on a 1/D grid (coarse + fine rows, a what-if)")
     parser.add_argument("--inhibitory-scale", type=float, default=1.0, help="twin only: inhibitory conductance per bit times this")
     parser.add_argument("--current-based", action="store_true", help="twin only: reversal potentials at +-1 V, same PSP at rest")
     parser.add_argument("--set", action="append", default=[], help="a DEFAULTS setting, name=value")

@@ -30,6 +30,7 @@ from hal.analog.domains import PAPER_DOMAINS
 from hal.calibration import nominal_transform
 from hal.errors import ConfigValueError, UnknownNameError
 from hal.logging import get_logger
+from hal.mapping.options import CIRCUITS_PER_NEURON
 from hal.mapping.scales import GMAX_DIVISORS
 from hal_trainers.cramer2020.figures import write_figures
 from hal_trainers.cramer2020.report import summarize
@@ -101,6 +102,10 @@ def _check_arguments(*, dataset: str, trials: int, workers: int | None, test_sub
             raise ConfigValueError(where, key, value, "integers >= 0")
         if key in ("excitatory_divisor", "readout_divisor") and (not _is_int(value) or value not in GMAX_DIVISORS):
             raise ConfigValueError(where, key, value, f"integers {GMAX_DIVISORS[0]}..{GMAX_DIVISORS[-1]} (a synapse row's gmax divisor)")
+        if key == "fine_divisor" and value is not None and (not _is_int(value) or value not in GMAX_DIVISORS[1:]):
+            raise ConfigValueError(where, key, value, f"None or integers {GMAX_DIVISORS[1]}..{GMAX_DIVISORS[-1]} (the fine rows' gmax divisor)")
+        if key == "circuits_per_neuron" and (not _is_int(value) or value not in CIRCUITS_PER_NEURON):
+            raise ConfigValueError(where, key, value, f"one of {', '.join(map(str, CIRCUITS_PER_NEURON))}")
         if key == "augment_distortion":
             try:
                 as_distortion(value)

@@ -25,6 +25,8 @@ import numpy as np
 import torch
 
 from hal.errors import ConfigError, ConfigValueError
+from hal.mapping import MappingOptions
+from hal.mapping.hicanns import wafer_order
 from hal.mapping.scales import GMAX_DIVISORS
 from hal.network import Network
 from hal.logging import get_logger
@@ -146,6 +148,14 @@ DEFAULTS = {
     # seed higher, the twin 96.97 against 96.76 % (the test set's other writers are what distortions stand in for).
     # Rotation 10 deg, scale 0.1, shift 0.75 px: no better on validation.
     "augment_distortion": {"rotate_deg": 6.0, "scale": 0.06, "shift_px": 0.5},
+    # Fine rows (Projection.fine_divisor, both projections): a weight is coarse + fine / D, both 4-bit, on twice the
+    # synapse rows; None: one row pair per input. Each hidden neuron then needs 1,024 synapse rows, more than a
+    # four-circuit neuron's columns can address on one HICANN (40,686 of 261,744 synapses lost): circuits_per_neuron
+    # 16 holds them all (20 HICANNs), at a quarter of the conductance per weight step relative to the membrane (the
+    # capacitance grows with the circuits, gmax is at its DAC's top already).
+    "fine_divisor": None,
+    # Denmem circuits per neuron (hal.mapping.MappingOptions); 4 the mapping's default.
+    "circuits_per_neuron": 4,
 }
 
 
@@ -153,7 +163,7 @@ def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: f
                 init_std: float = 2.0, init_mean: float = 0.5, seed: int = 0, excitatory_divisor: int = 1,
                 latency_tau_ms: float = 5.0, latency_from_brightest: bool = False, e_l_mv: float = -65.0, v_th_mv: float = -50.0,
                 e_rev_i_mv: float = -80.0, readout_divisor: int = 1, tau_m_ms: float = 10.0, tau_syn_ms: float = 5.0,
-                readout_tau_m_ms: float = 10.0) -> SpikingModel:
+                readout_tau_m_ms: float = 10.0, fine_divisor: int | None = None) -> SpikingModel:
     """The trial's network: latency-coded inputs, ``hidden`` LIF neurons, ``n_classes`` readouts.
 
     ``excitatory_divisor``: the gmax divisor of both projections' excitatory rows (their
@@ -164,6 +174,7 @@ def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: f
     voltages (the readout's threshold stays at the excitatory reversal potential). ``readout_divisor``: the
     readout projection's rows (both signs) get a gmax divisor that many times larger: a finer weight step
     where a few hidden spikes per image must be weighed (most readout weights round to 0 at divisor 1).
+    ``fine_divisor``: both projections' fine rows (:class:`~hal_trainers.snn.Projection`), or None.
     """
     for name, divisor in (("excitatory_divisor", excitatory_divisor), ("readout_divisor", readout_divisor)):
         if not (isinstance(divisor, int) and not isinstance(divisor, bool) and divisor in GMAX_DIVISORS):
@@ -180,21 +191,35 @@ def build_model(n_inputs: int, n_classes: int, *, hidden: int = HIDDEN, dt_ms: f
                           tau_m_ms=tau_m_ms, tau_syn_e_ms=tau_syn_ms, tau_syn_i_ms=tau_syn_ms)
     readout = attrs.evolve(neuron, v_th_mv=neuron.e_rev_e_mv, tau_m_ms=readout_tau_m_ms)
     return SpikingModel(LatencyCoding(n_inputs, tau_ms=latency_tau_ms, from_brightest=latency_from_brightest),
-                        Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed, **scale),
+                        Projection(n_inputs, hidden, init_std=init_std, init_mean=init_mean, seed=seed, fine_divisor=fine_divisor, **scale),
                         LIF(hidden, neuron),
-                        Projection(hidden, n_classes, init_std=init_std, seed=seed + 1, **readout_scale),
+                        Projection(hidden, n_classes, init_std=init_std, seed=seed + 1, fine_divisor=fine_divisor, **readout_scale),
                         LeakyIntegrator(n_classes, readout), dt_ms=dt_ms, duration_ms=duration_ms, names=("hidden", "readout"))
 
 
 #: The trial settings that are build_model's keyword arguments.
 MODEL_SETTINGS = ("hidden", "dt_ms", "duration_ms", "init_std", "init_mean", "excitatory_divisor", "latency_tau_ms",
                   "latency_from_brightest", "e_l_mv", "v_th_mv", "e_rev_i_mv", "readout_divisor", "tau_m_ms", "tau_syn_ms",
-                  "readout_tau_m_ms")
+                  "readout_tau_m_ms", "fine_divisor")
 
 
 def model_settings(settings: dict) -> dict:
     """build_model's keyword arguments from trial settings (``DEFAULTS`` and overrides)."""
     return {name: settings[name] for name in MODEL_SETTINGS}
+
+
+#: HICANNs the mapping may use when the network needs more than the default chain's 12 (larger
+#: neurons, fine rows): the first of hal.mapping.hicanns.wafer_order (the chain, then outwards).
+WIDE_HICANNS = 48
+
+
+def mapping_options(settings: dict) -> MappingOptions:
+    """How a trial maps its network (trial settings): lost synapses accepted and masked in the twin,
+    sources spread; larger neurons or fine rows get more HICANNs than the default chain."""
+    options = MappingOptions(allow_loss=True, spread_sources=True, circuits_per_neuron=settings["circuits_per_neuron"])
+    if settings["circuits_per_neuron"] != 4 or settings["fine_divisor"] is not None:
+        options = attrs.evolve(options, hicanns=wafer_order()[:WIDE_HICANNS])
+    return options
 
 
 def calibrate_input_weights(trainer: Trainer, twin, x: np.ndarray, *, target: float = 1.0) -> float:
@@ -263,7 +288,7 @@ def run_trial(dataset, *, backend: str = "noisy", seed: int = 0, test_subset: in
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     model = build_model(x_train.shape[1], n_classes, seed=seed, **model_settings(cfg))
     chip = hal.get_backend(backend, wafer=100 + seed, **(backend_options or {}))
-    mapped = MappedModel(model, chip, wafer=100 + seed)
+    mapped = MappedModel(model, chip, wafer=100 + seed, options=mapping_options(cfg))
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed, augment_shift=cfg["augment_shift"],

@@ -68,7 +68,7 @@ class MappedModel:
                 log.warning("neurons_not_readable", layer=self.index.layers[l], count=int((~self.readable[l]).sum()),
                             note="their spikes do not reach the FPGA trace; the loop sees them silent")
         self.scheme, self.readout_source = self._choose_scheme(scheme)
-        self._written = [p.bits().copy() for p in model.all_projections()]
+        self._written = [self._weights(k) for k in range(len(model.all_projections()))]
         log.info("model_mapped", backend=backend.name, scheme=self.scheme, readout=self.readout_source,
                  synapses=self.mapping.synapses, synapses_lost=self.mapping.synapses_lost,
                  hicanns=len(self.mapping.hicanns_used), seconds=round(self.mapping_s, 2))
@@ -102,20 +102,30 @@ class MappedModel:
 
     # -- weights ---------------------------------------------------------------------------------------
 
+    def _row_pairs(self) -> list[list[tuple[int, int]]]:
+        """Per projection (all_projections' order): its (excitatory, inhibitory) network indices, coarse then fine."""
+        index = self.index
+        feedforward = [[pair] + ([index.fine_pair(j)] if index.fine_pair(j) is not None else []) for j, pair in enumerate(index.feedforward)]
+        return feedforward + [[r] for r in index.recurrent if r is not None]
+
+    def _weights(self, k: int) -> list[np.ndarray]:
+        """Projection ``k``'s integer weights per row pair (coarse, then fine if it has them)."""
+        proj = self.model.all_projections()[k]
+        return [proj.bits()] + ([proj.fine_bits()] if proj.fine_divisor is not None else [])
+
     def write_weights(self) -> int:
         """Write the model's current integer weights; only changed projections are touched. Returns synapses changed."""
         changed = 0
-        pairs = [*self.index.feedforward, *(r for r in self.index.recurrent if r is not None)]
-        for k, (proj, (j_e, j_i)) in enumerate(zip(self.model.all_projections(), pairs)):
-            bits = proj.bits()
-            diff = int(np.count_nonzero(bits != self._written[k]))
-            if not diff:
-                continue
-            # Matrix projections list their edges post-major, as bits.ravel() does.
-            self.mapping.set_weights(self.config, j_e, np.where(bits > 0, bits, 0).ravel())
-            self.mapping.set_weights(self.config, j_i, np.where(bits < 0, -bits, 0).ravel())
-            self._written[k] = bits.copy()
-            changed += diff
+        for k, pairs in enumerate(self._row_pairs()):
+            for part, (bits, (j_e, j_i)) in enumerate(zip(self._weights(k), pairs)):
+                diff = int(np.count_nonzero(bits != self._written[k][part]))
+                if not diff:
+                    continue
+                # Matrix projections list their edges post-major, as bits.ravel() does.
+                self.mapping.set_weights(self.config, j_e, np.where(bits > 0, bits, 0).ravel())
+                self.mapping.set_weights(self.config, j_i, np.where(bits < 0, -bits, 0).ravel())
+                self._written[k][part] = bits.copy()
+                changed += diff
         return changed
 
     # -- running ---------------------------------------------------------------------------------------

@@ -7,7 +7,11 @@
   the rows: per projection, through the rows' gmax divisor), ``ns_per_bit_inhibitory`` that of
   the inhibitory rows where it differs (a network imported through NIR scales each sign to its
   own largest weight). The forward pass rounds to
-  integers in -15..15 with a straight-through gradient.
+  integers in -15..15 with a straight-through gradient. ``fine_divisor`` D adds a second pair of
+  rows per input whose gmax divisor is D times the coarse rows' (the hardware's per-row
+  ``gmax_div``): a weight is then ``coarse + fine / D`` with both parts 4-bit, a grid D times
+  finer at the cost of twice the synapse rows (the mapper needs larger neurons to hold them,
+  :class:`hal.mapping.MappingOptions` ``circuits_per_neuron``).
 * :class:`LIF`: conductance-based leaky integrate-and-fire neurons with parameters in
   biological units (:class:`hal.network.LIFParameters`); optionally a recurrent projection.
 * :class:`LeakyIntegrator`: the same circuit with the threshold out of reach (set to the
@@ -23,6 +27,7 @@ import torch
 from torch import nn
 
 from hal.errors import ConfigError
+from hal.mapping.scales import GMAX_DIVISORS
 from hal.network import LIFParameters
 
 __all__ = ["Projection", "LIF", "LeakyIntegrator", "MAX_WEIGHT", "quantize", "DEFAULT_HIDDEN", "DEFAULT_READOUT"]
@@ -54,8 +59,13 @@ class Projection(nn.Module):
     """
 
     def __init__(self, in_features: int, out_features: int, *, ns_per_bit: float | None = None, init_std: float = 3.0,
-                 init_mean: float = 0.0, seed: int = 0, ns_per_bit_inhibitory: float | None = None):
+                 init_mean: float = 0.0, seed: int = 0, ns_per_bit_inhibitory: float | None = None, fine_divisor: int | None = None):
         super().__init__()
+        if fine_divisor is not None and not (isinstance(fine_divisor, int) and not isinstance(fine_divisor, bool)
+                                             and fine_divisor in GMAX_DIVISORS[1:]):
+            raise ConfigError(f"Projection.fine_divisor: {fine_divisor!r} out of range; valid None (one row pair per input) or "
+                              f"an integer {GMAX_DIVISORS[1]}..{GMAX_DIVISORS[-1]} (the fine rows' gmax divisor)")
+        self.fine_divisor = fine_divisor
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"Projection.{name}: {value!r} out of range; valid an integer >= 1")
@@ -71,21 +81,82 @@ class Projection(nn.Module):
         self.weight = nn.Parameter(w.clamp(-MAX_WEIGHT, MAX_WEIGHT))
 
     def quantized(self) -> torch.Tensor:
-        return quantize(self.weight)
+        """The realised weights in coarse steps (integers, or multiples of ``1 / fine_divisor``), straight-through gradient."""
+        if self.fine_divisor is None:
+            return quantize(self.weight)
+        d = self.fine_divisor
+        clipped = self.weight.clamp(-MAX_WEIGHT, MAX_WEIGHT)
+        return clipped + (torch.round(clipped * d) / d - clipped).detach()
+
+    def _parts(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(coarse, fine) integer steps as float tensors; fine is None without fine rows.
+
+        The fine part is what is left after rounding to coarse steps: ``|fine| <= fine_divisor / 2``.
+        """
+        clipped = self.weight.detach().clamp(-MAX_WEIGHT, MAX_WEIGHT)
+        if self.fine_divisor is None:
+            return torch.round(clipped), None
+        steps = torch.round(clipped * self.fine_divisor)
+        coarse = torch.round(steps / self.fine_divisor)
+        return coarse, steps - coarse * self.fine_divisor
+
+    def conductances(self, unit_e: torch.Tensor, unit_i: torch.Tensor, fine_e: torch.Tensor | None = None,
+                     fine_i: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(excitatory, inhibitory) conductance matrices (post, pre) in nS: the realised weights times each
+        synapse's conductance per step (``unit_*``: coarse rows, ``fine_*``: fine rows).
+
+        With fine rows a pair's weight sits on up to four rows (coarse and fine, each of either sign);
+        the forward value is exactly that, the gradient is the coarse rows' as if the weight were one
+        continuous value (straight through).
+        """
+        w = self.quantized()
+        g_e, g_i = torch.relu(w) * unit_e, torch.relu(-w) * unit_i
+        if self.fine_divisor is None:
+            return g_e, g_i
+        if fine_e is None or fine_i is None:
+            raise ConfigError(f"Projection.conductances: {self.in_features} -> {self.out_features} has fine rows "
+                              f"(fine_divisor {self.fine_divisor}) but no fine-row conductances were given")
+        coarse, fine = self._parts()
+        exact_e = torch.relu(coarse) * unit_e + torch.relu(fine) * fine_e
+        exact_i = torch.relu(-coarse) * unit_i + torch.relu(-fine) * fine_i
+        return g_e + (exact_e - g_e).detach(), g_i + (exact_i - g_i).detach()
 
     def bits(self) -> np.ndarray:
-        """The signed integer weights the hardware gets, (post, pre)."""
-        return torch.round(self.weight.detach().clamp(-MAX_WEIGHT, MAX_WEIGHT)).to(torch.int64).cpu().numpy()
+        """The signed integer weights the hardware gets on the coarse rows, (post, pre)."""
+        return self._parts()[0].to(torch.int64).cpu().numpy()
 
-    def set_bits(self, bits) -> None:
-        """Replace the weights by integer values (post, pre) in -15..15."""
+    def fine_bits(self) -> np.ndarray | None:
+        """The signed integer weights on the fine rows, (post, pre); None without fine rows."""
+        fine = self._parts()[1]
+        return None if fine is None else fine.to(torch.int64).cpu().numpy()
+
+    def set_bits(self, bits, fine_bits=None) -> None:
+        """Replace the weights by integer values (post, pre) in -15..15: coarse ``bits`` and, with
+        fine rows, ``fine_bits`` (default zeros); the weight becomes ``bits + fine_bits / fine_divisor``,
+        which must stay within -15..15. :meth:`bits` and :meth:`fine_bits` then give the same weight with
+        the smallest fine part.
+        """
         b = np.asarray(bits)
         if b.shape != (self.out_features, self.in_features):
             raise ConfigError(f"Projection.set_bits: shape {b.shape}; expected ({self.out_features}, {self.in_features}) (post, pre)")
         if b.size and (b.min() < -MAX_WEIGHT or b.max() > MAX_WEIGHT):
             raise ConfigError(f"Projection.set_bits: values {b.min()}..{b.max()} out of range; valid -15..15")
+        value = b.astype(np.float64)
+        if fine_bits is not None:
+            if self.fine_divisor is None:
+                raise ConfigError(f"Projection.set_bits: fine_bits given, but {self.in_features} -> {self.out_features} "
+                                  "has no fine rows (fine_divisor None)")
+            f = np.asarray(fine_bits)
+            if f.shape != b.shape:
+                raise ConfigError(f"Projection.set_bits: fine_bits of shape {f.shape}; expected {b.shape} (post, pre)")
+            if f.size and (f.min() < -MAX_WEIGHT or f.max() > MAX_WEIGHT):
+                raise ConfigError(f"Projection.set_bits: fine_bits {f.min()}..{f.max()} out of range; valid -15..15")
+            value = value + f / self.fine_divisor
+            if value.size and np.abs(value).max() > MAX_WEIGHT:
+                raise ConfigError(f"Projection.set_bits: bits + fine_bits / {self.fine_divisor} reaches {np.abs(value).max():.3f} "
+                                  f"in magnitude; valid within -15..15")
         with torch.no_grad():
-            self.weight.copy_(torch.as_tensor(b, dtype=self.weight.dtype))
+            self.weight.copy_(torch.as_tensor(value, dtype=self.weight.dtype))
 
     def clamp_(self) -> None:
         """Keep the float weights inside the 4-bit range (after an optimiser step).
@@ -98,7 +169,8 @@ class Projection(nn.Module):
 
     def extra_repr(self) -> str:
         extra = "" if self.ns_per_bit_inhibitory == self.ns_per_bit else f", ns_per_bit_inhibitory={self.ns_per_bit_inhibitory}"
-        return f"{self.in_features} -> {self.out_features}, ns_per_bit={self.ns_per_bit}{extra}"
+        fine = "" if self.fine_divisor is None else f", fine_divisor={self.fine_divisor}"
+        return f"{self.in_features} -> {self.out_features}, ns_per_bit={self.ns_per_bit}{extra}{fine}"
 
 
 class LIF(nn.Module):

@@ -40,12 +40,18 @@ class NetworkIndex:
     """Where the model's parts went in its :class:`~hal.network.Network`.
 
     ``feedforward[j]`` / ``recurrent[l]``: (excitatory, inhibitory) projection index of the model's
-    projection ``j`` / of layer ``l``'s recurrent projection (None when it has none).
+    projection ``j`` / of layer ``l``'s recurrent projection (None when it has none); ``fine[j]``:
+    the same for projection ``j``'s fine rows (None without; empty: no projection has them).
     """
 
     layers: tuple[str, ...]
     feedforward: tuple[tuple[int, int], ...]
     recurrent: tuple[tuple[int, int] | None, ...]
+    fine: tuple[tuple[int, int] | None, ...] = ()
+
+    def fine_pair(self, j: int) -> tuple[int, int] | None:
+        """Projection ``j``'s fine-row pair, or None."""
+        return self.fine[j] if j < len(self.fine) else None
 
 
 class SpikingModel(nn.Module):
@@ -76,6 +82,9 @@ class SpikingModel(nn.Module):
                 raise ConfigError(f"SpikingModel: stage {k} takes {proj.in_features} inputs, but the stage before gives {size}")
             if proj.out_features != layer.size:
                 raise ConfigError(f"SpikingModel: stage {k} projects onto {proj.out_features} neurons, but layer {k + 1} has {layer.size}")
+            if layer.recurrent is not None and layer.recurrent.fine_divisor is not None:
+                raise ConfigError(f"SpikingModel: layer {k + 1}'s recurrent projection has fine rows (fine_divisor "
+                                  f"{layer.recurrent.fine_divisor}); valid only on feed-forward projections: give it fine_divisor=None")
             size = layer.size
         if not (isinstance(dt_ms, (int, float)) and 0 < dt_ms <= 1.0):
             raise ConfigError(f"SpikingModel.dt_ms: {dt_ms!r} out of range; valid 0 < dt_ms <= 1 ms")
@@ -104,28 +113,42 @@ class SpikingModel(nn.Module):
         """The hal network with the model's current integer weights, and where each part went.
 
         Every (pre, post) pair gets an excitatory and an inhibitory synapse (zero weights too), so
-        later weight changes only rewrite weights.
+        later weight changes only rewrite weights; a projection with fine rows gets a second such
+        pair at ``1 / fine_divisor`` of the coarse rows' conductance per step.
         """
         projections: list[NetworkProjection] = []
-        feedforward, recurrent = [], []
+        feedforward, recurrent, fine = [], [], []
+        network_ns = ns_per_weight_bit or attrs.fields(Network).ns_per_weight_bit.default
 
-        def add(pre: str, post: str, proj: Projection) -> tuple[int, int]:
-            bits = proj.bits()
-            scale_e = {} if proj.ns_per_bit is None else {"ns_per_weight_bit": proj.ns_per_bit}
-            scale_i = {} if proj.ns_per_bit_inhibitory is None else {"ns_per_weight_bit": proj.ns_per_bit_inhibitory}
+        def add(pre: str, post: str, bits: np.ndarray, ns_e: float | None, ns_i: float | None) -> tuple[int, int]:
+            scale_e = {} if ns_e is None else {"ns_per_weight_bit": ns_e}
+            scale_i = {} if ns_i is None else {"ns_per_weight_bit": ns_i}
             projections.append(NetworkProjection(pre, post, "excitatory", "matrix", weight_bits=np.where(bits > 0, bits, 0), **scale_e))
             projections.append(NetworkProjection(pre, post, "inhibitory", "matrix", weight_bits=np.where(bits < 0, -bits, 0), **scale_i))
             return len(projections) - 2, len(projections) - 1
 
+        def add_fine(pre: str, post: str, proj: Projection) -> tuple[int, int] | None:
+            if proj.fine_divisor is None:
+                return None
+            d = proj.fine_divisor
+            return add(pre, post, proj.fine_bits(), (proj.ns_per_bit or network_ns) / d,
+                       (proj.ns_per_bit_inhibitory or network_ns) / d)
+
         pre = INPUT
         for name, proj, layer in zip(self.names, self.projections, self.layers):
-            feedforward.append(add(pre, name, proj))
-            recurrent.append(add(name, name, layer.recurrent) if layer.recurrent is not None else None)
+            feedforward.append(add(pre, name, proj.bits(), proj.ns_per_bit, proj.ns_per_bit_inhibitory))
+            r = layer.recurrent
+            recurrent.append(add(name, name, r.bits(), r.ns_per_bit, r.ns_per_bit_inhibitory) if r is not None else None)
+            pre = name
+        pre = INPUT  # fine rows after all others: the coarse rows keep their indices
+        for name, proj in zip(self.names, self.projections):
+            fine.append(add_fine(pre, name, proj))
             pre = name
         populations = [Population(name, layer.size, layer.params) for name, layer in zip(self.names, self.layers)]
         extra = {} if ns_per_weight_bit is None else {"ns_per_weight_bit": ns_per_weight_bit}
         net = Network(populations, [SourcePopulation(INPUT, self.coding.size)], projections, **extra)
-        return net, NetworkIndex(self.names, tuple(feedforward), tuple(recurrent))
+        has_fine = any(f is not None for f in fine)
+        return net, NetworkIndex(self.names, tuple(feedforward), tuple(recurrent), tuple(fine) if has_fine else ())
 
     def all_projections(self) -> list[Projection]:
         """Feed-forward projections, then the recurrent ones (the order of the optimiser's groups)."""

@@ -59,18 +59,21 @@ def model_to_nir(model: SpikingModel, *, ns_per_weight_bit: float | None = None,
         "layers": [type(layer).__name__ for layer in model.layers],
         "feedforward": [list(pair) for pair in index.feedforward],
         "recurrent": [None if pair is None else list(pair) for pair in index.recurrent],
+        # only with fine rows: graphs without them stay as before
+        **({"fine": [None if pair is None else list(pair) for pair in index.fine]} if index.fine else {}),
     })
     return graph
 
 
 def _check(meta: dict, names: tuple[str, ...]) -> None:
     keys = {"coding", "dt_ms", "duration_ms", "names", "layers", "feedforward", "recurrent"}
-    if not isinstance(meta, dict) or set(meta) != keys:
+    if not isinstance(meta, dict) or not keys <= set(meta) <= keys | {"fine"}:
         found = sorted(meta) if isinstance(meta, dict) else type(meta).__name__
-        raise ConfigError(f"NIR graph metadata {MODEL_KEY}: keys {found}; expected {', '.join(sorted(keys))}")
+        raise ConfigError(f"NIR graph metadata {MODEL_KEY}: keys {found}; expected {', '.join(sorted(keys))} (and optionally fine)")
     n = len(meta["names"]) if isinstance(meta["names"], list) else -1
-    if n < 1 or any(len(meta[k]) != n for k in ("layers", "feedforward", "recurrent") if isinstance(meta[k], list)):
-        raise ConfigError(f"NIR graph metadata {MODEL_KEY}: names, layers, feedforward and recurrent must be lists of equal length >= 1")
+    lists = ("layers", "feedforward", "recurrent", "fine")
+    if n < 1 or any(not isinstance(meta[k], list) or len(meta[k]) != n for k in lists if k in meta):
+        raise ConfigError(f"NIR graph metadata {MODEL_KEY}: names, layers, feedforward, recurrent (and fine) must be lists of equal length >= 1")
     unknown = [name for name in meta["names"] if name not in names]
     if unknown:
         raise ConfigError(f"NIR graph metadata {MODEL_KEY}: layer(s) {unknown} are not populations of the graph; populations: {', '.join(names)}")
@@ -122,7 +125,7 @@ def model_from_nir(graph, *, coding=None, dt_ms: float | None = None, duration_m
         raise ConfigError(f"NIR graph metadata {MODEL_KEY}.coding: {exc}") from None
     params = {p.name: p for p in network.populations}
 
-    def projection(pair, n_pre: int, n_post: int) -> Projection:
+    def signed(pair, n_pre: int, n_post: int):
         try:
             e, i = (network.projections[int(k)] for k in pair)
         except (IndexError, TypeError, ValueError):
@@ -132,16 +135,26 @@ def model_from_nir(graph, *, coding=None, dt_ms: float | None = None, duration_m
         for proj in (e, i):
             pre, post = proj.edges(n_pre, n_post)
             bits.append(proj.bits(pre, post, network.ns_per_bit(proj)).reshape(n_post, n_pre))
+        return e, i, bits[0] - bits[1]
+
+    def projection(pair, n_pre: int, n_post: int, fine_pair=None) -> Projection:
+        e, i, bits = signed(pair, n_pre, n_post)
         scale_i = None if i.ns_per_weight_bit == e.ns_per_weight_bit else i.ns_per_weight_bit
-        out = Projection(n_pre, n_post, ns_per_bit=e.ns_per_weight_bit, init_std=0.0, ns_per_bit_inhibitory=scale_i)
-        out.set_bits(bits[0] - bits[1])
+        fine_divisor = fine_bits = None
+        if fine_pair is not None:
+            fine_e, _, fine_bits = signed(fine_pair, n_pre, n_post)
+            fine_divisor = int(round(network.ns_per_bit(e) / network.ns_per_bit(fine_e)))
+        out = Projection(n_pre, n_post, ns_per_bit=e.ns_per_weight_bit, init_std=0.0, ns_per_bit_inhibitory=scale_i,
+                         fine_divisor=fine_divisor)
+        out.set_bits(bits, fine_bits)
         return out
 
     stages = []
     size = coding.size
-    for name, kind, ff, rec in zip(meta["names"], meta["layers"], meta["feedforward"], meta["recurrent"]):
+    fine = meta.get("fine", [None] * len(meta["names"]))
+    for name, kind, ff, rec, fine_pair in zip(meta["names"], meta["layers"], meta["feedforward"], meta["recurrent"], fine):
         population = params[name]
-        stages.append(projection(ff, size, population.size))
+        stages.append(projection(ff, size, population.size, fine_pair))
         if kind == "LeakyIntegrator":
             stages.append(LeakyIntegrator(population.size, population.params))
         else:

@@ -40,7 +40,11 @@ NOMINAL_C_PF = 200.0
 
 @attrs.frozen(eq=False)
 class Twin:
-    """Neurons per layer and the unit conductance (nS per weight step, (post, pre)) per projection and sign."""
+    """Neurons per layer and the unit conductance (nS per weight step, (post, pre)) per projection and sign.
+
+    ``fine_e`` / ``fine_i``: per feed-forward projection, its fine rows' unit conductances (None
+    for a projection without fine rows; empty when none has them).
+    """
 
     neurons: tuple[NeuronTensors, ...]
     unit_e: tuple[torch.Tensor, ...]
@@ -49,11 +53,20 @@ class Twin:
     recurrent_i: tuple[torch.Tensor | None, ...]
     delay_ms: float = DEFAULT_DELAY_MS
     source: str = "nominal"
+    fine_e: tuple[torch.Tensor | None, ...] = ()
+    fine_i: tuple[torch.Tensor | None, ...] = ()
 
     @property
     def lost(self) -> int:
         """Synapses the mapping could not realise (masked here)."""
-        return int(sum((u == 0).sum() for u in (*self.unit_e, *self.unit_i)))
+        fine = [u for u in (*self.fine_e, *self.fine_i) if u is not None]
+        return int(sum((u == 0).sum() for u in (*self.unit_e, *self.unit_i, *fine)))
+
+    def fine(self, j: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Feed-forward projection ``j``'s fine-row unit conductances (excitatory, inhibitory), or (None, None)."""
+        if j >= len(self.fine_e):
+            return None, None
+        return self.fine_e[j], self.fine_i[j]
 
     @classmethod
     def nominal(cls, model: SpikingModel, ns_per_weight_bit: float | None = None) -> Twin:
@@ -72,10 +85,16 @@ class Twin:
                 return None
             return torch.full((proj.out_features, proj.in_features), float(getattr(proj, scale) or default))
 
+        def fine(proj, scale: str):
+            return None if proj.fine_divisor is None else unit(proj, scale) / proj.fine_divisor
+
         recurrent = [layer.recurrent for layer in model.layers]
+        has_fine = any(p.fine_divisor is not None for p in model.projections)
         return cls(tuple(neurons), tuple(unit(p, "ns_per_bit") for p in model.projections),
                    tuple(unit(p, "ns_per_bit_inhibitory") for p in model.projections), tuple(unit(p, "ns_per_bit") for p in recurrent),
-                   tuple(unit(p, "ns_per_bit_inhibitory") for p in recurrent), source="nominal")
+                   tuple(unit(p, "ns_per_bit_inhibitory") for p in recurrent), source="nominal",
+                   fine_e=tuple(fine(p, "ns_per_bit") for p in model.projections) if has_fine else (),
+                   fine_i=tuple(fine(p, "ns_per_bit_inhibitory") for p in model.projections) if has_fine else ())
 
     @classmethod
     def from_mapping(cls, model: SpikingModel, config: WaferConfig, mapping, index: NetworkIndex,
@@ -107,11 +126,18 @@ class Twin:
                 out.append(torch.as_tensor(u.reshape(n_post, n_pre) / domains.speedup, dtype=torch.float32))
             return out[0], out[1]
 
-        ue, ui, re, ri = [], [], [], []
+        ue, ui, re, ri, fe, fi = [], [], [], [], [], []
         for j, proj in enumerate(model.projections):
             e, i = unit(index.feedforward[j], proj.out_features, proj.in_features)
             ue.append(e)
             ui.append(i)
+            pair = index.fine_pair(j)
+            if (pair is None) != (proj.fine_divisor is None):
+                raise ConfigError(f"Twin.from_mapping: projection {j} has fine_divisor {proj.fine_divisor}, but the mapping "
+                                  f"{'has no' if pair is None else 'has'} fine rows for it; map the model as it is now")
+            e, i = unit(pair, proj.out_features, proj.in_features) if pair is not None else (None, None)
+            fe.append(e)
+            fi.append(i)
         for l, layer in enumerate(model.layers):
             if index.recurrent[l] is None:
                 re.append(None)
@@ -120,7 +146,9 @@ class Twin:
                 e, i = unit(index.recurrent[l], layer.size, layer.size)
                 re.append(e)
                 ri.append(i)
-        return cls(tuple(neurons), tuple(ue), tuple(ui), tuple(re), tuple(ri), source="mapping")
+        has_fine = any(e is not None for e in fe)
+        return cls(tuple(neurons), tuple(ue), tuple(ui), tuple(re), tuple(ri), source="mapping",
+                   fine_e=tuple(fe) if has_fine else (), fine_i=tuple(fi) if has_fine else ())
 
 
 @attrs.frozen(eq=False)
@@ -199,9 +227,7 @@ def simulate(model: SpikingModel, twin: Twin, inputs: torch.Tensor, *, spike_fn:
     pre = inputs
     spikes, vs = [], []
     for l, (proj, layer) in enumerate(zip(model.projections, model.layers)):
-        w = proj.quantized()
-        w_e = torch.relu(w) * twin.unit_e[l]
-        w_i = torch.relu(-w) * twin.unit_i[l]
+        w_e, w_i = proj.conductances(twin.unit_e[l], twin.unit_i[l], *twin.fine(l))
         if l > 0:  # neuron -> neuron
             pre = torch.nn.functional.pad(pre, (0, 0, shift, 0))[:, : model.steps]
         g_e, g_i = _conductances(pre, w_e, w_i)

@@ -31,6 +31,9 @@ def test_an_unknown_setting_is_refused_before_any_work():
     ("latency_tau_ms", float("nan"), "finite numbers > 0"),
     ("latency_from_brightest", 1, "True or False"),
     ("readout_divisor", 16, "integers 1..15"),
+    ("fine_divisor", 1, "None or integers 2..15 (the fine rows' gmax divisor)"),
+    ("fine_divisor", 16, "None or integers 2..15 (the fine rows' gmax divisor)"),
+    ("circuits_per_neuron", 3, "one of 1, 2, 4, 8, 16, 32, 64"),
     ("input_dropout", 1.0, "probabilities 0 <= p < 1"),
     ("input_dropout", -0.5, "probabilities 0 <= p < 1"),
     ("hidden_dropout", 1.0, "probabilities 0 <= p < 1"),
@@ -193,3 +196,15 @@ def test_the_in_the_loop_phase_trains_with_its_own_schedule(monkeypatch, schedul
     assert itl.lr_schedule == schedule and itl.learning_rate == trial.DEFAULTS["itl_learning_rate"]
     assert mock.label_smoothing == itl.label_smoothing == 0.05  # one loss for both phases
     assert mock.augment_distortion == itl.augment_distortion == Distortion(rotate_deg=6, shift_px=0.5)  # and one distortion
+
+
+def test_fine_rows_and_larger_neurons_widen_the_trial_mapping():
+    from hal.mapping.hicanns import DEFAULT_CHAIN
+    from hal_trainers.cramer2020.trial import DEFAULTS, WIDE_HICANNS, build_model, mapping_options, model_settings
+
+    plain = mapping_options(DEFAULTS)
+    assert plain.circuits_per_neuron == 4 and plain.hicanns == DEFAULT_CHAIN and plain.allow_loss
+    wide = mapping_options({**DEFAULTS, "fine_divisor": 15, "circuits_per_neuron": 16})
+    assert wide.circuits_per_neuron == 16 and len(wide.hicanns) == WIDE_HICANNS
+    model = build_model(256, 10, **model_settings({**DEFAULTS, "fine_divisor": 15}))
+    assert [p.fine_divisor for p in model.projections] == [15, 15]
