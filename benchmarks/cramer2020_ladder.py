@@ -20,7 +20,10 @@ read). Subcommands, each printing JSON lines:
   makes the twin's inhibitory synapses k times stronger (a what-if on the twin), ``--current-based`` moves the
   twin's reversal potentials to +-1 V with the conductance per bit scaled so that a PSP at rest keeps its size
   (synapses that act like currents, as on BrainScaleS-2; a what-if); after each epoch:
-  validation and training accuracy, hidden spikes per image, hidden neurons that never fire.
+  validation and training accuracy, hidden spikes per image, hidden neurons that never fire;
+  ``--fine-divisor D`` rounds the weights to a 1/D grid instead (what coarse + fine rows give, a what-if on the
+  twin's four-circuit mapping; ``--set fine_divisor=D`` maps real fine rows); ``--test`` trains on all 60,000
+  images and measures on the test set (the key ``validation`` then holds the test accuracy).
 
 ``--crop N`` uses mnist16 with N pixels cut off each border before the reduction (0: the whole
 28x28 image, the recipe before 2026-11-30's crop; default: the ``mnist16`` recipe as it is).
