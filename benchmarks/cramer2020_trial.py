@@ -6,6 +6,11 @@ backend's images per second and the wall time of each phase, and writes them as 
 
 Run: python benchmarks/cramer2020_trial.py [--seed 0] [--data-dir ../shared/data/mnist]
          [--mock-epochs 3] [--itl-epochs 1] [--test-subset N] [--threads 2] [--out cramer2020_trial.json]
+         [--set name=value ...] [--checkpoint-dir DIR]
+
+``--set`` overrides a trial setting (``trial.DEFAULTS``; the value as JSON, e.g. ``fine_divisor=15``);
+``--checkpoint-dir`` keeps the trial's checkpoints there (``hal reproduce cramer2020``'s
+``OUT/checkpoints/SEED`` lets that run resume the benchmarked trial instead of repeating it).
      python benchmarks/cramer2020_trial.py --step-timing 20 --threads 1
 
 ``--step-timing N`` only maps the model and times N in-the-loop steps (forward on the backend,
@@ -27,7 +32,7 @@ import time
 import torch
 
 from hal.logging import configure
-from hal_trainers.cramer2020.trial import DEFAULTS, build_model, model_settings, run_trial
+from hal_trainers.cramer2020.trial import DEFAULTS, build_model, mapping_options, model_settings, run_trial
 from hal_trainers.datasets import load_dataset
 from hal_trainers.snn import MappedModel, SuperSpike, Trainer
 
@@ -39,7 +44,7 @@ def step_timing(dataset, steps: int, threads: int, seed: int) -> dict:
     cfg = DEFAULTS
     torch.manual_seed(seed)
     model = build_model(dataset.x_train.shape[1], int(dataset.y_train.max()) + 1, seed=seed, **model_settings(cfg))
-    mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + seed, threads=threads), wafer=100 + seed)
+    mapped = MappedModel(model, hal.get_backend("noisy", wafer=100 + seed, threads=threads), wafer=100 + seed, options=mapping_options(cfg))
     trainer = Trainer(model, estimator=SuperSpike(cfg["steepness"]), learning_rate=cfg["itl_learning_rate"], batch_size=cfg["batch_size"],
                       readout_scale_mv=cfg["readout_scale_mv"], sparsity=cfg["sparsity"], seed=seed + 1)
     optimizer = trainer._optimizer()
@@ -74,7 +79,15 @@ def main() -> None:
     parser.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images only (timing runs)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the backend gets the same)")
     parser.add_argument("--out", default="cramer2020_trial.json")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a trial setting (JSON value)")
+    parser.add_argument("--checkpoint-dir", default=None)
     args = parser.parse_args()
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in DEFAULTS:
+            parser.error(f"--set {item}: unknown setting {key!r}; valid {', '.join(sorted(DEFAULTS))}")
+        overrides[key] = json.loads(value)
     configure(level="warning")
     torch.set_num_threads(args.threads)
     dataset = load_dataset("mnist16", args.data_dir)
@@ -85,6 +98,7 @@ def main() -> None:
     started, cpu_started = time.perf_counter(), time.process_time()
     result = run_trial(dataset, backend="noisy", seed=args.seed, backend_options={"threads": args.threads},
                        mock_epochs=args.mock_epochs, itl_epochs=args.itl_epochs, test_subset=args.test_subset,
+                       checkpoint_dir=args.checkpoint_dir, **overrides,
                        progress=lambda message: print(f"{time.perf_counter() - started:7.0f} s  {message}", flush=True))
     keep = ("software", "mock_on_backend", "in_the_loop", "hidden_spikes_per_image", "hidden_spikes_per_neuron",
             "images_per_second", "mock_s", "itl_s", "wall_s", "mapping", "scheme", "settings")

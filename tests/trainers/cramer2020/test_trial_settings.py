@@ -202,9 +202,11 @@ def test_fine_rows_and_larger_neurons_widen_the_trial_mapping():
     from hal.mapping.hicanns import DEFAULT_CHAIN
     from hal_trainers.cramer2020.trial import DEFAULTS, WIDE_HICANNS, build_model, mapping_options, model_settings
 
-    plain = mapping_options(DEFAULTS)
+    plain = mapping_options({**DEFAULTS, "fine_divisor": None, "circuits_per_neuron": 4})
     assert plain.circuits_per_neuron == 4 and plain.hicanns == DEFAULT_CHAIN and plain.allow_loss
     wide = mapping_options({**DEFAULTS, "fine_divisor": 15, "circuits_per_neuron": 16})
     assert wide.circuits_per_neuron == 16 and len(wide.hicanns) == WIDE_HICANNS
-    model = build_model(256, 10, **model_settings({**DEFAULTS, "fine_divisor": 15}))
+    assert (DEFAULTS["fine_divisor"], DEFAULTS["circuits_per_neuron"]) == (15, 8)
+    assert mapping_options(DEFAULTS).circuits_per_neuron == 8
+    model = build_model(256, 10, **model_settings(DEFAULTS))
     assert [p.fine_divisor for p in model.projections] == [15, 15]
