@@ -31,6 +31,7 @@ import time
 
 import torch
 
+from hal.cli._common import parse_option
 from hal.logging import configure
 from hal_trainers.cramer2020.trial import DEFAULTS, build_model, mapping_options, model_settings, run_trial
 from hal_trainers.datasets import load_dataset
@@ -82,12 +83,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a trial setting (JSON value)")
     parser.add_argument("--checkpoint-dir", default=None)
     args = parser.parse_args()
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        if key not in DEFAULTS:
-            parser.error(f"--set {item}: unknown setting {key!r}; valid {', '.join(sorted(DEFAULTS))}")
-        overrides[key] = json.loads(value)
+    overrides = dict(parse_option(item, "--set", "fine_divisor=15") for item in args.set)  # run_trial names unknown ones
     configure(level="warning")
     torch.set_num_threads(args.threads)
     dataset = load_dataset("mnist16", args.data_dir)

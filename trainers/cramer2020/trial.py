@@ -153,10 +153,11 @@ DEFAULTS = {
     # 1/15 grid gives the twin 98.12 % against 97.32 % for 4-bit weights (float weights 98.08 %): the rounding was
     # what kept the trials below 97.6 %. Five trials on the test set 2026-12-01 (docs/results.md "fine rows"): after the
     # loop 97.68 % (97.61..97.91; 97.21 % with 4-bit weights), the twin 97.79 %, the transfer 97.01 %, 0.4 hidden spikes
-    # per neuron and image; one trial 23.7 min on 2 idle cores. Each hidden neuron then needs 1,024 synapse rows, more than a four-circuit
-    # neuron addresses on a HICANN (40,686 of 261,744 synapses lost); eight circuits lose 10,820 (4 %, masked in the
-    # twin) at half the conductance per weight step relative to the membrane (the capacitance doubles; gmax is at its
-    # DAC's top already), sixteen lose none at a quarter (95.27 % after 2 epochs against 96.23 % with eight).
+    # per neuron and image; one trial 23.7 min on 2 idle cores. Each hidden neuron then needs 1,024 synapse rows, more
+    # than a four-circuit neuron addresses on a HICANN (40,686 of 261,744 synapses lost); eight circuits lose 10,820
+    # (4 %, masked in the twin) at half the conductance per weight step relative to the membrane (the capacitance
+    # doubles; gmax is at its DAC's top already), sixteen lose none at a quarter (95.27 % after 2 epochs against 96.23 %
+    # with eight).
     "fine_divisor": 15,
     # Denmem circuits per neuron (hal.mapping.MappingOptions; 4 is the mapping's default): 8 for the fine rows (above).
     "circuits_per_neuron": 8,

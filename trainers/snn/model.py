@@ -117,7 +117,7 @@ class SpikingModel(nn.Module):
         pair at ``1 / fine_divisor`` of the coarse rows' conductance per step.
         """
         projections: list[NetworkProjection] = []
-        feedforward, recurrent, fine = [], [], []
+        feedforward, recurrent = [], []
         network_ns = ns_per_weight_bit or attrs.fields(Network).ns_per_weight_bit.default
 
         def add(pre: str, post: str, bits: np.ndarray, ns_e: float | None, ns_i: float | None) -> tuple[int, int]:
@@ -134,16 +134,13 @@ class SpikingModel(nn.Module):
             return add(pre, post, proj.fine_bits(), (proj.ns_per_bit or network_ns) / d,
                        (proj.ns_per_bit_inhibitory or network_ns) / d)
 
-        pre = INPUT
-        for name, proj, layer in zip(self.names, self.projections, self.layers):
+        pres = (INPUT, *self.names[:-1])
+        for pre, name, proj, layer in zip(pres, self.names, self.projections, self.layers):
             feedforward.append(add(pre, name, proj.bits(), proj.ns_per_bit, proj.ns_per_bit_inhibitory))
             r = layer.recurrent
             recurrent.append(add(name, name, r.bits(), r.ns_per_bit, r.ns_per_bit_inhibitory) if r is not None else None)
-            pre = name
-        pre = INPUT  # fine rows after all others: the coarse rows keep their indices
-        for name, proj in zip(self.names, self.projections):
-            fine.append(add_fine(pre, name, proj))
-            pre = name
+        # fine rows after all others: the coarse rows keep the indices they have without them
+        fine = [add_fine(pre, name, proj) for pre, name, proj in zip(pres, self.names, self.projections)]
         populations = [Population(name, layer.size, layer.params) for name, layer in zip(self.names, self.layers)]
         extra = {} if ns_per_weight_bit is None else {"ns_per_weight_bit": ns_per_weight_bit}
         net = Network(populations, [SourcePopulation(INPUT, self.coding.size)], projections, **extra)

@@ -213,3 +213,23 @@ def test_nir_round_trip_keeps_the_fine_rows(tmp_path):
     for a, b in zip(model.projections, back.projections):
         assert b.fine_divisor == 6
         assert np.array_equal(a.bits(), b.bits()) and np.array_equal(a.fine_bits(), b.fine_bits())
+
+
+def test_a_twin_from_a_mapping_without_the_models_fine_rows_is_refused(mapped):
+    plain = SpikingModel(LatencyCoding(64), Projection(64, 32), LIF(32), Projection(32, 10), LeakyIntegrator(10), dt_ms=0.5)
+    with pytest.raises(ConfigError, match="projection 0 has fine_divisor None, but the mapping has fine rows for it"):
+        Twin.from_mapping(plain, mapped.config, mapped.mapping, mapped.index)
+
+
+def test_nir_metadata_with_a_damaged_fine_list_is_named():
+    pytest.importorskip("nir", reason="NIR export needs the nir extra")
+    import json
+
+    from hal_trainers.snn.nir import model_from_nir, model_to_nir
+
+    graph = model_to_nir(fine_model(seed=2, divisor=6))
+    meta = json.loads(graph.metadata["hal_model"])
+    meta["fine"] = meta["fine"][:1]
+    graph.metadata["hal_model"] = json.dumps(meta)
+    with pytest.raises(ConfigError, match=r"names, layers, feedforward, recurrent \(and fine\) must be lists of equal length"):
+        model_from_nir(graph)
